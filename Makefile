@@ -1,0 +1,25 @@
+# The two commands of the README: `make campaign` (the main job) and `make test`.
+PY := .venv/bin/python
+
+.PHONY: bootstrap campaign stack test test-slow lint bench validate
+
+bootstrap:
+	@bash .ci/bootstrap
+
+campaign: bootstrap
+	$(PY) -m reference_app smoke --size small
+
+stack: bootstrap
+	$(PY) -m reference_app up --size default
+
+test:
+	@bash .ci/bootstrap --test
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+test-slow:
+	@bash .ci/bootstrap --test
+	$(PY) -m pytest -m slow
+
+lint: bootstrap
+	$(PY) -m ruff check .

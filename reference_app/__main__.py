@@ -1,0 +1,70 @@
+"""`python -m reference_app up|smoke`: run the embedded eSPPD stack in the foreground.
+
+`up` prints one JSON line {"url", "dsn", "redis", ...} when ready and shuts
+everything down on SIGINT/SIGTERM. `smoke` starts the stack, walks the main
+flow once per role, prints the latency of each page, and shuts down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from reference_app.knobs import KnobError, Knobs, parse_assignments
+from reference_app.seed import SIZES
+from reference_app.services import ServiceError
+from reference_app.stack import EmbeddedStack, StackConfig
+
+
+class Stopped(Exception):
+    """Raised in the main thread by SIGTERM so the stack's context manager cleans up."""
+
+
+def _raise_stopped(_signum: int, _frame: FrameType | None) -> None:
+    raise Stopped
+
+
+def _progress(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reference_app",
+                                     description="the embedded eSPPD reference stack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("up", "start the stack and wait for SIGINT/SIGTERM"),
+                       ("smoke", "start, walk every role's flow once, print latencies, stop")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--size", choices=sorted(SIZES), default="small")
+        command.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                             help="turn one best practice off (see README: knobs)")
+    args = parser.parse_args(argv)
+    try:
+        knobs = Knobs().with_values(parse_assignments(args.knob))
+    except KnobError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        with EmbeddedStack(StackConfig(size=args.size, knobs=knobs), _progress) as stack:
+            if args.command == "smoke":
+                from reference_app.smoke import run_smoke
+
+                return run_smoke(stack)
+            print(json.dumps(stack.describe()), flush=True)
+            threading.Event().wait()
+    except (KeyboardInterrupt, Stopped):
+        print("[stack] stopped", file=sys.stderr)
+        return 0
+    except ServiceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Knobs: each turns one eSPPD best practice off, to create one bottleneck class.
+
+The registry below is the single list of knobs: the CLI, the stack, the app,
+the README table and the validation matrix all read it. A knob's default is
+the best practice; its `bad` value is the one the validation matrix injects.
+The analysis never reads knobs: it must find the bottleneck from measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+
+
+class KnobError(ValueError):
+    """A knob name or value that cannot be used; the message names the knob."""
+
+
+def _on_off(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"on", "true", "1", "yes"}:
+        return True
+    if lowered in {"off", "false", "0", "no"}:
+        return False
+    raise ValueError("expected on or off")
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected an integer >= 0")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("expected an integer >= 1")
+    return number
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        lowered = value.strip().lower()
+        if lowered not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return lowered
+
+    return parse
+
+
+@dataclass(frozen=True)
+class KnobSpec:
+    """How one knob is parsed, what it breaks and which bottleneck it should cause."""
+
+    name: str
+    parse: Callable[[str], object]
+    bad: str
+    bottleneck: str
+    breaks: str
+
+
+KNOB_SPECS: tuple[KnobSpec, ...] = (
+    KnobSpec("indexes", _on_off, "off", "db.query",
+             "drops the indexes on sppd(user_id, status), sppd(tanggal_berangkat, "
+             "tanggal_kembali), approval_logs(created_at), users(nip) and the foreign keys"),
+    KnobSpec("eager_loading", _on_off, "off", "db.n_plus_one",
+             "list pages load user, unit, destination and transport row by row (N+1)"),
+    KnobSpec("cache", _on_off, "off", "cache.misses",
+             "Cache::remember never stores: every master-data, dashboard, permission and "
+             "profile lookup misses and goes to PostgreSQL"),
+    KnobSpec("jobs", _choice("queue", "inline"), "inline", "app.cpu",
+             "the .docx travel order and the .xlsx export are built inside the request"),
+    KnobSpec("db_pool_size", _positive_int, "1", "db.connections",
+             "PostgreSQL connections per app worker process (default 10)"),
+    KnobSpec("app_workers", _positive_int, "1", "app.workers",
+             "app server worker processes (default 2)"),
+    KnobSpec("app_concurrency", _positive_int, "2", "app.workers",
+             "requests one app worker serves at once, like PHP-FPM pm.max_children "
+             "(default 32); the rest wait in the listen queue"),
+    KnobSpec("queue_workers", _non_negative_int, "0", "queue.backlog",
+             "queue worker processes (default 2)"),
+    KnobSpec("queue_job_delay_ms", _non_negative_int, "3000", "queue.backlog",
+             "extra time every queued job takes (default 0)"),
+    KnobSpec("hot_row_lock", _on_off, "on", "db.locks",
+             "submit and approve take the yearly SPPD number from one counter row "
+             "locked FOR UPDATE and held while the letter is prepared"),
+    KnobSpec("bcrypt_rounds", _positive_int, "13", "app.cpu",
+             "bcrypt cost of the users' password hashes (default 10)"),
+    KnobSpec("pg_max_connections", _positive_int, "20", "db.connections",
+             "PostgreSQL max_connections (default 100)"),
+)
+
+KNOBS_BY_NAME: Mapping[str, KnobSpec] = {spec.name: spec for spec in KNOB_SPECS}
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The knob values of one stack; defaults are the best practices."""
+
+    indexes: bool = True
+    eager_loading: bool = True
+    cache: bool = True
+    jobs: str = "queue"
+    db_pool_size: int = 10
+    app_workers: int = 2
+    app_concurrency: int = 32
+    queue_workers: int = 2
+    queue_job_delay_ms: int = 0
+    hot_row_lock: bool = False
+    bcrypt_rounds: int = 10
+    pg_max_connections: int = 100
+
+    def with_values(self, values: Mapping[str, str]) -> Knobs:
+        """Return a copy with `values` (knob name -> text value) applied and validated."""
+        changes: dict[str, object] = {}
+        for name, raw in values.items():
+            spec = KNOBS_BY_NAME.get(name)
+            if spec is None:
+                known = ", ".join(sorted(KNOBS_BY_NAME))
+                raise KnobError(f"unknown knob {name!r}; known knobs: {known}")
+            try:
+                changes[name] = spec.parse(str(raw))
+            except ValueError as error:
+                raise KnobError(f"knob {name}={raw!r}: {error}") from None
+        return replace(self, **changes)
+
+    def changed(self) -> dict[str, object]:
+        """The knobs that differ from the best practice, for logs and reports."""
+        default = Knobs()
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        }
+
+    def to_env(self) -> dict[str, str]:
+        """Environment variables that carry the knobs into app and worker processes."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                value = "on" if value else "off"
+            env[f"ESPPD_KNOB_{f.name.upper()}"] = str(value)
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Knobs:
+        values = {
+            spec.name: env[f"ESPPD_KNOB_{spec.name.upper()}"]
+            for spec in KNOB_SPECS
+            if f"ESPPD_KNOB_{spec.name.upper()}" in env
+        }
+        return cls().with_values(values)
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
+    """Parse CLI `NAME=VALUE` strings into a mapping, with one clear error per bad item."""
+    values: dict[str, str] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise KnobError(f"knob {item!r} must look like NAME=VALUE")
+        values[name.strip()] = value.strip()
+    return values

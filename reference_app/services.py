@@ -1,0 +1,290 @@
+"""Throwaway PostgreSQL and Redis servers on free loopback ports.
+
+Why: tests, the reference stack and the collectors' integration tests all need
+real servers that start in seconds, never touch the machine's own clusters,
+and always clean up. PostgreSQL refuses to run as root, so when we are root
+the cluster runs as an unprivileged user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+
+
+class ServiceError(RuntimeError):
+    """A server that could not be started; the message says what to fix."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None,
+                  what: str = "server", log: Path | None = None) -> None:
+    """Block until something accepts on 127.0.0.1:port, or fail naming the log to read."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServiceError(f"{what} exited with code {process.returncode} while starting"
+                               + (f"; see {log}" if log else ""))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ServiceError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s"
+                       + (f"; see {log}" if log else ""))
+
+
+def find_binary(name: str) -> str:
+    """Locate a server binary on PATH or in Debian's versioned PostgreSQL directories."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                        key=lambda path: int(path.split("/")[4]) if path.split("/")[4].isdigit()
+                        else 0)
+    if candidates:
+        return candidates[-1]
+    raise ServiceError(f"{name} not found: install it (make bootstrap does, as root)")
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """The account to run PostgreSQL as when we are root (None: run as ourselves)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise ServiceError("running as root and neither a 'postgres' nor a 'nobody' user exists")
+
+
+def chown_tree(path: Path, account: pwd.struct_passwd | None) -> None:
+    if account is None:
+        return
+    for root, dirs, files in os.walk(path):
+        os.chown(root, account.pw_uid, account.pw_gid)
+        for entry in dirs + files:
+            os.chown(os.path.join(root, entry), account.pw_uid, account.pw_gid)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, first_signal: int = signal.SIGTERM,
+                 grace: float = 10.0) -> None:
+    """Stop a process started with start_new_session=True, and its whole process group."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, first_signal)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def spawn(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
+          account: pwd.struct_passwd | None = None, cwd: Path | None = None
+          ) -> subprocess.Popen[bytes]:
+    """Start a long-running child in its own session (so stop_process can kill its group)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+            user=account.pw_uid if account else None, group=account.pw_gid if account else None,
+            extra_groups=[] if account else None,
+        )
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    max_connections: int = 100
+    shared_buffers: str = "128MB"
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster with pg_stat_statements and track_io_timing on.
+
+    Two roles: the owner (`dsn`, a superuser for schema and seed) and a
+    `monitor` role holding only pg_monitor (`monitor_dsn`), which is what the
+    collectors should be able to live with on a real server.
+    """
+
+    database = "esppd"
+
+    def __init__(self, log_dir: Path, settings: PostgresSettings = PostgresSettings()) -> None:
+        self.settings = settings
+        self.log_dir = log_dir
+        self.port = 0
+        self.password = secrets.token_urlsafe(16)
+        self.monitor_password = secrets.token_urlsafe(16)
+        self._tmp: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def dsn(self) -> str:
+        return self._dsn_for(self.database)
+
+    def _dsn_for(self, database: str) -> str:
+        return f"postgresql://esppd:{quote(self.password)}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def monitor_dsn(self) -> str:
+        return (f"postgresql://monitor:{quote(self.monitor_password)}@127.0.0.1:{self.port}/"
+                f"{self.database}")
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, timeout: float = 60.0) -> None:
+        account = unprivileged_user()
+        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-pg-"))
+        data = self._tmp / "data"
+        pwfile = self._tmp / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        chown_tree(self._tmp, account)
+        log = self.log_dir / "postgresql.log"
+        initdb = subprocess.run(
+            [find_binary("initdb"), "-D", str(data), "-U", "esppd", "-E", "UTF8",
+             "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256",
+             f"--pwfile={pwfile}", "--no-sync", "--no-instructions"],
+            capture_output=True, text=True, user=account.pw_uid if account else None,
+            group=account.pw_gid if account else None, extra_groups=[] if account else None,
+            check=False,
+        )
+        pwfile.unlink()
+        if initdb.returncode != 0:
+            raise ServiceError(f"initdb failed: {initdb.stderr.strip()[-500:]}")
+        self.port = free_port()
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self._tmp),
+            "shared_preload_libraries": "pg_stat_statements",
+            "pg_stat_statements.track": "top",
+            "pg_stat_statements.max": "5000",
+            "track_io_timing": "on",
+            "track_activity_query_size": "4096",
+            "max_connections": str(self.settings.max_connections),
+            "shared_buffers": self.settings.shared_buffers,
+            "log_min_duration_statement": "-1",
+            **dict(self.settings.extra),
+        }
+        argv = [find_binary("postgres"), "-D", str(data)]
+        for key, value in options.items():
+            argv += ["-c", f"{key}={value}"]
+        self._process = spawn(argv, log, account=account)
+        wait_for_port(self.port, timeout, self._process, "PostgreSQL", log)
+        self._wait_accepting(timeout)
+        with psycopg.connect(self._dsn_for("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {self.database}")
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.execute(
+                psycopg.sql.SQL("CREATE ROLE monitor LOGIN PASSWORD {} IN ROLE pg_monitor").format(
+                    psycopg.sql.Literal(self.monitor_password)))
+
+    def _wait_accepting(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with psycopg.connect(self._dsn_for("postgres"), connect_timeout=2):
+                    return
+            except psycopg.OperationalError as error:
+                if time.monotonic() > deadline:
+                    raise ServiceError(f"PostgreSQL on port {self.port} refuses connections: "
+                                       f"{error}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        # SIGINT is PostgreSQL's "fast" shutdown: roll back and disconnect clients.
+        stop_process(self._process, signal.SIGINT, grace=20)
+        self._process = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> PostgresServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class RedisServer:
+    """A throwaway Redis with a password, no persistence, on a free loopback port."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.port = 0
+        self.password = secrets.token_urlsafe(16)
+        self._tmp: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{quote(self.password)}@127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, timeout: float = 20.0) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-redis-"))
+        self.port = free_port()
+        config = self._tmp / "redis.conf"
+        # The password goes into a config file, not argv, so `ps` never shows it.
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\nprotected-mode yes\nsave \"\"\n"
+            f"appendonly no\ndir {self._tmp}\nrequirepass {self.password}\n"
+            "maxclients 10000\n"
+        )
+        config.chmod(0o600)
+        log = self.log_dir / "redis.log"
+        self._process = spawn([find_binary("redis-server"), str(config)], log)
+        wait_for_port(self.port, timeout, self._process, "Redis", log)
+
+    def stop(self) -> None:
+        stop_process(self._process, signal.SIGTERM, grace=10)
+        self._process = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> RedisServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,180 @@
+"""Login, logout, dashboard, master data, health and status."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+import bcrypt
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reference_app.web.cache import TTL_DASHBOARD_S, TTL_MASTER_S, jsonable
+from reference_app.web.context import AppState, Ctx, abort, page, redirect
+from reference_app.web.status import all_workers
+
+LOGIN_ATTEMPTS_PER_MINUTE = 5
+THROTTLE_PREFIX = "esppd_throttle:"
+
+
+@page(login=False)
+async def login_form(ctx: Ctx) -> Response:
+    if ctx.user is not None:
+        return redirect("/dashboard")
+    return ctx.render("login.html", errors={}, email="")
+
+
+@page(login=False)
+async def login(ctx: Ctx) -> Response:
+    email = ctx.field("email").lower()
+    password = ctx.field("password")
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "The email field is required."
+    if not password:
+        errors["password"] = "The password field is required."
+    if errors:
+        return ctx.render("login.html", status_code=422, errors=errors, email=email)
+    client = ctx.request.client
+    throttle_key = f"{THROTTLE_PREFIX}{email}|{client.host if client else '-'}"
+    attempts = int(await ctx.app.redis.get(throttle_key) or 0)
+    if attempts >= LOGIN_ATTEMPTS_PER_MINUTE:
+        return abort(ctx, 429, "Too many login attempts. Please try again in a minute.")
+    async with ctx.db() as conn:
+        cur = await conn.execute("SELECT id, password FROM users WHERE email = %s", (email,))
+        row = await cur.fetchone()
+    # bcrypt releases the GIL: verify off the event loop, like a PHP-FPM child would block.
+    valid = row is not None and await asyncio.to_thread(
+        bcrypt.checkpw, password.encode(), row["password"].encode())
+    if not valid or row is None:
+        pipe = ctx.app.redis.pipeline()
+        pipe.incr(throttle_key)
+        pipe.expire(throttle_key, 60)
+        await pipe.execute()
+        return ctx.render("login.html", status_code=422, email=email,
+                          errors={"email": "These credentials do not match our records."})
+    await ctx.app.redis.delete(throttle_key)
+    ctx.previous_session_id = ctx.session.id
+    ctx.session.rotate()
+    ctx.session.data["user_id"] = row["id"]
+    return redirect("/dashboard")
+
+
+@page(login=False)
+async def logout(ctx: Ctx) -> Response:
+    ctx.previous_session_id = ctx.session.id
+    ctx.session.rotate()
+    ctx.session.data.pop("user_id", None)
+    return redirect("/login")
+
+
+@page()
+async def home(ctx: Ctx) -> Response:
+    return redirect("/dashboard")
+
+
+def _scope(user: dict[str, Any]) -> tuple[str, list[str], tuple[object, ...]]:
+    """SQL filter, cache tags and parameters of the SPPD a user's dashboard counts."""
+    if user["role"] == "dosen":
+        return "user_id = %s", [f"dashboard:user:{user['id']}"], (user["id"],)
+    if user["role"] == "atasan":
+        return "unit_kerja_id = %s", [f"dashboard:unit:{user['unit_kerja_id']}"], \
+            (user["unit_kerja_id"],)
+    return "TRUE", ["dashboard:all"], ()
+
+
+@page("dashboard.view")
+async def dashboard(ctx: Ctx) -> Response:
+    user = ctx.user
+    assert user is not None
+    year = date.today().year
+    where, tags, params = _scope(user)
+
+    async def statistics() -> dict[str, Any]:
+        async with ctx.db() as conn:
+            cur = await conn.execute(
+                f"SELECT status, count(*) AS jumlah, COALESCE(sum(biaya), 0) AS biaya "  # noqa: S608
+                f"FROM sppd WHERE {where} AND tanggal_berangkat >= %s AND tanggal_berangkat < %s "
+                "GROUP BY status ORDER BY status",
+                (*params, date(year, 1, 1), date(year + 1, 1, 1)))
+            by_status = await cur.fetchall()
+            cur = await conn.execute(
+                f"SELECT extract(month FROM tanggal_berangkat)::int AS bulan, count(*) AS jumlah "  # noqa: S608
+                f"FROM sppd WHERE {where} AND tanggal_berangkat >= %s AND tanggal_berangkat < %s "
+                "GROUP BY 1 ORDER BY 1", (*params, date(year, 1, 1), date(year + 1, 1, 1)))
+            by_month = await cur.fetchall()
+        return jsonable({"by_status": by_status, "by_month": by_month})
+
+    stats = await ctx.app.cache.remember(["dashboard", *tags], f"stats:{tags[0]}:{year}",
+                                         TTL_DASHBOARD_S, statistics)
+    pending = None
+    async with ctx.db() as conn:
+        if ctx.can("sppd.approve"):
+            cur = await conn.execute(
+                "SELECT count(*) AS n FROM sppd WHERE unit_kerja_id = %s AND status = 'diajukan' "
+                "AND user_id <> %s", (user["unit_kerja_id"], user["id"]))
+            pending = (await cur.fetchone())["n"]
+        cur = await conn.execute(
+            "SELECT s.id, s.nomor, s.maksud, s.tanggal_berangkat, s.status, t.kota FROM sppd s "
+            "JOIN tujuan t ON t.id = s.tujuan_id WHERE s.user_id = %s "
+            "ORDER BY s.tanggal_berangkat DESC, s.id DESC LIMIT 5", (user["id"],))
+        latest = await cur.fetchall()
+    return ctx.render("dashboard.html", stats=stats, pending=pending, latest=latest, year=year)
+
+
+MASTER_QUERIES = {
+    "unit-kerja": ("Unit kerja", "SELECT id, kode, nama, parent_id FROM unit_kerja ORDER BY id"),
+    "tujuan": ("Tujuan", "SELECT id, kota, provinsi, uang_harian FROM tujuan ORDER BY kota"),
+    "transportasi": ("Transportasi", "SELECT id, nama, jenis FROM transportasi ORDER BY nama"),
+}
+
+
+async def master_data(ctx: Ctx, kind: str) -> list[dict[str, Any]]:
+    """Master data rows through the 24 h cache (tag `master`)."""
+    _title, query = MASTER_QUERIES[kind]
+
+    async def fetch() -> list[dict[str, Any]]:
+        async with ctx.db() as conn:
+            cur = await conn.execute(query)  # type: ignore[arg-type]  # constant SQL
+            return jsonable(await cur.fetchall())  # type: ignore[no-any-return]
+
+    return await ctx.app.cache.remember(["master"], f"master:{kind}", TTL_MASTER_S, fetch)
+
+
+@page("master.view")
+async def master(ctx: Ctx) -> Response:
+    kind = ctx.request.path_params["kind"]
+    if kind not in MASTER_QUERIES:
+        return abort(ctx, 404, "Not Found")
+    rows = await master_data(ctx, kind)
+    if ctx.wants_json():
+        return JSONResponse(rows)
+    return ctx.render("master.html", title=MASTER_QUERIES[kind][0], rows=rows,
+                      columns=list(rows[0]) if rows else [])
+
+
+async def health(request: Request) -> Response:
+    """DB and Redis reachable (for load balancers and the harness's pre-flight)."""
+    state: AppState = request.app.state.esppd
+    checks: dict[str, str] = {}
+    try:
+        async with state.pool.connection(timeout=5) as conn:
+            await conn.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001  # report, never crash the probe
+        checks["database"] = f"error: {type(error).__name__}"
+    try:
+        await state.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["redis"] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "error", **checks},
+                        status_code=200 if healthy else 503)
+
+
+async def status(request: Request) -> Response:
+    """All app workers' in-flight requests, listen queue and DB pool, like PHP-FPM ?json."""
+    state: AppState = request.app.state.esppd
+    return JSONResponse(await all_workers(state.redis))
