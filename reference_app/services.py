@@ -9,6 +9,7 @@ the cluster runs as an unprivileged user.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import glob
 import os
 import pwd
@@ -19,7 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -102,9 +103,27 @@ def stop_process(process: subprocess.Popen[bytes] | None, first_signal: int = si
         process.wait(timeout=5)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(signum: int) -> Callable[[], None]:
+    """preexec_fn: the kernel sends `signum` to the child when its parent dies.
+
+    Why: a harness killed with SIGKILL cannot run its cleanup; without this its
+    servers would live on as orphans. Caveat: "parent" is the forking thread,
+    so start stacks from a long-lived thread (the main one).
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork
+
+    def set_parent_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signum)
+
+    return set_parent_death_signal
+
+
 def spawn(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
-          account: pwd.struct_passwd | None = None, cwd: Path | None = None
-          ) -> subprocess.Popen[bytes]:
+          account: pwd.struct_passwd | None = None, cwd: Path | None = None,
+          death_signal: int = signal.SIGTERM) -> subprocess.Popen[bytes]:
     """Start a long-running child in its own session (so stop_process can kill its group)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
@@ -112,7 +131,7 @@ def spawn(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
             list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
             user=account.pw_uid if account else None, group=account.pw_gid if account else None,
-            extra_groups=[] if account else None,
+            extra_groups=[] if account else None, preexec_fn=_die_with_parent(death_signal),
         )
 
 
@@ -195,7 +214,8 @@ class PostgresServer:
         argv = [find_binary("postgres"), "-D", str(data)]
         for key, value in options.items():
             argv += ["-c", f"{key}={value}"]
-        self._process = spawn(argv, log, account=account)
+        # SIGINT is PostgreSQL's fast shutdown, also when we die without cleaning up.
+        self._process = spawn(argv, log, account=account, death_signal=signal.SIGINT)
         wait_for_port(self.port, timeout, self._process, "PostgreSQL", log)
         self._wait_accepting(timeout)
         with psycopg.connect(self._dsn_for("postgres"), autocommit=True) as conn:
