@@ -61,7 +61,7 @@ class EsppdClient:
         """Poll a document/export status (JSON) until it is ready or failed."""
         deadline = time.monotonic() + timeout
         while True:
-            body: dict[str, Any] = self.get(path, f"GET {path.split('/')[1]}/[id]", headers={
+            body: dict[str, Any] = self.get(path, f"GET /{path.split('/')[1]}/[id]", headers={
                 "Accept": "application/json"}).json()
             if body["status"] != "queued" or time.monotonic() > deadline:
                 return body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 from psycopg import sql
 from starlette.responses import JSONResponse, Response
 
@@ -176,14 +177,17 @@ async def sppd_submit(ctx: Ctx) -> Response:
             "UPDATE sppd SET status = 'diajukan', nomor_agenda = %s, updated_at = now() "
             "WHERE id = %s AND tanggal_berangkat = %s AND status = 'draft'",
             (agenda, sppd["id"], sppd["tanggal_berangkat"]))
-        if cur.rowcount != 1:
-            return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
+        changed = cur.rowcount == 1
+        if not changed:
+            raise psycopg.Rollback  # give the agenda number back
         await conn.execute("INSERT INTO approval_logs (sppd_id, user_id, action) "
                            "VALUES (%s, %s, 'diajukan')", (sppd["id"], user["id"]))
         cur = await conn.execute("SELECT id FROM users WHERE role = 'atasan' AND "
                                  "unit_kerja_id = %s ORDER BY id LIMIT 1",
                                  (sppd["unit_kerja_id"],))
         head = await cur.fetchone()
+    if not changed:
+        return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
     await ctx.app.cache.flush(*records.dashboard_tags(user["id"], user["unit_kerja_id"]))
     if head is not None:
         await dispatch_job(ctx, "SendNotification", {
@@ -243,12 +247,15 @@ async def approval_decide(ctx: Ctx) -> Response:
                 "UPDATE sppd SET status = 'ditolak', approved_by = %s, approved_at = now(), "
                 "updated_at = now() WHERE id = %s AND tanggal_berangkat = %s "
                 "AND status = 'diajukan'", (user["id"], sppd["id"], sppd["tanggal_berangkat"]))
-        if cur.rowcount != 1:
-            return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
+        changed = cur.rowcount == 1
+        if not changed:
+            raise psycopg.Rollback  # give the number and the budget back
         action = "disetujui" if decision == "approve" else "ditolak"
         await conn.execute("INSERT INTO approval_logs (sppd_id, user_id, action, catatan) "
                            "VALUES (%s, %s, %s, %s)", (sppd["id"], user["id"], action,
                                                        catatan or None))
+    if not changed:
+        return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
     await ctx.app.cache.flush(*records.dashboard_tags(sppd["user_id"], sppd["unit_kerja_id"]))
     await dispatch_job(ctx, "SendNotification", {
         "user_id": sppd["user_id"], "type": f"sppd.{action}", "sppd_id": sppd["id"],

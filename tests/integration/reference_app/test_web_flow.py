@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from datetime import date, timedelta
 
@@ -219,3 +220,29 @@ def test_health_and_status(stack: EmbeddedStack) -> None:
     assert status["max_children"] == 2 * 32
     assert status["pool"]["size"] == 2 * 10
     assert {"pid", "active", "idle", "listen_queue", "pool"} <= set(status["workers"][0])
+
+
+def test_racing_approvals_decide_once(stack: EmbeddedStack) -> None:
+    dosen = EsppdClient(stack.url)
+    dosen.login("dosen", 16)  # unit 1
+    sppd_id = new_trip(dosen)
+    dosen.post(f"/sppd/{sppd_id}/submit")
+    heads = [EsppdClient(stack.url) for _ in range(4)]
+    for head in heads:
+        head.login("atasan", 1)
+    with psycopg.connect(stack.dsn, autocommit=True) as conn:
+        numbers_before = conn.execute("SELECT sum(nomor) FROM nomor_counter").fetchone()[0]
+        results: list[int] = []
+        threads = [threading.Thread(target=lambda h=head: results.append(
+            h.post(f"/approvals/{sppd_id}/approve").status_code)) for head in heads]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results)[0] == 302 and results.count(302) == 1
+        assert set(results) - {302} <= {409, 422}
+        logs = conn.execute("SELECT count(*) FROM approval_logs WHERE sppd_id = %s AND "
+                            "action = 'disetujui'", (sppd_id,)).fetchone()[0]
+        numbers_after = conn.execute("SELECT sum(nomor) FROM nomor_counter").fetchone()[0]
+    assert logs == 1
+    assert numbers_after - numbers_before == 1  # losers gave their number back
