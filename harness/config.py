@@ -1,0 +1,277 @@
+"""The campaign spec: TOML (+ CLI overrides) -> one typed, validated CampaignConfig.
+
+Why pydantic: unknown keys and bad values must fail before anything starts,
+with one line per problem naming the key (`load.users: ...`). The config is
+the one object that flows down to the stack, the collectors, Locust and the
+analysis; `redacted()` is the only form that is ever written or logged.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from reference_app.knobs import KnobError, Knobs
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_DURATION = re.compile(rf"^\s*(?:{_NUMBER}h)?\s*(?:{_NUMBER}m)?\s*(?:{_NUMBER}s?)?\s*$")
+REDACTED = "***"
+
+
+class ConfigError(ValueError):
+    """Invalid campaign config; str() is the message to show (one line per problem)."""
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from 90, "90", "90s", "2m", "1h30m" (Locust's timespan style)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match or not any(match.groups()):
+            raise ValueError(f"{value!r} is not a duration like 90s, 2m or 1h30m")
+        hours, minutes, secs = (float(group or 0) for group in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def redact_url(url: str) -> str:
+    """postgresql://user:secret@host/db -> postgresql://user:***@host/db (also redis://:pw@)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo = f"{parts.username or ''}:{REDACTED}"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query,
+                       parts.fragment))
+
+
+class TargetConfig(Strict):
+    kind: Literal["embedded", "url"] = "embedded"
+    size: Literal["small", "default", "large"] = "small"
+    knobs: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+    route_map: Path | None = None
+    accounts: Path | None = None
+
+    @field_validator("knobs", mode="before")
+    @classmethod
+    def _knob_values_as_text(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {key: ("on" if item is True else "off" if item is False else str(item))
+                    for key, item in value.items()}
+        return value
+
+    @field_validator("knobs")
+    @classmethod
+    def _known_knobs(cls, value: dict[str, str]) -> dict[str, str]:
+        try:
+            Knobs().with_values(value)
+        except KnobError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _url_when_remote(self) -> TargetConfig:
+        if self.kind == "url":
+            if not self.url or urlsplit(self.url).scheme not in {"http", "https"}:
+                raise ValueError("a target of kind 'url' needs url = \"http(s)://host\"")
+            if self.knobs:
+                raise ValueError("knobs only apply to the embedded target")
+        elif self.url:
+            raise ValueError("url is only for kind = 'url'")
+        return self
+
+    @property
+    def knob_values(self) -> Knobs:
+        return Knobs().with_values(self.knobs)
+
+
+class LoadConfig(Strict):
+    shape: Literal["constant", "peak-day", "capacity-step", "spike", "month-end"] = "constant"
+    users: int = Field(10, gt=0, le=100_000)
+    spawn_rate: float = Field(5.0, gt=0)
+    duration: Duration = 60.0
+    seconds_per_hour: Duration = Field(
+        10.0, description="peak-day/month-end: wall seconds per simulated working hour")
+    step_users: int = Field(50, gt=0, description="capacity-step: users added per step")
+    step_duration: Duration = Field(30.0, description="capacity-step: how long each step holds")
+    user_mix: dict[Literal["Dosen", "Atasan", "Keuangan"], float] = Field(
+        default_factory=dict, description="constant/spike: class weights (default: the plan's)")
+
+    @field_validator("user_mix")
+    @classmethod
+    def _positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(weight < 0 for weight in value.values()) or (value and not sum(value.values())):
+            raise ValueError("weights must be >= 0 and not all 0")
+        return value
+
+
+class SSHWorkerHost(Strict):
+    host: str
+    user: str
+    port: int = Field(22, gt=0, lt=65536)
+    key: Path | None = None
+    known_hosts: Path | None = None
+    trust_new_host_key: bool = False
+    python: str = "python3"
+    workers: int = Field(1, gt=0, le=64)
+
+
+class DistributionConfig(Strict):
+    workers: int = Field(2, ge=0, le=64, description="local Locust worker processes")
+    hosts: list[SSHWorkerHost] = Field(default_factory=list)
+    expect_workers_timeout: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _someone_generates(self) -> DistributionConfig:
+        if self.workers == 0 and not self.hosts:
+            raise ValueError("no load generator: set workers >= 1 or add [[distribution.hosts]]")
+        return self
+
+    @property
+    def expected_workers(self) -> int:
+        return self.workers + sum(host.workers for host in self.hosts)
+
+
+class CollectorConfig(Strict):
+    """One collector; `target = "embedded"` means the embedded stack's own server."""
+
+    type: Literal["host", "postgres", "redis", "app_status"]
+    interval: Duration = 1.0
+    ssh: str | None = Field(None, description="host: user@host[:port] to read /proc over SSH")
+    key: Path | None = None
+    known_hosts: Path | None = None
+    trust_new_host_key: bool = False
+    dsn: str | None = Field(None, description="postgres: DSN, or 'embedded'")
+    url: str | None = Field(None, description="redis URL / status page URL, or 'embedded'")
+    ports: list[int] = Field(default_factory=list, description="host: listen ports to watch")
+
+    @model_validator(mode="after")
+    def _connection_given(self) -> CollectorConfig:
+        if self.type == "postgres" and not self.dsn:
+            raise ValueError("a postgres collector needs dsn (or dsn = \"embedded\")")
+        if self.type in {"redis", "app_status"} and not self.url:
+            raise ValueError(f"a {self.type} collector needs url (or url = \"embedded\")")
+        return self
+
+
+class SLOConfig(Strict):
+    p95_ms: float = Field(500.0, gt=0)
+    error_rate: float = Field(0.01, ge=0, le=1)
+    queue_length: float = Field(100.0, ge=0)
+    cache_hit_ratio: float = Field(0.80, ge=0, le=1)
+    db_connections_ratio: float = Field(0.80, gt=0, le=1)
+    cpu_ratio: float = Field(0.80, gt=0, le=1)
+
+
+class OutputConfig(Strict):
+    dir: Path = Path("results")
+
+
+def default_collectors() -> list[CollectorConfig]:
+    return [CollectorConfig(type="host"), CollectorConfig(type="postgres", dsn="embedded"),
+            CollectorConfig(type="redis", url="embedded"),
+            CollectorConfig(type="app_status", url="embedded")]
+
+
+class CampaignConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    description: str = ""
+    target: TargetConfig = Field(default_factory=TargetConfig)
+    load: LoadConfig = Field(default_factory=LoadConfig)
+    distribution: DistributionConfig = Field(default_factory=DistributionConfig)
+    collectors: list[CollectorConfig] = Field(default_factory=default_collectors)
+    slo: SLOConfig = Field(default_factory=SLOConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _embedded_references(self) -> CampaignConfig:
+        if self.target.kind != "embedded":
+            for index, collector in enumerate(self.collectors):
+                if "embedded" in {collector.dsn, collector.url}:
+                    raise ValueError(f"collectors[{index}] points at the embedded stack, but "
+                                     "the target is not embedded")
+        return self
+
+    def redacted(self) -> dict[str, Any]:
+        """The config as plain data with every password removed (for files and logs)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for collector in data["collectors"]:
+            for key in ("dsn", "url"):
+                if key in collector:
+                    collector[key] = redact_url(collector[key])
+        if "url" in data["target"]:
+            data["target"]["url"] = redact_url(data["target"]["url"])
+        return data
+
+
+def _format_errors(source: str, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
+                        for part in item["loc"]).lstrip(".") or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{source}: {where}: {message}")
+    return "\n".join(lines)
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: object) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot override {dotted}: {part} is not a table")
+    node[leaf] = value
+
+
+def load_config(path: Path | None, overrides: dict[str, object] | None = None) -> CampaignConfig:
+    """Read, override (dotted keys such as `load.users`) and validate a campaign spec."""
+    source = str(path) if path else "(defaults)"
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: no such campaign file") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{source}: not valid TOML: {error}") from None
+        data.setdefault("name", path.stem)
+    else:
+        data["name"] = "adhoc"
+    for dotted, value in (overrides or {}).items():
+        if dotted == "target.knobs":
+            data.setdefault("target", {}).setdefault("knobs", {}).update(value)  # type: ignore[arg-type]
+        else:
+            _set_path(data, dotted, value)
+    try:
+        return CampaignConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_format_errors(source, error)) from None
