@@ -1,0 +1,304 @@
+"""The measured facts every rule needs, computed once: windows, signals, onsets, correlations.
+
+Why a context object: rules stay small (one question each) and all share one
+definition of a window, a sustained onset and a correlation. It is built from the
+dataset's measurements only; campaign.toml (knobs, target config) never enters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from analysis.capacity import Capacity, Level, analyze_capacity
+from analysis.dataset import Dataset
+from analysis.latency import ALL, Grouping, time_labels, window_stats
+from analysis.signals import CPU_COUNT, CPU_UTIL, PROC_CPU, Signal, role_of
+from analysis.timeline import Span, Step, label_rows, phases, steps, users_per_second
+
+WINDOW_S = 5.0
+SUSTAIN_WINDOWS = 6      # 30 s of 5 s windows
+SUSTAIN_SHARE = 0.8      # of which at least 80% above the threshold
+MIN_CORRELATION_POINTS = 8
+LOAD_BINS = 10
+
+
+@dataclass(frozen=True)
+class Onset:
+    """When a condition became sustained, and the load at that moment."""
+
+    ts: float
+    users: float
+
+
+@dataclass
+class Context:
+    """Derived frames on one 5 s grid (index = window start, epoch seconds)."""
+
+    per_second: pd.DataFrame
+    phases: list[Span]
+    steps: list[Step]
+    w1: pd.DataFrame
+    w5: pd.DataFrame
+    w5_names: pd.DataFrame
+    phase_stats: pd.DataFrame
+    run_stats: pd.DataFrame
+    level_stats: pd.DataFrame
+    metrics5: pd.DataFrame
+    statements: pd.DataFrame
+    queries: pd.DataFrame
+    tables: pd.DataFrame
+    errors: pd.DataFrame
+    events: pd.DataFrame
+    capacity: Capacity
+    ncpu: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    # --- signals -----------------------------------------------------------
+    def has(self, signal: Signal) -> bool:
+        return bool(self.metrics5["base"].isin(signal.names).any())
+
+    def labels(self, signal: Signal) -> list[str]:
+        rows = self.metrics5[self.metrics5["base"].isin(signal.names)]
+        return sorted(rows["label"].unique().tolist())
+
+    def per_target(self, signal: Signal, label: str | None = None) -> pd.DataFrame:
+        """Window x target (labels combined by max when label is None)."""
+        rows = self.metrics5[self.metrics5["base"].isin(signal.names)]
+        if label is not None:
+            rows = rows[rows["label"] == label]
+        if rows.empty:
+            return pd.DataFrame(index=self.w5.index)
+        wide = rows.pivot_table(index="window", columns="target", values="value", aggfunc="max")
+        return wide.reindex(self.w5.index)
+
+    def signal(self, signal: Signal, label: str | None = None, how: str = "max") -> pd.Series:
+        """One series on the 5 s grid, combined over targets (max by default, or sum)."""
+        wide = self.per_target(signal, label)
+        if wide.shape[1] == 0:
+            return pd.Series(np.nan, index=self.w5.index, name=signal.name)
+        series = wide.sum(axis=1, min_count=1) if how == "sum" else wide.max(axis=1)
+        return series.rename(signal.name if label is None else f"{signal.name}{{{label}}}")
+
+    def role_cores(self, role: str) -> pd.DataFrame:
+        """Window x target: cores used by all process groups of one role."""
+        rows = self.metrics5[self.metrics5["base"].isin(PROC_CPU.names)]
+        rows = rows[rows["label"].map(role_of) == role]
+        if rows.empty:
+            return pd.DataFrame(index=self.w5.index)
+        wide = rows.pivot_table(index="window", columns="target", values="value", aggfunc="sum")
+        return wide.reindex(self.w5.index)
+
+    def role_share(self, role: str) -> tuple[pd.Series, str | None]:
+        """Share of its host's cores used by one role, on the host where it is highest."""
+        cores = self.role_cores(role)
+        best: pd.Series | None = None
+        best_target = None
+        for target in cores.columns:
+            cpus = self.ncpu.get(target)
+            if not cpus:
+                continue
+            share = cores[target] / cpus
+            if best is None or share.mean() > best.mean():
+                best, best_target = share, target
+        if best is None:
+            return pd.Series(np.nan, index=self.w5.index), None
+        return best.rename(f"{role} CPU share"), best_target
+
+    def signal_for(self, group: str, target: str) -> pd.Series:
+        """proc.cpu{group} on one target (cores)."""
+        wide = self.per_target(PROC_CPU, group)
+        if target not in wide.columns:
+            return pd.Series(np.nan, index=self.w5.index)
+        return wide[target]
+
+    def groups(self) -> list[str]:
+        rows = self.metrics5[self.metrics5["base"].isin(PROC_CPU.names)]
+        return sorted(rows["label"].unique().tolist())
+
+    # --- time and load -----------------------------------------------------
+    def onset(self, series: pd.Series, threshold: float, above: bool = True) -> Onset | None:
+        """First window of the first 30 s in which >= 80% of windows cross the threshold."""
+        values = series.reindex(self.w5.index)
+        hit = (values >= threshold) if above else (values <= threshold)
+        hit = hit & values.notna()
+        rolling = hit.astype(float).rolling(SUSTAIN_WINDOWS, min_periods=SUSTAIN_WINDOWS).mean()
+        sustained = np.flatnonzero(rolling.to_numpy() >= SUSTAIN_SHARE)
+        if len(sustained) == 0:
+            return None
+        end = sustained[0]
+        block = hit.to_numpy()[end - SUSTAIN_WINDOWS + 1: end + 1]
+        first = end - SUSTAIN_WINDOWS + 1 + int(np.argmax(block))
+        ts = float(self.w5.index[first])
+        return Onset(ts, self.users_at(ts))
+
+    def users_at(self, ts: float) -> float:
+        users = self.w5["users"]
+        position = int(np.searchsorted(users.index.to_numpy(), ts, side="right")) - 1
+        return float(users.iloc[max(position, 0)]) if len(users) else math.nan
+
+    def after(self, series: pd.Series, ts: float) -> pd.Series:
+        return series[series.index >= ts]
+
+    def correlation(self, series: pd.Series) -> float | None:
+        """Spearman rho between windowed p95 and a signal (5 s windows with traffic)."""
+        frame = pd.DataFrame({"p95": self.w5["p95"], "signal": series.reindex(self.w5.index)})
+        frame = frame[(self.w5["count"] > 0)].dropna()
+        if len(frame) < MIN_CORRELATION_POINTS or frame["signal"].nunique() < 3 \
+                or frame["p95"].nunique() < 3:
+            return None
+        rho = spearmanr(frame["p95"], frame["signal"]).statistic
+        return None if rho is None or math.isnan(rho) else float(rho)
+
+    def affected_requests(self, since: float | None, limit: int = 5) -> list[str]:
+        """Request names whose mean latency (exact, from sums) rose most after `since`."""
+        frame = self.w5_names[self.w5_names["name"] != ALL]
+        if frame.empty:
+            return []
+        if since is None:
+            since = float(self.w5.index[len(self.w5) // 2]) if len(self.w5) else 0.0
+        before = frame[frame["start"] < since]
+        after = frame[frame["start"] >= since]
+
+        def mean(part: pd.DataFrame) -> pd.Series:
+            weighted = (part["mean_ms"] * part["count"]).groupby(part["name"]).sum()
+            return weighted / part.groupby("name")["count"].sum().where(lambda c: c > 0)
+
+        ratio = (mean(after) / mean(before)).dropna().sort_values(ascending=False)
+        return [str(name) for name, value in ratio.items() if value >= 1.5][:limit]
+
+    def db_time(self) -> pd.Series:
+        """Statement execution time per 5 s window (ms), all statements."""
+        if self.statements.empty:
+            return pd.Series(np.nan, index=self.w5.index)
+        frame = self.statements.assign(window=time_labels(self.statements["ts"], WINDOW_S))
+        return frame.groupby("window")["total_exec_time_ms"].sum().reindex(self.w5.index)
+
+
+def build_context(dataset: Dataset) -> Context:
+    """All derived frames from the dataset's measurement files (never campaign.toml)."""
+    per_second = users_per_second(dataset.users)
+    phase_spans = phases(per_second)
+    load_steps = steps(per_second)
+    requests = dataset.requests
+    ts = requests["ts"].to_numpy(dtype=float)
+    level_labels, level_spans, level_source = _levels(per_second, load_steps, ts)
+    groupings = [
+        Grouping("1s", time_labels(ts, 1.0), by_name=False, width=1.0),
+        Grouping("5s", time_labels(ts, WINDOW_S), by_name=True, width=WINDOW_S),
+        Grouping("phase", label_rows(ts, [(p.label, p.start, p.end) for p in phase_spans]),
+                 by_name=True, spans={p.label: (p.start, p.end) for p in phase_spans}),
+        Grouping("level", level_labels, by_name=False, spans=level_spans),
+        Grouping("run", np.full(len(ts), "run", dtype=object), by_name=True,
+                 spans={"run": _run_span(per_second, ts)}),
+    ]
+    stats = window_stats(requests, groupings)
+    w5_names = stats["5s"]
+    w5 = _grid(w5_names, per_second, requests, dataset.users)
+    levels = _level_points(stats["level"], per_second)
+    metrics5 = _metrics_windows(dataset.metrics)
+    notes = list(dataset.notes)
+    ncpu = _cpu_counts(metrics5, notes)
+    return Context(
+        per_second=per_second, phases=phase_spans, steps=load_steps, w1=stats["1s"], w5=w5,
+        w5_names=w5_names, phase_stats=stats["phase"], run_stats=stats["run"],
+        level_stats=stats["level"],
+        metrics5=metrics5, statements=dataset.statements, queries=dataset.queries,
+        tables=dataset.tables, errors=dataset.errors, events=dataset.events,
+        capacity=analyze_capacity(levels, level_source), ncpu=ncpu, notes=notes,
+    )
+
+
+def _run_span(per_second: pd.DataFrame, ts: np.ndarray) -> tuple[float, float]:
+    """[first, last + 1 s) over users and requests: the duration rps is computed over."""
+    starts = [*per_second.index[:1].tolist(), *ts[:1].tolist()]
+    ends = [*per_second.index[-1:].tolist(), *ts[-1:].tolist()]
+    return (min(starts, default=0.0), max(ends, default=0.0) + 1.0)
+
+
+def _grid(w5_names: pd.DataFrame, per_second: pd.DataFrame, requests: pd.DataFrame,
+          users: pd.DataFrame) -> pd.DataFrame:
+    """Overall 5 s stats plus mean users and the phase, on a gap-free grid."""
+    start_ts = min([*requests["ts"].tolist()[:1], *users["ts"].tolist()[:1]], default=0.0)
+    end_ts = max([*requests["ts"].tolist()[-1:], *users["ts"].tolist()[-1:]], default=0.0)
+    index = pd.Index(np.arange(math.floor(start_ts / WINDOW_S) * WINDOW_S, end_ts + 1e-9,
+                               WINDOW_S), name="window")
+    overall = w5_names[w5_names["name"] == ALL].set_index("label").drop(columns=["name"])
+    grid = overall.reindex(index)
+    grid["count"] = grid["count"].fillna(0)
+    grid["failures"] = grid["failures"].fillna(0)
+    grid["rps"] = grid["rps"].fillna(0.0)
+    seconds = per_second.assign(window=time_labels(per_second.index.to_numpy(), WINDOW_S))
+    by_window = seconds.groupby("window").agg(users=("users", "mean"),
+                                              target_users=("target_users", "max"),
+                                              phase=("phase", "last"))
+    return grid.join(by_window.reindex(index))
+
+
+def _levels(per_second: pd.DataFrame, load_steps: list[Step],
+            ts: np.ndarray) -> tuple[np.ndarray, dict[str, tuple[float, float]], str]:
+    """Row labels of the load levels: steady parts of steps, else bins of target users."""
+    if len(load_steps) >= 3:
+        spans = {s.label: (s.steady_start, s.end) for s in load_steps}
+        labels = label_rows(ts, [(label, a, b) for label, (a, b) in spans.items()])
+        return labels, spans, "steady state of each load step"
+    target = per_second["target_users"]
+    target = target[target > 0]
+    if target.nunique() < 3:
+        return np.full(len(ts), None, dtype=object), {}, "none (fewer than 3 load levels)"
+    edges = np.linspace(target.min(), target.max() + 1e-9, LOAD_BINS + 1)
+    bins = np.clip(np.searchsorted(edges, target.to_numpy(), side="right") - 1, 0, LOAD_BINS - 1)
+    second_label = pd.Series([f"users {edges[b]:.0f}-{edges[b + 1]:.0f}" for b in bins],
+                             index=target.index)
+    labels = second_label.reindex(np.floor(ts)).to_numpy(dtype=object)
+    spans = {}
+    for label, group in second_label.groupby(second_label):
+        spans[label] = (float(group.index.min()), float(group.index.min()) + len(group))
+    return labels, spans, "bins of target users (no steady steps)"
+
+
+def _level_points(level_stats: pd.DataFrame, per_second: pd.DataFrame) -> list[Level]:
+    points = []
+    for row in level_stats.itertuples():
+        seconds = per_second.loc[(per_second.index >= row.start) & (per_second.index < row.end)]
+        users = float(seconds["users"].mean()) if len(seconds) else math.nan
+        points.append(Level(str(row.label), users, float(row.rps), float(row.p95),
+                            float(row.mean_ms), float(row.start), float(row.end)))
+    return [p for p in points if p.users > 0]
+
+
+def _metrics_windows(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Mean of each (metric, label, target) per 5 s window, long format."""
+    if metrics.empty:
+        return pd.DataFrame({"window": pd.Series(dtype="float64"), "base": pd.Series(dtype="str"),
+                             "label": pd.Series(dtype="str"), "target": pd.Series(dtype="str"),
+                             "value": pd.Series(dtype="float64")})
+    frame = metrics.assign(window=time_labels(metrics["ts"], WINDOW_S))
+    return frame.groupby(["window", "base", "label", "target"], as_index=False,
+                         observed=True)["value"].mean()
+
+
+def _cpu_counts(metrics5: pd.DataFrame, notes: list[str]) -> dict[str, float]:
+    """CPUs per target: `cpu.count` when measured, else sum(proc.cpu) / cpu.util."""
+    counts: dict[str, float] = {}
+    measured = metrics5[metrics5["base"].isin(CPU_COUNT.names)]
+    for target, value in measured.groupby("target")["value"].max().items():
+        counts[str(target)] = float(value)
+    util = metrics5[metrics5["base"].isin(CPU_UTIL.names)].groupby(
+        ["target", "window"])["value"].mean()
+    procs = metrics5[metrics5["base"].isin(PROC_CPU.names)].groupby(
+        ["target", "window"])["value"].sum()
+    joined = pd.DataFrame({"util": util, "cores": procs}).dropna()
+    joined = joined[joined["util"] >= 0.1]
+    for target, part in joined.groupby(level="target"):
+        if str(target) in counts:
+            continue
+        estimate = float(np.median(part["cores"] / part["util"]))
+        counts[str(target)] = max(1.0, round(estimate))
+        notes.append(f"CPU count of {target} estimated as {counts[str(target)]:.0f} "
+                     "from proc.cpu / cpu.util (no cpu.count metric)")
+    return counts

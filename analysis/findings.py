@@ -1,0 +1,56 @@
+"""The Finding a diagnosis rule returns, and the rule type of the registry.
+
+Why a plain dataclass: findings go to analysis.json, summary.md and the report
+unchanged, so they carry numbers and text, never live objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from analysis.timefmt import iso
+
+if TYPE_CHECKING:
+    from analysis.context import Context
+
+TAXONOMY: tuple[str, ...] = (
+    "loadgen.cpu", "app.cpu", "app.workers", "db.cpu", "db.query", "db.n_plus_one",
+    "db.connections", "db.locks", "db.io", "host.cpu", "host.memory", "host.disk",
+    "queue.backlog", "cache.misses", "app.errors", "none",
+)
+
+
+@dataclass
+class Finding:
+    """One named bottleneck with its evidence; `details` feeds the recommendations."""
+
+    bottleneck: str
+    confidence: float
+    summary: str
+    evidence: list[str]
+    onset_ts: float | None = None
+    onset_users: float | None = None
+    affected_requests: list[str] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+    correlation: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["confidence"] = round(self.confidence, 3)
+        data["onset_iso"] = iso(self.onset_ts) if self.onset_ts is not None else None
+        return data
+
+
+Rule = Callable[["Context"], Finding | None]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One registry entry: the taxonomy class a rule can name, and the rule."""
+
+    bottleneck: str
+    rule: Rule
+    explained_by: tuple[str, ...] = ()

@@ -1,0 +1,273 @@
+"""Recommendations per bottleneck class, concrete for a Laravel + PostgreSQL eSPPD team.
+
+Why computed: "raise pm.max_children" is only useful with a number, and the number
+comes from measured RAM and worker RSS, not from the target's configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from analysis.signals import (
+    APP_WORKERS_TOTAL,
+    MEM_AVAILABLE,
+    MEM_TOTAL,
+    PROC_COUNT,
+    PROC_RSS,
+    role_of,
+)
+
+if TYPE_CHECKING:
+    from analysis.context import Context
+    from analysis.findings import Finding
+
+GIB = 2**30
+MIB = 2**20
+
+
+def recommendations(finding: Finding, ctx: Context) -> list[str]:
+    """Checklist items for one finding (text; the report escapes it)."""
+    return BY_CLASS[finding.bottleneck](finding, ctx)
+
+
+def php_fpm_max_children(ctx: Context) -> tuple[int, float, float] | None:
+    """(max_children, GiB available to PHP, MiB per worker) from measured RAM and RSS."""
+    total = ctx.signal(MEM_TOTAL).max()
+    available = ctx.signal(MEM_AVAILABLE).min()
+    rss, processes = 0.0, 0.0
+    for group in ctx.groups() or []:
+        if role_of(group) != "app":
+            continue
+        rss += float(ctx.signal(PROC_RSS, group, how="sum").max() or 0.0)
+        processes += float(ctx.signal(PROC_COUNT, group, how="sum").max() or 0.0)
+    if processes <= 0:
+        processes = float(ctx.signal(APP_WORKERS_TOTAL, how="sum").max())
+    if any(math.isnan(v) for v in (total, available, rss, processes)) or processes <= 0 \
+            or rss <= 0:
+        return None
+    per_worker = rss / processes
+    for_php = total * available + rss  # free memory plus what PHP already holds
+    return int(0.8 * for_php // per_worker), for_php / GIB, per_worker / MIB
+
+
+def _loadgen(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Results above the onset load measure the load generator: do not use them for capacity.",
+        "Add Locust worker processes (`run_campaign.py --workers N`, about one per core) or "
+        "spread workers over more machines; keep each under ~80% of one core.",
+        "Re-run the same campaign and compare: the knee must not move with the generator.",
+    ]
+
+
+def _app_cpu(f: Finding, ctx: Context) -> list[str]:
+    routes = ", ".join(f.affected_requests) or "the slowest routes"
+    return [
+        f"Profile {routes} (Laravel Telescope, Xdebug or Blackfire) to find the CPU-heavy code.",
+        "Move CPU-heavy work out of the request: generate the travel-order .docx/PDF and the "
+        "Excel export in a queued job (`GenerateSppdDocument::dispatch($sppd)`), return "
+        "immediately and let the page poll for the file.",
+        "Enable OPcache (`opcache.enable=1`, `opcache.validate_timestamps=0` in production) and "
+        "cache the framework: `php artisan config:cache route:cache view:cache event:cache`.",
+        "If login dominates, check the password-hash cost (`BCRYPT_ROUNDS`, 10-12 is usual).",
+        "Then add CPU or app servers behind the load balancer.",
+    ]
+
+
+def _app_workers(f: Finding, ctx: Context) -> list[str]:
+    sized = php_fpm_max_children(ctx)
+    workers = f.details.get("workers", math.nan)
+    if sized:
+        children, for_php, per_worker = sized
+        size = (f"Raise PHP-FPM `pm.max_children` from {workers:.0f} to about {children} "
+                f"(80% of {for_php:.1f} GiB available to PHP / {per_worker:.0f} MiB measured "
+                "per worker).")
+    else:
+        size = ("Raise PHP-FPM `pm.max_children` to 80% of the RAM available to PHP divided "
+                "by the measured RSS of one worker (`ps -o rss -C php-fpm`).")
+    return [
+        size,
+        "Use `pm = static` (or a high `pm.min_spare_servers`) on a dedicated app host so "
+        "workers are not forked under load; watch `max children reached` on the status page.",
+        "Keep PostgreSQL in step: every worker may hold a connection, so max_connections >= "
+        "max_children x app servers + queue workers + a margin (or use PgBouncer).",
+        "If workers are busy waiting on something slower (database, HTTP calls), fix that first: "
+        "more workers only move the queue.",
+    ]
+
+
+def _db_cpu(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Reduce the work of the statements with the most total time (see 'Top statements'): "
+        "an index, fewer rows (`->select([...])`, pagination), or caching the result.",
+        "Move reporting (month-end recap, exports) to a read replica or off-peak jobs.",
+        "Then give PostgreSQL more CPU or a dedicated host.",
+    ]
+
+
+def _db_query(f: Finding, ctx: Context) -> list[str]:
+    table = f.details.get("table")
+    columns = f.details.get("index_columns") or []
+    out = []
+    if table and columns:
+        cols = ", ".join(f"'{c}'" for c in columns)
+        name = f"{table}_{'_'.join(columns)}_index"
+        out.append(
+            f"Add the index in a migration: `Schema::table('{table}', fn (Blueprint $table) => "
+            f"$table->index([{cols}]));` (for a busy production table use "
+            f"`DB::statement('CREATE INDEX CONCURRENTLY {name} ON {table} "
+            f"({', '.join(columns)})')` with `public $withinTransaction = false;`).")
+        out.append(f"{table} is partitioned by year in eSPPD: an index created on the parent "
+                   "table is created on every partition; check partition pruning with "
+                   "`EXPLAIN (ANALYZE, BUFFERS)` on the statement with real parameters.")
+    elif table:
+        out.append(f"Add an index on {table} matching the statement's WHERE clause; confirm "
+                   "with `EXPLAIN (ANALYZE, BUFFERS)`.")
+    else:
+        out.append("The statement is costly per call without sequential scans: fetch fewer rows "
+                   "(`->select([...])`, `->paginate(25)`), avoid `count(*)` on every page view, "
+                   "or cache the result with `Cache::tags(['sppd'])->remember(...)`.")
+    if f.details.get("temp_blks_written"):
+        out.append("It spills sorts/hashes to disk: raise `work_mem` for this role "
+                   "(`ALTER ROLE esppd SET work_mem = '32MB'`) or sort on an indexed column.")
+    return out
+
+
+def _n_plus_one(f: Finding, ctx: Context) -> list[str]:
+    tables = f.details.get("tables") or []
+    relation = _relation_name(tables[0]) if tables else "relation"
+    request = f.details.get("request") or "the affected page"
+    return [
+        f"Eager-load the relation behind {request}: `Sppd::with(['{relation}'])->...` (or "
+        f"`$list->load('{relation}')`) instead of touching `$sppd->{relation}` per row in the "
+        "loop or Blade view.",
+        "Catch regressions: `Model::preventLazyLoading(! app()->isProduction());` in "
+        "`AppServiceProvider::boot()` fails tests on lazy loading.",
+        "Master data that rarely changes (unit_kerja, transportasi, tujuan) can also come from "
+        "the cache: `Cache::tags(['master'])->remember('unit_kerja:all', 3600, ...)`.",
+    ]
+
+
+def _db_connections(f: Finding, ctx: Context) -> list[str]:
+    maximum = f.details.get("max_connections", math.nan)
+    return [
+        f"Size connections end to end: PostgreSQL max_connections ({maximum:.0f} measured) >= "
+        "PHP-FPM max_children x app servers + queue workers + ~10 for admin, or put PgBouncer "
+        "in transaction mode in front and point `DB_PORT` at it.",
+        "If the app has its own pool, raise its size to the number of concurrent workers that "
+        "use the database, and keep transactions short (no HTTP calls inside `DB::transaction`).",
+        "Alert on connections > 80% of max_connections.",
+    ]
+
+
+def _db_locks(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Shorten the transactions that touch the hot row: change status in one conditional "
+        "statement (`Sppd::whereKey($id)->where('status', 'diajukan')->update([...])`) instead "
+        "of read, work, then write inside `lockForUpdate()`.",
+        "Move slow work (notifications, documents, exports) out of the transaction: "
+        "`DB::afterCommit(...)` or a queued job.",
+        "Avoid counters on a shared row (e.g. a per-unit budget total updated on every SPPD): "
+        "compute them with a query or update them in a queued job.",
+        "Set `lock_timeout` (e.g. 5s) so waits fail fast instead of piling up.",
+    ]
+
+
+def _db_io(f: Finding, ctx: Context) -> list[str]:
+    total = ctx.signal(MEM_TOTAL).max()
+    ram = f"{total / GIB:.0f} GiB" if not math.isnan(total) else "RAM"
+    out = [
+        f"PostgreSQL memory: shared_buffers about 25% of {ram}, effective_cache_size 50-75% of "
+        f"{ram}, so the hot working set is served from memory.",
+        "Partition the growing tables (sppd, laporan_perjalanan) by year so current-year "
+        "queries read only their partition; archive old years.",
+        "Then faster storage (SSD/NVMe) for the data directory.",
+    ]
+    if f.details.get("temp_blks_written"):
+        out.insert(1, "Sorts/hashes spill to disk: raise work_mem (per operation, so mind "
+                      "max_connections x work_mem).")
+    return out
+
+
+def _host_cpu(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Move the processes outside the stack (backups, antivirus scans, other apps, cron jobs) "
+        "off the eSPPD host or schedule them outside office hours.",
+        "On a VM, check CPU steal and ask for dedicated vCPUs; cap neighbours with cgroups "
+        "(`systemd-run -p CPUQuota=...`).",
+    ]
+
+
+def _host_memory(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Fit the budget in RAM: PHP-FPM max_children x worker RSS + PostgreSQL shared_buffers "
+        "+ work_mem x active connections + Redis maxmemory + the OS cache.",
+        "Lower pm.max_children to what RAM holds (see the app workers row), set Redis "
+        "`maxmemory` with `allkeys-lru`, and add RAM if the budget still does not fit.",
+    ]
+
+
+def _host_disk(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Find the writer (`iotop`, pg_stat_io on PostgreSQL 16+): PostgreSQL data/WAL, Laravel "
+        "logs or an outside process.",
+        "Put PostgreSQL data and WAL on faster storage; spread checkpoints "
+        "(`checkpoint_completion_target = 0.9`, larger `max_wal_size`).",
+        "Log less on the hot path: `LOG_LEVEL=warning`, `LOG_CHANNEL=daily`.",
+    ]
+
+
+def _queue(f: Finding, ctx: Context) -> list[str]:
+    name = f.details.get("queue", "default")
+    return [
+        f"Run more queue workers for `{name}` (Supervisor `numprocs` or Horizon "
+        "`maxProcesses`) until completions exceed arrivals at peak.",
+        "Give heavy jobs (documents, month-end exports) their own queue so notifications are "
+        "not stuck behind them: `->onQueue('exports')`.",
+        f"Alert on backlog: `php artisan queue:monitor redis:{name} --max=100`.",
+    ]
+
+
+def _cache(f: Finding, ctx: Context) -> list[str]:
+    return [
+        "Cache master data and dashboard statistics with tags: `Cache::tags(['master'])"
+        "->remember('unit_kerja:all', 3600, fn () => UnitKerja::all())`, and flush the tag on "
+        "writes (`Cache::tags(['sppd'])->flush()` in a model observer).",
+        "Check `CACHE_STORE`/`CACHE_DRIVER=redis` in production (not `array` or `file`), key "
+        "TTLs, and Redis `maxmemory`/evictions.",
+    ]
+
+
+def _errors(f: Finding, ctx: Context) -> list[str]:
+    error = f.details.get("dominant_error") or "the dominant error"
+    return [
+        f"Fix the dominant error first: {error}. Look in storage/logs/laravel.log at the onset "
+        "time.",
+        "Read the status: 419 = CSRF/session expiry, 429 = login throttling (seed more "
+        "accounts), 500 = an exception, 502/504 = PHP-FPM down or timeouts.",
+    ]
+
+
+def _none(f: Finding, ctx: Context) -> list[str]:
+    headroom = f.details.get("headroom_users", math.nan)
+    out = ["Keep this configuration as the production baseline."]
+    if not math.isnan(headroom):
+        out.insert(0, f"Estimated headroom: about {headroom:.0f} users before the busiest "
+                      "resource reaches 80%; confirm with a capacity-step campaign to that load.")
+    return out
+
+
+def _relation_name(table: str) -> str:
+    """Laravel relation name for a table: unit_kerja -> unitKerja."""
+    head, *rest = table.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+BY_CLASS: dict[str, Callable[[Finding, Context], list[str]]] = {
+    "loadgen.cpu": _loadgen, "app.cpu": _app_cpu, "app.workers": _app_workers,
+    "db.cpu": _db_cpu, "db.query": _db_query, "db.n_plus_one": _n_plus_one,
+    "db.connections": _db_connections, "db.locks": _db_locks, "db.io": _db_io,
+    "host.cpu": _host_cpu, "host.memory": _host_memory, "host.disk": _host_disk,
+    "queue.backlog": _queue, "cache.misses": _cache, "app.errors": _errors, "none": _none,
+}

@@ -1,0 +1,90 @@
+"""The one finding-rule registry and the ranking of findings.
+
+Why an explicit tuple: the taxonomy (ARCHITECTURE section 4) is closed; one entry
+per class, each naming the classes that, when present, explain it as a symptom
+(busy app workers are a symptom of a slow database, not a cause).
+"""
+
+from __future__ import annotations
+
+from analysis.context import Context
+from analysis.findings import TAXONOMY, Finding, RuleSpec
+from analysis.recommend import recommendations
+from analysis.rules.app import app_errors, app_workers
+from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
+from analysis.rules.db import db_connections, db_io, db_locks
+from analysis.rules.headroom import none
+from analysis.rules.host import host_disk, host_memory
+from analysis.rules.queue_cache import cache_misses, queue_backlog
+from analysis.rules.statements import db_n_plus_one, db_query
+
+_DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks", "db.io")
+
+REGISTRY: tuple[RuleSpec, ...] = (
+    RuleSpec("loadgen.cpu", loadgen_cpu),
+    RuleSpec("app.cpu", app_cpu, ("host.cpu",)),
+    RuleSpec("app.workers", app_workers, ("app.cpu", *_DB_CAUSES, "host.cpu", "host.memory",
+                                          "host.disk", "loadgen.cpu", "cache.misses")),
+    RuleSpec("db.cpu", db_cpu, ("db.query", "db.n_plus_one", "cache.misses")),
+    RuleSpec("db.query", db_query, ("cache.misses", "db.locks")),
+    RuleSpec("db.n_plus_one", db_n_plus_one),
+    RuleSpec("db.connections", db_connections, ("db.locks", "db.query", "db.cpu", "db.io",
+                                                "db.n_plus_one")),
+    RuleSpec("db.locks", db_locks),
+    RuleSpec("db.io", db_io, ("host.memory", "host.disk")),
+    RuleSpec("host.cpu", host_cpu),
+    RuleSpec("host.memory", host_memory),
+    RuleSpec("host.disk", host_disk, ("db.io",)),
+    RuleSpec("queue.backlog", queue_backlog),
+    RuleSpec("cache.misses", cache_misses),
+    RuleSpec("app.errors", app_errors),
+    RuleSpec("none", none),
+)
+assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"
+
+CAUSE_MIN_CONFIDENCE = 0.5
+SYMPTOM_FACTOR = 0.5
+REPORT_MIN_CONFIDENCE = 0.2
+
+
+def rule_for(bottleneck: str) -> RuleSpec:
+    return next(spec for spec in REGISTRY if spec.bottleneck == bottleneck)
+
+
+def diagnose(ctx: Context) -> list[Finding]:
+    """Run every rule, demote symptoms explained by a present cause, rank by confidence."""
+    found = {spec.bottleneck: f for spec in REGISTRY if (f := spec.rule(ctx)) is not None}
+    original = {name: f.confidence for name, f in found.items()}
+    for spec in REGISTRY:
+        finding = found.get(spec.bottleneck)
+        if finding is None:
+            continue
+        causes = [c for c in spec.explained_by
+                  if original.get(c, 0.0) >= CAUSE_MIN_CONFIDENCE and c != spec.bottleneck]
+        if causes:
+            finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
+            finding.evidence.append("probably a consequence of " + ", ".join(
+                f"{c} (confidence {original[c]:.2f})" for c in causes))
+    others = [f.confidence for name, f in found.items() if name != "none"]
+    if "none" in found and others:
+        found["none"].confidence = round(min(found["none"].confidence, 1 - max(others)), 3)
+    if not found or all(f.confidence < REPORT_MIN_CONFIDENCE for f in found.values()):
+        found.setdefault("none", _unexplained(ctx))
+    order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
+    ranked = sorted(found.values(), key=lambda f: (-f.confidence, order[f.bottleneck]))
+    for finding in ranked:
+        finding.recommendations = recommendations(finding, ctx)
+    return [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE] or ranked[:1]
+
+
+def _unexplained(ctx: Context) -> Finding:
+    knee = ctx.capacity.knee
+    return Finding(
+        "none", 0.2,
+        "No measured resource explains the behaviour: no bottleneck can be named from "
+        "the collected signals.",
+        ["no rule found sustained saturation in the measured signals"]
+        + ([f"but throughput stopped following users at {knee.users:.0f} users: collect the "
+            "missing signals (PostgreSQL, app status, host) and re-run"] if knee else []),
+        knee.ts if knee else None, knee.users if knee else None,
+    )

@@ -1,0 +1,114 @@
+"""App rules: app.workers (process-manager concurrency exhausted) and app.errors.
+
+Why separate from CPU: busy workers with idle CPUs mean the pool is too small (or
+blocked downstream), while errors are a failure mode of their own, not slowness.
+"""
+
+from __future__ import annotations
+
+import math
+
+from analysis.context import Context
+from analysis.findings import Finding
+from analysis.latency import ALL
+from analysis.rules.common import (
+    confidence,
+    corr_text,
+    knee_alignment,
+    onset_text,
+    pct,
+    severity,
+    sustained_peak,
+)
+from analysis.signals import APP_LISTEN_QUEUE, APP_WORKERS_BUSY, APP_WORKERS_TOTAL
+from analysis.timefmt import clock
+
+WORKERS_BUSY_LIMIT = 0.95
+LISTEN_QUEUE_LIMIT = 1.0
+ERROR_RATE_LIMIT = 0.01       # the errors SLO
+ERROR_RATE_FULL = 0.05
+ERROR_WINDOW_LIMIT = 0.05     # a 5 s window this bad, sustained 30 s, is an error episode
+
+
+def app_workers(ctx: Context) -> Finding | None:
+    busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
+    total = ctx.signal(APP_WORKERS_TOTAL, how="sum")
+    backlog = ctx.signal(APP_LISTEN_QUEUE, how="sum")
+    ratio = busy / total.where(total > 0)
+    ratio_peak = sustained_peak(ratio)
+    backlog_peak = sustained_peak(backlog)
+    by_ratio = not math.isnan(ratio_peak) and ratio_peak >= WORKERS_BUSY_LIMIT
+    by_backlog = not math.isnan(backlog_peak) and backlog_peak >= LISTEN_QUEUE_LIMIT
+    if not (by_ratio or by_backlog):
+        return None
+    series = ratio if by_ratio else backlog
+    onset = ctx.onset(series, WORKERS_BUSY_LIMIT if by_ratio else LISTEN_QUEUE_LIMIT)
+    rho = ctx.correlation(backlog if by_backlog else ratio)
+    sev = max(severity(ratio_peak, 0.85, 1.0),
+              severity(backlog_peak, 0.0, 10.0) if by_backlog else 0.0)
+    workers = float(total.max()) if total.notna().any() else math.nan
+    evidence = [
+        f"app.workers.busy / app.workers.total: {pct(ratio_peak)} of {workers:.0f} workers "
+        f"(30 s sustained peak); {onset_text(onset)}",
+        f"app.listen_queue: {backlog_peak:.1f} requests waiting for a worker (30 s sustained peak)"
+        if not math.isnan(backlog_peak) else "app.listen_queue: not measured",
+        corr_text(rho),
+    ]
+    return Finding(
+        "app.workers", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"All {workers:.0f} app workers were busy and requests queued for a free worker.",
+        evidence, onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak},
+    )
+
+
+def app_errors(ctx: Context) -> Finding | None:
+    """Errors, not slowness: the dominant error message and when it began."""
+    w5 = ctx.w5
+    requests = float(w5["count"].sum())
+    failures = float(w5["failures"].sum())
+    if requests <= 0:
+        return None
+    overall = failures / requests
+    rate = w5["failures"] / w5["count"].where(w5["count"] > 0)
+    phase_rates = ctx.phase_stats[ctx.phase_stats["name"] == ALL].set_index("label")["error_rate"]
+    worst_phase = phase_rates.idxmax() if phase_rates.notna().any() else None
+    worst = float(phase_rates.max()) if worst_phase is not None else overall
+    episode = ctx.onset(rate, ERROR_WINDOW_LIMIT)
+    if overall < ERROR_RATE_LIMIT and worst < ERROR_RATE_LIMIT and episode is None:
+        return None
+    onset = ctx.onset(rate, ERROR_RATE_LIMIT) or episode
+    dominant, share, first_seen = _dominant_error(ctx)
+    by_name = ctx.w5_names[ctx.w5_names["name"] != ALL].groupby("name")["failures"].sum()
+    affected = [str(n) for n, v in by_name.sort_values(ascending=False).items() if v > 0][:5]
+    sev = max(severity(max(overall, worst), ERROR_RATE_LIMIT * 0.5, ERROR_RATE_FULL),
+              0.6 if episode else 0.0)
+    rho = ctx.correlation(rate)
+    evidence = [
+        f"error rate {pct(overall)} overall ({int(failures)} of {int(requests)} requests); "
+        f"worst phase {worst_phase}: {worst * 100:.1f}%",
+        f"error rate >= 1% {onset_text(onset)}",
+    ]
+    if dominant:
+        evidence.append(f"dominant error ({pct(share)} of failures, first at "
+                        f"{clock(first_seen)}): {dominant}")
+    evidence.append("failures by request: " + ", ".join(
+        f"{n} {int(by_name[n])}" for n in affected))
+    return Finding(
+        "app.errors", confidence(sev, None, None),
+        f"{pct(overall)} of requests failed; the dominant error is: {dominant or 'unknown'}.",
+        evidence, onset.ts if onset else None, onset.users if onset else None, affected,
+        correlation=rho,
+        details={"error_rate": overall, "dominant_error": dominant, "dominant_share": share},
+    )
+
+
+def _dominant_error(ctx: Context) -> tuple[str | None, float, float]:
+    errors = ctx.errors
+    if errors.empty:
+        return None, math.nan, math.nan
+    totals = errors.groupby("error")["count"].sum().sort_values(ascending=False)
+    message = str(totals.index[0])
+    first = float(errors.loc[errors["error"] == message, "ts"].min())
+    return message[:200], float(totals.iloc[0] / totals.sum()), first

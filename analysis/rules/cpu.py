@@ -1,0 +1,183 @@
+"""CPU rules, attributed by process group: loadgen.cpu, app.cpu, db.cpu, host.cpu.
+
+Why by group: on one host a CPU total says nothing about who is to blame; each rule
+reads proc.cpu{group} of its role on the host where that role is busiest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from analysis.context import Context
+from analysis.findings import Finding
+from analysis.rules.common import (
+    confidence,
+    corr_text,
+    knee_alignment,
+    onset_text,
+    pct,
+    severity,
+    sustained_peak,
+)
+from analysis.signals import CPU_UTIL, LOADGEN_CPU, PROC_COUNT, RUNQUEUE, role_of
+
+CPU_SHARE_LIMIT = 0.80        # same as the CPU SLO: < 80% sustained
+CPU_SHARE_FULL = 0.95
+LOADGEN_CORES_LIMIT = 0.85    # a Locust process is single-threaded: ~1 core is its ceiling
+LOADGEN_CORES_FULL = 0.97
+PER_PROCESS_CORES_LIMIT = 0.90
+OUTSIDE_SHARE_LIMIT = 0.25
+
+
+def loadgen_cpu(ctx: Context) -> Finding | None:
+    """A load generator near one core measures its own queueing, not the server's."""
+    per_worker = ctx.per_target(LOADGEN_CPU)
+    if per_worker.shape[1] == 0:
+        return None
+    peaks = {str(w): sustained_peak(per_worker[w]) for w in per_worker.columns}
+    worker = max(peaks, key=lambda w: -1 if math.isnan(peaks[w]) else peaks[w])
+    peak = peaks[worker]
+    if math.isnan(peak) or peak < LOADGEN_CORES_LIMIT:
+        return None
+    series = per_worker[worker]
+    onset = ctx.onset(series, LOADGEN_CORES_LIMIT)
+    rho = ctx.correlation(series)
+    sev = severity(peak, LOADGEN_CORES_LIMIT - 0.05, LOADGEN_CORES_FULL)
+    saturated = sum(1 for v in peaks.values() if v >= LOADGEN_CORES_LIMIT)
+    return Finding(
+        "loadgen.cpu", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"The load generator was CPU-bound ({peak:.2f} cores on {worker}): latency and "
+        "throughput above that load measure the generator, not eSPPD.",
+        [f"loadgen.cpu on {worker}: {peak:.2f} cores (30 s sustained peak; a Locust process "
+         f"tops out near 1 core); {onset_text(onset)}",
+         f"{saturated} of {len(peaks)} generator process(es) at >= {LOADGEN_CORES_LIMIT:.2f} cores",
+         corr_text(rho)],
+        onset.ts if onset else None, onset.users if onset else None,
+        details={"worker": worker, "peak_cores": peak, "workers": len(peaks)},
+        correlation=rho,
+    )
+
+
+def app_cpu(ctx: Context) -> Finding | None:
+    return _role_cpu(ctx, "app", "app.cpu", "the app server (PHP-FPM / workers)")
+
+
+def db_cpu(ctx: Context) -> Finding | None:
+    return _role_cpu(ctx, "db", "db.cpu", "PostgreSQL")
+
+
+def _role_cpu(ctx: Context, role: str, bottleneck: str, who: str) -> Finding | None:
+    share, target = ctx.role_share(role)
+    if target is None:
+        return None
+    peak = sustained_peak(share)
+    per_process = _cores_per_process(ctx, role, target)
+    process_peak = sustained_peak(per_process) if per_process is not None else math.nan
+    by_share = peak >= CPU_SHARE_LIMIT
+    by_process = not math.isnan(process_peak) and process_peak >= PER_PROCESS_CORES_LIMIT
+    if not (by_share or by_process):
+        return None
+    series = share if by_share else per_process
+    limit = CPU_SHARE_LIMIT if by_share else PER_PROCESS_CORES_LIMIT
+    assert series is not None
+    onset = ctx.onset(series, limit)
+    rho = ctx.correlation(series)
+    sev = max(severity(peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
+              severity(process_peak, PER_PROCESS_CORES_LIMIT - 0.05, 1.0))
+    cpus = ctx.ncpu.get(target, math.nan)
+    groups = [g for g in ctx.groups() if role_of(g) == role]
+    evidence = [
+        f"proc.cpu{{{','.join(groups)}}} on {target}: {peak * cpus:.2f} cores = {pct(peak)} of "
+        f"{cpus:.0f} CPUs (30 s sustained peak); {onset_text(onset)}",
+        corr_text(rho),
+    ]
+    if not math.isnan(process_peak):
+        evidence.append(f"{process_peak:.2f} cores per process (1.0 = a process is CPU-bound)")
+    evidence.extend(_runqueue_line(ctx, target))
+    evidence.append(_group_breakdown(ctx, target, onset.ts if onset else None))
+    return Finding(
+        bottleneck, confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"CPU of {who} saturated: {pct(peak)} of {cpus:.0f} CPUs on {target}.",
+        evidence, onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"target": target, "share": peak, "cpus": cpus},
+    )
+
+
+def host_cpu(ctx: Context) -> Finding | None:
+    """CPU taken by processes outside the stack (or unattributed) while the host is busy."""
+    util_by_target = ctx.per_target(CPU_UTIL)
+    best: tuple[float, str, pd.Series, pd.Series] | None = None
+    for target in util_by_target.columns:
+        cpus = ctx.ncpu.get(str(target))
+        if not cpus:
+            continue
+        util = util_by_target[target]
+        stack = sum((ctx.role_cores(r).get(target, 0.0) for r in
+                     ("db", "app", "queue_worker", "cache", "loadgen", "collector")),
+                    pd.Series(0.0, index=ctx.w5.index))
+        outside = (util * cpus - stack).clip(lower=0) / cpus
+        busy_outside = outside.where(util >= CPU_SHARE_LIMIT)
+        score = sustained_peak(busy_outside)
+        if not math.isnan(score) and (best is None or score > best[0]):
+            best = (score, str(target), util, outside)
+    if best is None or best[0] < OUTSIDE_SHARE_LIMIT:
+        return None
+    score, target, util, outside = best
+    onset = ctx.onset(util, CPU_SHARE_LIMIT)
+    rho = ctx.correlation(util)
+    sev = min(severity(sustained_peak(util), CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
+              severity(score, OUTSIDE_SHARE_LIMIT - 0.1, 0.5))
+    return Finding(
+        "host.cpu", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"Host {target} CPU is saturated by processes outside the eSPPD stack "
+        f"({pct(score)} of its CPUs).",
+        [f"cpu.util on {target}: {pct(sustained_peak(util))} (30 s sustained peak); "
+         f"{onset_text(onset)}",
+         f"outside the stack (groups outside postgres/app/worker/redis/locust, or unattributed): "
+         f"{pct(score)} of {ctx.ncpu[target]:.0f} CPUs while the host was >= 80% busy",
+         corr_text(rho), *_runqueue_line(ctx, target),
+         _group_breakdown(ctx, target, onset.ts if onset else None)],
+        onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"target": target, "outside_share": score},
+    )
+
+
+def _cores_per_process(ctx: Context, role: str, target: str) -> pd.Series | None:
+    counts = []
+    for group in ctx.groups():
+        if role_of(group) == role:
+            count = ctx.per_target(PROC_COUNT, group)
+            if target in count.columns:
+                counts.append(count[target])
+    if not counts:
+        return None
+    processes = sum(counts[1:], counts[0])
+    return ctx.role_cores(role)[target] / processes.where(processes > 0)
+
+
+def _runqueue_line(ctx: Context, target: str) -> list[str]:
+    runqueue = ctx.per_target(RUNQUEUE)
+    if target not in runqueue.columns:
+        return []
+    peak = sustained_peak(runqueue[target])
+    cpus = ctx.ncpu.get(target, math.nan)
+    state = "saturated: runnable tasks exceed CPUs" if peak > cpus else "no run-queue saturation"
+    return [f"load.runqueue on {target}: {peak:.1f} runnable tasks for {cpus:.0f} CPUs ({state})"]
+
+
+def _group_breakdown(ctx: Context, target: str, since: float | None) -> str:
+    """Mean cores per process group after the onset: who used the CPU."""
+    parts = []
+    for group in ctx.groups():
+        cores = ctx.signal_for(group, target)
+        if since is not None:
+            cores = cores[cores.index >= since]
+        parts.append((float(cores.mean()), group))
+    parts.sort(reverse=True)
+    listing = ", ".join(f"{g} {c:.2f}" for c, g in parts if not math.isnan(c))
+    return f"CPU by process group on {target} (mean cores{' after onset' if since else ''}): " \
+           f"{listing}"

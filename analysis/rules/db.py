@@ -1,0 +1,189 @@
+"""Database resource rules: db.connections, db.locks, db.io (USE of PostgreSQL).
+
+Why wait events: an active backend waiting on Lock is row contention, on IO is a
+cache miss going to disk; both slow requests while the DB CPU stays idle.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from analysis.context import Context
+from analysis.findings import Finding
+from analysis.rules.common import (
+    confidence,
+    corr_text,
+    knee_alignment,
+    onset_text,
+    pct,
+    severity,
+    sustained_peak,
+)
+from analysis.rules.statements import statement_totals
+from analysis.signals import (
+    APP_POOL_WAITING,
+    CPU_IOWAIT,
+    PG_ACTIVE,
+    PG_HIT_RATIO,
+    PG_LOCKS_UNGRANTED,
+    PG_MAX,
+    PG_TOTAL,
+    PG_WAIT,
+)
+from analysis.sqltext import shorten
+
+CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
+POOL_WAITING_LIMIT = 1.0
+CONNECTION_ERRORS = r"too many clients|remaining connection slots|connection pool|pool timeout"
+LOCK_SHARE_LIMIT = 0.20       # of active backends waiting on Lock
+LOCK_BACKENDS_MIN = 1.0
+IO_SHARE_LIMIT = 0.30         # of active backends waiting on IO
+READ_TIME_SHARE_LIMIT = 0.30  # of statement execution time spent reading blocks
+HIT_RATIO_LIMIT = 0.95
+
+
+def db_connections(ctx: Context) -> Finding | None:
+    total = ctx.signal(PG_TOTAL, how="sum")
+    if total.isna().all():
+        total = ctx.signal(PG_ACTIVE, how="sum")
+    limit = ctx.signal(PG_MAX)
+    ratio = total / limit.where(limit > 0)
+    waiting = ctx.signal(APP_POOL_WAITING, how="sum")
+    ratio_peak, waiting_peak = sustained_peak(ratio), sustained_peak(waiting)
+    errors = _connection_errors(ctx)
+    by_ratio = not math.isnan(ratio_peak) and ratio_peak >= CONNECTIONS_LIMIT
+    by_pool = not math.isnan(waiting_peak) and waiting_peak >= POOL_WAITING_LIMIT
+    if not (by_ratio or by_pool or errors > 0):
+        return None
+    series = ratio if by_ratio else waiting
+    onset = ctx.onset(series, CONNECTIONS_LIMIT if by_ratio else POOL_WAITING_LIMIT)
+    rho = ctx.correlation(series)
+    sev = max(severity(ratio_peak, CONNECTIONS_LIMIT - 0.1, 1.0),
+              severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0)
+    evidence = [
+        f"pg.connections.total / max_connections: {pct(ratio_peak)} of {limit.max():.0f} "
+        f"(30 s sustained peak); {onset_text(onset)}" if not math.isnan(ratio_peak)
+        else "pg.connections vs max_connections: not measured",
+        f"app.db_pool.waiting: {waiting_peak:.1f} requests waiting for a pooled connection"
+        if not math.isnan(waiting_peak) else "app.db_pool.waiting: not measured",
+        f"connection errors: {errors}" if errors else "no connection errors recorded",
+        corr_text(rho),
+    ]
+    return Finding(
+        "db.connections", confidence(sev, rho, knee_alignment(ctx, onset)),
+        "Database connections ran out: requests waited for a connection"
+        + (f" ({pct(ratio_peak)} of max_connections in use)." if by_ratio else "."),
+        evidence, onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"ratio": ratio_peak, "max_connections": float(limit.max()),
+                 "pool_waiting": waiting_peak, "connection_errors": errors},
+    )
+
+
+def db_locks(ctx: Context) -> Finding | None:
+    locks = ctx.signal(PG_WAIT, "Lock", how="sum")
+    ungranted = ctx.signal(PG_LOCKS_UNGRANTED, how="sum")
+    active = ctx.signal(PG_ACTIVE, how="sum")
+    share = locks / active.where(active > 0)
+    share_peak = sustained_peak(share.where(locks >= LOCK_BACKENDS_MIN, 0.0))
+    ungranted_peak = sustained_peak(ungranted)
+    by_share = not math.isnan(share_peak) and share_peak >= LOCK_SHARE_LIMIT
+    by_ungranted = not math.isnan(ungranted_peak) and ungranted_peak >= LOCK_BACKENDS_MIN
+    if not (by_share or by_ungranted):
+        return None
+    onset = ctx.onset(share, LOCK_SHARE_LIMIT) if by_share else \
+        ctx.onset(ungranted, LOCK_BACKENDS_MIN)
+    rho = ctx.correlation(locks)
+    sev = max(severity(share_peak, LOCK_SHARE_LIMIT - 0.1, 0.6),
+              severity(ungranted_peak, 0.0, 5.0))
+    evidence = [
+        f"pg.wait{{Lock}}: {sustained_peak(locks):.1f} backends = {pct(share_peak)} of active "
+        f"backends waiting on locks (30 s sustained peak); {onset_text(onset)}",
+        f"pg.locks.ungranted: {ungranted_peak:.1f}" if not math.isnan(ungranted_peak)
+        else "pg.locks.ungranted: not measured",
+        corr_text(rho),
+    ]
+    blocked = _slowest_writer(ctx, onset.ts if onset else None)
+    if blocked:
+        evidence.append(f"statement whose mean time grew most (likely waiting on the hot row): "
+                        f"{blocked}")
+    return Finding(
+        "db.locks", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"Lock contention in PostgreSQL: {pct(share_peak)} of active backends waited on locks.",
+        evidence, onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"lock_share": share_peak, "statement": blocked},
+    )
+
+
+def db_io(ctx: Context) -> Finding | None:
+    io = ctx.signal(PG_WAIT, "IO", how="sum")
+    active = ctx.signal(PG_ACTIVE, how="sum")
+    share = io / active.where(active > 0)
+    share_peak = sustained_peak(share)
+    totals = statement_totals(ctx)
+    read_share, hit_ratio, temp = math.nan, math.nan, 0
+    if not totals.empty:
+        spent = totals["total_ms"].sum()
+        read_share = float(totals["read_ms"].sum() / spent) if spent > 0 else math.nan
+        blocks = totals["hit"].sum() + totals["read"].sum()
+        hit_ratio = float(totals["hit"].sum() / blocks) if blocks > 0 else math.nan
+        temp = int(totals["temp"].sum())
+    measured_hit = sustained_peak(1 - ctx.signal(PG_HIT_RATIO))
+    if math.isnan(hit_ratio) and not math.isnan(measured_hit):
+        hit_ratio = 1 - measured_hit
+    by_wait = not math.isnan(share_peak) and share_peak >= IO_SHARE_LIMIT
+    by_read = not math.isnan(read_share) and read_share >= READ_TIME_SHARE_LIMIT
+    if not (by_wait or by_read):
+        return None
+    onset = ctx.onset(share, IO_SHARE_LIMIT) if by_wait else None
+    rho = ctx.correlation(io)
+    sev = max(severity(share_peak, IO_SHARE_LIMIT - 0.1, 0.7),
+              severity(read_share, READ_TIME_SHARE_LIMIT - 0.1, 0.7))
+    if not math.isnan(hit_ratio) and hit_ratio >= 0.99:
+        sev *= 0.6  # reads mostly from shared buffers: the waits are not cache misses
+    iowait = sustained_peak(ctx.signal(CPU_IOWAIT))
+    evidence = [
+        f"pg.wait{{IO}}: {pct(share_peak)} of active backends waiting on I/O (30 s sustained "
+        f"peak); {onset_text(onset)}",
+        f"block read time = {pct(read_share)} of statement execution time",
+        f"shared buffer hit ratio {hit_ratio * 100:.1f}%" if not math.isnan(hit_ratio)
+        else "shared buffer hit ratio: not measured",
+        f"cpu.iowait: {pct(iowait)}",
+        f"temp blocks written: {temp} (sorts/hashes spilling past work_mem)" if temp
+        else "no temp blocks written",
+        corr_text(rho),
+    ]
+    return Finding(
+        "db.io", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"PostgreSQL waited on disk reads (buffer hit ratio "
+        f"{hit_ratio * 100:.1f}%)." if not math.isnan(hit_ratio)
+        else "PostgreSQL waited on disk reads.",
+        evidence, onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"io_share": share_peak, "read_share": read_share, "hit_ratio": hit_ratio,
+                 "temp_blks_written": temp},
+    )
+
+
+def _connection_errors(ctx: Context) -> int:
+    if ctx.errors.empty:
+        return 0
+    hits = ctx.errors["error"].str.contains(CONNECTION_ERRORS, case=False, regex=True)
+    return int(ctx.errors.loc[hits, "count"].sum())
+
+
+def _slowest_writer(ctx: Context, since: float | None) -> str | None:
+    if ctx.statements.empty or since is None:
+        return None
+    before = statement_totals(ctx, until=since)
+    after = statement_totals(ctx, since)
+    growth = (after["mean_ms"] / before["mean_ms"]).drop("other", errors="ignore")
+    growth = growth.replace([float("inf")], pd.NA).dropna()
+    if growth.empty:
+        return None
+    queryid = str(growth.astype(float).idxmax())
+    return (f"{queryid} ({after.loc[queryid, 'mean_ms']:.1f} ms mean after onset, "
+            f"x{float(growth[queryid]):.1f}): {shorten(str(after.loc[queryid, 'query']))}")

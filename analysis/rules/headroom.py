@@ -1,0 +1,56 @@
+"""The `none` rule: no saturation at the tested load, with the headroom left.
+
+Why its own rule: "nothing is wrong" is a verdict that needs evidence too: flat
+latency, no knee, low errors, and how far the busiest resource is from its limit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from analysis.context import Context
+from analysis.findings import Finding
+from analysis.rules.common import pct
+from analysis.use import use_table
+
+UTIL_LIMIT = 0.80
+LATENCY_FLAT = 1.5           # p95 at the top load vs the lowest load
+ERROR_LIMIT = 0.01
+
+
+def none(ctx: Context) -> Finding | None:
+    levels = sorted(ctx.capacity.levels, key=lambda lv: lv.users)
+    requests = float(ctx.w5["count"].sum())
+    error_rate = float(ctx.w5["failures"].sum()) / requests if requests else math.nan
+    table = use_table(ctx)
+    measured = table.dropna(subset=["utilization_peak"])
+    busiest = measured.sort_values("utilization_peak", ascending=False).head(1)
+    peak_util = float(busiest["utilization_peak"].iloc[0]) if len(busiest) else math.nan
+    flat = len(levels) < 2 or levels[-1].p95_ms <= LATENCY_FLAT * levels[0].p95_ms
+    if ctx.capacity.knee is not None or not flat or not error_rate < ERROR_LIMIT:
+        return None
+    top_users = float(ctx.w5["users"].max())
+    evidence = [f"no knee: throughput followed users up to {top_users:.0f} users"
+                + (f" (p95 {levels[0].p95_ms:.0f} ms at {levels[0].users:.0f} users, "
+                   f"{levels[-1].p95_ms:.0f} ms at {levels[-1].users:.0f})" if len(levels) >= 2
+                   else ""),
+                f"error rate {error_rate * 100:.2f}%"]
+    headroom_users = math.nan
+    if len(busiest):
+        row = busiest.iloc[0]
+        evidence.append(f"busiest resource: {row['resource']} at {pct(peak_util)} "
+                        f"({row['utilization_metric']})")
+        if peak_util > 0:
+            headroom_users = top_users * UTIL_LIMIT / peak_util
+            evidence.append(f"linear headroom: about {headroom_users:.0f} users before it "
+                            f"reaches {pct(UTIL_LIMIT)} (an estimate; validate with a longer "
+                            "capacity-step run)")
+    sev = 1.0 - (peak_util if not math.isnan(peak_util) else 0.5)
+    return Finding(
+        "none", round(min(0.95, 0.5 + 0.5 * sev), 3),
+        f"No bottleneck up to {top_users:.0f} users"
+        + (f"; the busiest resource ({busiest['resource'].iloc[0]}) was at {pct(peak_util)}."
+           if len(busiest) else "."),
+        evidence, details={"headroom_users": headroom_users, "peak_utilization": peak_util,
+                           "top_users": top_users},
+    )

@@ -1,0 +1,100 @@
+"""Host resource rules: host.memory and host.disk.
+
+Why paired signals: low available memory matters once the host swaps; 100% disk
+utilization on virtual devices is only saturation together with await or queue depth.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from analysis.context import Context
+from analysis.findings import Finding
+from analysis.rules.common import (
+    confidence,
+    corr_text,
+    knee_alignment,
+    onset_text,
+    pct,
+    severity,
+    sustained_peak,
+)
+from analysis.signals import DISK_AWAIT, DISK_QUEUE, DISK_UTIL, MEM_AVAILABLE, SWAP_IN, SWAP_OUT
+
+MEM_AVAILABLE_LIMIT = 0.10
+SWAP_RATE_LIMIT = 100.0       # pages/s in + out
+DISK_UTIL_LIMIT = 0.90
+DISK_AWAIT_LIMIT_MS = 20.0
+DISK_QUEUE_LIMIT = 2.0
+
+
+def host_memory(ctx: Context) -> Finding | None:
+    low = _min_across_targets(ctx)
+    swap = ctx.signal(SWAP_IN, how="sum").fillna(0) + ctx.signal(SWAP_OUT, how="sum").fillna(0)
+    if not (ctx.has(SWAP_IN) or ctx.has(SWAP_OUT)):
+        swap = swap * math.nan
+    low_floor = -sustained_peak(-low) if low.notna().any() else math.nan
+    swap_peak = sustained_peak(swap)
+    by_memory = not math.isnan(low_floor) and low_floor <= MEM_AVAILABLE_LIMIT
+    by_swap = not math.isnan(swap_peak) and swap_peak >= SWAP_RATE_LIMIT
+    if not (by_memory or by_swap):
+        return None
+    onset = ctx.onset(swap, SWAP_RATE_LIMIT) if by_swap else \
+        ctx.onset(low, MEM_AVAILABLE_LIMIT, above=False)
+    rho = ctx.correlation(swap if by_swap else -low)
+    sev = max(severity(-low_floor, -MEM_AVAILABLE_LIMIT - 0.05, -0.02),
+              severity(swap_peak, SWAP_RATE_LIMIT * 0.5, SWAP_RATE_LIMIT * 5))
+    return Finding(
+        "host.memory", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"Memory ran out: {pct(low_floor)} available and the host swapped "
+        f"({swap_peak:.0f} pages/s).",
+        [f"mem.available_ratio: lowest 30 s level {pct(low_floor)}; {onset_text(onset)}",
+         f"swap in+out: {swap_peak:.0f} pages/s (30 s sustained peak)"
+         if not math.isnan(swap_peak) else "swap rates: not measured",
+         corr_text(rho)],
+        onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"available": low_floor, "swap_rate": swap_peak},
+    )
+
+
+def host_disk(ctx: Context) -> Finding | None:
+    best: tuple[float, str] | None = None
+    for device in ctx.labels(DISK_UTIL):
+        peak = sustained_peak(ctx.signal(DISK_UTIL, device))
+        if not math.isnan(peak) and (best is None or peak > best[0]):
+            best = (peak, device)
+    if best is None or best[0] < DISK_UTIL_LIMIT:
+        return None
+    peak, device = best
+    util = ctx.signal(DISK_UTIL, device)
+    await_peak = sustained_peak(ctx.signal(DISK_AWAIT, device))
+    queue_peak = sustained_peak(ctx.signal(DISK_QUEUE, device))
+    paired = (not math.isnan(await_peak) and await_peak >= DISK_AWAIT_LIMIT_MS) or \
+        (not math.isnan(queue_peak) and queue_peak >= DISK_QUEUE_LIMIT)
+    unknown = math.isnan(await_peak) and math.isnan(queue_peak)
+    if not (paired or unknown):
+        return None
+    onset = ctx.onset(util, DISK_UTIL_LIMIT)
+    rho = ctx.correlation(util)
+    sev = severity(peak, DISK_UTIL_LIMIT - 0.05, 1.0) * (1.0 if paired else 0.5)
+    return Finding(
+        "host.disk", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"Disk {device} saturated: {pct(peak)} busy with {await_peak:.0f} ms await.",
+        [f"disk.util{{{device}}}: {pct(peak)} (30 s sustained peak); {onset_text(onset)}",
+         f"disk.await{{{device}}}: {await_peak:.1f} ms; disk.queue{{{device}}}: "
+         f"{queue_peak:.1f} requests" if not unknown else
+         "await and queue depth not measured: utilization alone is weak evidence",
+         corr_text(rho)],
+        onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"device": device, "util": peak, "await_ms": await_peak},
+    )
+
+
+def _min_across_targets(ctx: Context) -> pd.Series:
+    """Available-memory ratio of the tightest host in each window."""
+    wide = ctx.per_target(MEM_AVAILABLE)
+    return wide.min(axis=1) if wide.shape[1] else ctx.signal(MEM_AVAILABLE)

@@ -1,0 +1,239 @@
+"""Statement rules from pg_stat_statements deltas: db.query and db.n_plus_one.
+
+Why per statement: "the database is slow" is not actionable; "this SELECT on sppd
+takes 62% of DB time, 55 ms a call, by sequential scan: index (user_id, status)" is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+
+from analysis.context import WINDOW_S, Context, Onset
+from analysis.findings import Finding
+from analysis.latency import ALL, time_labels
+from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
+from analysis.sqltext import index_columns, shorten, tables
+
+DOMINANT_SHARE = 0.40         # of DB execution time
+DOMINANT_SHARE_FULL = 0.70
+DB_BUSY_BACKENDS = 0.5        # statement time per wall second: executing backends on average
+SLOW_MEAN_MS = 20.0           # PgHero's slow-query mean
+BIG_TABLE_ROWS = 10_000       # PgHero: a table with fewer rows does not need an index
+INDEX_USE_LIMIT = 0.95
+N_PLUS_ONE_RATIO = 5.0        # calls per HTTP request, far above 1
+N_PLUS_ONE_FULL = 15.0
+N_PLUS_ONE_MIN_CALLS = 500
+N_PLUS_ONE_MAX_ROWS = 2.0
+
+
+def statement_totals(ctx: Context, since: float | None = None,
+                     until: float | None = None) -> pd.DataFrame:
+    """Per queryid in [since, until): calls, time, share, mean, rows/call, text."""
+    frame = ctx.statements
+    if since is not None:
+        frame = frame[frame["ts"] >= since]
+    if until is not None:
+        frame = frame[frame["ts"] < until]
+    if frame.empty:
+        return pd.DataFrame()
+    sums = frame.groupby("queryid").agg(
+        calls=("calls", "sum"), total_ms=("total_exec_time_ms", "sum"), rows=("rows", "sum"),
+        hit=("shared_blks_hit", "sum"), read=("shared_blks_read", "sum"),
+        temp=("temp_blks_written", "sum"), read_ms=("blk_read_time_ms", "sum"))
+    sums["share"] = sums["total_ms"] / sums["total_ms"].sum()
+    sums["mean_ms"] = sums["total_ms"] / sums["calls"].where(sums["calls"] > 0)
+    sums["rows_per_call"] = sums["rows"] / sums["calls"].where(sums["calls"] > 0)
+    texts = ctx.queries.set_index("queryid")["query"] if not ctx.queries.empty else pd.Series()
+    sums["query"] = [str(texts.get(q, "")) if q != "other" else "(other statements)"
+                     for q in sums.index]
+    return sums.sort_values("total_ms", ascending=False)
+
+
+def db_busy(ctx: Context) -> float:
+    """Sustained peak of executing backends (statement ms per wall ms)."""
+    return sustained_peak(ctx.db_time() / (WINDOW_S * 1000.0))
+
+
+def db_query(ctx: Context) -> Finding | None:
+    since = ctx.capacity.knee.ts if ctx.capacity.knee else None
+    totals = statement_totals(ctx, since)
+    if totals.empty:
+        return None
+    named = totals[totals.index != "other"]
+    named = named[[_n_plus_one_ratio(ctx, str(q), row)[0] < N_PLUS_ONE_RATIO
+                   for q, row in named.iterrows()]]
+    if named.empty:
+        return None
+    queryid = str(named.index[0])
+    top = named.iloc[0]
+    busy = db_busy(ctx)
+    if top["share"] < DOMINANT_SHARE or not busy >= DB_BUSY_BACKENDS:
+        return None
+    table, scans = _seq_scan_table(ctx, str(top["query"]), since)
+    columns = index_columns(str(top["query"]), table) if table else []
+    slow = top["mean_ms"] >= SLOW_MEAN_MS or table is not None
+    sev = severity(top["share"], DOMINANT_SHARE - 0.1, DOMINANT_SHARE_FULL) * (1.0 if slow else 0.7)
+    series = _statement_time(ctx, queryid)
+    rho = ctx.correlation(series)
+    # A slow statement is slow from the first call; it became *the* bottleneck at the knee.
+    knee = ctx.capacity.knee
+    onset = Onset(knee.ts, knee.users) if knee else \
+        ctx.onset(series / (WINDOW_S * 1000.0), DB_BUSY_BACKENDS)
+    short = shorten(str(top["query"]))
+    evidence = [
+        f"statement {queryid}: {pct(top['share'])} of DB execution time"
+        f"{' after the knee' if since else ''}; {top['mean_ms']:.1f} ms mean over "
+        f"{int(top['calls'])} calls; {top['rows_per_call']:.1f} rows/call",
+        f"text: {short}",
+        f"DB busy: {busy:.2f} executing backends on average (30 s sustained peak)",
+        corr_text(rho),
+    ]
+    if table:
+        evidence.append(
+            f"table {table}: {int(scans['seq_scan'])} sequential scans reading "
+            f"{int(scans['seq_tup_read'])} rows, index use {pct(scans['index_share'])} of scans, "
+            f"{int(scans['n_live_tup'])} live rows")
+        evidence.append(f"likely index columns (from WHERE/ORDER BY; verify with EXPLAIN): "
+                        f"{table}({', '.join(columns) or 'none found'})")
+    else:
+        evidence.append("no sequential scans on its tables: its cost is per-call work "
+                        "(rows, sorting, joins), not a missing index")
+    return Finding(
+        "db.query", confidence(sev, rho, None) * (0.7 + 0.3 * severity(busy, 0.2, 1.0)),
+        f"One statement dominates DB time ({pct(top['share'])}, {top['mean_ms']:.0f} ms/call)"
+        + (f": a sequential scan of {table}." if table else "."),
+        evidence, onset.ts if onset else since, onset.users if onset else None,
+        _requests_of(ctx, series), correlation=rho,
+        details={"queryid": queryid, "query": short, "share": float(top["share"]),
+                 "mean_ms": float(top["mean_ms"]), "rows_per_call": float(top["rows_per_call"]),
+                 "table": table, "index_columns": columns,
+                 "temp_blks_written": int(top["temp"])},
+    )
+
+
+def db_n_plus_one(ctx: Context) -> Finding | None:
+    totals = statement_totals(ctx)
+    requests = float(ctx.w5["count"].sum())
+    if totals.empty or requests <= 0:
+        return None
+    named = totals[totals.index != "other"]
+    shapes = {str(q): _n_plus_one_ratio(ctx, str(q), row) for q, row in named.iterrows()}
+    candidates = {q: v for q, v in shapes.items() if v[0] >= N_PLUS_ONE_RATIO}
+    if not candidates:
+        return None
+    queryid = max(candidates, key=lambda q: candidates[q][0])
+    ratio, name = candidates[queryid]
+    top = named.loc[queryid]
+    sev = severity(ratio, N_PLUS_ONE_RATIO - 2, N_PLUS_ONE_FULL)
+    series = _statement_time(ctx, queryid)
+    rho = ctx.correlation(series)
+    knee = ctx.capacity.knee
+    evidence = [
+        f"statement {queryid}: {top['calls']:.0f} calls for {requests:.0f} HTTP requests = "
+        f"{top['calls'] / requests:.1f} calls per request overall; {top['rows_per_call']:.1f} "
+        f"rows/call, {top['mean_ms']:.2f} ms mean, {pct(top['share'])} of DB time",
+        f"text: {shorten(str(top['query']))}",
+    ]
+    if name:
+        evidence.append(f"its calls follow {name} (5 s windows): {ratio:.1f} calls per "
+                        f"{name} request")
+    evidence.append(corr_text(rho))
+    return Finding(
+        "db.n_plus_one", confidence(sev, rho, None),
+        f"N+1 queries: one statement runs {ratio:.0f} times per "
+        f"{name or 'HTTP'} request, one row at a time.",
+        evidence, knee.ts if knee else None, knee.users if knee else None,
+        [name] if name else [], correlation=rho,
+        details={"queryid": queryid, "query": shorten(str(top["query"])),
+                 "calls_per_request": ratio, "request": name,
+                 "tables": tables(str(top["query"]))},
+    )
+
+
+def _n_plus_one_ratio(ctx: Context, queryid: str, row: pd.Series) -> tuple[float, str | None]:
+    """(calls per request of the request that drives it, that request) for a statement
+    with the N+1 shape (many calls, about one row each); (0, None) otherwise."""
+    requests = float(ctx.w5["count"].sum())
+    if requests <= 0 or row["calls"] < N_PLUS_ONE_MIN_CALLS \
+            or not row["rows_per_call"] <= N_PLUS_ONE_MAX_ROWS:
+        return 0.0, None
+    name, per_named = _driving_request(ctx, _statement_calls(ctx, queryid))
+    if name is None or per_named is None:
+        return float(row["calls"]) / requests, None
+    return per_named, name
+
+
+def _statement_windows(ctx: Context, queryid: str, column: str) -> pd.Series:
+    frame = ctx.statements[ctx.statements["queryid"] == queryid]
+    windows = time_labels(frame["ts"], WINDOW_S)
+    return frame.groupby(windows)[column].sum().reindex(ctx.w5.index).fillna(0.0)
+
+
+def _statement_time(ctx: Context, queryid: str) -> pd.Series:
+    return _statement_windows(ctx, queryid, "total_exec_time_ms")
+
+
+def _statement_calls(ctx: Context, queryid: str) -> pd.Series:
+    return _statement_windows(ctx, queryid, "calls")
+
+
+def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float | None]:
+    """(request name, calls per request of it) from a non-negative least-squares fit of the
+    statement's 5 s calls on every request name's 5 s counts.
+
+    Why a fit, not a ratio: a statement run once by every request (the session lookup)
+    also tracks each request name; only the fit tells "1 per request of any kind" from
+    "25 per /sppd request".
+    """
+    counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
+        index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
+    counts = counts.fillna(0.0)
+    active = counts.sum(axis=1) > 0
+    if active.sum() < max(8, counts.shape[1]) or calls[active].sum() <= 0:
+        return None, None
+    coefficients, _ = nnls(counts[active].to_numpy(dtype=float),
+                           calls[active].to_numpy(dtype=float))
+    best = int(np.argmax(coefficients))
+    return str(counts.columns[best]), float(coefficients[best])
+
+
+def _requests_of(ctx: Context, series: pd.Series) -> list[str]:
+    """Request names whose counts correlate with a statement's time (who runs it)."""
+    counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
+        index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
+    counts = counts.fillna(0.0)
+    scores = []
+    for name in counts.columns:
+        if counts[name].std() == 0 or series.std() == 0:
+            continue
+        scores.append((float(np.corrcoef(counts[name], series)[0, 1]), str(name)))
+    scores.sort(reverse=True)
+    return [name for r, name in scores if r >= 0.5][:5]
+
+
+def _seq_scan_table(ctx: Context, query: str,
+                    since: float | None) -> tuple[str | None, dict[str, float]]:
+    """The statement's big table with the most rows read by sequential scans."""
+    frame = ctx.tables if since is None else ctx.tables[ctx.tables["ts"] >= since]
+    if frame.empty:
+        return None, {}
+    sums = frame.groupby("table").agg(seq_scan=("seq_scan", "sum"),
+                                      seq_tup_read=("seq_tup_read", "sum"),
+                                      idx_scan=("idx_scan", "sum"),
+                                      n_live_tup=("n_live_tup", "last"))
+    sums.index = [str(t).split(".")[-1].lower() for t in sums.index]
+    scans = sums["seq_scan"] + sums["idx_scan"]
+    sums["index_share"] = sums["idx_scan"] / scans.where(scans > 0)
+    candidates = sums.loc[[t for t in tables(query) if t in sums.index]]
+    candidates = candidates[(candidates["n_live_tup"] >= BIG_TABLE_ROWS)
+                            & (candidates["seq_scan"] > 0)
+                            & ~(candidates["index_share"] >= INDEX_USE_LIMIT)]
+    if candidates.empty:
+        return None, {}
+    table = str(candidates["seq_tup_read"].idxmax())
+    row = candidates.loc[table]
+    return table, {k: float(v) if not math.isnan(float(v)) else 0.0 for k, v in row.items()}

@@ -1,0 +1,159 @@
+"""SLOs evaluated per phase: p95, errors, queue length, cache hit ratio, DB connections, CPU.
+
+Why per phase: a warm-up or a spike should not hide (or fail) the steady phase; the
+defaults are the eSPPD plan's, overridable from the campaign's [slo] table or by the
+caller. A signal that was not measured in a phase is reported as skipped, not passed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import pandas as pd
+
+from analysis.context import WINDOW_S, Context
+from analysis.errors import AnalysisError
+from analysis.latency import ALL
+from analysis.signals import CPU_UTIL, PG_ACTIVE, PG_MAX, PG_TOTAL, QUEUE_LENGTH, REDIS_HIT_RATIO
+
+
+@dataclass(frozen=True)
+class SloSpec:
+    """Limits; names are the keys accepted in campaign.toml [slo] and as overrides."""
+
+    p95_ms: float = 500.0
+    error_rate: float = 0.01
+    queue_length: float = 100.0
+    cache_hit_ratio: float = 0.80
+    db_connections_ratio: float = 0.80
+    cpu_util: float = 0.80
+    cpu_sustain_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class SloResult:
+    """One SLO in one phase; passed is None when the signal was not measured."""
+
+    slo: str
+    phase: str
+    limit: float
+    value: float | None
+    unit: str
+    passed: bool | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def slo_spec(campaign: Mapping[str, Any], overrides: Mapping[str, float] | None = None) -> SloSpec:
+    """Defaults <- campaign [slo] <- overrides; an unknown key fails naming the key."""
+    spec = SloSpec()
+    known = {f.name for f in fields(SloSpec)}
+    for source, values in (("campaign.toml [slo]", campaign.get("slo") or {}),
+                           ("SLO override", overrides or {})):
+        if not isinstance(values, Mapping):
+            raise AnalysisError(f"{source}: expected a table of limits")
+        for key, value in values.items():
+            if key not in known:
+                raise AnalysisError(
+                    f"{source}: unknown SLO {key!r} (known: {', '.join(sorted(known))})")
+            try:
+                spec = replace(spec, **{key: float(value)})
+            except (TypeError, ValueError):
+                raise AnalysisError(f"{source}: {key} must be a number, got {value!r}") from None
+    return spec
+
+
+def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
+    results: list[SloResult] = []
+    if float(ctx.w5["count"].sum()) <= 0 if len(ctx.w5) else True:
+        # No traffic at all is a failed campaign, not a passed one.
+        results.append(SloResult("requests recorded > 0", "run", 0.0, 0.0, "requests", False,
+                                 "requests.csv holds no requests"))
+    overall = ctx.phase_stats[ctx.phase_stats["name"] == ALL].set_index("label")
+    for phase in ctx.phases:
+        inside = (ctx.w5.index >= phase.start) & (ctx.w5.index < phase.end)
+        row = overall.loc[phase.label] if phase.label in overall.index else None
+        p95 = float(row["p95"]) if row is not None else math.nan
+        errors = float(row["error_rate"]) if row is not None else math.nan
+        results.append(_below("p95 latency", phase.label, p95, spec.p95_ms, "ms",
+                              "p95 of the merged latency histogram of the phase"))
+        results.append(_below("error rate", phase.label, errors, spec.error_rate, "ratio",
+                              "failures / requests in the phase"))
+        queue = _max_inside(_queue_total(ctx), inside)
+        results.append(_below("queue length", phase.label, queue, spec.queue_length, "jobs",
+                              "largest 5 s mean of the summed queue lengths"))
+        hit = ctx.signal(REDIS_HIT_RATIO)[inside]
+        results.append(_above("cache hit ratio", phase.label,
+                              float(hit.mean()) if hit.notna().any() else math.nan,
+                              spec.cache_hit_ratio, "ratio", "mean redis.hit_ratio"))
+        results.append(_below("DB connections", phase.label,
+                              _max_inside(_connection_ratio(ctx), inside),
+                              spec.db_connections_ratio, "ratio of max_connections",
+                              "largest 5 s mean of connections / max_connections"))
+        results.append(_below("CPU sustained", phase.label,
+                              _max_inside(_sustained_cpu(ctx, spec.cpu_sustain_s), inside),
+                              spec.cpu_util, "ratio",
+                              f"highest {spec.cpu_sustain_s:.0f} s mean of cpu.util on any host"))
+    return results
+
+
+def all_hold(results: list[SloResult]) -> bool:
+    """True when no SLO failed (skipped ones do not fail); the runner maps it to exit 0."""
+    return all(result.passed is not False for result in results)
+
+
+def _below(slo: str, phase: str, value: float, limit: float, unit: str, how: str) -> SloResult:
+    return _result(f"{slo} < {_fmt(limit, unit)}", phase, value, limit, unit, value < limit, how)
+
+
+def _above(slo: str, phase: str, value: float, limit: float, unit: str, how: str) -> SloResult:
+    return _result(f"{slo} > {_fmt(limit, unit)}", phase, value, limit, unit, value > limit, how)
+
+
+def _result(name: str, phase: str, value: float, limit: float, unit: str, ok: bool,
+            how: str) -> SloResult:
+    if value is None or math.isnan(value):
+        return SloResult(name, phase, limit, None, unit, None, f"not measured ({how})")
+    return SloResult(name, phase, limit, float(value), unit, bool(ok),
+                     f"{_fmt(value, unit)} ({how})")
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit.startswith("ratio"):
+        return f"{value * 100:.1f}%"
+    return f"{value:.0f} {unit}"
+
+
+def _max_inside(series: pd.Series, inside: Any) -> float:
+    part = series[inside]
+    return float(part.max()) if part.notna().any() else math.nan
+
+
+def _queue_total(ctx: Context) -> pd.Series:
+    names = ctx.labels(QUEUE_LENGTH)
+    if not names:
+        return pd.Series(math.nan, index=ctx.w5.index)
+    return sum((ctx.signal(QUEUE_LENGTH, n, how="sum").fillna(0) for n in names[1:]),
+               ctx.signal(QUEUE_LENGTH, names[0], how="sum"))
+
+
+def _connection_ratio(ctx: Context) -> pd.Series:
+    total = ctx.signal(PG_TOTAL, how="sum")
+    if total.isna().all():
+        total = ctx.signal(PG_ACTIVE, how="sum")
+    limit = ctx.signal(PG_MAX)
+    return total / limit.where(limit > 0)
+
+
+def _sustained_cpu(ctx: Context, sustain_s: float) -> pd.Series:
+    util = ctx.per_target(CPU_UTIL)
+    if util.shape[1] == 0:
+        return pd.Series(math.nan, index=ctx.w5.index)
+    windows = max(1, round(sustain_s / WINDOW_S))
+    # A phase shorter than the sustain window is judged on at least 30 s of samples.
+    return util.rolling(windows, min_periods=min(windows, 6)).mean().max(axis=1)

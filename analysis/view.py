@@ -1,0 +1,180 @@
+"""The analysis as plain data: the one model that analysis.json, summary.md and the
+report are all rendered from, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.capacity import Capacity
+from analysis.context import Context
+from analysis.findings import Finding
+from analysis.latency import ALL
+from analysis.slo import SloResult, SloSpec
+from analysis.timefmt import iso
+
+SECRET_KEY = re.compile(r"pass(word)?|secret|token|api_?key|private", re.IGNORECASE)
+DSN_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+TOP_STATEMENTS = 10
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything the outputs show, as JSON-ready values."""
+
+    data: dict[str, Any]
+
+
+def verdict_sentence(finding: Finding) -> str:
+    when = ""
+    if finding.onset_users is not None and finding.onset_ts is not None:
+        when = f", from {finding.onset_users:.0f} users at {iso(finding.onset_ts)}"
+    return (f"Verdict: {finding.bottleneck} (confidence {finding.confidence:.2f}{when}). "
+            f"{finding.summary}")
+
+
+def build_model(ctx: Context, campaign: dict[str, Any], findings: list[Finding],
+                slo: list[SloResult], spec: SloSpec, slo_ok: bool,
+                statements: pd.DataFrame, use: pd.DataFrame, results_dir: str) -> Model:
+    start = float(ctx.w5.index.min()) if len(ctx.w5) else math.nan
+    end = float(ctx.w5.index.max()) + 5.0 if len(ctx.w5) else math.nan
+    data = {
+        "results_dir": results_dir,
+        "campaign": str(campaign.get("name", results_dir)),
+        "start": iso(start), "end": iso(end),
+        "duration_s": end - start if not math.isnan(start) else None,
+        "verdict": verdict_sentence(findings[0]),
+        "verdicts": [f.to_dict() for f in findings],
+        "slo": {"ok": slo_ok, "limits": spec.__dict__, "results": [r.to_dict() for r in slo]},
+        "capacity": _capacity(ctx.capacity),
+        "phases": _phases(ctx),
+        "requests": _per_request(ctx.run_stats),
+        "use": _records(use),
+        "statements": _statements(statements),
+        "errors": _errors(ctx),
+        "caveats": _caveats(campaign, ctx),
+        "notes": list(ctx.notes),
+        "config": redact(campaign),
+    }
+    return Model(clean(data))
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Belt and braces: campaign.toml is redacted by the runner; redact again here."""
+    if isinstance(value, dict):
+        return {k: redact(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    if isinstance(value, str):
+        if SECRET_KEY.search(key) and value:
+            return "***"
+        return DSN_PASSWORD.sub(r"\1***\3", value)
+    return value
+
+
+def config_text(config: dict[str, Any]) -> str:
+    return json.dumps(config, indent=2, default=str, ensure_ascii=False)
+
+
+def _capacity(capacity: Capacity) -> dict[str, Any]:
+    data = capacity.to_dict()
+    if data["knee"]:
+        data["knee"]["iso"] = iso(data["knee"]["ts"])
+    return data
+
+
+def _phases(ctx: Context) -> list[dict[str, Any]]:
+    out = []
+    stats = ctx.phase_stats
+    for phase in ctx.phases:
+        rows = stats[stats["label"] == phase.label]
+        overall = rows[rows["name"] == ALL]
+        users = ctx.per_second.loc[(ctx.per_second.index >= phase.start)
+                                   & (ctx.per_second.index < phase.end), "users"]
+        item: dict[str, Any] = {"phase": phase.label, "start": phase.start, "end": phase.end,
+                                "start_iso": iso(phase.start), "duration_s": phase.duration_s,
+                                "users_max": float(users.max()) if len(users) else None}
+        if len(overall):
+            item |= _stat(overall.iloc[0])
+        item["requests"] = _per_request(rows)
+        out.append(item)
+    return out
+
+
+def _stat(row: pd.Series) -> dict[str, Any]:
+    keys = ("count", "failures", "rps", "error_rate", "mean_ms", "p50", "p90", "p95", "p99",
+            "max_ms")
+    return {k: float(row[k]) if k not in ("count", "failures") else int(row[k]) for k in keys}
+
+
+def _per_request(stats: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = stats[stats["name"] != ALL].sort_values("count", ascending=False)
+    return [{"name": str(row["name"]), **_stat(row)} for _, row in rows.iterrows()]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def _statements(totals: pd.DataFrame) -> list[dict[str, Any]]:
+    if totals.empty:
+        return []
+    out = []
+    for queryid, row in totals.head(TOP_STATEMENTS).iterrows():
+        out.append({"queryid": str(queryid), "share": float(row["share"]),
+                    "calls": int(row["calls"]), "total_ms": float(row["total_ms"]),
+                    "mean_ms": float(row["mean_ms"]), "rows_per_call": float(row["rows_per_call"]),
+                    "shared_blks_read": int(row["read"]), "temp_blks_written": int(row["temp"]),
+                    "query": str(row["query"])})
+    return out
+
+
+def _errors(ctx: Context) -> list[dict[str, Any]]:
+    errors = ctx.errors
+    if errors.empty:
+        return []
+    grouped = errors.groupby("error").agg(count=("count", "sum"), first=("ts", "min"),
+                                          last=("ts", "max"))
+    keys = errors["method"].astype(str) + " " + errors["name"].astype(str)
+    names = keys.groupby(errors["error"]).agg(lambda s: sorted(set(s)))
+    out = []
+    for message, row in grouped.sort_values("count", ascending=False).head(10).iterrows():
+        out.append({"error": str(message), "count": int(row["count"]),
+                    "first": iso(row["first"]), "last": iso(row["last"]),
+                    "requests": names[message][:5]})
+    return out
+
+
+def _caveats(campaign: dict[str, Any], ctx: Context) -> list[str]:
+    load = campaign.get("load") if isinstance(campaign.get("load"), dict) else {}
+    caveats = []
+    if str((load or {}).get("model", "closed")).lower() != "open":
+        caveats.append(
+            "Coordinated omission: this was a closed-model run (Locust users wait for each "
+            "response, and constant pacing does not catch up), so during a stall fewer requests "
+            "were sent and measured latency percentiles look better than what users "
+            "experienced. Treat tail latencies above the knee as lower bounds.")
+    if ctx.capacity.knee is None and isinstance(ctx.capacity.usl, str):
+        caveats.append(ctx.capacity.usl)
+    return caveats

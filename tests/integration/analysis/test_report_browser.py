@@ -1,0 +1,64 @@
+"""The report opens in headless Chromium with no console errors and every image loaded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis import analyze
+from analysis.synthetic import SyntheticSpec, generate
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's /usr/bin/chromium is not installed")
+
+
+@pytest.mark.parametrize("scenario", ["db.query", "baseline"])
+def test_report_renders_without_console_errors_and_all_images_load(
+        scenario: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright (dev extra) is not installed")
+    root = generate(tmp_path / scenario, SyntheticSpec(scenario=scenario, duration_s=240,
+                                                       users=200, steps=6))
+    analyze(root)
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        # playwright adds --headless and its own throwaway profile directory itself
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url[:80]}"))
+            page.goto((root / "report.html").as_uri(), wait_until="load")
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.alt, e.complete, e.naturalWidth])")
+            verdict = page.inner_text("#verdict")
+            scripts = page.evaluate("() => document.querySelectorAll('script').length")
+        finally:
+            browser.close()
+    expected = "db.query" if scenario == "db.query" else "none"
+    assert verdict.startswith(f"Verdict: {expected}")
+    assert len(images) >= 4
+    assert all(complete and width > 0 for _, complete, width in images), images
+    assert scripts == 0
+    assert problems == []
+
+
+def test_report_dom_via_chromium_cli(tmp_path: Path) -> None:
+    """The plain `chromium --dump-dom` path (no playwright) sees the verdict first."""
+    import subprocess
+    root = generate(tmp_path / "run", SyntheticSpec(scenario="app.errors", duration_s=180,
+                                                    users=100, steps=4))
+    analyze(root)
+    chromium = shutil.which("chromium") or str(CHROMIUM)
+    done = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'ud'}", "--dump-dom",
+                           (root / "report.html").as_uri()], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert 'id="verdict">Verdict: app.errors' in done.stdout

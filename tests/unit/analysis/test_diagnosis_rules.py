@@ -1,0 +1,116 @@
+"""Each rule positive and negative on synthetic campaigns, and the ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from analysis.context import Context
+from analysis.findings import TAXONOMY
+from analysis.rules import REGISTRY, diagnose, rule_for
+from analysis.synthetic import SCENARIOS
+
+CLASSES = [c for c in TAXONOMY if c != "none"]
+# A scenario where the rule must stay silent although something else is saturated.
+CONTRAST = {c: "app.workers" for c in CLASSES} | {"app.workers": "loadgen.cpu"}
+
+
+def test_registry_has_one_rule_per_taxonomy_class() -> None:
+    assert [spec.bottleneck for spec in REGISTRY] == list(TAXONOMY)
+    assert set(SCENARIOS) == {*CLASSES, "baseline"}
+
+
+@pytest.mark.parametrize("bottleneck", CLASSES)
+def test_rule_fires_on_its_own_scenario(bottleneck: str,
+                                        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for(bottleneck).rule(context_of(bottleneck))
+    assert finding is not None
+    assert finding.bottleneck == bottleneck
+    assert finding.confidence >= 0.6
+    assert finding.evidence and any(ch.isdigit() for ch in " ".join(finding.evidence))
+
+
+@pytest.mark.parametrize("bottleneck", CLASSES)
+def test_rule_is_silent_on_baseline_and_on_a_contrasting_bottleneck(
+        bottleneck: str, context_of: Callable[[str], Context]) -> None:
+    assert rule_for(bottleneck).rule(context_of("baseline")) is None
+    assert rule_for(bottleneck).rule(context_of(CONTRAST[bottleneck])) is None
+
+
+def test_none_rule_reports_headroom_only_without_saturation(
+        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("none").rule(context_of("baseline"))
+    assert finding is not None and finding.details["headroom_users"] > 500
+    assert any("linear headroom" in line for line in finding.evidence)
+    assert rule_for("none").rule(context_of("db.query")) is None
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_top_verdict_names_the_injected_bottleneck(scenario: str,
+                                                   context_of: Callable[[str], Context]) -> None:
+    findings = diagnose(context_of(scenario))
+    expected = "none" if scenario == "baseline" else scenario
+    assert findings[0].bottleneck == expected
+    assert findings[0].recommendations
+    confidences = [f.confidence for f in findings]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_symptoms_are_ranked_below_their_cause(context_of: Callable[[str], Context]) -> None:
+    findings = {f.bottleneck: f for f in diagnose(context_of("db.query"))}
+    assert findings["db.query"].confidence > findings["db.cpu"].confidence
+    assert any("consequence of" in line and "db.query" in line
+               for line in findings["db.cpu"].evidence)
+
+
+def test_db_query_names_statement_table_and_index(context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("db.query").rule(context_of("db.query"))
+    assert finding is not None
+    assert finding.details["table"] == "sppd"
+    assert finding.details["index_columns"] == ["user_id", "status", "tanggal_berangkat"]
+    assert finding.details["share"] > 0.5 and finding.details["mean_ms"] > 20
+    assert finding.onset_users is not None and 200 <= finding.onset_users <= 380
+    text = " ".join(finding.evidence)
+    assert "sequential scans" in text and "sppd(user_id, status, tanggal_berangkat)" in text
+
+
+def test_n_plus_one_finds_the_request_and_ratio(context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("db.n_plus_one").rule(context_of("db.n_plus_one"))
+    assert finding is not None
+    assert finding.details["request"] == "GET /sppd"
+    assert finding.details["calls_per_request"] == pytest.approx(25, rel=0.1)
+    assert finding.affected_requests == ["GET /sppd"]
+
+
+def test_cpu_is_attributed_by_process_group(context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("db.cpu").rule(context_of("db.cpu"))
+    assert finding is not None
+    breakdown = next(line for line in finding.evidence if line.startswith("CPU by process"))
+    assert breakdown.index("postgres") < breakdown.index("app ")  # biggest consumer first
+    host = rule_for("host.cpu").rule(context_of("host.cpu"))
+    assert host is not None and host.details["outside_share"] > 0.5
+
+
+def test_app_errors_names_the_dominant_error_and_onset(
+        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("app.errors").rule(context_of("app.errors"))
+    assert finding is not None
+    assert "500 Server Error" in finding.details["dominant_error"]
+    assert finding.onset_ts is not None and finding.onset_users is not None
+    assert finding.onset_users > 100  # errors began mid-run, not at the start
+
+
+def test_loadgen_finding_flags_results_as_untrustworthy(
+        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("loadgen.cpu").rule(context_of("loadgen.cpu"))
+    assert finding is not None and "not eSPPD" in finding.summary
+    assert finding.details["peak_cores"] >= 0.85
+
+
+def test_windowed_p95_correlates_with_the_saturated_signal(
+        context_of: Callable[[str], Context]) -> None:
+    for scenario in ("app.cpu", "db.locks", "host.disk"):
+        finding = rule_for(scenario).rule(context_of(scenario))
+        assert finding is not None and finding.correlation is not None
+        assert finding.correlation > 0.7, scenario

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from analysis.sqltext import index_columns, order_columns, shorten, tables, where_columns
+
+
+def test_index_columns_equality_then_range_then_order() -> None:
+    query = ('select * from "sppd" where "user_id" = $1 and "tanggal_berangkat" >= $2 '
+             'and "status" in ($3, $4) order by "created_at" desc limit $5')
+    assert tables(query) == ["sppd"]
+    assert index_columns(query, "sppd") == ["user_id", "status", "tanggal_berangkat",
+                                            "created_at"]
+
+
+def test_joins_keep_only_the_columns_of_the_table() -> None:
+    query = ('select u.nama, sum(s.biaya) from public.sppd s join unit_kerja u on u.id = '
+             's.unit_kerja_id where s.tanggal_berangkat between $1 and $2 and u.aktif = $3 '
+             'group by u.nama')
+    assert tables(query) == ["sppd", "unit_kerja"]
+    assert [c for _, c, _ in where_columns(query)] == ["tanggal_berangkat", "aktif"]
+    assert index_columns(query, "s") == ["tanggal_berangkat"]
+    assert order_columns(query) == []
+
+
+def test_shorten_collapses_whitespace_and_truncates() -> None:
+    assert shorten("select\n   1") == "select 1"
+    long = shorten("select " + "x, " * 100, limit=40)
+    assert len(long) == 40 and long.endswith("\u2026")
