@@ -7,7 +7,7 @@ bootstrap:
 	@bash .ci/bootstrap
 
 campaign: bootstrap
-	$(PY) -m reference_app smoke --size small
+	$(PY) run_campaign.py campaigns/smoke.toml
 
 stack: bootstrap
 	$(PY) -m reference_app up --size default

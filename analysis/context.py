@@ -179,12 +179,18 @@ class Context:
         return frame.groupby("window")["total_exec_time_ms"].sum().reindex(self.w5.index)
 
 
+JOB_METHOD = "JOB"
+
+
 def build_context(dataset: Dataset) -> Context:
     """All derived frames from the dataset's measurement files (never campaign.toml)."""
     per_second = users_per_second(dataset.users)
     phase_spans = phases(per_second)
     load_steps = steps(per_second)
-    requests = dataset.requests
+    # JOB rows time queued work (document/export turnaround), not pages: keep them out of
+    # page latency, throughput and the SLOs.
+    is_job = dataset.requests["method"].astype(str) == JOB_METHOD
+    requests = dataset.requests[~is_job].reset_index(drop=True)
     ts = requests["ts"].to_numpy(dtype=float)
     level_labels, level_spans, level_source = _levels(per_second, load_steps, ts)
     groupings = [
@@ -202,6 +208,9 @@ def build_context(dataset: Dataset) -> Context:
     levels = _level_points(stats["level"], per_second)
     metrics5 = _metrics_windows(dataset.metrics)
     notes = list(dataset.notes)
+    if is_job.any():
+        notes.append(f"{int(dataset.requests.loc[is_job, 'count'].sum())} queued-job turnarounds "
+                     "(method JOB) are excluded from page latency and throughput")
     ncpu = _cpu_counts(metrics5, notes)
     return Context(
         per_second=per_second, phases=phase_spans, steps=load_steps, w1=stats["1s"], w5=w5,

@@ -120,15 +120,8 @@ class LoadConfig(Strict):
         10.0, description="peak-day/month-end: wall seconds per simulated working hour")
     step_users: int = Field(50, gt=0, description="capacity-step: users added per step")
     step_duration: Duration = Field(30.0, description="capacity-step: how long each step holds")
-    user_mix: dict[Literal["Dosen", "Atasan", "Keuangan"], float] = Field(
-        default_factory=dict, description="constant/spike: class weights (default: the plan's)")
-
-    @field_validator("user_mix")
-    @classmethod
-    def _positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        if any(weight < 0 for weight in value.values()) or (value and not sum(value.values())):
-            raise ValueError("weights must be >= 0 and not all 0")
-        return value
+    think_scale: float = Field(1.0, gt=0, le=100,
+                               description="multiply every think time (1.0 = the eSPPD plan)")
 
 
 class SSHWorkerHost(Strict):
@@ -186,7 +179,8 @@ class SLOConfig(Strict):
     queue_length: float = Field(100.0, ge=0)
     cache_hit_ratio: float = Field(0.80, ge=0, le=1)
     db_connections_ratio: float = Field(0.80, gt=0, le=1)
-    cpu_ratio: float = Field(0.80, gt=0, le=1)
+    cpu_util: float = Field(0.80, gt=0, le=1)
+    cpu_sustain_s: float = Field(60.0, gt=0)
 
 
 class OutputConfig(Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 RELATIVE_ERROR = 0.01
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
@@ -62,14 +62,6 @@ class Histogram(Counter[int]):
             return histogram
         for pair in text.split(";"):
             key, _, count = pair.partition(":")
-            histogram[int(key)] += int(count)
-        return histogram
-
-    @classmethod
-    def from_mapping(cls, buckets: Mapping[int | str, int]) -> Histogram:
-        """Rebuild from a JSON-style mapping (keys may have become strings in transit)."""
-        histogram = cls()
-        for key, count in buckets.items():
             histogram[int(key)] += int(count)
         return histogram
 

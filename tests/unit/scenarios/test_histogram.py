@@ -34,10 +34,3 @@ def test_empty_histogram_and_zero_latency() -> None:
     histogram.record(0.0)
     assert histogram.quantile(1.0) < 0.01
     assert Histogram.decode("") == Histogram()
-
-
-def test_from_mapping_accepts_string_keys_from_json() -> None:
-    histogram = Histogram()
-    histogram.record(12.5, count=3)
-    as_json = {str(key): count for key, count in histogram.items()}
-    assert Histogram.from_mapping(as_json) == histogram

@@ -1,0 +1,194 @@
+"""One campaign, end to end: pre-flight, stack, collectors, load, stop, analysis.
+
+Every stage that starts something registers its teardown on one ExitStack,
+so the end, Ctrl-C, SIGTERM or a fatal error all unwind the same way: stop
+the load, stop the collectors, flush, stop the stack, then analyze whatever
+was recorded. A second Ctrl-C skips the graceful part and tears down at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gevent
+
+from harness.collectors_process import CollectorsProcess
+from harness.config import CampaignConfig
+from harness.exitcodes import Exit
+from harness.loadgen import LoadGenerator
+from harness.preflight import PreflightError, check_embedded_target, check_static, check_target
+from harness.progress import ProgressLine, hottest_resource
+from harness.results import ResultsDir
+from reference_app.seed import SIZES
+from reference_app.stack import EmbeddedStack, StackConfig
+from scenarios.shapes import plan_from_options
+from scenarios.sink import AppendJsonl
+
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
+PROGRESS_EVERY_S = 3.0
+
+
+@dataclass
+class StopFlag:
+    """Set by the first Ctrl-C/SIGTERM; the second one aborts the graceful path."""
+
+    requested: bool = False
+    hard: bool = False
+    reason: str = ""
+    _on_hard: Callable[[], None] | None = field(default=None, repr=False)
+
+    def trigger(self, reason: str) -> None:
+        if self.requested:
+            self.hard = True
+            if self._on_hard is not None:
+                self._on_hard()
+            return
+        self.requested, self.reason = True, reason
+
+
+def locust_args(config: CampaignConfig, results: ResultsDir, url: str) -> list[str]:
+    """The Locust command line shared by the in-process master and every worker."""
+    load = config.load
+    args = ["--host", url, "--results-dir", str(results.path),
+            "--esppd-shape", load.shape, "--esppd-users", str(load.users),
+            "--esppd-spawn-rate", str(load.spawn_rate), "--esppd-duration", str(load.duration),
+            "--esppd-step-users", str(load.step_users),
+            "--esppd-step-duration", str(load.step_duration),
+            "--esppd-seconds-per-hour", str(load.seconds_per_hour),
+            "--esppd-think-scale", str(load.think_scale),
+            "--esppd-workers", str(config.distribution.expected_workers),
+            "--stop-timeout", "10"]
+    target = config.target
+    if target.kind == "embedded":
+        size = SIZES[target.size]
+        args += ["--esppd-accounts",
+                 f"dosen={size.dosen},atasan={size.units},keuangan={size.keuangan}"]
+    if target.accounts:
+        args += ["--esppd-accounts-csv", str(target.accounts)]
+    if target.route_map:
+        args += ["--esppd-route-map", str(target.route_map)]
+    return args
+
+
+def planned_duration(config: CampaignConfig) -> float:
+    """How long the shape will run (for the progress line and the safety deadline)."""
+    load = config.load
+    return plan_from_options(SimpleNamespace(
+        esppd_shape=load.shape, esppd_users=load.users, esppd_spawn_rate=load.spawn_rate,
+        esppd_duration=load.duration, esppd_step_users=load.step_users,
+        esppd_step_duration=load.step_duration,
+        esppd_seconds_per_hour=load.seconds_per_hour)).duration_s
+
+
+class Campaign:
+    def __init__(self, config: CampaignConfig, results: ResultsDir, quiet: bool = False) -> None:
+        self.config = config
+        self.results = results
+        self.progress = ProgressLine(quiet=quiet)
+        self.events = AppendJsonl(results.path / "events.jsonl")
+        self.stop = StopFlag()
+        self.url = config.target.url or ""
+
+    def event(self, kind: str, **details: Any) -> None:
+        self.events.write({"ts": time.time(), "kind": kind, **details})
+
+    def run(self) -> Exit:
+        """Run the campaign; returns the load phase's outcome (analysis decides SLOs)."""
+        check_static(self.config)
+        with contextlib.ExitStack() as teardown:
+            self._install_signals(teardown)
+            if self.config.target.kind == "embedded":
+                self.url = self._start_stack(teardown)
+                check_embedded_target(self.url)
+            else:
+                check_target(self.config, self.url)
+            collectors = CollectorsProcess(self.config, self.results, self._embedded)
+            for warning in collectors.check():
+                self.progress.message(f"[collectors] warning: {warning}")
+                self.event("collector_error", collector="all", target="", message=warning)
+            teardown.callback(collectors.stop)
+            collectors.start()
+            return self._drive_load(teardown)
+
+    _embedded: EmbeddedStack | None = None
+
+    def _start_stack(self, teardown: contextlib.ExitStack) -> str:
+        target = self.config.target
+        stack = EmbeddedStack(StackConfig(size=target.size, knobs=target.knob_values,
+                                          log_dir=self.results.logs),
+                              progress=lambda text: self.progress.message(f"[stack] {text}"))
+        teardown.callback(self._stop_stack, stack)
+        stack.start()
+        self._embedded = stack
+        self.event("stack_start", url=stack.url, size=target.size,
+                   seed_s=round(stack.seed_report.seconds, 2) if stack.seed_report else None)
+        return stack.url
+
+    def _stop_stack(self, stack: EmbeddedStack) -> None:
+        self.progress.message("[stack] stopping")
+        stack.stop()
+        self.event("stack_stop")
+
+    def _install_signals(self, teardown: contextlib.ExitStack) -> None:
+        def on_signal(name: str) -> None:
+            self.progress.message(f"[campaign] {name}: stopping the load gracefully "
+                                  "(again to abort at once)" if not self.stop.requested else
+                                  f"[campaign] {name} again: tearing down now")
+            self.stop.trigger(name)
+
+        handlers = [gevent.signal_handler(signal.SIGINT, on_signal, "Ctrl-C"),
+                    gevent.signal_handler(signal.SIGTERM, on_signal, "SIGTERM")]
+        teardown.callback(lambda: [handler.cancel() for handler in handlers])
+
+    def _drive_load(self, teardown: contextlib.ExitStack) -> Exit:
+        args = locust_args(self.config, self.results, self.url)
+        total = planned_duration(self.config)
+        generator = LoadGenerator(LOCUSTFILE, args, self.results.locust, self.results.logs,
+                                  self.event)
+        self.stop._on_hard = lambda: gevent.kill(gevent.getcurrent(), KeyboardInterrupt)
+        teardown.callback(generator.stop)
+        generator.start_master()
+        generator.start_local_workers(self.config.distribution.workers)
+        expected = self.config.distribution.expected_workers
+        self.progress.message(f"[load] waiting for {expected} worker(s)")
+        if not generator.wait_for_workers(expected, self.config.distribution
+                                          .expect_workers_timeout):
+            raise PreflightError(f"only {generator.ready_workers()} of {expected} Locust "
+                                 f"workers connected within "
+                                 f"{self.config.distribution.expect_workers_timeout:.0f} s; "
+                                 f"see {self.results.logs}/locust-worker-*.log")
+        started = time.time()
+        self.event("load_start", planned_s=total, workers=expected)
+        generator.start_load()
+        deadline = started + total + 60
+        last_progress = 0.0
+        while not self.stop.requested:
+            gevent.sleep(0.5)
+            now = time.time()
+            if generator.finished() and now - started > 2:
+                break
+            if now > deadline:
+                self.progress.message("[load] the shape overran its plan by 60 s; stopping")
+                break
+            if now - last_progress >= PROGRESS_EVERY_S:
+                last_progress = now
+                live = generator.live()
+                recorder = getattr(generator.env, "esppd_recorder", None)
+                self.progress.show(
+                    phase=getattr(recorder, "phase", "") or "starting", elapsed=now - started,
+                    total=total, users=live.users, rps=live.rps, p95_ms=live.p95_ms,
+                    error_ratio=live.error_ratio, workers=live.workers,
+                    hottest=hottest_resource(self.results.path / "metrics.csv", now - 10))
+        self.progress.message("[load] stopping")
+        generator.stop()
+        self.event("load_stop", reason=self.stop.reason or "completed",
+                   elapsed_s=round(time.time() - started, 1))
+        return Exit.ABORTED if self.stop.requested else Exit.OK
+

@@ -1,0 +1,80 @@
+"""The collectors, run as their own process through their standalone CLI.
+
+Why a process: the runner hosts the Locust master (gevent); samplers must
+tick on the wall clock whatever that event loop is doing. Connection strings
+reach the child through its environment, never its command line (`ps` shows
+argv to every user of the machine).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from harness.config import CampaignConfig
+from harness.results import ResultsDir
+from reference_app.services import spawn, stop_process
+
+if TYPE_CHECKING:
+    from reference_app.stack import EmbeddedStack
+
+ENV_POSTGRES = "ESPPD_COLLECT_POSTGRES"
+ENV_REDIS = "ESPPD_COLLECT_REDIS"
+
+
+class CollectorsProcess:
+    def __init__(self, config: CampaignConfig, results: ResultsDir,
+                 stack: EmbeddedStack | None) -> None:
+        self.config = config
+        self.results = results
+        self.stack = stack
+        self.available = importlib.util.find_spec("collectors.__main__") is not None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _resolve(self, value: str | None, embedded: str) -> str | None:
+        return embedded if value == "embedded" else value
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        argv = [sys.executable, "-m", "collectors", "--out", str(self.results.path),
+                "--duration", str(24 * 3600)]
+        env = dict(os.environ)
+        for collector in self.config.collectors:
+            argv += ["--interval", str(collector.interval)] if "--interval" not in argv else []
+            if collector.type == "host" and collector.ssh:
+                argv += ["--ssh", collector.ssh]
+            elif collector.type == "postgres":
+                env[ENV_POSTGRES] = self._resolve(
+                    collector.dsn, self.stack.monitor_dsn if self.stack else "") or ""
+                argv += ["--postgres", f"env:{ENV_POSTGRES}"]
+            elif collector.type == "redis":
+                env[ENV_REDIS] = self._resolve(
+                    collector.url, self.stack.redis_url if self.stack else "") or ""
+                argv += ["--redis", f"env:{ENV_REDIS}"]
+            elif collector.type == "app_status":
+                url = self._resolve(collector.url, f"{self.stack.url}/status"
+                                    if self.stack else "")
+                argv += ["--app-status", url or ""]
+        return argv, env
+
+    def check(self) -> list[str]:
+        """Warnings (not failures): a campaign without collectors still measures latency."""
+        if not self.available:
+            return ["collectors are not installed: the report will lack resource signals"]
+        return []
+
+    def start(self) -> None:
+        if not self.available:
+            return
+        argv, env = self.command()
+        self._process = spawn(argv, self.results.logs / "collectors.log", env=env)
+        time.sleep(0.2)
+
+    def stop(self) -> None:
+        # SIGINT: the CLI's Ctrl-C path flushes and closes its files.
+        stop_process(self._process, signal.SIGINT, grace=15)
+        self._process = None

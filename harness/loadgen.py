@@ -1,0 +1,156 @@
+"""Locust master in this process; workers as local processes or (ssh.py) on other hosts.
+
+Why in-process: the runner reads the live stats for its progress line and
+learns at once when a worker goes missing. Importing this module imports
+Locust, which monkey-patches the process for gevent, so the runner imports it
+only once config and pre-flight have passed, and keeps collectors in their own
+process (their timing must not depend on this event loop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import gevent
+from locust import events
+from locust.argument_parser import get_parser
+from locust.env import Environment
+from locust.html import get_html_report
+from locust.runners import STATE_MISSING, WORKER_REPORT_INTERVAL, MasterRunner
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
+from locust.util.load_locustfile import load_locustfile
+
+from reference_app.services import free_port, spawn, stop_process
+
+EventSink = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """What the progress line shows, read from the master's aggregated stats."""
+
+    users: int
+    rps: float
+    p95_ms: float
+    error_ratio: float
+    workers: int
+
+
+class LoadGenerator:
+    def __init__(self, locustfile: Path, locust_args: list[str], locust_dir: Path,
+                 log_dir: Path, on_event: EventSink) -> None:
+        self.locustfile = locustfile
+        self.locust_args = locust_args
+        self.locust_dir = locust_dir
+        self.log_dir = log_dir
+        self.on_event = on_event
+        self.port = free_port()
+        self.env: Environment | None = None
+        self.runner: MasterRunner | None = None
+        self._workers: list[subprocess.Popen[bytes]] = []
+        self._greenlets: list[gevent.Greenlet] = []
+        self._known_workers: dict[str, str] = {}
+
+    def start_master(self) -> None:
+        user_classes, shapes = load_locustfile(str(self.locustfile))
+        if len(shapes) != 1:
+            raise ValueError(f"{self.locustfile} must define exactly one load shape")
+        options = get_parser().parse_args(args=["-f", str(self.locustfile), *self.locust_args])
+        shape = shapes[0]
+        self.env = Environment(
+            user_classes=list(user_classes.values()), shape_class=shape, events=events,
+            host=options.host, parsed_options=options, locustfile=str(self.locustfile),
+            available_user_classes=user_classes,
+            available_shape_classes={type(s).__name__: s for s in shapes},
+            stop_timeout=options.stop_timeout)
+        self.runner = self.env.create_master_runner("127.0.0.1", self.port)
+        events.init.fire(environment=self.env, runner=self.runner, web_ui=None)
+        writer = StatsCSVFileWriter(self.env, PERCENTILES_TO_REPORT,
+                                    str(self.locust_dir / "locust"), full_history=True)
+        self._greenlets += [gevent.spawn(writer.stats_writer), gevent.spawn(stats_history,
+                                                                            self.runner),
+                            gevent.spawn(self._watch_workers)]
+
+    def start_local_workers(self, count: int) -> None:
+        for index in range(1, count + 1):
+            self._workers.append(spawn(
+                [sys.executable, "-m", "locust", "-f", str(self.locustfile), "--worker",
+                 "--master-host", "127.0.0.1", "--master-port", str(self.port),
+                 *self.locust_args],
+                self.log_dir / f"locust-worker-{index}.log"))
+
+    def ready_workers(self) -> int:
+        assert self.runner is not None
+        return len(self.runner.clients.ready) + len(self.runner.clients.running) + len(
+            self.runner.clients.spawning)
+
+    def wait_for_workers(self, expected: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.ready_workers() < expected:
+            if time.monotonic() > deadline:
+                return False
+            gevent.sleep(0.2)
+        return True
+
+    def start_load(self) -> None:
+        assert self.runner is not None
+        self.runner.start_shape()
+
+    def finished(self) -> bool:
+        """True when the shape has run its course (its tick() returned None)."""
+        assert self.runner is not None
+        return self.runner.shape_greenlet is None and self.runner.state in {"stopped", "ready"}
+
+    def live(self) -> LiveStats:
+        assert self.runner is not None
+        total = self.runner.stats.total
+        requests = max(total.num_requests, 1)
+        return LiveStats(users=self.runner.user_count,
+                         rps=float(total.current_rps or 0.0),
+                         p95_ms=float(total.get_current_response_time_percentile(0.95) or 0),
+                         error_ratio=total.num_failures / requests,
+                         workers=self.ready_workers())
+
+    def _watch_workers(self) -> None:
+        """Turn worker arrivals and losses into events (a lost worker is data, not a crash)."""
+        assert self.runner is not None
+        while True:
+            current = {worker.id: worker.state for worker in self.runner.clients.values()}
+            for worker_id, state in current.items():
+                before = self._known_workers.get(worker_id)
+                if before is None:
+                    self.on_event("worker_joined", worker=worker_id)
+                elif state == STATE_MISSING and before != STATE_MISSING:
+                    self.on_event("worker_lost", worker=worker_id)
+            for worker_id in set(self._known_workers) - set(current):
+                if self._known_workers[worker_id] != STATE_MISSING:
+                    self.on_event("worker_lost", worker=worker_id)
+            self._known_workers = current
+            gevent.sleep(0.5)
+
+    def stop(self) -> None:
+        """Stop users, let the workers' last reports in, quit them, write Locust's HTML report."""
+        if self.runner is not None:
+            with contextlib.suppress(Exception):  # best effort on the way out
+                self.runner.stop()
+            if self.runner.clients:
+                gevent.sleep(WORKER_REPORT_INTERVAL + 0.5)
+            with contextlib.suppress(Exception):
+                self.runner.quit()
+            if self.env is not None:
+                with contextlib.suppress(Exception):
+                    (self.locust_dir / "report.html").write_text(
+                        get_html_report(self.env), encoding="utf-8")
+                events.quitting.fire(environment=self.env, reverse=True)
+        for greenlet in self._greenlets:
+            greenlet.kill(block=False)
+        for worker in self._workers:
+            stop_process(worker, grace=10)
+        self._workers.clear()
+

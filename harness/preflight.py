@@ -1,0 +1,101 @@
+"""Pre-flight: every reason a campaign would fail, found before anything starts.
+
+Each problem is one line saying what to fix. Nothing here changes state.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+
+import requests
+
+from harness.config import CampaignConfig
+from reference_app.client import EsppdClient
+from reference_app.services import ServiceError, find_binary
+from scenarios.accounts import AccountPool
+from scenarios.routes import RouteMap
+
+TIMEOUT_S = 10
+
+
+class PreflightError(RuntimeError):
+    """One or more pre-flight problems; str() has one line per problem."""
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        raise PreflightError("\n".join(problems))
+
+
+def check_static(config: CampaignConfig) -> None:
+    """What can be checked without starting anything: binaries, files, keys."""
+    problems: list[str] = []
+    if config.target.kind == "embedded":
+        for binary in ("initdb", "postgres", "redis-server"):
+            try:
+                find_binary(binary)
+            except ServiceError as error:
+                problems.append(str(error))
+        if not glob.glob("/usr/share/postgresql/*/extension/pg_stat_statements.control"):
+            problems.append("pg_stat_statements is not installed: install postgresql-contrib")
+    for label, path in (("target.route_map", config.target.route_map),
+                        ("target.accounts", config.target.accounts)):
+        if path is not None and not Path(path).is_file():
+            problems.append(f"{label}: {path} does not exist")
+    if config.target.route_map and Path(config.target.route_map).is_file():
+        try:
+            RouteMap.load(config.target.route_map)
+        except ValueError as error:
+            problems.append(str(error))
+    if config.target.accounts and Path(config.target.accounts).is_file():
+        try:
+            AccountPool.from_csv(config.target.accounts)
+        except ValueError as error:
+            problems.append(str(error))
+    for index, host in enumerate(config.distribution.hosts):
+        if host.key is not None and not Path(host.key).expanduser().is_file():
+            problems.append(f"distribution.hosts[{index}].key: {host.key} does not exist")
+    _raise_if(problems)
+
+
+def check_embedded_target(url: str) -> None:
+    """The reference app answers and a seeded lecturer can log in."""
+    client = EsppdClient(url)
+    try:
+        health = client.get("/health").json()
+        login = client.login("dosen", 1)
+    except (requests.RequestException, ValueError) as error:
+        raise PreflightError(f"the embedded app at {url} does not answer: {error}") from None
+    problems = []
+    if health.get("status") != "ok":
+        problems.append(f"the embedded app is unhealthy: {health}")
+    if login.status_code != 302:
+        problems.append(f"login as dosen0001 failed with HTTP {login.status_code}")
+    _raise_if(problems)
+
+
+def check_target(config: CampaignConfig, url: str) -> None:
+    """A remote eSPPD answers on its login page (and one account logs in, when given)."""
+    routes = RouteMap.load(config.target.route_map)
+    session = requests.Session()
+    try:
+        page = session.get(url + routes.path("login"), timeout=TIMEOUT_S)
+    except requests.RequestException as error:
+        raise PreflightError(f"target {url} is unreachable: {type(error).__name__}") from None
+    if page.status_code != 200:
+        raise PreflightError(f"target {url}{routes.path('login')} answered HTTP "
+                             f"{page.status_code}; check target.url and the route map")
+    if config.target.accounts:
+        account = AccountPool.from_csv(config.target.accounts).next("dosen")
+        match = re.search(routes.patterns.csrf_field, page.text)
+        token = match.group(1) if match else ""
+        fields = routes.fields
+        response = session.post(url + routes.path("login"), timeout=TIMEOUT_S,
+                                allow_redirects=False,
+                                data={fields.token: token, fields.email: account.email,
+                                      fields.password: account.password})
+        if response.status_code != 302:
+            raise PreflightError(f"login as {account.email} on {url} failed with HTTP "
+                                 f"{response.status_code}; check target.accounts")

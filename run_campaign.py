@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Run an eSPPD load campaign: `python run_campaign.py CAMPAIGN.toml [flags]`.
+
+The last line on stdout is the results directory. Exit codes: see harness/exitcodes.py
+(0 SLOs met, 1 SLOs failed, 2 config error, 3 pre-flight failed, 4 aborted, 5 no data).
+"""
+
+# Locust's gevent needs the process patched before anything opens sockets or threads.
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from harness.config import ConfigError, load_config  # noqa: E402
+from harness.exitcodes import Exit  # noqa: E402
+from reference_app.knobs import KnobError, parse_assignments  # noqa: E402
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="run_campaign.py", description="Run an eSPPD load campaign, or analyze one.")
+    parser.add_argument("campaign", nargs="?", type=Path, help="campaign TOML (campaigns/*.toml)")
+    parser.add_argument("--users", type=int, help="override load.users")
+    parser.add_argument("--duration", help="override load.duration (90s, 5m, 1h)")
+    parser.add_argument("--workers", type=int, help="override distribution.workers (local)")
+    parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a reference-app knob (embedded target)")
+    parser.add_argument("--out", type=Path, help="results directory (default: results/<name>-<ts>)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--check", action="store_true",
+                        help="validate the config and run the pre-flight checks only")
+    parser.add_argument("--analyze", type=Path, metavar="DIR",
+                        help="re-analyze an existing results directory and exit")
+    args = parser.parse_args(argv)
+    if args.analyze is None and args.campaign is None:
+        parser.error("give a campaign file (or --analyze DIR)")
+    return args
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    if args.users is not None:
+        overrides["load.users"] = args.users
+    if args.duration is not None:
+        overrides["load.duration"] = args.duration
+    if args.workers is not None:
+        overrides["distribution.workers"] = args.workers
+    if args.knob:
+        overrides["target.knobs"] = parse_assignments(args.knob)
+    return overrides
+
+
+def analyze(results_dir: Path, slo: dict[str, float] | None = None) -> Exit:
+    from analysis import AnalysisError
+    from analysis import analyze as run_analysis
+
+    try:
+        result = run_analysis(results_dir, slo)
+    except AnalysisError as error:
+        print(f"analysis: {error}", file=sys.stderr)
+        return Exit.NO_DATA
+    top = result.verdicts[0]
+    print(f"verdict: {top.bottleneck} (confidence {top.confidence:.2f}): {top.summary}")
+    print(f"SLOs {'hold' if result.slo_ok else 'FAILED'}; report: {result.outputs['report.html']}")
+    return Exit.OK if result.slo_ok else Exit.SLO_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.analyze is not None:
+        code = analyze(args.analyze)
+        print(args.analyze)
+        return int(code if code != Exit.NO_DATA or args.analyze.is_dir() else Exit.CONFIG)
+    try:
+        config = load_config(args.campaign, overrides_from(args))
+    except (ConfigError, KnobError) as error:
+        print(f"config error:\n{error}", file=sys.stderr)
+        return int(Exit.CONFIG)
+
+    from harness.campaign import Campaign
+    from harness.preflight import PreflightError, check_static, check_target
+    from harness.results import ResultsDir
+
+    if args.check:
+        try:
+            check_static(config)
+            if config.target.kind == "url":
+                check_target(config, config.target.url or "")
+        except PreflightError as error:
+            print(f"pre-flight failed:\n{error}", file=sys.stderr)
+            return int(Exit.PREFLIGHT)
+        print("config and pre-flight OK")
+        return int(Exit.OK)
+    try:
+        results = ResultsDir.create(config, args.out)
+    except OSError as error:
+        print(f"config error: cannot create the results directory: {error}", file=sys.stderr)
+        return int(Exit.CONFIG)
+    outcome = Exit.OK
+    try:
+        outcome = Campaign(config, results, quiet=args.quiet).run()
+    except PreflightError as error:
+        print(f"pre-flight failed:\n{error}", file=sys.stderr)
+        print(results.path)
+        return int(Exit.PREFLIGHT)
+    except KeyboardInterrupt:
+        outcome = Exit.ABORTED
+    except Exception as error:  # noqa: BLE001  # report what exists, never a bare traceback
+        (results.logs / "campaign-error.log").write_text(traceback.format_exc())
+        print(f"campaign failed: {type(error).__name__}: {error} "
+              f"(details in {results.logs / 'campaign-error.log'})", file=sys.stderr)
+        outcome = Exit.ABORTED
+    code = analyze(results.path, config.slo.model_dump())
+    print(results.path)
+    if outcome == Exit.ABORTED:
+        return int(Exit.ABORTED)
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

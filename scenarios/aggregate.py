@@ -1,0 +1,89 @@
+"""Per-second request aggregation: counts, failures, sums, maxima, histograms, errors.
+
+Pure data (no Locust): workers fill one, export it to the master in their
+stats reports, the master merges and drains whole seconds to requests.csv and
+errors.csv. Merging is addition, so a late report for an already written
+second adds a row with the same key (readers sum rows with equal keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scenarios.histogram import Histogram
+
+Key = tuple[int, str, str]  # (second, name, method)
+MAX_ERROR_LENGTH = 200
+
+
+@dataclass
+class Cell:
+    count: int = 0
+    failures: int = 0
+    sum_ms: float = 0.0
+    max_ms: float = 0.0
+    histogram: Histogram = field(default_factory=Histogram)
+
+    def add(self, ms: float, failed: bool) -> None:
+        self.count += 1
+        self.failures += failed
+        self.sum_ms += ms
+        self.max_ms = max(self.max_ms, ms)
+        self.histogram.record(ms)
+
+    def merge(self, other: Cell) -> None:
+        self.count += other.count
+        self.failures += other.failures
+        self.sum_ms += other.sum_ms
+        self.max_ms = max(self.max_ms, other.max_ms)
+        self.histogram.update(other.histogram)
+
+
+@dataclass
+class Aggregator:
+    cells: dict[Key, Cell] = field(default_factory=dict)
+    errors: dict[tuple[int, str, str, str], int] = field(default_factory=dict)
+
+    def add(self, second: int, name: str, method: str, ms: float,
+            error: str | None = None) -> None:
+        key = (second, name, method)
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = Cell()
+        cell.add(ms, error is not None)
+        if error is not None:
+            error_key = (second, name, method, error[:MAX_ERROR_LENGTH])
+            self.errors[error_key] = self.errors.get(error_key, 0) + 1
+
+    def export(self) -> dict[str, Any]:
+        """Everything so far as JSON-friendly data, then forget it (sent to the master)."""
+        data = {
+            "cells": [[second, name, method, cell.count, cell.failures, cell.sum_ms,
+                       cell.max_ms, cell.histogram.encode()]
+                      for (second, name, method), cell in self.cells.items()],
+            "errors": [[*key, count] for key, count in self.errors.items()],
+        }
+        self.cells, self.errors = {}, {}
+        return data
+
+    def merge(self, data: dict[str, Any]) -> None:
+        for second, name, method, count, failures, sum_ms, max_ms, buckets in data["cells"]:
+            incoming = Cell(count, failures, sum_ms, max_ms, Histogram.decode(buckets))
+            self.cells.setdefault((int(second), name, method), Cell()).merge(incoming)
+        for second, name, method, error, count in data["errors"]:
+            key = (int(second), name, method, error)
+            self.errors[key] = self.errors.get(key, 0) + int(count)
+
+    def drain(self, before_second: int) -> tuple[list[list[Any]], list[list[Any]]]:
+        """Rows (requests.csv, errors.csv) of the seconds < before_second, removed from here."""
+        request_rows = []
+        for key in sorted(k for k in self.cells if k[0] < before_second):
+            cell = self.cells.pop(key)
+            request_rows.append([key[0], key[1], key[2], cell.count, cell.failures,
+                                 round(cell.sum_ms, 3), round(cell.max_ms, 3),
+                                 cell.histogram.encode()])
+        error_rows = []
+        for key in sorted(k for k in self.errors if k[0] < before_second):
+            error_rows.append([*key, self.errors.pop(key)])
+        return request_rows, error_rows

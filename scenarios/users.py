@@ -1,0 +1,249 @@
+"""The eSPPD users: lecturers (Dosen), superiors (Atasan) and finance (Keuangan).
+
+Each simulated user logs in as its own account, browses like a person (think
+times from the eSPPD plan, scaled by the current phase's activity for its
+role), and now and then ends the visit and logs in again. Queued work (the
+.docx, the .xlsx) is polled until ready, and the wait is recorded as a JOB
+"request", so queue turnaround sits next to page latency in the results.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+from locust import FastHttpUser, task
+from locust.env import Environment
+
+from scenarios.accounts import Account, AccountPool, parse_sizes
+from scenarios.laravel import LaravelBrowser, location_id
+from scenarios.routes import RouteMap
+
+PURPOSES = ("Seminar nasional", "Konferensi internasional", "Rapat koordinasi",
+            "Penelitian lapangan", "Pengabdian kepada masyarakat", "Workshop kurikulum",
+            "Visitasi akreditasi", "Penguji tamu")
+STATUSES = ("diajukan", "disetujui", "ditolak", "selesai")
+
+
+@dataclass
+class ScenarioContext:
+    """Per-process settings shared by all users of one Locust environment."""
+
+    routes: RouteMap
+    accounts: AccountPool
+    think_scale: float
+
+    @classmethod
+    def of(cls, environment: Environment) -> ScenarioContext:
+        existing = getattr(environment, "esppd_context", None)
+        if existing is not None:
+            return existing  # type: ignore[no-any-return]
+        options = environment.parsed_options
+        csv_path = getattr(options, "esppd_accounts_csv", "")
+        accounts = (AccountPool.from_csv(Path(csv_path)) if csv_path else
+                    AccountPool.seeded(parse_sizes(getattr(
+                        options, "esppd_accounts", "dosen=600,atasan=30,keuangan=6"))))
+        accounts.worker_index = getattr(environment.runner, "worker_index", 0)
+        accounts.worker_count = max(1, int(getattr(options, "esppd_workers", 1) or 1))
+        route_map = getattr(options, "esppd_route_map", "")
+        context = cls(RouteMap.load(Path(route_map) if route_map else None), accounts,
+                      float(getattr(options, "esppd_think_scale", 1.0) or 1.0))
+        environment.esppd_context = context  # type: ignore[attr-defined]
+        return context
+
+
+class EsppdUser(FastHttpUser):
+    abstract = True
+    role: ClassVar[str]
+    think_s: ClassVar[tuple[float, float]] = (3.0, 10.0)
+
+    def on_start(self) -> None:
+        context = ScenarioContext.of(self.environment)
+        self.scenario = context
+        self.routes = context.routes
+        self.browser = LaravelBrowser(self.client, context.routes)
+        self.account: Account = context.accounts.next(self.role)
+        self.known_ids: list[str] = []
+        self.browser.login(self.account)
+
+    def wait_time(self) -> float:  # type: ignore[override]
+        activity = getattr(self.environment, "esppd_activity", {}).get(self.role, 1.0)
+        low, high = self.think_s
+        return random.uniform(low, high) * self.scenario.think_scale / max(activity, 0.05)
+
+    @task(1)
+    def new_visit(self) -> None:
+        """End the visit and come back later: logout, login (sessions are not forever)."""
+        self.browser.logout()
+        self.browser.login(self.account)
+
+    def remember_ids(self, html: str, pattern: str = "sppd_id") -> list[str]:
+        ids = self.routes.find_all(pattern, html)
+        if ids:
+            self.known_ids = ids[:30]
+        return ids
+
+    def wait_for_job(self, route: str, item_id: str, what: str) -> None:
+        """Poll a queued job and record its turnaround as a JOB request."""
+        started = time.perf_counter()
+        status = self.browser.poll(route, item_id)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        error = None if status == "ready" else RuntimeError(f"{what} ended {status}")
+        self.environment.events.request.fire(
+            request_type="JOB", name=f"{what} ready", response_time=elapsed_ms,
+            response_length=0, exception=error, context={}, url=None, response=None)
+
+
+class Dosen(EsppdUser):
+    """A lecturer: checks the dashboard and own SPPD, submits trips, gets the letter, reports."""
+
+    role = "dosen"
+    weight = 85
+    think_s = (3.0, 10.0)
+
+    @task(4)
+    def dashboard(self) -> None:
+        self.remember_ids(self.browser.get("dashboard").text or "")
+
+    @task(3)
+    def my_sppd(self) -> None:
+        page = random.choice((1, 1, 1, 2, 3))
+        self.remember_ids(self.browser.get("sppd_index", query={"page": page}).text or "")
+
+    @task(3)
+    def view_sppd(self) -> None:
+        if not self.known_ids:
+            self.my_sppd()
+        if self.known_ids:
+            self.browser.get("sppd_show", random.choice(self.known_ids))
+
+    @task(2)
+    def submit_new_sppd(self) -> None:
+        form_page = self.browser.get("sppd_create").text or ""
+        destinations = self.routes.find_all("tujuan_option", form_page) or ["1"]
+        transports = self.routes.find_all("transport_option", form_page) or ["1"]
+        depart = date.today() + timedelta(days=random.randint(7, 60))
+        fields = self.routes.fields
+        created = self.browser.post("sppd_store", {
+            fields.tujuan: random.choice(destinations),
+            fields.transportasi: random.choice(transports),
+            fields.maksud: f"{random.choice(PURPOSES)} {depart:%B %Y}",
+            fields.berangkat: depart.isoformat(),
+            fields.kembali: (depart + timedelta(days=random.randint(0, 4))).isoformat(),
+        }, refresh_route="sppd_create", expect=(302,))
+        sppd_id = location_id(created)
+        if sppd_id is None:
+            return
+        self.browser.get("sppd_show", sppd_id)
+        self.browser.post("sppd_submit", {}, sppd_id, refresh_route="dashboard", expect=(302,))
+        self.known_ids.insert(0, sppd_id)
+
+    @task(1)
+    def travel_order_document(self) -> None:
+        if not self.known_ids:
+            self.my_sppd()
+        if not self.known_ids:
+            return
+        response = self.browser.post("sppd_document", {}, random.choice(self.known_ids),
+                                     expect=(302,))
+        document_id = location_id(response)
+        if document_id is not None:
+            self.wait_for_job("document_status", document_id, "document")
+
+    @task(1)
+    def trip_report(self) -> None:
+        page = self.browser.get("laporan_index").text or ""
+        awaiting = self.routes.find_all("awaiting_report", page)
+        if not awaiting:
+            return
+        fields = self.routes.fields
+        self.browser.post("laporan_store", {
+            fields.laporan_sppd: random.choice(awaiting),
+            fields.ringkasan: "Kegiatan terlaksana sesuai rencana; hasil dilaporkan ke unit.",
+            fields.biaya_riil: random.randint(8, 40) * 100_000,
+        }, refresh_route="laporan_index", expect=(302, 422))  # 422: filed meanwhile
+
+
+class Atasan(EsppdUser):
+    """A superior: reviews the unit's pending SPPD and approves about 85% of them."""
+
+    role = "atasan"
+    weight = 10
+    think_s = (3.0, 8.0)
+
+    @task(4)
+    def pending(self) -> None:
+        self.remember_ids(self.browser.get("approvals").text or "")
+
+    @task(2)
+    def review(self) -> None:
+        if not self.known_ids:
+            self.pending()
+        if self.known_ids:
+            self.browser.get("sppd_show", random.choice(self.known_ids))
+
+    @task(4)
+    def decide(self) -> None:
+        if not self.known_ids:
+            self.pending()
+        if not self.known_ids:
+            return
+        sppd_id = self.known_ids.pop(random.randrange(len(self.known_ids)))
+        # 409/422: decided meanwhile (another session of the same unit head).
+        if random.random() < 0.85:
+            self.browser.post("approve", {}, sppd_id, refresh_route="approvals",
+                              expect=(302, 409, 422))
+        else:
+            self.browser.post("reject", {self.routes.fields.catatan:
+                                         "Mohon lengkapi undangan kegiatan."}, sppd_id,
+                              refresh_route="approvals", expect=(302, 409, 422))
+
+    @task(2)
+    def dashboard(self) -> None:
+        self.browser.get("dashboard")
+
+
+class Keuangan(EsppdUser):
+    """Finance: month-end recaps by unit, filtered lists, the .xlsx export."""
+
+    role = "keuangan"
+    weight = 5
+    think_s = (5.0, 15.0)
+
+    def _month(self) -> tuple[int, int]:
+        back = random.randint(0, 11)
+        month_index = date.today().year * 12 + date.today().month - 1 - back
+        return month_index % 12 + 1, month_index // 12
+
+    @task(3)
+    def monthly_report(self) -> None:
+        month, year = self._month()
+        fields = self.routes.fields
+        self.browser.get("report_monthly", query={fields.bulan: month, fields.tahun: year})
+
+    @task(3)
+    def filtered_list(self) -> None:
+        month, year = self._month()
+        start = date(year, month, 1)
+        self.browser.get("sppd_index", query={
+            "status": random.choice(STATUSES), "dari": start.isoformat(),
+            "sampai": (start + timedelta(days=30)).isoformat(),
+            "page": random.choice((1, 1, 2))})
+
+    @task(1)
+    def export(self) -> None:
+        month, year = self._month()
+        fields = self.routes.fields
+        response = self.browser.post("export_store", {fields.bulan: month, fields.tahun: year},
+                                     refresh_route="report_monthly", expect=(302,))
+        export_id = location_id(response)
+        if export_id is not None:
+            self.wait_for_job("export_status", export_id, "export")
+
+    @task(1)
+    def dashboard(self) -> None:
+        self.browser.get("dashboard")
