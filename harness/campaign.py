@@ -28,7 +28,7 @@ from harness.progress import ProgressLine, hottest_resource
 from harness.results import ResultsDir
 from reference_app.seed import SIZES
 from reference_app.stack import EmbeddedStack, StackConfig
-from scenarios.shapes import plan_from_options
+from scenarios.plans import plan_from_options
 from scenarios.sink import AppendJsonl
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"

@@ -20,8 +20,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
 
 
 # Knobs that cannot share one stack with the others: queue_workers=0 would stop the
-# queue that queue_job_delay_ms slows; app_workers=1 hides app_concurrency's limit per worker.
-SEPARATE_KNOBS = {"queue_job_delay_ms", "app_workers", "pg_max_connections"}
+# queue that queue_job_delay_ms slows; app_workers=1 hides app_concurrency's limit per worker;
+# the hot row needs a real pool to be contended (test_knobs.other_stack has these).
+SEPARATE_KNOBS = {"queue_job_delay_ms", "app_workers", "pg_max_connections", "hot_row_lock"}
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,6 @@ class Session:
     id: str
     data: dict[str, Any]
     dirty: bool = False
-    fresh: bool = False
 
     @property
     def csrf(self) -> str:
@@ -63,7 +62,7 @@ class Session:
         """New id and CSRF token, as Laravel's session()->regenerate() on login."""
         self.id = secrets.token_urlsafe(30)
         self.data["_token"] = secrets.token_urlsafe(30)
-        self.dirty = self.fresh = True
+        self.dirty = True
 
 
 @dataclass
@@ -119,7 +118,7 @@ async def load_session(state: AppState, request: Request) -> Session:
         if raw is not None:
             return Session(session_id, json.loads(raw))
     session = Session(secrets.token_urlsafe(30), {"_token": secrets.token_urlsafe(30)})
-    session.dirty = session.fresh = True
+    session.dirty = True
     return session
 
 
@@ -130,12 +129,12 @@ async def save_session(ctx: Ctx, response: Response) -> None:
     if session.dirty:
         await ctx.app.redis.set(SESSION_PREFIX + session.id, json.dumps(session.data),
                                 ex=ctx.app.settings.session_ttl_s)
-    if session.fresh:
-        max_age = ctx.app.settings.session_ttl_s
-        response.set_cookie(SESSION_COOKIE, session.id, max_age=max_age, httponly=True,
-                            samesite="lax", path="/")
-        response.set_cookie(XSRF_COOKIE, session.csrf, max_age=max_age, httponly=False,
-                            samesite="lax", path="/")
+    # Like Laravel, every response refreshes both cookies (and so repairs a stale token).
+    max_age = ctx.app.settings.session_ttl_s
+    response.set_cookie(SESSION_COOKIE, session.id, max_age=max_age, httponly=True,
+                        samesite="lax", path="/")
+    response.set_cookie(XSRF_COOKIE, session.csrf, max_age=max_age, httponly=False,
+                        samesite="lax", path="/")
 
 
 def csrf_ok(ctx: Ctx) -> bool:

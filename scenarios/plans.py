@@ -1,0 +1,137 @@
+"""Load plans of the eSPPD peak pattern: stages of users, phases and role activity.
+
+A plan is a list of stages; each holds a user count for a time, names its
+phase, and says how active each role is. Users per class follow the
+population mix (the class weights); the per-hour pattern (lecturers busy
+08-10, superiors 13-15, finance at month end) is carried by each role's
+activity, which scales its think time. Why: Locust's dispatcher does not
+rebalance user classes mid-run, while activity changes the request mix at
+once and keeps sessions logged in, as real users stay logged in all day.
+Pure (no Locust import), so the runner and unit tests use it without gevent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+ROLES = ("dosen", "atasan", "keuangan")
+NORMAL = {"dosen": 0.5, "atasan": 0.5, "keuangan": 0.5}
+
+
+@dataclass(frozen=True)
+class Stage:
+    phase: str
+    duration_s: float
+    users: int
+    spawn_rate: float
+    activity: dict[str, float] = field(default_factory=lambda: dict(NORMAL))
+
+
+@dataclass(frozen=True)
+class Plan:
+    stages: tuple[Stage, ...]
+
+    @property
+    def duration_s(self) -> float:
+        return sum(stage.duration_s for stage in self.stages)
+
+    def at(self, elapsed_s: float) -> Stage | None:
+        """The stage running `elapsed_s` seconds after the start (None: the plan is over)."""
+        end = 0.0
+        for stage in self.stages:
+            end += stage.duration_s
+            if elapsed_s < end:
+                return stage
+        return None
+
+
+def constant(users: int, spawn_rate: float, duration_s: float) -> Plan:
+    ramp = min(duration_s, users / spawn_rate)
+    stages = [Stage("ramp-up", ramp, users, spawn_rate)] if ramp > 0 else []
+    if duration_s > ramp:
+        stages.append(Stage("steady", duration_s - ramp, users, spawn_rate))
+    return Plan(tuple(stages))
+
+
+def capacity_step(max_users: int, step_users: int, step_duration_s: float,
+                  spawn_rate: float) -> Plan:
+    """Steps of step_users up to max_users, each held long enough for a steady state."""
+    steps = math.ceil(max_users / step_users)
+    return Plan(tuple(
+        Stage(f"step-{index:02d}", step_duration_s, min(index * step_users, max_users),
+              max(spawn_rate, step_users / max(1.0, step_duration_s / 5)))
+        for index in range(1, steps + 1)))
+
+
+def spike(users: int, duration_s: float) -> Plan:
+    """Quiet baseline, then 0 -> users at once, then back to the baseline to see recovery."""
+    base = max(1, users // 10)
+    return Plan((
+        Stage("baseline", duration_s * 0.2, base, base),
+        Stage("spike", duration_s * 0.6, users, float(users)),
+        Stage("recovery", duration_s * 0.2, base, float(users)),
+    ))
+
+
+# Share of the peak concurrency logged in per hour of a working day, and who is busy.
+PEAK_DAY_HOURS: tuple[tuple[int, float, dict[str, float]], ...] = (
+    (7, 0.20, {"dosen": 0.4, "atasan": 0.2, "keuangan": 0.3}),
+    (8, 0.90, {"dosen": 1.0, "atasan": 0.3, "keuangan": 0.4}),
+    (9, 1.00, {"dosen": 1.0, "atasan": 0.3, "keuangan": 0.5}),
+    (10, 0.70, {"dosen": 0.6, "atasan": 0.4, "keuangan": 0.5}),
+    (11, 0.50, {"dosen": 0.4, "atasan": 0.4, "keuangan": 0.5}),
+    (12, 0.30, {"dosen": 0.2, "atasan": 0.2, "keuangan": 0.2}),
+    (13, 0.80, {"dosen": 0.3, "atasan": 1.0, "keuangan": 0.5}),
+    (14, 0.90, {"dosen": 0.3, "atasan": 1.0, "keuangan": 0.5}),
+    (15, 0.50, {"dosen": 0.3, "atasan": 0.6, "keuangan": 0.4}),
+    (16, 0.30, {"dosen": 0.3, "atasan": 0.3, "keuangan": 0.3}),
+)
+
+
+def peak_day(peak_users: int, seconds_per_hour: float, spawn_rate: float) -> Plan:
+    """A working day 07:00-17:00 compressed to `seconds_per_hour` wall seconds an hour."""
+    return Plan(tuple(
+        Stage(f"{hour:02d}:00", seconds_per_hour, max(1, round(peak_users * share)), spawn_rate,
+              dict(activity))
+        for hour, share, activity in PEAK_DAY_HOURS))
+
+
+MONTH_END_HOURS: tuple[tuple[int, float, dict[str, float]], ...] = (
+    (8, 0.6, {"dosen": 0.6, "atasan": 0.3, "keuangan": 1.0}),
+    (10, 1.0, {"dosen": 0.8, "atasan": 0.4, "keuangan": 1.0}),
+    (13, 0.9, {"dosen": 0.7, "atasan": 0.6, "keuangan": 1.0}),
+    (15, 0.7, {"dosen": 0.5, "atasan": 0.4, "keuangan": 1.0}),
+)
+
+
+def month_end(users: int, seconds_per_hour: float, spawn_rate: float) -> Plan:
+    """The last working day: finance recaps and exports all day, lecturers file reports."""
+    return Plan(tuple(
+        Stage(f"month-end {hour:02d}:00", seconds_per_hour * 2, max(1, round(users * share)),
+              spawn_rate, dict(activity))
+        for hour, share, activity in MONTH_END_HOURS))
+
+
+def plan_from_options(options: object) -> Plan:
+    """Build the plan named by --esppd-shape from Locust's parsed options."""
+    shape = getattr(options, "esppd_shape", "constant")
+    users = int(getattr(options, "esppd_users", 0) or getattr(options, "num_users", 0) or 1)
+    rate = float(getattr(options, "esppd_spawn_rate", 0) or getattr(options, "spawn_rate", 0)
+                 or max(1.0, users / 10))
+    duration = float(getattr(options, "esppd_duration", 0) or getattr(options, "run_time", 0)
+                     or 60)
+    per_hour = float(getattr(options, "esppd_seconds_per_hour", 10) or 10)
+    if shape == "constant":
+        return constant(users, rate, duration)
+    if shape == "capacity-step":
+        step = int(getattr(options, "esppd_step_users", 0) or max(1, users // 10))
+        hold = float(getattr(options, "esppd_step_duration", 0) or 30)
+        return capacity_step(users, step, hold, rate)
+    if shape == "spike":
+        return spike(users, duration)
+    if shape == "peak-day":
+        return peak_day(users, per_hour, rate)
+    if shape == "month-end":
+        return month_end(users, per_hour, rate)
+    raise ValueError(f"unknown --esppd-shape {shape!r}")

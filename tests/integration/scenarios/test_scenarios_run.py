@@ -1,0 +1,139 @@
+"""The user classes, recorder and CSRF handling against the real embedded stack."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reference_app.services import free_port
+from reference_app.stack import EmbeddedStack
+
+pytestmark = pytest.mark.timeout(180)
+
+ROOT = Path(__file__).resolve().parents[3]
+LOCUSTFILE = ROOT / "scenarios" / "locustfile.py"
+SMALL_POOLS = "dosen=60,atasan=5,keuangan=3"
+COMMON = {"GET /login", "POST /login"}
+EXPECTED = {
+    "Dosen": COMMON | {"GET /dashboard", "GET /sppd", "GET /sppd/[id]", "GET /sppd/create",
+                       "POST /sppd", "POST /sppd/[id]/submit"},
+    "Atasan": COMMON | {"GET /approvals", "POST /approvals/[id]/approve", "GET /sppd/[id]"},
+    "Keuangan": COMMON | {"GET /reports/monthly", "GET /sppd"},
+}
+ALLOWED = set().union(*EXPECTED.values()) | {
+    "POST /logout", "POST /sppd/[id]/document", "GET /documents/[id]", "JOB document ready",
+    "GET /laporan", "POST /laporan", "POST /approvals/[id]/reject", "POST /exports",
+    "GET /exports/[id]", "JOB export ready"}
+
+
+def locust(args: list[str], out: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=out)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def recorded(results: Path) -> tuple[Counter[str], Counter[str]]:
+    counts: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    with open(results / "requests.csv") as handle:
+        for row in csv.DictReader(handle):
+            counts[f"{row['method']} {row['name']}"] += int(row["count"])
+            failures[f"{row['method']} {row['name']}"] += int(row["failures"])
+    return counts, failures
+
+
+def locust_totals(prefix: Path) -> tuple[int, int]:
+    with open(f"{prefix}_stats.csv") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+    return int(row["Request Count"]), int(row["Failure Count"])
+
+
+@pytest.mark.parametrize("user_class", ["Dosen", "Atasan", "Keuangan"])
+def test_each_user_class_runs_clean_and_the_recorder_matches_locust(
+        stack: EmbeddedStack, tmp_path: Path, user_class: str) -> None:
+    results = tmp_path / "results"
+    run = locust(["--headless", "-u", "4", "-r", "4", "-t", "12s", "--host", stack.url,
+                  "--results-dir", str(results), "--esppd-accounts", SMALL_POOLS,
+                  "--esppd-think-scale", "0.08", "--csv", str(tmp_path / "locust"),
+                  "--only-summary", user_class], tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    counts, failures = recorded(results)
+    assert sum(failures.values()) == 0
+    assert EXPECTED[user_class] <= set(counts), set(counts)
+    assert set(counts) <= ALLOWED
+    assert locust_totals(tmp_path / "locust") == (sum(counts.values()), 0)
+    users = read_csv(results / "users.csv")
+    assert {row["user_class"] for row in users if int(row["users"]) > 0} == {user_class}
+
+
+def test_distributed_run_merges_every_workers_requests(stack: EmbeddedStack,
+                                                        tmp_path: Path) -> None:
+    results, port = tmp_path / "results", free_port()
+    common = ["--host", stack.url, "--esppd-accounts", SMALL_POOLS, "--esppd-workers", "2",
+              "--esppd-think-scale", "0.08"]
+    workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
+                                 "--worker", "--master-port", str(port), *common],
+                                cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        run = locust(["--master", "--headless", "--expect-workers", "2", "--master-bind-port",
+                      str(port), "-u", "8", "-r", "8", "-t", "15s", "--results-dir",
+                      str(results), "--csv", str(tmp_path / "locust"), "--only-summary",
+                      *common], tmp_path)
+    finally:
+        for worker in workers:
+            worker.wait(timeout=30)
+    assert run.returncode == 0, run.stderr[-3000:]
+    counts, failures = recorded(results)
+    assert sum(failures.values()) == 0
+    assert locust_totals(tmp_path / "locust") == (sum(counts.values()), 0)
+    cpu = [row for row in read_csv(results / "metrics.csv")
+           if row["metric"].startswith("loadgen.cpu{worker-")]
+    assert {row["target"] for row in cpu} == {"worker-0", "worker-1"}
+
+
+ROTATED_TOKEN_SCRIPT = """
+import json, sys
+from gevent import monkey
+monkey.patch_all()
+from locust import events
+from locust.contrib.fasthttp import FastHttpSession
+from scenarios.accounts import AccountPool
+from scenarios.laravel import LaravelBrowser
+from scenarios.routes import RouteMap
+
+seen = []
+events.request.add_listener(lambda name, response, **_kw: seen.append(
+    [name, response.status_code if response is not None else 0]))
+browser = LaravelBrowser(FastHttpSession(sys.argv[1], events.request, user=None), RouteMap())
+assert browser.login(AccountPool.seeded({"dosen": 60}).next("dosen"))
+for cookie in browser.client.cookiejar:
+    if cookie.name == "XSRF-TOKEN":
+        cookie.value = "rotated-elsewhere"
+browser.page_token = "rotated-elsewhere"
+response = browser.post("sppd_store", {"tujuan_id": 1, "transportasi_id": 1,
+                                       "maksud": "Uji token", "tanggal_berangkat": "2030-01-02",
+                                       "tanggal_kembali": "2030-01-03"},
+                        refresh_route="sppd_create", expect=(302,))
+print(json.dumps({"final": response.status_code, "seen": seen}))
+"""
+
+
+def test_csrf_recovers_from_a_rotated_token(stack: EmbeddedStack) -> None:
+    # Its own process: Locust's gevent patching must come before anything imports ssl.
+    run = subprocess.run([sys.executable, "-c", ROTATED_TOKEN_SCRIPT, stack.url],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outcome["final"] == 302
+    assert [status for name, status in outcome["seen"] if name == "/sppd"] == [419, 302]
