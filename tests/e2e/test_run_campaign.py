@@ -1,0 +1,159 @@
+"""run_campaign.py end to end: real stack, real Locust processes, real analysis."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.timeout(300)
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGN = """
+name = "e2e"
+[target]
+kind = "embedded"
+size = "small"
+[load]
+shape = "constant"
+users = 8
+spawn_rate = 8
+duration = "{duration}"
+think_scale = 0.1
+[distribution]
+workers = 2
+"""
+
+
+def write_campaign(tmp_path: Path, duration: str = "15s", extra: str = "") -> Path:
+    path = tmp_path / "e2e.toml"
+    path.write_text(CAMPAIGN.format(duration=duration) + extra)
+    return path
+
+
+def start(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "run_campaign.py", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def descendants(pid: int) -> set[int]:
+    try:
+        return {child.pid for child in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                living.add(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return living
+
+
+def wait_for_load(results: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        requests = results / "requests.csv"
+        if requests.exists() and len(requests.read_text().splitlines()) > 3:
+            return
+        time.sleep(0.5)
+    raise AssertionError("no requests recorded in time")
+
+
+def events(results: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (results / "events.jsonl").read_text().splitlines()]
+
+
+def test_smoke_campaign_writes_the_results_contract_and_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    run = subprocess.run([sys.executable, "run_campaign.py", str(write_campaign(tmp_path)),
+                          "--out", str(out), "--quiet"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().splitlines()[-1] == str(out)
+    for name in ("campaign.toml", "events.jsonl", "requests.csv", "errors.csv", "users.csv",
+                 "metrics.csv", "analysis.json", "report.html", "summary.md", "junit.xml",
+                 "locust/locust_stats.csv", "locust/report.html"):
+        assert (out / name).is_file(), name
+    assert list((out / "figures").glob("*.png"))
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert analysis["verdicts"][0]["bottleneck"] == "none"
+    kinds = {event["kind"] for event in events(out)}
+    assert {"stack_start", "load_start", "phase_start", "worker_joined", "load_stop",
+            "stack_stop"} <= kinds
+    assert "password" not in (out / "campaign.toml").read_text().lower()
+
+
+def test_a_bad_config_exits_2_and_names_the_key(tmp_path: Path) -> None:
+    path = write_campaign(tmp_path, extra="[slo]\np95_msec = 100\n")
+    run = subprocess.run([sys.executable, "run_campaign.py", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "slo.p95_msec: unknown key" in run.stderr
+    assert "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "run_campaign.py", str(path.with_name("nope.toml"))],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "no such campaign file" in run.stderr
+
+
+def test_sigint_mid_run_still_reports_and_leaves_no_process(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    process = start([str(write_campaign(tmp_path, duration="120s")), "--out", str(out),
+                     "--quiet"])
+    wait_for_load(out)
+    family = descendants(process.pid)
+    assert len(family) >= 6  # postgres, redis, app, queue workers, locust workers
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 4, stderr[-3000:]
+    assert stdout.strip().splitlines()[-1] == str(out)
+    assert (out / "report.html").is_file() and (out / "analysis.json").is_file()
+    stop = [event for event in events(out) if event["kind"] == "load_stop"]
+    assert stop and stop[0]["reason"] == "Ctrl-C"
+    time.sleep(1)
+    assert alive(family) == set()
+
+
+def test_a_killed_worker_is_an_event_not_a_crash(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    process = start([str(write_campaign(tmp_path, duration="25s")), "--out", str(out),
+                     "--quiet"])
+    wait_for_load(out)
+    workers = [p for p in map(psutil.Process, descendants(process.pid))
+               if "--worker" in p.cmdline()]
+    assert len(workers) == 2
+    workers[0].kill()
+    _stdout, stderr = process.communicate(timeout=240)
+    assert process.returncode in (0, 1), stderr[-3000:]
+    assert any(event["kind"] == "worker_lost" for event in events(out))
+    assert (out / "report.html").is_file()
+
+
+def test_a_target_that_dies_is_reported_as_app_errors(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    process = start([str(write_campaign(tmp_path, duration="40s")), "--out", str(out),
+                     "--quiet"])
+    wait_for_load(out)
+    time.sleep(8)
+    app = [p for p in map(psutil.Process, descendants(process.pid))
+           if "esppd-app" in " ".join(p.cmdline())]
+    assert app
+    killed_at = time.time()
+    for proc in app:
+        proc.kill()
+    _stdout, stderr = process.communicate(timeout=240)
+    assert process.returncode == 1, stderr[-3000:]  # the error-rate SLO fails
+    analysis = json.loads((out / "analysis.json").read_text())
+    top = analysis["verdicts"][0]
+    assert top["bottleneck"] == "app.errors", top
+    assert abs(top["onset_ts"] - killed_at) < 10, top
