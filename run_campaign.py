@@ -63,6 +63,13 @@ def analyze(results_dir: Path, slo: dict[str, float] | None = None) -> Exit:
     except AnalysisError as error:
         print(f"analysis: {error}", file=sys.stderr)
         return Exit.NO_DATA
+    except Exception as error:  # noqa: BLE001  # the data stays; say where the details are
+        log = results_dir / "logs" / "analysis-error.log"
+        log.parent.mkdir(exist_ok=True)
+        log.write_text(traceback.format_exc())
+        print(f"analysis failed: {type(error).__name__}: {error} (details in {log})",
+              file=sys.stderr)
+        return Exit.NO_DATA
     top = result.verdicts[0]
     print(f"verdict: {top.bottleneck} (confidence {top.confidence:.2f}): {top.summary}")
     print(f"SLOs {'hold' if result.slo_ok else 'FAILED'}; report: {result.outputs['report.html']}")

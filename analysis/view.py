@@ -116,15 +116,20 @@ def _phases(ctx: Context) -> list[dict[str, Any]]:
                                 "users_max": float(users.max()) if len(users) else None}
         if len(overall):
             item |= _stat(overall.iloc[0])
+        else:  # a phase without requests (e.g. idle after the shape ended)
+            item |= dict.fromkeys(STAT_KEYS) | {"count": 0, "failures": 0}
         item["requests"] = _per_request(rows)
         out.append(item)
     return out
 
 
+STAT_KEYS = ("count", "failures", "rps", "error_rate", "mean_ms", "p50", "p90", "p95", "p99",
+             "max_ms")
+
+
 def _stat(row: pd.Series) -> dict[str, Any]:
-    keys = ("count", "failures", "rps", "error_rate", "mean_ms", "p50", "p90", "p95", "p99",
-            "max_ms")
-    return {k: float(row[k]) if k not in ("count", "failures") else int(row[k]) for k in keys}
+    return {k: float(row[k]) if k not in ("count", "failures") else int(row[k])
+            for k in STAT_KEYS}
 
 
 def _per_request(stats: pd.DataFrame) -> list[dict[str, Any]]:

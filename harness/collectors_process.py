@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 ENV_POSTGRES = "ESPPD_COLLECT_POSTGRES"
 ENV_REDIS = "ESPPD_COLLECT_REDIS"
+ENV_QUEUE_REDIS = "ESPPD_COLLECT_QUEUE_REDIS"
 
 
 class CollectorsProcess:
@@ -40,13 +41,21 @@ class CollectorsProcess:
         return embedded if value == "embedded" else value
 
     def command(self) -> tuple[list[str], dict[str, str]]:
+        interval = min((c.interval for c in self.config.collectors), default=1.0)
         argv = [sys.executable, "-m", "collectors", "--out", str(self.results.path),
-                "--duration", str(24 * 3600)]
+                "--duration", str(24 * 3600), "--interval", str(interval)]
+        if self.stack is not None:
+            argv += ["--ports", str(self.stack.app_port)]
         env = dict(os.environ)
         for collector in self.config.collectors:
-            argv += ["--interval", str(collector.interval)] if "--interval" not in argv else []
             if collector.type == "host" and collector.ssh:
                 argv += ["--ssh", collector.ssh]
+                if collector.key:
+                    argv += ["--key", str(collector.key)]
+                if collector.known_hosts:
+                    argv += ["--known-hosts", str(collector.known_hosts)]
+                if collector.trust_new_host_key:
+                    argv += ["--trust-new-host-key"]
             elif collector.type == "postgres":
                 env[ENV_POSTGRES] = self._resolve(
                     collector.dsn, self.stack.monitor_dsn if self.stack else "") or ""
@@ -55,6 +64,11 @@ class CollectorsProcess:
                 env[ENV_REDIS] = self._resolve(
                     collector.url, self.stack.redis_url if self.stack else "") or ""
                 argv += ["--redis", f"env:{ENV_REDIS}"]
+                if collector.queue_url:
+                    env[ENV_QUEUE_REDIS] = self._resolve(
+                        collector.queue_url,
+                        self.stack.queue_redis_url if self.stack else "") or ""
+                    argv += ["--queue-redis", f"env:{ENV_QUEUE_REDIS}"]
             elif collector.type == "app_status":
                 url = self._resolve(collector.url, f"{self.stack.url}/status"
                                     if self.stack else "")

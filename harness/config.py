@@ -162,6 +162,8 @@ class CollectorConfig(Strict):
     trust_new_host_key: bool = False
     dsn: str | None = Field(None, description="postgres: DSN, or 'embedded'")
     url: str | None = Field(None, description="redis URL / status page URL, or 'embedded'")
+    queue_url: str | None = Field(None, description="redis: a separate queue Redis, or "
+                                                     "'embedded'")
     ports: list[int] = Field(default_factory=list, description="host: listen ports to watch")
 
     @model_validator(mode="after")
@@ -189,7 +191,7 @@ class OutputConfig(Strict):
 
 def default_collectors() -> list[CollectorConfig]:
     return [CollectorConfig(type="host"), CollectorConfig(type="postgres", dsn="embedded"),
-            CollectorConfig(type="redis", url="embedded"),
+            CollectorConfig(type="redis", url="embedded", queue_url="embedded"),
             CollectorConfig(type="app_status", url="embedded")]
 
 
@@ -207,7 +209,7 @@ class CampaignConfig(Strict):
     def _embedded_references(self) -> CampaignConfig:
         if self.target.kind != "embedded":
             for index, collector in enumerate(self.collectors):
-                if "embedded" in {collector.dsn, collector.url}:
+                if "embedded" in {collector.dsn, collector.url, collector.queue_url}:
                     raise ValueError(f"collectors[{index}] points at the embedded stack, but "
                                      "the target is not embedded")
         return self
@@ -216,7 +218,7 @@ class CampaignConfig(Strict):
         """The config as plain data with every password removed (for files and logs)."""
         data = self.model_dump(mode="json", exclude_none=True)
         for collector in data["collectors"]:
-            for key in ("dsn", "url"):
+            for key in ("dsn", "url", "queue_url"):
                 if key in collector:
                     collector[key] = redact_url(collector[key])
         if "url" in data["target"]:

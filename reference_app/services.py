@@ -261,8 +261,9 @@ class PostgresServer:
 class RedisServer:
     """A throwaway Redis with a password, no persistence, on a free loopback port."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, name: str = "redis") -> None:
         self.log_dir = log_dir
+        self.name = name
         self.port = 0
         self.password = secrets.token_urlsafe(16)
         self._tmp: Path | None = None
@@ -287,7 +288,7 @@ class RedisServer:
             "maxclients 10000\n"
         )
         config.chmod(0o600)
-        log = self.log_dir / "redis.log"
+        log = self.log_dir / f"{self.name}.log"
         self._process = spawn([find_binary("redis-server"), str(config)], log)
         wait_for_port(self.port, timeout, self._process, "Redis", log)
 

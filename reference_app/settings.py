@@ -21,7 +21,8 @@ QUEUES = ("default", "documents", "exports", "notifications")
 @dataclass(frozen=True)
 class AppSettings:
     dsn: str
-    redis_url: str
+    redis_url: str          # cache and sessions
+    queue_redis_url: str    # the queue (its own server: polling must not pollute cache stats)
     storage_dir: Path
     knobs: Knobs
     queue_prefix: str = QUEUE_PREFIX
@@ -32,6 +33,7 @@ class AppSettings:
         return {
             "ESPPD_DSN": self.dsn,
             "ESPPD_REDIS_URL": self.redis_url,
+            "ESPPD_QUEUE_REDIS_URL": self.queue_redis_url,
             "ESPPD_STORAGE_DIR": str(self.storage_dir),
             "ESPPD_QUEUE_PREFIX": self.queue_prefix,
             "ESPPD_RETRY_AFTER_S": str(self.retry_after_s),
@@ -41,7 +43,8 @@ class AppSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
         env = os.environ if env is None else env
-        missing = [name for name in ("ESPPD_DSN", "ESPPD_REDIS_URL", "ESPPD_STORAGE_DIR")
+        missing = [name for name in ("ESPPD_DSN", "ESPPD_REDIS_URL", "ESPPD_QUEUE_REDIS_URL",
+                                     "ESPPD_STORAGE_DIR")
                    if not env.get(name)]
         if missing:
             raise SystemExit(f"missing environment: {', '.join(missing)} "
@@ -49,6 +52,7 @@ class AppSettings:
         return cls(
             dsn=env["ESPPD_DSN"],
             redis_url=env["ESPPD_REDIS_URL"],
+            queue_redis_url=env["ESPPD_QUEUE_REDIS_URL"],
             storage_dir=Path(env["ESPPD_STORAGE_DIR"]),
             knobs=Knobs.from_env(env),
             queue_prefix=env.get("ESPPD_QUEUE_PREFIX", QUEUE_PREFIX),

@@ -62,7 +62,8 @@ class EmbeddedStack:
         self.storage_dir = self._tmp / "storage"
         self.postgres = PostgresServer(self.log_dir, PostgresSettings(
             max_connections=config.knobs.pg_max_connections))
-        self.redis = RedisServer(self.log_dir)
+        self.redis = RedisServer(self.log_dir, name="redis-cache")
+        self.queue_redis = RedisServer(self.log_dir, name="redis-queue")
         self.app_port = 0
         self.seed_report: SeedReport | None = None
         self._app: subprocess.Popen[bytes] | None = None
@@ -85,20 +86,25 @@ class EmbeddedStack:
         return self.redis.url
 
     @property
+    def queue_redis_url(self) -> str:
+        return self.queue_redis.url
+
+    @property
     def settings(self) -> AppSettings:
-        return AppSettings(dsn=self.dsn, redis_url=self.redis_url, storage_dir=self.storage_dir,
+        return AppSettings(dsn=self.dsn, redis_url=self.redis_url,
+                           queue_redis_url=self.queue_redis_url, storage_dir=self.storage_dir,
                            knobs=self.config.knobs, retry_after_s=self.config.retry_after_s)
 
     def describe(self) -> dict[str, str]:
         """The one JSON line `up` prints: where to point load and collectors."""
         return {"url": self.url, "dsn": self.dsn, "monitor_dsn": self.monitor_dsn,
-                "redis": self.redis_url}
+                "redis": self.redis_url, "queue_redis": self.queue_redis_url}
 
     def pids(self) -> dict[str, list[int]]:
         """Top-level pid of each component (each leads its own process group)."""
         return {
             "postgres": [self.postgres.pid] if self.postgres.pid else [],
-            "redis": [self.redis.pid] if self.redis.pid else [],
+            "redis": [pid for pid in (self.redis.pid, self.queue_redis.pid) if pid],
             "app": [self._app.pid] if self._app else [],
             "queue": [worker.pid for worker in self._workers],
         }
@@ -116,8 +122,9 @@ class EmbeddedStack:
             conn.execute("SELECT pg_stat_statements_reset()")
             conn.execute("SELECT pg_stat_reset()")
             conn.commit()
-        self.progress("starting Redis")
+        self.progress("starting Redis (cache and queue)")
         self.redis.start()
+        self.queue_redis.start()
         self.progress(f"starting app server ({knobs.app_workers} workers)")
         self.start_app()
         self.progress(f"starting {knobs.queue_workers} queue workers")
@@ -170,6 +177,7 @@ class EmbeddedStack:
         stop_process(self._app, grace=10)
         self._app = None
         self.redis.stop()
+        self.queue_redis.stop()
         self.postgres.stop()
         shutil.rmtree(self._tmp, ignore_errors=True)  # storage, and logs unless log_dir given
 

@@ -28,7 +28,7 @@ class Worker:
     def __init__(self, settings: AppSettings, queues: list[str]) -> None:
         self.settings = settings
         self.queues = queues
-        self.redis = redis.Redis.from_url(settings.redis_url)
+        self.redis = redis.Redis.from_url(settings.queue_redis_url)
         self.queue = SyncQueue(self.redis, settings.queue_prefix, settings.retry_after_s)
         self.conn: psycopg.Connection | None = None
         self.stopping = False

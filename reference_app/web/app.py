@@ -70,7 +70,9 @@ def create_app(settings: AppSettings | None = None) -> Starlette:
             kwargs={"application_name": "esppd-app", "autocommit": True})
         await pool.open(wait=True, timeout=30)
         client = aioredis.Redis.from_url(settings.redis_url, max_connections=256)
-        app.state.esppd = AppState(settings, pool, client,
+        await client.hsetnx(account.THROTTLE_KEY, "-", "0:0")
+        queue_client = aioredis.Redis.from_url(settings.queue_redis_url, max_connections=64)
+        app.state.esppd = AppState(settings, pool, client, queue_client,
                                    TaggedCache(client, settings.knobs.cache), templates)
         publisher = asyncio.create_task(publish_forever(client, status, pool))
         try:
@@ -81,6 +83,7 @@ def create_app(settings: AppSettings | None = None) -> Starlette:
                 await publisher
             await client.hdel("esppd_status:workers", str(status.pid))
             await client.aclose()
+            await queue_client.aclose()
             await pool.close()
 
     return Starlette(routes=ROUTES, lifespan=lifespan,

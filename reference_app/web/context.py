@@ -43,7 +43,8 @@ class AppState:
 
     settings: AppSettings
     pool: AsyncConnectionPool
-    redis: aioredis.Redis
+    redis: aioredis.Redis        # cache, sessions, status
+    queue_redis: aioredis.Redis  # the queue's own server
     cache: TaggedCache
     templates: Jinja2Templates
 

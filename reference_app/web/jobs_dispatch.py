@@ -27,7 +27,7 @@ async def dispatch_job(ctx: Ctx, job: str, data: dict[str, Any]) -> None:
         await asyncio.to_thread(_run_inline, settings, job, data)
         return
     keys = QueueKeys(settings.queue_prefix, QUEUE_OF[job])
-    pipe = ctx.app.redis.pipeline()
+    pipe = ctx.app.queue_redis.pipeline()
     pipe.rpush(keys.pending, make_payload(job, data))
     pipe.rpush(keys.notify, 1)
     await pipe.execute()

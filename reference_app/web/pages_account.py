@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,20 @@ from reference_app.web.context import AppState, Ctx, abort, page, redirect
 from reference_app.web.status import all_workers
 
 LOGIN_ATTEMPTS_PER_MINUTE = 5
-THROTTLE_PREFIX = "esppd_throttle:"
+THROTTLE_WINDOW_S = 60
+# One hash of failed attempts ("count:window_start" per email|ip), created at startup: a
+# lookup of a field is a keyspace hit, so a healthy login does not read as a cache miss.
+THROTTLE_KEY = "esppd_throttle"
+
+
+async def _failed_attempts(ctx: Ctx, field: str) -> tuple[int, float]:
+    raw = await ctx.app.redis.hget(THROTTLE_KEY, field)
+    if not raw:
+        return 0, time.time()
+    count, _, started = raw.decode().partition(":")
+    if time.time() - float(started) > THROTTLE_WINDOW_S:
+        return 0, time.time()
+    return int(count), float(started)
 
 
 @page(login=False)
@@ -37,8 +51,8 @@ async def login(ctx: Ctx) -> Response:
     if errors:
         return ctx.render("login.html", status_code=422, errors=errors, email=email)
     client = ctx.request.client
-    throttle_key = f"{THROTTLE_PREFIX}{email}|{client.host if client else '-'}"
-    attempts = int(await ctx.app.redis.get(throttle_key) or 0)
+    throttle_field = f"{email}|{client.host if client else '-'}"
+    attempts, window_start = await _failed_attempts(ctx, throttle_field)
     if attempts >= LOGIN_ATTEMPTS_PER_MINUTE:
         return abort(ctx, 429, "Too many login attempts. Please try again in a minute.")
     async with ctx.db() as conn:
@@ -48,13 +62,11 @@ async def login(ctx: Ctx) -> Response:
     valid = row is not None and await asyncio.to_thread(
         bcrypt.checkpw, password.encode(), row["password"].encode())
     if not valid or row is None:
-        pipe = ctx.app.redis.pipeline()
-        pipe.incr(throttle_key)
-        pipe.expire(throttle_key, 60)
-        await pipe.execute()
+        await ctx.app.redis.hset(THROTTLE_KEY, throttle_field, f"{attempts + 1}:{window_start}")
         return ctx.render("login.html", status_code=422, email=email,
                           errors={"email": "These credentials do not match our records."})
-    await ctx.app.redis.delete(throttle_key)
+    if attempts:
+        await ctx.app.redis.hdel(THROTTLE_KEY, throttle_field)
     ctx.previous_session_id = ctx.session.id
     ctx.session.rotate()
     ctx.session.data["user_id"] = row["id"]
@@ -164,11 +176,12 @@ async def health(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as error:  # noqa: BLE001  # report, never crash the probe
         checks["database"] = f"error: {type(error).__name__}"
-    try:
-        await state.redis.ping()
-        checks["redis"] = "ok"
-    except Exception as error:  # noqa: BLE001
-        checks["redis"] = f"error: {type(error).__name__}"
+    for name, client in (("redis", state.redis), ("queue_redis", state.queue_redis)):
+        try:
+            await client.ping()
+            checks[name] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks[name] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JSONResponse({"status": "ok" if healthy else "error", **checks},
                         status_code=200 if healthy else 503)

@@ -88,7 +88,7 @@ def test_queue_workers_off_leaves_jobs_pending(bad_stack: EmbeddedStack) -> None
                                     depart.isoformat(), "tanggal_kembali": depart.isoformat()})
     client.post(f"/sppd/{client.location_id(created)}/submit")
     time.sleep(1.5)
-    pending = redis.Redis.from_url(bad_stack.redis_url).llen(
+    pending = redis.Redis.from_url(bad_stack.queue_redis_url).llen(
         f"{QUEUE_PREFIX}queues:notifications")
     assert pending >= 1
 

@@ -30,7 +30,7 @@ def wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
 
 
 def test_failing_job_is_retried_then_recorded_in_failed_jobs(stack: EmbeddedStack) -> None:
-    client = redis.Redis.from_url(stack.redis_url)
+    client = redis.Redis.from_url(stack.queue_redis_url)
     queue = SyncQueue(client, QUEUE_PREFIX, retry_after_s=3)
     payload = make_payload("GenerateSppdDocument", {"document_id": -1, "sppd_id": -1},
                            max_tries=2, backoff_s=0)
@@ -50,7 +50,7 @@ def test_a_job_survives_its_worker_being_killed(tmp_path_factory: pytest.TempPat
     knobs = config.knobs.with_values({"queue_job_delay_ms": "1500", "queue_workers": "1"})
     config = StackConfig(knobs=knobs, log_dir=config.log_dir, retry_after_s=2)
     with EmbeddedStack(config) as running:
-        client = redis.Redis.from_url(running.redis_url)
+        client = redis.Redis.from_url(running.queue_redis_url)
         with psycopg.connect(running.dsn, autocommit=True) as conn:
             export_id = conn.execute("INSERT INTO exports (user_id, bulan, tahun) VALUES "
                                      "(1, 1, 2026) RETURNING id").fetchone()[0]

@@ -214,7 +214,8 @@ def test_rows_land_in_their_year_partition(stack: EmbeddedStack) -> None:
 
 def test_health_and_status(stack: EmbeddedStack) -> None:
     client = EsppdClient(stack.url)
-    assert client.get("/health").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "database": "ok", "redis": "ok",
+                                            "queue_redis": "ok"}
     status = client.get("/status").json()
     assert status["processes"] == 2
     assert status["max_children"] == 2 * 32

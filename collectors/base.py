@@ -1,0 +1,64 @@
+"""The one Collector protocol, its output rows, and counter-rate bookkeeping.
+
+A collector is prepared once (connect, check), then sampled on every tick; a
+sample returns rows for the results files. Counters become rates in one place
+(Rates): the first sample of a counter, a counter that went backwards (a reset
+or a restart) and a device that appears mid-run all yield no rate, never a
+spike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class Sample:
+    """Rows of one sample, per results file."""
+
+    metrics: list[tuple[str, float]] = field(default_factory=list)  # (metric, value)
+    statements: list[list[object]] = field(default_factory=list)
+    queries: list[list[object]] = field(default_factory=list)
+    tables: list[list[object]] = field(default_factory=list)
+
+    def add(self, metric: str, value: float | None) -> None:
+        if value is not None:
+            self.metrics.append((metric, float(value)))
+
+
+class Collector(Protocol):
+    name: str      # registry key: host, postgres, redis, app_status, ...
+    target: str    # what it watches (host name, "postgres", ...), secrets-free
+
+    def check(self) -> list[str]:
+        """Pre-flight: one actionable line per problem (empty: ready)."""
+        ...
+
+    def sample(self, ts: float) -> Sample:
+        """One sample; raise on a lost connection (the sampler reconnects)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Rates:
+    """Per-second rates of monotonic counters."""
+
+    _last: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def rate(self, key: str, value: float, ts: float) -> float | None:
+        previous = self._last.get(key)
+        self._last[key] = (value, ts)
+        if previous is None or value < previous[0] or ts <= previous[1]:
+            return None
+        return (value - previous[0]) / (ts - previous[1])
+
+    def delta(self, key: str, value: float) -> float | None:
+        """Plain difference since the last sample (None on first sample or reset)."""
+        previous = self._last.get(key)
+        self._last[key] = (value, previous[1] + 1 if previous else 0.0)
+        if previous is None or value < previous[0]:
+            return None
+        return value - previous[0]

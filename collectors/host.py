@@ -1,0 +1,188 @@
+"""Host collector: USE signals of CPU, memory, disks, network, and CPU/RSS per process group.
+
+The same /proc parsers serve a local host and one read over SSH. Per-process
+groups come from psutil locally (on one host a CPU total says nothing about
+who is to blame: postgres, the app, the queue workers, redis, the load
+generator). Over SSH only the host-wide signals are read in this version.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import psutil
+
+from collectors.base import Rates, Sample
+from collectors.procfs import (
+    PROC_FILES,
+    CpuTimes,
+    parse_diskstats,
+    parse_keyed,
+    parse_listen_backlog,
+    parse_loadavg,
+    parse_net_dev,
+    parse_pressure,
+    parse_stat,
+    parse_tcp_retrans,
+)
+from collectors.shell import Shell
+
+SECTOR_BYTES = 512
+
+
+def process_group(name: str, cmdline: list[str]) -> str:
+    """Which part of the stack a process belongs to (by title and command line)."""
+    text = " ".join(cmdline) or name
+    if text.startswith("esppd-app") or "reference_app.server" in text:
+        return "app"
+    if text.startswith("esppd-queue") or "reference_app.worker" in text or \
+            "queue:work" in text or "horizon" in text:
+        return "queue"
+    if name.startswith("postgres") or text.startswith("postgres"):
+        return "postgres"
+    if name.startswith("redis-server") or "redis-server" in text[:60]:
+        return "redis"
+    if name.startswith("php-fpm") or text.startswith("php-fpm"):
+        return "php-fpm"
+    if name.startswith("nginx"):
+        return "nginx"
+    if "locust" in text or "run_campaign.py" in text:
+        return "locust"
+    if "-m collectors" in text:
+        return "collector"
+    return "other"
+
+
+@dataclass
+class HostCollector:
+    shell: Shell
+    ports: set[int] = field(default_factory=set)
+    name: str = "host"
+    rates: Rates = field(default_factory=Rates)
+    _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
+    _proc_prev: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return self.shell.name
+
+    def check(self) -> list[str]:
+        try:
+            texts = self.shell.read_files(("/proc/stat",))
+        except Exception as error:  # noqa: BLE001  # any failure is reported, never raised
+            return [str(error)]
+        return [] if "/proc/stat" in texts else [f"{self.target}: cannot read /proc/stat"]
+
+    def sample(self, ts: float) -> Sample:
+        texts = self.shell.read_files(PROC_FILES)
+        out = Sample()
+        self._cpu(texts["/proc/stat"], out)
+        self._memory(texts, ts, out)
+        self._disks(texts.get("/proc/diskstats", ""), ts, out)
+        out.add("load.avg1", parse_loadavg(texts["/proc/loadavg"]))
+        if "/proc/net/dev" in texts:
+            rx, tx = parse_net_dev(texts["/proc/net/dev"])
+            out.add("net.rx_bytes_rate", self.rates.rate("net.rx", rx, ts))
+            out.add("net.tx_bytes_rate", self.rates.rate("net.tx", tx, ts))
+        if "/proc/net/snmp" in texts:
+            out.add("tcp.retrans_rate", self.rates.rate(
+                "tcp.retrans", parse_tcp_retrans(texts["/proc/net/snmp"]), ts))
+        if self.ports:
+            tcp = texts.get("/proc/net/tcp", "") + texts.get("/proc/net/tcp6", "")
+            backlog = parse_listen_backlog(tcp, self.ports)
+            for port in sorted(self.ports):
+                out.add(f"listen.backlog{{{port}}}", backlog.get(port, 0))
+        for kind in ("cpu", "memory", "io"):
+            text = texts.get(f"/proc/pressure/{kind}")
+            if text:
+                out.add(f"pressure.{kind}", parse_pressure(text))
+        if self.shell.local:
+            self._process_groups(ts, out)
+        return out
+
+    def _cpu(self, text: str, out: Sample) -> None:
+        stat = parse_stat(text)
+        out.add("cpu.count", len(stat.per_cpu))
+        out.add("load.runqueue", stat.procs_running)
+        now, before = stat.total, self._cpu_prev.get("cpu")
+        if before is not None and now.total > before.total:
+            span = now.total - before.total
+            out.add("cpu.util", (now.busy - before.busy) / span)
+            out.add("cpu.user", (now.user + now.nice - before.user - before.nice) / span)
+            out.add("cpu.system", (now.system - before.system) / span)
+            out.add("cpu.iowait", (now.iowait - before.iowait) / span)
+            out.add("cpu.steal", (now.steal - before.steal) / span)
+        per_cpu = [(times.busy - old.busy) / (times.total - old.total)
+                   for cpu, times in stat.per_cpu.items()
+                   if (old := self._cpu_prev.get(cpu)) is not None and times.total > old.total]
+        out.add("cpu.max_core", max(per_cpu) if per_cpu else None)
+        self._cpu_prev = {"cpu": stat.total, **stat.per_cpu}
+
+    def _memory(self, texts: dict[str, str], ts: float, out: Sample) -> None:
+        meminfo = parse_keyed(texts["/proc/meminfo"])
+        total = meminfo.get("MemTotal", 0.0)
+        if total:
+            out.add("mem.total", total)
+            out.add("mem.available_ratio", meminfo.get("MemAvailable", 0.0) / total)
+        vmstat = parse_keyed(texts.get("/proc/vmstat", ""))
+        for metric, key in (("swap.in_rate", "pswpin"), ("swap.out_rate", "pswpout"),
+                            ("mem.major_faults_rate", "pgmajfault")):
+            if key in vmstat:
+                out.add(metric, self.rates.rate(key, vmstat[key], ts))
+        if "oom_kill" in vmstat:
+            out.add("mem.oom_kills", self.rates.delta("oom_kill", vmstat["oom_kill"]))
+
+    def _disks(self, text: str, ts: float, out: Sample) -> None:
+        for device, c in parse_diskstats(text).items():
+            key = f"disk.{device}"
+            busy = self.rates.rate(f"{key}.ticks", c.io_ticks_ms, ts)
+            ops = self.rates.rate(f"{key}.ops", c.reads + c.writes, ts)
+            io_ms = self.rates.rate(f"{key}.io_ms", c.read_ms + c.write_ms, ts)
+            out.add(f"disk.util{{{device}}}", None if busy is None else min(1.0, busy / 1000))
+            out.add(f"disk.iops{{{device}}}", ops)
+            out.add(f"disk.queue{{{device}}}",
+                    None if (q := self.rates.rate(f"{key}.weighted", c.weighted_ms, ts)) is None
+                    else q / 1000)
+            out.add(f"disk.read_bytes_rate{{{device}}}", _scaled(self.rates.rate(
+                f"{key}.rsec", c.read_sectors, ts), SECTOR_BYTES))
+            out.add(f"disk.write_bytes_rate{{{device}}}", _scaled(self.rates.rate(
+                f"{key}.wsec", c.write_sectors, ts), SECTOR_BYTES))
+            if ops is not None and io_ms is not None:
+                out.add(f"disk.await{{{device}}}", io_ms / ops if ops > 0 else 0.0)
+
+    def _process_groups(self, ts: float, out: Sample) -> None:
+        cpu: dict[str, float] = {}
+        rss: dict[str, float] = {}
+        count: dict[str, int] = {}
+        seen: dict[int, tuple[float, float]] = {}
+        own = os.getpid()
+        for proc in psutil.process_iter(["name", "cmdline", "cpu_times", "memory_info"]):
+            info = proc.info
+            if proc.pid == own or info["cpu_times"] is None:
+                continue
+            group = process_group(info["name"] or "", info["cmdline"] or [])
+            used = info["cpu_times"].user + info["cpu_times"].system
+            seen[proc.pid] = (used, ts)
+            before = self._proc_prev.get(proc.pid)
+            if before is not None and ts > before[1] and used >= before[0]:
+                cpu[group] = cpu.get(group, 0.0) + (used - before[0]) / (ts - before[1])
+            else:
+                cpu.setdefault(group, 0.0)
+            rss[group] = rss.get(group, 0.0) + (info["memory_info"].rss
+                                                if info["memory_info"] else 0)
+            count[group] = count.get(group, 0) + 1
+        first = not self._proc_prev
+        self._proc_prev = seen
+        for group in sorted(count):
+            if not first:
+                out.add(f"proc.cpu{{{group}}}", cpu.get(group, 0.0))
+            out.add(f"proc.rss{{{group}}}", rss[group])
+            out.add(f"proc.count{{{group}}}", count[group])
+
+    def close(self) -> None:
+        self.shell.close()
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor

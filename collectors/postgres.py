@@ -1,0 +1,199 @@
+"""PostgreSQL collector: statements, activity and waits, connections, database and table counters.
+
+Read-only session with a statement timeout; its own statements carry a marker
+comment and are left out of the statement deltas. pg_stat_statements deltas
+are keyed by (userid, dbid, queryid, toplevel), survive a stats reset (a
+counter going backwards or a new stats_reset starts a new baseline), and stay
+bounded: the top N statements of each sample plus one `other` row. Column
+names are chosen per server version (PG 13-17). Needs only pg_monitor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from collectors.base import Rates, Sample
+
+MARK = "/* esppd-collector */ "
+TOP_N = 20
+STATEMENT_FIELDS = ("calls", "total_exec_time", "rows", "shared_blks_hit", "shared_blks_read",
+                    "temp_blks_written", "blk_read_time")
+
+
+@dataclass
+class PostgresCollector:
+    dsn: str
+    target: str = "postgres"
+    name: str = "postgres"
+    timeout_ms: int = 2000
+    rates: Rates = field(default_factory=Rates)
+    _conn: psycopg.Connection[Any] | None = None
+    _columns: dict[str, str] = field(default_factory=dict)
+    _previous: dict[tuple[Any, ...], dict[str, float]] = field(default_factory=dict)
+    _baseline_taken: bool = False
+    _known_queries: set[str] = field(default_factory=set)
+    _stats_reset: Any = None
+    _max_connections: int = 0
+    _tables: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(
+                self.dsn, autocommit=True, connect_timeout=5, row_factory=dict_row,
+                application_name="esppd-collector",
+                options=f"-c statement_timeout={self.timeout_ms} "
+                        "-c default_transaction_read_only=on")
+            self._prepare(self._conn)
+        return self._conn
+
+    def _prepare(self, conn: psycopg.Connection[Any]) -> None:
+        row = conn.execute("/* esppd-collector */ SHOW server_version_num").fetchone()
+        version = int(row["server_version_num"])
+        self._columns = {
+            "total_exec_time": "total_exec_time" if version >= 130000 else "total_time",
+            "blk_read_time": "shared_blk_read_time" if version >= 170000 else "blk_read_time",
+            "toplevel": "toplevel" if version >= 140000 else "true",
+        }
+        self._max_connections = int(conn.execute("/* esppd-collector */ SHOW max_connections")
+                                    .fetchone()["max_connections"])
+
+    def check(self) -> list[str]:
+        try:
+            conn = self._connect()
+        except psycopg.Error as error:
+            return [f"{self.target}: cannot connect: {str(error).strip().splitlines()[0]}"]
+        problems = []
+        preload = conn.execute("/* esppd-collector */ SHOW shared_preload_libraries").fetchone()
+        if "pg_stat_statements" not in preload["shared_preload_libraries"]:
+            problems.append(f"pg_stat_statements is not in shared_preload_libraries on "
+                            f"{self.target}")
+        elif conn.execute("/* esppd-collector */ SELECT 1 FROM pg_extension WHERE extname = "
+                          "'pg_stat_statements'").fetchone() is None:
+            problems.append(f"pg_stat_statements is preloaded but not created on {self.target}:"
+                            " run CREATE EXTENSION pg_stat_statements")
+        return problems
+
+    def sample(self, ts: float) -> Sample:
+        conn = self._connect()
+        out = Sample()
+        self._activity(conn, out)
+        self._database(conn, ts, out)
+        self._statements(conn, ts, out)
+        self._user_tables(conn, ts, out)
+        return out
+
+    def _activity(self, conn: psycopg.Connection[Any], out: Sample) -> None:
+        rows = conn.execute("""/* esppd-collector */
+            SELECT state, wait_event_type, count(*) AS n,
+                   max(extract(epoch FROM now() - query_start))
+                       FILTER (WHERE state = 'active') AS longest
+            FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+            GROUP BY state, wait_event_type""").fetchall()
+        by_state: dict[str, int] = {}
+        waits: dict[str, int] = {"Lock": 0, "LWLock": 0, "IO": 0, "CPU": 0}
+        longest = 0.0
+        for row in rows:
+            state = row["state"] or "unknown"
+            by_state[state] = by_state.get(state, 0) + row["n"]
+            if state == "active":
+                kind = row["wait_event_type"] or "CPU"
+                waits[kind] = waits.get(kind, 0) + row["n"]
+                longest = max(longest, float(row["longest"] or 0))
+        total = sum(by_state.values())
+        out.add("pg.connections.total", total)
+        out.add("pg.connections.max", self._max_connections)
+        out.add("pg.connections.active", by_state.get("active", 0))
+        out.add("pg.connections.idle", by_state.get("idle", 0))
+        out.add("pg.connections.idle_in_transaction", by_state.get("idle in transaction", 0))
+        for kind, count in sorted(waits.items()):
+            out.add(f"pg.wait{{{kind}}}", count)
+        out.add("pg.longest_query_s", longest)
+        ungranted = conn.execute(
+            "/* esppd-collector */ SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
+        out.add("pg.locks.ungranted", ungranted.fetchone()["n"])
+
+    def _database(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
+        row = conn.execute("""/* esppd-collector */
+            SELECT xact_commit, xact_rollback, blks_hit, blks_read, temp_bytes, deadlocks
+            FROM pg_stat_database WHERE datname = current_database()""").fetchone()
+        if row is None:
+            return
+        out.add("pg.xact_commit_rate", self.rates.rate("commit", row["xact_commit"], ts))
+        out.add("pg.xact_rollback_rate", self.rates.rate("rollback", row["xact_rollback"], ts))
+        out.add("pg.temp_bytes", self.rates.rate("temp", row["temp_bytes"], ts))
+        out.add("pg.deadlocks", self.rates.rate("deadlocks", row["deadlocks"], ts))
+        hit = self.rates.delta("hit", float(row["blks_hit"]))
+        read = self.rates.delta("read", float(row["blks_read"]))
+        if hit is not None and read is not None and hit + read > 0:
+            out.add("pg.cache_hit_ratio", hit / (hit + read))
+
+    def _statements(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
+        cols = self._columns
+        info = conn.execute(
+            "/* esppd-collector */ SELECT stats_reset FROM pg_stat_statements_info").fetchone()
+        if info is not None and info["stats_reset"] != self._stats_reset:
+            if self._stats_reset is not None:
+                self._previous.clear()  # a reset: everything starts from zero again
+            self._stats_reset = info["stats_reset"]
+        rows = conn.execute(f"""/* esppd-collector */
+            SELECT userid, dbid, queryid, {cols['toplevel']} AS toplevel, query, calls,
+                   {cols['total_exec_time']} AS total_exec_time, rows, shared_blks_hit,
+                   shared_blks_read, temp_blks_written, {cols['blk_read_time']} AS blk_read_time
+            FROM pg_stat_statements
+            WHERE queryid IS NOT NULL AND query NOT LIKE %s""",  # noqa: S608  # version columns
+                            (MARK.strip() + "%",)).fetchall()
+        current: dict[tuple[Any, ...], dict[str, float]] = {}
+        deltas = []
+        for row in rows:
+            key = (row["userid"], row["dbid"], row["queryid"], row["toplevel"])
+            values = {name: float(row[name] or 0) for name in STATEMENT_FIELDS}
+            current[key] = values
+            if not self._baseline_taken:
+                continue  # the first sample is history, not load
+            # A statement new since the last sample (or since a reset) starts from zero.
+            before = self._previous.get(key) or dict.fromkeys(STATEMENT_FIELDS, 0.0)
+            if values["calls"] < before["calls"]:
+                continue  # its entry was evicted and re-created: no trustworthy delta
+            delta = {name: values[name] - before[name] for name in STATEMENT_FIELDS}
+            if delta["calls"] > 0:
+                deltas.append((str(row["queryid"]), row["query"], delta))
+        self._previous = current
+        self._baseline_taken = True
+        deltas.sort(key=lambda item: item[2]["total_exec_time"], reverse=True)
+        top, rest = deltas[:TOP_N], deltas[TOP_N:]
+        for queryid, query, delta in top:
+            out.statements.append([queryid, *(round(delta[name], 3) for name in STATEMENT_FIELDS)])
+            if queryid not in self._known_queries:
+                self._known_queries.add(queryid)
+                out.queries.append([queryid, query])
+        if rest:
+            other = {name: sum(item[2][name] for item in rest) for name in STATEMENT_FIELDS}
+            out.statements.append(["other", *(round(other[name], 3) for name in STATEMENT_FIELDS)])
+
+    def _user_tables(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
+        rows = conn.execute("""/* esppd-collector */
+            SELECT relname, seq_scan, seq_tup_read, COALESCE(idx_scan, 0) AS idx_scan,
+                   n_live_tup FROM pg_stat_user_tables""").fetchall()
+        current = {}
+        for row in rows:
+            counters = (float(row["seq_scan"]), float(row["seq_tup_read"]),
+                        float(row["idx_scan"]))
+            current[row["relname"]] = counters
+            before = self._tables.get(row["relname"])
+            if before is None or any(now < old for now, old in zip(counters, before,
+                                                                    strict=True)):
+                continue
+            delta = [now - old for now, old in zip(counters, before, strict=True)]
+            if any(delta):
+                out.tables.append([row["relname"], *delta, row["n_live_tup"]])
+        self._tables = current
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,161 @@
+"""Parsers of /proc files: one set for the local host and for hosts read over SSH.
+
+Each parser takes the file's text and returns plain numbers; turning counters
+into rates is the host collector's job (through Rates), so these stay pure and
+are tested on captured snapshots.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROC_FILES = ("/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/diskstats",
+              "/proc/loadavg", "/proc/net/dev", "/proc/net/snmp", "/proc/net/tcp",
+              "/proc/net/tcp6", "/proc/pressure/cpu", "/proc/pressure/memory",
+              "/proc/pressure/io")
+WHOLE_DISK = re.compile(
+    r"^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|dm-\d+|md\d+)$")
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    user: float
+    nice: float
+    system: float
+    idle: float
+    iowait: float
+    irq: float
+    softirq: float
+    steal: float
+
+    @property
+    def total(self) -> float:
+        return (self.user + self.nice + self.system + self.idle + self.iowait + self.irq
+                + self.softirq + self.steal)
+
+    @property
+    def busy(self) -> float:
+        return self.user + self.nice + self.system + self.irq + self.softirq + self.steal
+
+
+@dataclass(frozen=True)
+class Stat:
+    total: CpuTimes
+    per_cpu: dict[str, CpuTimes]
+    procs_running: int
+    procs_blocked: int
+
+
+def parse_stat(text: str) -> Stat:
+    total: CpuTimes | None = None
+    per_cpu: dict[str, CpuTimes] = {}
+    running = blocked = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0].startswith("cpu"):
+            values = [float(v) for v in parts[1:9]] + [0.0] * (8 - len(parts[1:9]))
+            times = CpuTimes(*values)
+            if parts[0] == "cpu":
+                total = times
+            else:
+                per_cpu[parts[0]] = times
+        elif parts[0] == "procs_running":
+            running = int(parts[1])
+        elif parts[0] == "procs_blocked":
+            blocked = int(parts[1])
+    if total is None:
+        raise ValueError("/proc/stat has no cpu line")
+    return Stat(total, per_cpu, running, blocked)
+
+
+def parse_keyed(text: str) -> dict[str, float]:
+    """`key value [kB]` and `key: value` files (/proc/meminfo, /proc/vmstat), in bytes for kB."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.replace(":", " ").split()
+        if len(parts) >= 2:
+            try:
+                number = float(parts[1])
+            except ValueError:
+                continue
+            values[parts[0]] = number * 1024 if len(parts) > 2 and parts[2] == "kB" else number
+    return values
+
+
+@dataclass(frozen=True)
+class DiskCounters:
+    reads: float
+    read_sectors: float
+    read_ms: float
+    writes: float
+    write_sectors: float
+    write_ms: float
+    io_ticks_ms: float
+    weighted_ms: float
+
+
+def parse_diskstats(text: str) -> dict[str, DiskCounters]:
+    """Whole disks only (partitions and loop/ram devices would double count)."""
+    disks = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 14 or not WHOLE_DISK.match(parts[2]):
+            continue
+        f = [float(v) for v in parts[3:14]]
+        disks[parts[2]] = DiskCounters(reads=f[0], read_sectors=f[2], read_ms=f[3], writes=f[4],
+                                       write_sectors=f[6], write_ms=f[7], io_ticks_ms=f[9],
+                                       weighted_ms=f[10])
+    return disks
+
+
+def parse_loadavg(text: str) -> float:
+    return float(text.split()[0])
+
+
+def parse_net_dev(text: str) -> tuple[float, float]:
+    """Received and sent bytes over all interfaces but loopback."""
+    rx = tx = 0.0
+    for line in text.splitlines()[2:]:
+        name, _, data = line.partition(":")
+        fields = data.split()
+        if name.strip() == "lo" or len(fields) < 9:
+            continue
+        rx += float(fields[0])
+        tx += float(fields[8])
+    return rx, tx
+
+
+def parse_tcp_retrans(text: str) -> float:
+    """RetransSegs from /proc/net/snmp (a header line then a value line per protocol)."""
+    lines = [line.split() for line in text.splitlines() if line.startswith("Tcp:")]
+    if len(lines) < 2:
+        raise ValueError("/proc/net/snmp has no Tcp lines")
+    return float(dict(zip(lines[0][1:], lines[1][1:], strict=False))["RetransSegs"])
+
+
+def parse_listen_backlog(text: str, ports: set[int]) -> dict[int, int]:
+    """Accept-queue length of LISTEN sockets on `ports` (/proc/net/tcp{,6}: rx_queue)."""
+    backlog: dict[int, int] = {}
+    for line in text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) < 5 or parts[3] != "0A":  # 0A = LISTEN
+            continue
+        port = int(parts[1].rsplit(":", 1)[1], 16)
+        if port in ports:
+            rx_queue = int(parts[4].split(":")[1], 16)
+            backlog[port] = backlog.get(port, 0) + rx_queue
+    return backlog
+
+
+def parse_pressure(text: str) -> float | None:
+    """The `some avg10` share (0-1) of a /proc/pressure file."""
+    for line in text.splitlines():
+        if line.startswith("some"):
+            for item in line.split()[1:]:
+                key, _, value = item.partition("=")
+                if key == "avg10":
+                    return float(value) / 100
+    return None

@@ -1,0 +1,86 @@
+"""Redis collector: Laravel queue lengths and cache/server health from INFO.
+
+Queues are found by their keys (`<prefix>queues:<name>` lists with their
+`:reserved` and `:delayed` sorted sets), so any Laravel app's queues show up
+without configuration. The hit ratio is computed from keyspace hit/miss
+deltas, so it describes this sample's traffic, not the server's lifetime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis
+
+from collectors.base import Rates, Sample
+
+SUFFIXES = (":reserved", ":delayed", ":notify")
+
+
+@dataclass
+class RedisCollector:
+    url: str
+    target: str = "redis"
+    name: str = "redis"
+    cache_stats: bool = True  # False for a queue-only server: its misses are polling
+    rates: Rates = field(default_factory=Rates)
+    _client: redis.Redis | None = None
+
+    def _connect(self) -> redis.Redis:
+        if self._client is None:
+            self._client = redis.Redis.from_url(self.url, socket_timeout=2,
+                                                socket_connect_timeout=2)
+        return self._client
+
+    def check(self) -> list[str]:
+        try:
+            self._connect().ping()
+        except redis.RedisError as error:
+            self.close()
+            return [f"{self.target}: cannot reach Redis: {error}"]
+        return []
+
+    def sample(self, ts: float) -> Sample:
+        client = self._connect()
+        out = Sample()
+        pipe = client.pipeline(transaction=False)
+        prefixes = []
+        for key in client.scan_iter(match="*queues:*", count=500):
+            text = key.decode()
+            if not text.endswith(SUFFIXES):
+                prefixes.append(text)
+        prefixes.sort()
+        for key in prefixes:
+            pipe.llen(key)
+            pipe.zcard(f"{key}:reserved")
+            pipe.zcard(f"{key}:delayed")
+        values = pipe.execute() if prefixes else []
+        for index, key in enumerate(prefixes):
+            name = key.rsplit("queues:", 1)[1]
+            pending, reserved, delayed = values[index * 3: index * 3 + 3]
+            out.add(f"queue.length{{{name}}}", pending)
+            out.add(f"queue.reserved{{{name}}}", reserved)
+            out.add(f"queue.delayed{{{name}}}", delayed)
+        info = client.info()
+        if not self.cache_stats:
+            out.add("redis.ops_rate", self.rates.rate(
+                "ops", float(info.get("total_commands_processed", 0)), ts))
+            out.add("redis.blocked_clients", info.get("blocked_clients"))
+            return out
+        hits = self.rates.delta("hits", float(info.get("keyspace_hits", 0)))
+        misses = self.rates.delta("misses", float(info.get("keyspace_misses", 0)))
+        if hits is not None and misses is not None and hits + misses > 0:
+            out.add("redis.hit_ratio", hits / (hits + misses))
+        out.add("redis.ops_rate", self.rates.rate(
+            "ops", float(info.get("total_commands_processed", 0)), ts))
+        out.add("redis.memory_bytes", info.get("used_memory"))
+        out.add("redis.clients", info.get("connected_clients"))
+        out.add("redis.blocked_clients", info.get("blocked_clients"))
+        out.add("redis.evicted_keys", self.rates.rate(
+            "evicted", float(info.get("evicted_keys", 0)), ts))
+        return out
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,113 @@
+"""Run each collector on wall-clock-aligned ticks in its own thread and stream its rows.
+
+A collector that fails never stops the others: its error becomes an event, its
+connection is dropped and retried with backoff, and the missing samples are
+visible as a gap (an event when it recovers, and no rows in between). Every
+sample reports its own cost as `collector.sample_ms{<collector>}`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from collectors.base import Collector, Sample
+from collectors.sink import AppendFile
+
+METRICS_HEADER = ("ts", "collector", "target", "metric", "value")
+STATEMENTS_HEADER = ("ts", "target", "queryid", "calls", "total_exec_time_ms", "rows",
+                     "shared_blks_hit", "shared_blks_read", "temp_blks_written",
+                     "blk_read_time_ms")
+QUERIES_HEADER = ("queryid", "query")
+TABLES_HEADER = ("ts", "target", "table", "seq_scan", "seq_tup_read", "idx_scan", "n_live_tup")
+MAX_BACKOFF_S = 30.0
+
+
+def scrub(message: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return message.strip().splitlines()[0][:300] if message.strip() else "error"
+
+
+class Sampler:
+    def __init__(self, out_dir: Path, collectors: list[Collector], interval_s: float = 1.0,
+                 secrets: Iterable[str] = (), say: Callable[[str], None] = print) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.collectors = collectors
+        self.interval_s = interval_s
+        self.secrets = tuple(secrets)
+        self.say = say
+        self.metrics = AppendFile(out_dir / "metrics.csv", METRICS_HEADER)
+        self.statements = AppendFile(out_dir / "statements.csv", STATEMENTS_HEADER)
+        self.queries = AppendFile(out_dir / "queries.csv", QUERIES_HEADER)
+        self.tables = AppendFile(out_dir / "tables.csv", TABLES_HEADER)
+        self.events = AppendFile(out_dir / "events.jsonl")
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def event(self, kind: str, collector: Collector, message: str, **extra: object) -> None:
+        self.events.write_json({"ts": time.time(), "kind": kind, "collector": collector.name,
+                                "target": collector.target,
+                                "message": scrub(message, self.secrets), **extra})
+
+    def start(self) -> None:
+        for collector in self.collectors:
+            thread = threading.Thread(target=self._run, args=(collector,),
+                                      name=f"collector-{collector.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, collector: Collector) -> None:
+        backoff = 0.0
+        failing_since: float | None = None
+        next_tick = math.ceil(time.time() / self.interval_s) * self.interval_s
+        while not self._stop.wait(max(0.0, next_tick - time.time())):
+            ts = next_tick
+            started = time.perf_counter()
+            try:
+                sample = collector.sample(ts)
+            except Exception as error:  # noqa: BLE001  # one collector must not stop the rest
+                if failing_since is None:
+                    failing_since = ts
+                    self.event("collector_error", collector, f"{type(error).__name__}: {error}")
+                    self.say(f"[collectors] {collector.name}@{collector.target}: "
+                             f"{scrub(str(error), self.secrets)}; retrying")
+                collector.close()
+                backoff = min(MAX_BACKOFF_S, max(self.interval_s, backoff * 2))
+                next_tick = math.ceil((time.time() + backoff) / self.interval_s) * self.interval_s
+                continue
+            cost_ms = (time.perf_counter() - started) * 1000
+            if failing_since is not None:
+                self.event("collector_gap", collector, "recovered", start=failing_since, end=ts)
+                failing_since, backoff = None, 0.0
+            sample.add(f"collector.sample_ms{{{collector.name}}}", cost_ms)
+            self._write(collector, ts, sample)
+            next_tick += self.interval_s
+            if time.time() > next_tick:  # overran: skip the missed ticks, say so
+                missed = math.ceil((time.time() - next_tick) / self.interval_s)
+                self.event("collector_gap", collector, f"overrun: sample took {cost_ms:.0f} ms",
+                           start=next_tick, end=next_tick + missed * self.interval_s)
+                next_tick += missed * self.interval_s
+
+    def _write(self, collector: Collector, ts: float, sample: Sample) -> None:
+        self.metrics.write_rows([ts, collector.name, collector.target, metric, value]
+                                for metric, value in sample.metrics)
+        if sample.statements:
+            self.statements.write_rows([ts, collector.target, *row] for row in sample.statements)
+        if sample.queries:
+            self.queries.write_rows(sample.queries)
+        if sample.tables:
+            self.tables.write_rows([ts, collector.target, *row] for row in sample.tables)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for collector in self.collectors:
+            collector.close()
+        for sink in (self.metrics, self.statements, self.queries, self.tables, self.events):
+            sink.close()
