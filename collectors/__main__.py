@@ -42,7 +42,8 @@ def build(args: argparse.Namespace) -> tuple[list[Collector], list[str]]:
     """The collectors asked for (the registry of the CLI), and the secrets to scrub."""
     collectors: list[Collector] = []
     secrets: list[str] = []
-    ports = {int(port) for port in args.ports.split(",") if port.strip()} if args.ports else set()
+    queues = tuple(name.strip() for name in args.queues.split(",") if name.strip())
+    ports = set(args.ports)
     if not args.no_host:
         collectors.append(HostCollector(LocalShell(), ports))
     for target in args.ssh:
@@ -59,17 +60,27 @@ def build(args: argparse.Namespace) -> tuple[list[Collector], list[str]]:
     if args.redis:
         url = resolve_secret(args.redis, "--redis")
         secrets.append(urlsplit(url).password or "")
-        collectors.append(RedisCollector(url))
+        collectors.append(RedisCollector(url, queues=() if args.queue_redis else queues))
     if args.queue_redis:
         url = resolve_secret(args.queue_redis, "--queue-redis")
         secrets.append(urlsplit(url).password or "")
         collectors.append(RedisCollector(url, target="redis-queue", name="redis_queue",
-                                         cache_stats=False))
+                                         cache_stats=False, queues=queues))
     for kind, url in (("reference", args.app_status), ("fpm", args.fpm_status),
                       ("nginx", args.nginx_status)):
         if url:
             collectors.append(AppStatusCollector(url, kind))
     return collectors, secrets
+
+
+def port_list(text: str) -> list[int]:
+    try:
+        ports = [int(port) for port in text.split(",") if port.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated port list") from None
+    if any(not 0 < port < 65536 for port in ports):
+        raise argparse.ArgumentTypeError(f"{text!r}: ports are 1-65535")
+    return ports
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -88,10 +99,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres", help="PostgreSQL DSN, or env:NAME")
     parser.add_argument("--redis", help="Redis URL (cache; queues too if shared), or env:NAME")
     parser.add_argument("--queue-redis", help="a separate queue Redis URL, or env:NAME")
+    parser.add_argument("--queues", default="",
+                        help="queues to report even before their first job: names (default) "
+                             "or full list keys (laravel_database_queues:default), comma-separated")
     parser.add_argument("--app-status", help="reference app /status URL")
     parser.add_argument("--fpm-status", help="PHP-FPM status URL")
     parser.add_argument("--nginx-status", help="nginx stub_status URL")
-    parser.add_argument("--ports", default="", help="listening ports whose backlog to watch")
+    parser.add_argument("--ports", type=port_list, default=[],
+                        help="listening ports whose backlog to watch, comma-separated")
     args = parser.parse_args(argv)
     if args.interval <= 0 or args.duration <= 0:
         parser.error("--interval and --duration must be positive")

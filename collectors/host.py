@@ -3,12 +3,14 @@
 The same /proc parsers serve a local host and one read over SSH. Per-process
 groups come from psutil locally (on one host a CPU total says nothing about
 who is to blame: postgres, the app, the queue workers, redis, the load
-generator). Over SSH only the host-wide signals are read in this version.
+generator). Over SSH they come from every /proc/<pid>/stat and cmdline, read
+in the same round trip as the host-wide files.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import psutil
@@ -16,6 +18,7 @@ import psutil
 from collectors.base import Rates, Sample
 from collectors.procfs import (
     PROC_FILES,
+    PROCESS_GLOBS,
     CpuTimes,
     parse_diskstats,
     parse_keyed,
@@ -23,6 +26,7 @@ from collectors.procfs import (
     parse_loadavg,
     parse_net_dev,
     parse_pressure,
+    parse_process_table,
     parse_stat,
     parse_tcp_retrans,
 )
@@ -75,7 +79,8 @@ class HostCollector:
         return [] if "/proc/stat" in texts else [f"{self.target}: cannot read /proc/stat"]
 
     def sample(self, ts: float) -> Sample:
-        texts = self.shell.read_files(PROC_FILES)
+        texts = self.shell.read_files(PROC_FILES if self.shell.local
+                                      else PROC_FILES + PROCESS_GLOBS)
         out = Sample()
         self._cpu(texts["/proc/stat"], out)
         self._memory(texts, ts, out)
@@ -97,8 +102,8 @@ class HostCollector:
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
                 out.add(f"pressure.{kind}", parse_pressure(text))
-        if self.shell.local:
-            self._process_groups(ts, out)
+        self._process_groups(self._local_processes() if self.shell.local
+                             else self._remote_processes(texts), ts, out)
         return out
 
     def _cpu(self, text: str, out: Sample) -> None:
@@ -151,26 +156,38 @@ class HostCollector:
             if ops is not None and io_ms is not None:
                 out.add(f"disk.await{{{device}}}", io_ms / ops if ops > 0 else 0.0)
 
-    def _process_groups(self, ts: float, out: Sample) -> None:
-        cpu: dict[str, float] = {}
-        rss: dict[str, float] = {}
-        count: dict[str, int] = {}
-        seen: dict[int, tuple[float, float]] = {}
+    def _local_processes(self) -> Iterator[tuple[int, str, float, float]]:
+        """(pid, group, CPU seconds used, RSS bytes) from psutil."""
         own = os.getpid()
         for proc in psutil.process_iter(["name", "cmdline", "cpu_times", "memory_info"]):
             info = proc.info
             if proc.pid == own or info["cpu_times"] is None:
                 continue
-            group = process_group(info["name"] or "", info["cmdline"] or [])
-            used = info["cpu_times"].user + info["cpu_times"].system
-            seen[proc.pid] = (used, ts)
-            before = self._proc_prev.get(proc.pid)
+            yield (proc.pid, process_group(info["name"] or "", info["cmdline"] or []),
+                   info["cpu_times"].user + info["cpu_times"].system,
+                   info["memory_info"].rss if info["memory_info"] else 0.0)
+
+    def _remote_processes(self, texts: dict[str, str]
+                          ) -> Iterator[tuple[int, str, float, float]]:
+        """The same from the remote /proc/<pid>/stat and cmdline sections."""
+        ticks, page = self.shell.sysconf()
+        for proc in parse_process_table(texts):
+            yield (proc.pid, process_group(proc.name, proc.cmdline), proc.cpu_ticks / ticks,
+                   proc.rss_pages * page)
+
+    def _process_groups(self, processes: Iterator[tuple[int, str, float, float]], ts: float,
+                        out: Sample) -> None:
+        """CPU (cores) and RSS per group; a process new since the last sample adds no CPU."""
+        cpu: dict[str, float] = {}
+        rss: dict[str, float] = {}
+        count: dict[str, int] = {}
+        seen: dict[int, tuple[float, float]] = {}
+        for pid, group, used, resident in processes:
+            seen[pid] = (used, ts)
+            before = self._proc_prev.get(pid)
             if before is not None and ts > before[1] and used >= before[0]:
                 cpu[group] = cpu.get(group, 0.0) + (used - before[0]) / (ts - before[1])
-            else:
-                cpu.setdefault(group, 0.0)
-            rss[group] = rss.get(group, 0.0) + (info["memory_info"].rss
-                                                if info["memory_info"] else 0)
+            rss[group] = rss.get(group, 0.0) + resident
             count[group] = count.get(group, 0) + 1
         first = not self._proc_prev
         self._proc_prev = seen

@@ -14,6 +14,11 @@ PROC_FILES = ("/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/diskstats",
               "/proc/loadavg", "/proc/net/dev", "/proc/net/snmp", "/proc/net/tcp",
               "/proc/net/tcp6", "/proc/pressure/cpu", "/proc/pressure/memory",
               "/proc/pressure/io")
+# Every process's stat and command line (a remote host's process groups come from these;
+# locally psutil reads the same files).
+PROCESS_GLOBS = ("/proc/[0-9]*/stat", "/proc/[0-9]*/cmdline")
+PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline)$")
+HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+) <==$")
 WHOLE_DISK = re.compile(
     r"^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|dm-\d+|md\d+)$")
 
@@ -159,3 +164,54 @@ def parse_pressure(text: str) -> float | None:
                 if key == "avg10":
                     return float(value) / 100
     return None
+
+
+@dataclass(frozen=True)
+class ProcessStat:
+    pid: int
+    name: str
+    cmdline: list[str]
+    cpu_ticks: float  # utime + stime, in clock ticks
+    rss_pages: float
+
+
+def parse_head(text: str) -> dict[str, str]:
+    """Split `head -v -- FILE...` output into {path: text} (how an SSH sample reads /proc).
+
+    The first section of a path wins, so a command line that contains a header
+    cannot replace a file read before it.
+    """
+    texts: dict[str, str] = {}
+    path, lines = "", []
+    for line in [*text.splitlines(), "==> /proc/end <=="]:
+        header = HEAD_HEADER.match(line)
+        if header is None:
+            lines.append(line)
+            continue
+        if path:
+            texts.setdefault(path, "\n".join(lines).rstrip("\n") + "\n")
+        path, lines = header.group(1), []
+    return texts
+
+
+def parse_process_table(texts: dict[str, str]) -> list[ProcessStat]:
+    """Processes from /proc/<pid>/stat and cmdline texts (one that exited has no stat)."""
+    stats: dict[int, str] = {}
+    cmdlines: dict[int, str] = {}
+    for path, text in texts.items():
+        match = PROCESS_FILE.match(path)
+        if match:
+            (stats if match.group(2) == "stat" else cmdlines)[int(match.group(1))] = text
+    table = []
+    for pid, stat in stats.items():
+        # comm is in parentheses and may hold spaces or parentheses itself.
+        open_at, close_at = stat.find("("), stat.rfind(")")
+        fields = stat[close_at + 2:].split()
+        if open_at < 0 or close_at < 0 or len(fields) < 22:
+            continue
+        # After comm: state(0) ... utime(11) stime(12) ... rss(21).
+        table.append(ProcessStat(
+            pid=pid, name=stat[open_at + 1:close_at],
+            cmdline=[arg for arg in cmdlines.get(pid, "").split("\0") if arg.strip()],
+            cpu_ticks=float(fields[11]) + float(fields[12]), rss_pages=float(fields[21])))
+    return table

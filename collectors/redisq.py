@@ -2,7 +2,9 @@
 
 Queues are found by their keys (`<prefix>queues:<name>` lists with their
 `:reserved` and `:delayed` sorted sets), so any Laravel app's queues show up
-without configuration. The hit ratio is computed from keyspace hit/miss
+without configuration. Redis deletes an empty list, so a queue once seen (or
+named up front) is reported every sample, as 0 when its keys are gone: an idle
+queue is a measurement, not a gap. The hit ratio is computed from keyspace hit/miss
 deltas, so it describes this sample's traffic, not the server's lifetime.
 """
 
@@ -15,6 +17,12 @@ import redis
 from collectors.base import Rates, Sample
 
 SUFFIXES = (":reserved", ":delayed", ":notify")
+DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
+
+
+def queue_key(name: str) -> str:
+    """`default` -> `queues:default`; a full key (`laravel_database_queues:default`) stays."""
+    return name if "queues:" in name else f"queues:{name}"
 
 
 @dataclass
@@ -23,8 +31,14 @@ class RedisCollector:
     target: str = "redis"
     name: str = "redis"
     cache_stats: bool = True  # False for a queue-only server: its misses are polling
+    queues: tuple[str, ...] = ()  # names or full list keys known up front
     rates: Rates = field(default_factory=Rates)
     _client: redis.Redis | None = None
+    _queue_keys: set[str] = field(default_factory=set)
+    _samples: int = 0
+
+    def __post_init__(self) -> None:
+        self._queue_keys = {queue_key(name) for name in self.queues}
 
     def _connect(self) -> redis.Redis:
         if self._client is None:
@@ -43,19 +57,17 @@ class RedisCollector:
     def sample(self, ts: float) -> Sample:
         client = self._connect()
         out = Sample()
+        if self._samples % DISCOVER_EVERY == 0:
+            self._discover(client)
+        self._samples += 1
+        keys = sorted(self._queue_keys)
         pipe = client.pipeline(transaction=False)
-        prefixes = []
-        for key in client.scan_iter(match="*queues:*", count=500):
-            text = key.decode()
-            if not text.endswith(SUFFIXES):
-                prefixes.append(text)
-        prefixes.sort()
-        for key in prefixes:
+        for key in keys:
             pipe.llen(key)
             pipe.zcard(f"{key}:reserved")
             pipe.zcard(f"{key}:delayed")
-        values = pipe.execute() if prefixes else []
-        for index, key in enumerate(prefixes):
+        values = pipe.execute() if keys else []
+        for index, key in enumerate(keys):
             name = key.rsplit("queues:", 1)[1]
             pending, reserved, delayed = values[index * 3: index * 3 + 3]
             out.add(f"queue.length{{{name}}}", pending)
@@ -79,6 +91,13 @@ class RedisCollector:
         out.add("redis.evicted_keys", self.rates.rate(
             "evicted", float(info.get("evicted_keys", 0)), ts))
         return out
+
+    def _discover(self, client: redis.Redis) -> None:
+        for key in client.scan_iter(match="*queues:*", count=1000):
+            text = key.decode(errors="replace")
+            for suffix in SUFFIXES:
+                text = text.removesuffix(suffix)
+            self._queue_keys.add(text)
 
     def close(self) -> None:
         if self._client is not None:

@@ -7,14 +7,21 @@ use happens only when asked for. All files of one sample come back in one round 
 
 from __future__ import annotations
 
-import shlex
+import glob
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import paramiko
 
-MARKER = "==> esppd-file "
+from collectors.procfs import parse_head
+
+# All files of a sample are read by one `head` (one round trip, one process on the
+# target); paths are ours, and globs (/proc/[0-9]*/stat) are expanded by the remote shell.
+SAFE_PATH = re.compile(r"^/proc/[\w\[\]*/-]+$")
+HEAD_BYTES = 4 << 20
 
 
 class ShellError(RuntimeError):
@@ -25,7 +32,13 @@ class Shell(Protocol):
     name: str
     local: bool
 
-    def read_files(self, paths: tuple[str, ...]) -> dict[str, str]: ...
+    def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
+        """Texts by path (a glob path: every match); files that cannot be read are left out."""
+        ...
+
+    def sysconf(self) -> tuple[int, int]:
+        """Clock ticks per second and page size, to turn /proc/<pid>/stat into units."""
+        ...
 
     def close(self) -> None: ...
 
@@ -36,12 +49,16 @@ class LocalShell:
 
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
         texts = {}
-        for path in paths:
-            try:
-                texts[path] = Path(path).read_text()
-            except OSError:
-                continue  # e.g. /proc/pressure/* on old kernels
+        for pattern in paths:
+            for path in glob.glob(pattern) if "*" in pattern else [pattern]:
+                try:
+                    texts[path] = Path(path).read_bytes()[:HEAD_BYTES].decode(errors="replace")
+                except OSError:
+                    continue  # e.g. /proc/pressure/* on old kernels, or a process gone
         return texts
+
+    def sysconf(self) -> tuple[int, int]:
+        return os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
 
     def close(self) -> None:
         pass
@@ -79,6 +96,7 @@ class SSHShell:
         self.trust_new_host_key = trust_new_host_key
         self.timeout_s = timeout_s
         self._client: paramiko.SSHClient | None = None
+        self._sysconf: tuple[int, int] | None = None
 
     def connect(self) -> paramiko.SSHClient:
         client = paramiko.SSHClient()
@@ -122,22 +140,17 @@ class SSHShell:
             self.close()
             raise ShellError(f"{self.name}: connection lost: {error}") from None
 
+    def sysconf(self) -> tuple[int, int]:
+        if self._sysconf is None:
+            ticks, page = self.run("getconf CLK_TCK; getconf PAGESIZE").split()
+            self._sysconf = int(ticks), int(page)
+        return self._sysconf
+
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
-        script = "; ".join(f"echo '{MARKER}{path}'; cat {shlex.quote(path)} 2>/dev/null"
-                           for path in paths)
-        texts: dict[str, str] = {}
-        current: str | None = None
-        lines: list[str] = []
-        for line in self.run(script).splitlines():
-            if line.startswith(MARKER):
-                if current is not None and lines:
-                    texts[current] = "\n".join(lines) + "\n"
-                current, lines = line[len(MARKER):], []
-            else:
-                lines.append(line)
-        if current is not None and lines:
-            texts[current] = "\n".join(lines) + "\n"
-        return texts
+        unsafe = [path for path in paths if not SAFE_PATH.match(path)]
+        if unsafe:
+            raise ValueError(f"not a /proc path: {unsafe[0]!r}")
+        return parse_head(self.run(f"head -v -c {HEAD_BYTES} -- {' '.join(paths)} 2>/dev/null"))
 
     def close(self) -> None:
         if self._client is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from harness.config import CampaignConfig
 from harness.results import ResultsDir
 from reference_app.services import spawn, stop_process
+from reference_app.settings import QUEUES
 
 if TYPE_CHECKING:
     from reference_app.stack import EmbeddedStack
@@ -44,8 +45,11 @@ class CollectorsProcess:
         interval = min((c.interval for c in self.config.collectors), default=1.0)
         argv = [sys.executable, "-m", "collectors", "--out", str(self.results.path),
                 "--duration", str(24 * 3600), "--interval", str(interval)]
+        ports = {port for c in self.config.collectors if c.type == "host" for port in c.ports}
         if self.stack is not None:
-            argv += ["--ports", str(self.stack.app_port)]
+            ports.add(self.stack.app_port)
+        if ports:
+            argv += ["--ports", ",".join(map(str, sorted(ports)))]
         env = dict(os.environ)
         for collector in self.config.collectors:
             if collector.type == "host" and collector.ssh:
@@ -69,6 +73,12 @@ class CollectorsProcess:
                         collector.queue_url,
                         self.stack.queue_redis_url if self.stack else "") or ""
                     argv += ["--queue-redis", f"env:{ENV_QUEUE_REDIS}"]
+                queues = list(collector.queues)
+                if self.stack is not None and collector.queue_url == "embedded":
+                    settings = self.stack.settings
+                    queues += [f"{settings.queue_prefix}queues:{name}" for name in QUEUES]
+                if queues:
+                    argv += ["--queues", ",".join(queues)]
             elif collector.type == "app_status":
                 url = self._resolve(collector.url, f"{self.stack.url}/status"
                                     if self.stack else "")

@@ -165,6 +165,8 @@ class CollectorConfig(Strict):
     queue_url: str | None = Field(None, description="redis: a separate queue Redis, or "
                                                      "'embedded'")
     ports: list[int] = Field(default_factory=list, description="host: listen ports to watch")
+    queues: list[str] = Field(default_factory=list, description="redis: queues to report from "
+                              "the start: names or full keys (laravel_database_queues:default)")
 
     @model_validator(mode="after")
     def _connection_given(self) -> CollectorConfig:

@@ -1,0 +1,167 @@
+"""PostgreSQL collector against a real server, read through the pg_monitor-only role."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from collectors.postgres import PostgresCollector
+from collectors.sampler import Sampler
+from reference_app.services import PostgresServer, PostgresSettings
+
+from .conftest import read_events, read_metrics
+
+
+class Statements:
+    """Samples a collector and keeps the statement texts it has written so far."""
+
+    def __init__(self, collector: PostgresCollector) -> None:
+        self.collector = collector
+        self.texts: dict[str, str] = {}
+
+    def calls(self, fragment: str) -> float:
+        """Calls delta, in one new sample, of the statements whose text has `fragment`."""
+        sample = self.collector.sample(time.time())
+        self.texts.update({queryid: query for queryid, query in sample.queries})
+        return sum(float(row[1]) for row in sample.statements
+                   if fragment in self.texts.get(str(row[0]), ""))
+
+
+def run(dsn: str, sql: str, times: int) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for index in range(times):
+            conn.execute(sql, (index,))
+
+
+def test_a_statement_run_100_times_is_a_calls_delta_of_exactly_100(
+        postgres: PostgresServer) -> None:
+    collector = PostgresCollector(postgres.monitor_dsn)
+    assert collector.check() == []
+    statements = Statements(collector)
+    statements.calls("")  # baseline: history is not load
+    run(postgres.dsn, "SELECT %s::int + 100 AS hundred", 100)
+    assert statements.calls("+ $2") == 100
+    assert statements.calls("+ $2") == 0  # nothing ran since
+    collector.close()
+
+
+def test_a_stats_reset_mid_run_starts_a_new_baseline(postgres: PostgresServer) -> None:
+    collector = PostgresCollector(postgres.monitor_dsn)
+    statements = Statements(collector)
+    statements.calls("")
+    run(postgres.dsn, "SELECT %s::int * 2", 10)
+    assert statements.calls("* $2") == 10
+    run(postgres.dsn, "SELECT %s::int * 2", 30)
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+    run(postgres.dsn, "SELECT %s::int * 2", 7)
+    assert statements.calls("* $2") == 7  # not -33, not dropped
+    collector.close()
+
+
+def test_own_queries_are_excluded_and_rows_stay_bounded(postgres: PostgresServer) -> None:
+    collector = PostgresCollector(postgres.monitor_dsn)
+    collector.sample(time.time())
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        for width in range(1, 41):  # 40 distinct statements: top 20 + one `other` row
+            conn.execute("SELECT " + ", ".join(["1"] * width))
+    sample = collector.sample(time.time())
+    assert len(sample.statements) == 21 and sample.statements[-1][0] == "other"
+    texts = dict(sample.queries)
+    assert not any("esppd-collector" in text for text in texts.values())
+    collector.close()
+
+
+def test_activity_waits_locks_and_table_scans(postgres: PostgresServer) -> None:
+    with psycopg.connect(postgres.dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE IF NOT EXISTS hot (id int PRIMARY KEY, n int)")
+        setup.execute("INSERT INTO hot VALUES (1, 0) ON CONFLICT DO NOTHING")
+    collector = PostgresCollector(postgres.monitor_dsn)
+    collector.sample(time.time())
+    holder = psycopg.connect(postgres.dsn)
+    holder.execute("UPDATE hot SET n = n + 1 WHERE id = 1")  # holds the row lock, idle in tx
+    waiter_done = threading.Event()
+
+    def wait_for_lock() -> None:
+        with psycopg.connect(postgres.dsn, autocommit=True) as waiter:
+            waiter.execute("UPDATE hot SET n = n + 1 WHERE id = 1")
+        waiter_done.set()
+
+    thread = threading.Thread(target=wait_for_lock)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            metrics = dict(collector.sample(time.time()).metrics)
+            if metrics.get("pg.wait{Lock}", 0) >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert metrics["pg.wait{Lock}"] >= 1
+        assert metrics["pg.locks.ungranted"] >= 1
+        assert metrics["pg.connections.idle_in_transaction"] >= 1
+        assert metrics["pg.longest_query_s"] > 0
+        assert metrics["pg.connections.max"] == 100
+    finally:
+        holder.rollback()
+        holder.close()
+        thread.join(timeout=10)
+    assert waiter_done.is_set()
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        for _ in range(3):
+            conn.execute("SELECT count(*) FROM hot WHERE n >= 0")
+    sample = collector.sample(time.time())
+    scans = {row[0]: row for row in sample.tables}
+    assert scans["hot"][1] >= 3  # seq_scan delta
+    collector.close()
+
+
+def test_check_names_a_missing_preload(tmp_path: Path) -> None:
+    settings = PostgresSettings(extra=(("shared_preload_libraries", ""),))
+    with PostgresServer(tmp_path, settings) as bare:
+        problems = PostgresCollector(bare.monitor_dsn, target="db1").check()
+    assert problems == ["pg_stat_statements is not in shared_preload_libraries on db1"]
+
+
+def test_check_of_an_unreachable_server_is_one_line() -> None:
+    problems = PostgresCollector("postgresql://monitor:pw@127.0.0.1:1/esppd").check()
+    assert len(problems) == 1 and problems[0].startswith("postgres: cannot connect")
+    assert "pw" not in problems[0].replace("postgres", "")
+
+
+def test_a_restart_mid_sampling_is_a_recorded_gap_then_sampling_resumes(
+        postgres: PostgresServer, tmp_path: Path) -> None:
+    sampler = Sampler(tmp_path, [PostgresCollector(postgres.monitor_dsn)], interval_s=0.25,
+                      secrets=[postgres.monitor_password], say=lambda _text: None)
+    sampler.start()
+    time.sleep(1.0)
+    restarted_at = time.time()
+    postgres.restart(down_s=1.5)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+            e["kind"] == "collector_gap" for e in read_events(tmp_path)):
+        time.sleep(0.25)
+    time.sleep(0.6)
+    sampler.stop()
+    events = read_events(tmp_path)
+    assert [e["kind"] for e in events] == ["collector_error", "collector_gap"]
+    gap = events[1]
+    assert gap["start"] >= restarted_at - 0.5 and gap["end"] - gap["start"] >= 1.5
+    stamps = sorted({float(row["ts"]) for row in read_metrics(tmp_path)})
+    assert stamps[0] < gap["start"] and stamps[-1] >= gap["end"]
+    assert not [ts for ts in stamps if gap["start"] <= ts < gap["end"]]  # the gap is visible
+    assert postgres.monitor_password not in (tmp_path / "events.jsonl").read_text()
+
+
+def test_statement_texts_are_written_once(postgres: PostgresServer) -> None:
+    collector = PostgresCollector(postgres.monitor_dsn)
+    collector.sample(time.time())
+    run(postgres.dsn, "SELECT %s::int - 5", 3)
+    first = collector.sample(time.time())
+    run(postgres.dsn, "SELECT %s::int - 5", 3)
+    second = collector.sample(time.time())
+    assert any("- $2" in query for _id, query in first.queries)
+    assert not any("- $2" in query for _id, query in second.queries)
+    collector.close()

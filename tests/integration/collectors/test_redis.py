@@ -1,0 +1,63 @@
+"""Redis collector: Laravel queue lengths (pending, reserved, delayed) and cache health."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from collectors.redisq import RedisCollector
+from reference_app.services import RedisServer
+
+PREFIX = "laravel_database_"
+
+
+def metrics(collector: RedisCollector) -> dict[str, float]:
+    return dict(collector.sample(time.time()).metrics)
+
+
+def test_queue_lengths_in_laravels_layout(redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    collector = RedisCollector(redis_server.url, queues=("default",))
+    assert collector.check() == []
+    before = metrics(collector)
+    assert before["queue.length{default}"] == 0  # named up front: measured before any job
+    client.rpush(f"{PREFIX}queues:documents", *[f"job{i}" for i in range(5)])
+    client.zadd(f"{PREFIX}queues:documents:reserved", {"job-r": time.time() + 60})
+    client.zadd(f"{PREFIX}queues:documents:delayed", {"job-a": 1, "job-b": 2})
+    collector._samples = 0  # the next sample rescans the keyspace
+    during = metrics(collector)
+    assert during["queue.length{documents}"] == 5
+    assert during["queue.reserved{documents}"] == 1
+    assert during["queue.delayed{documents}"] == 2
+    client.delete(f"{PREFIX}queues:documents", f"{PREFIX}queues:documents:reserved",
+                  f"{PREFIX}queues:documents:delayed")  # drained: Redis drops empty keys
+    after = metrics(collector)
+    assert after["queue.length{documents}"] == 0  # still reported: idle is a measurement
+    collector.close()
+
+
+def test_cache_hit_ratio_is_per_sample_and_queue_only_servers_skip_it(
+        redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    client.set("cache:master", "x")
+    collector = RedisCollector(redis_server.url)
+    metrics(collector)
+    for _ in range(30):
+        client.get("cache:master")
+    for _ in range(10):
+        client.get("cache:missing")
+    sample = metrics(collector)
+    assert sample["redis.hit_ratio"] == 0.75
+    assert sample["redis.clients"] >= 2 and sample["redis.memory_bytes"] > 0
+    queue_only = RedisCollector(redis_server.url, cache_stats=False)
+    assert "redis.hit_ratio" not in metrics(queue_only)
+    collector.close()
+    queue_only.close()
+
+
+def test_wrong_password_is_one_line_without_the_password(redis_server: RedisServer) -> None:
+    url = redis_server.url.replace(redis_server.password, "not-the-password")
+    problems = RedisCollector(url).check()
+    assert len(problems) == 1 and "not-the-password" not in problems[0]

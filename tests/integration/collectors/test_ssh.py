@@ -1,0 +1,96 @@
+"""The host collector over SSH, against a real sshd on loopback with host keys verified."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from collectors.host import HostCollector
+from collectors.sampler import Sampler
+from collectors.shell import LocalShell, ShellError, SSHShell, SSHTarget
+from reference_app.services import SSHServer
+
+from .conftest import read_events, read_metrics
+
+
+def ssh_shell(sshd: SSHServer, known_hosts: Path | None = None,
+              trust: bool = False) -> SSHShell:
+    return SSHShell(SSHTarget.parse(sshd.target), sshd.key, known_hosts or sshd.known_hosts,
+                    trust_new_host_key=trust, timeout_s=5)
+
+
+def two_samples(collector: HostCollector) -> dict[str, float]:
+    collector.sample(time.time())
+    time.sleep(0.5)
+    return dict(collector.sample(time.time()).metrics)
+
+
+def test_ssh_reads_the_same_signals_as_local(sshd: SSHServer) -> None:
+    remote = HostCollector(ssh_shell(sshd))
+    assert remote.check() == []
+    remote_metrics = two_samples(remote)
+    local_metrics = two_samples(HostCollector(LocalShell()))
+    host_wide = {name for name in local_metrics if not name.startswith("proc.")}
+    assert host_wide <= set(remote_metrics)
+    assert 0 <= remote_metrics["cpu.util"] <= 1
+    # Process groups come from /proc/<pid>/stat over SSH: sshd's own session is among them.
+    assert remote_metrics["proc.count{other}"] >= 1
+    assert remote_metrics["proc.rss{other}"] > 0
+    assert "proc.cpu{other}" in remote_metrics
+    remote.close()
+
+
+def test_a_changed_host_key_is_refused(sshd: SSHServer, tmp_path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")],
+                   check=True)
+    impostor = (tmp_path / "k.pub").read_text().split()
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{sshd.port} {impostor[0]} {impostor[1]}\n")
+    collector = HostCollector(ssh_shell(sshd, known, trust=True))  # trust never overrides
+    (problem,) = collector.check()
+    assert "host key does not match known_hosts; refusing" in problem
+    with pytest.raises(ShellError, match="does not match"):
+        collector.sample(time.time())
+
+
+def test_an_unknown_host_is_refused_unless_trusted_explicitly(sshd: SSHServer,
+                                                              tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    (problem,) = HostCollector(ssh_shell(sshd, known)).check()
+    assert "unknown host key" in problem and "--trust-new-host-key" in problem
+    assert not known.exists()
+    trusting = HostCollector(ssh_shell(sshd, known, trust=True))
+    assert trusting.check() == []
+    assert sshd.known_hosts.read_text().split()[1:] == known.read_text().split()[1:]
+    assert HostCollector(ssh_shell(sshd, known)).check() == []  # remembered from now on
+
+
+def test_an_unreachable_host_is_one_clear_line(tmp_path: Path) -> None:
+    shell = SSHShell(SSHTarget("nobody", "127.0.0.1", 1), known_hosts=tmp_path / "kh",
+                     timeout_s=2)
+    (problem,) = HostCollector(shell).check()
+    assert problem.startswith("nobody@127.0.0.1:1: cannot connect")
+
+
+def test_sshd_restart_mid_sampling_is_a_recorded_gap(sshd: SSHServer, tmp_path: Path) -> None:
+    sampler = Sampler(tmp_path, [HostCollector(ssh_shell(sshd))], interval_s=0.25,
+                      say=lambda _text: None)
+    sampler.start()
+    time.sleep(1.0)
+    sshd.restart(down_s=1.0)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+            e["kind"] == "collector_gap" and e["message"] == "recovered"
+            for e in read_events(tmp_path)):
+        time.sleep(0.25)
+    time.sleep(0.6)
+    sampler.stop()
+    kinds = [e["kind"] for e in read_events(tmp_path) if e.get("message") == "recovered"
+             or e["kind"] == "collector_error"]
+    assert kinds == ["collector_error", "collector_gap"]
+    gap = next(e for e in read_events(tmp_path) if e.get("message") == "recovered")
+    stamps = sorted({float(row["ts"]) for row in read_metrics(tmp_path)})
+    assert stamps[0] < gap["start"] and stamps[-1] >= gap["end"]

@@ -1,0 +1,210 @@
+"""The /proc parsers and the host collector's arithmetic, on snapshots captured from a real host.
+
+t0 and t1 were taken around a 200 MiB direct write to vda and a second of CPU spin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.base import Rates
+from collectors.host import HostCollector, process_group
+from collectors.procfs import (
+    PROC_FILES,
+    parse_diskstats,
+    parse_head,
+    parse_keyed,
+    parse_listen_backlog,
+    parse_net_dev,
+    parse_pressure,
+    parse_process_table,
+    parse_stat,
+    parse_tcp_retrans,
+)
+
+SNAPSHOTS = Path(__file__).parent / "proc_snapshots"
+
+
+class SnapshotShell:
+    """Serves /proc files from a captured snapshot directory (the sysconf of Linux x86)."""
+
+    name = "snapshot"
+    local = False
+
+    def __init__(self, directory: Path, processes: dict[str, str] | None = None) -> None:
+        self.directory = directory
+        self.processes = processes or {}
+
+    def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
+        texts = dict(self.processes)
+        for path in paths:
+            file = self.directory / path.removeprefix("/proc/").replace("/", "_")
+            if file.exists():
+                texts[path] = file.read_text()
+        return texts
+
+    def sysconf(self) -> tuple[int, int]:
+        return 100, 4096
+
+    def close(self) -> None:
+        pass
+
+
+def read(snapshot: str, name: str) -> str:
+    return (SNAPSHOTS / snapshot / name).read_text()
+
+
+def test_stat_has_total_and_per_cpu_times() -> None:
+    stat = parse_stat(read("t0", "stat"))
+    assert len(stat.per_cpu) >= 1
+    assert stat.total.total == pytest.approx(sum(t.total for t in stat.per_cpu.values()), rel=0.01)
+    assert stat.procs_running >= 1
+
+
+def test_stat_without_cpu_line_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no cpu line"):
+        parse_stat("intr 1 2 3\n")
+
+
+def test_meminfo_is_in_bytes_and_vmstat_is_plain() -> None:
+    meminfo = parse_keyed(read("t0", "meminfo"))
+    assert 0 < meminfo["MemAvailable"] <= meminfo["MemTotal"]
+    assert meminfo["MemTotal"] % 1024 == 0
+    assert "pgmajfault" in parse_keyed(read("t0", "vmstat"))
+
+
+def test_diskstats_keeps_whole_disks_only() -> None:
+    disks = parse_diskstats(read("t0", "diskstats"))
+    assert "vda" in disks
+    assert not any(name.startswith(("loop", "ram")) for name in disks)
+    assert parse_diskstats("   8       1 sda1 1 2 3 4 5 6 7 8 9 10 11\n") == {}
+
+
+def test_net_dev_skips_loopback() -> None:
+    text = ("Inter-| h\n face | h\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n"
+            "  eth0: 2000 5 0 0 0 0 0 0 3000 6 0 0 0 0 0 0\n")
+    assert parse_net_dev(text) == (2000.0, 3000.0)
+
+
+def test_tcp_retransmits_and_missing_tcp_lines() -> None:
+    assert parse_tcp_retrans(read("t0", "net_snmp")) >= 0
+    with pytest.raises(ValueError):
+        parse_tcp_retrans("Udp: InDatagrams\nUdp: 5\n")
+
+
+def test_listen_backlog_sums_rx_queue_of_listening_sockets_on_chosen_ports() -> None:
+    header = "  sl  local_address rem_address   st tx_queue:rx_queue\n"
+    listening = "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000007 00:00000000 0\n"
+    established = "   1: 0100007F:1F90 0100007F:C350 01 00000000:00000003 00:00000000 0\n"
+    other_port = "   2: 0100007F:0016 00000000:0000 0A 00000000:00000009 00:00000000 0\n"
+    text = header + listening + established + other_port
+    assert parse_listen_backlog(text, {8080}) == {8080: 7}
+
+
+def test_pressure_some_avg10_as_a_share() -> None:
+    assert parse_pressure("some avg10=12.50 avg60=1.00 avg300=0.00 total=5\n"
+                          "full avg10=1.00 avg60=0 avg300=0 total=1\n") == pytest.approx(0.125)
+    assert parse_pressure("") is None
+
+
+def test_process_table_handles_odd_command_names_and_vanished_processes() -> None:
+    fields = " ".join(["S"] + ["0"] * 10 + ["150", "50"] + ["0"] * 8 + ["2560"])
+    texts = {
+        "/proc/10/stat": f"10 (php-fpm: pool (www)) {fields}\n",
+        "/proc/10/cmdline": "php-fpm: pool www\0",
+        "/proc/11/cmdline": "gone\0",  # exited between the glob and the read of stat
+        "/proc/12/stat": "12 (broken\n",
+    }
+    (proc,) = parse_process_table(texts)
+    assert (proc.pid, proc.name, proc.cmdline) == (10, "php-fpm: pool (www)", ["php-fpm: pool www"])
+    assert (proc.cpu_ticks, proc.rss_pages) == (200.0, 2560.0)
+
+
+def test_head_output_is_split_per_file_and_a_forged_header_cannot_replace_a_file() -> None:
+    text = ("==> /proc/loadavg <==\n0.50 0.40 0.30 1/100 42\n\n"
+            "==> /proc/7/cmdline <==\nevil\n==> /proc/loadavg <==\n9 9 9 1/1 1\0\n"
+            "==> /proc/7/stat <==\n7 (evil) S\n")
+    texts = parse_head(text)
+    assert texts["/proc/loadavg"] == "0.50 0.40 0.30 1/100 42\n"
+    assert texts["/proc/7/cmdline"] == "evil\n"
+    assert texts["/proc/7/stat"] == "7 (evil) S\n"
+
+
+@pytest.mark.parametrize(("name", "cmdline", "group"), [
+    ("postgres", ["postgres: esppd esppd 127.0.0.1(5) idle"], "postgres"),
+    ("python", ["esppd-app: worker 1"], "app"),
+    ("python", ["python", "-m", "reference_app.worker"], "queue"),
+    ("php", ["php", "artisan", "queue:work", "redis"], "queue"),
+    ("php-fpm8.2", ["php-fpm: pool www"], "php-fpm"),
+    ("redis-server", ["redis-server 127.0.0.1:6379"], "redis"),
+    ("nginx", ["nginx: worker process"], "nginx"),
+    ("locust", ["python", "-m", "locust", "--worker"], "locust"),
+    ("python", ["python", "-m", "collectors", "--out", "x"], "collector"),
+    ("bash", ["bash"], "other"),
+])
+def test_process_groups(name: str, cmdline: list[str], group: str) -> None:
+    assert process_group(name, cmdline) == group
+
+
+def test_rates_first_sample_reset_and_normal() -> None:
+    rates = Rates()
+    assert rates.rate("c", 100, 10.0) is None           # first sample: history, not a rate
+    assert rates.rate("c", 150, 12.0) == pytest.approx(25.0)
+    assert rates.rate("c", 20, 13.0) is None            # went backwards: a reset
+    assert rates.rate("c", 30, 14.0) == pytest.approx(10.0)
+    assert rates.rate("c", 40, 14.0) is None            # no time passed
+    assert rates.delta("d", 5) is None
+    assert rates.delta("d", 8) == 3
+    assert rates.delta("d", 1) is None
+
+
+def host_sample(collector: HostCollector, snapshot: str, ts: float) -> dict[str, float]:
+    collector.shell = SnapshotShell(SNAPSHOTS / snapshot, collector.shell.processes)
+    return dict(collector.sample(ts).metrics)
+
+
+def test_host_collector_turns_two_snapshots_into_use_metrics() -> None:
+    pid_fields = " ".join(["S"] + ["0"] * 10 + ["{}", "0"] + ["0"] * 8 + ["1000"])
+    processes = {"/proc/5/stat": "5 (postgres) " + pid_fields.format(100),
+                 "/proc/5/cmdline": "postgres: checkpointer\0"}
+    collector = HostCollector(SnapshotShell(SNAPSHOTS / "t0", processes), ports={8080})
+    first = host_sample(collector, "t0", 100.0)
+    assert "cpu.util" not in first and "disk.util{vda}" not in first  # no rate from one sample
+    assert first["mem.available_ratio"] > 0
+    assert first["proc.rss{postgres}"] == 1000 * 4096 and "proc.cpu{postgres}" not in first
+    collector.shell.processes["/proc/5/stat"] = "5 (postgres) " + pid_fields.format(150)
+    second = host_sample(collector, "t1", 102.0)
+    assert 0 < second["cpu.util"] <= 1
+    assert second["cpu.max_core"] >= second["cpu.util"]
+    t0, t1 = (parse_diskstats(read(s, "diskstats"))["vda"] for s in ("t0", "t1"))
+    written = (t1.write_sectors - t0.write_sectors) * 512
+    assert written >= 200 * 2**20  # the dd between the snapshots
+    assert second["disk.write_bytes_rate{vda}"] == pytest.approx(written / 2)
+    assert second["disk.iops{vda}"] == pytest.approx((t1.reads + t1.writes - t0.reads
+                                                      - t0.writes) / 2)
+    assert 0 <= second["disk.util{vda}"] <= 1
+    assert second["proc.cpu{postgres}"] == pytest.approx(0.25)  # 50 ticks at 100 Hz over 2 s
+    assert second["listen.backlog{8080}"] == 0
+    assert {"load.avg1", "net.rx_bytes_rate", "tcp.retrans_rate", "pressure.cpu"} <= set(second)
+
+
+def test_a_disk_appearing_mid_run_yields_no_spike(tmp_path: Path) -> None:
+    for snapshot in ("t0", "t1"):
+        (tmp_path / snapshot).mkdir()
+        for file in (SNAPSHOTS / snapshot).iterdir():
+            (tmp_path / snapshot / file.name).write_text(file.read_text())
+    new_disk = " 259 0 nvme0n1 900000 0 9000000 100 900000 0 9000000 100 0 500000 900 0 0 0 0\n"
+    with open(tmp_path / "t1" / "diskstats", "a") as file:
+        file.write(new_disk)
+    collector = HostCollector(SnapshotShell(tmp_path / "t0"))
+    collector.sample(1.0)
+    collector.shell = SnapshotShell(tmp_path / "t1")
+    metrics = dict(collector.sample(2.0).metrics)
+    assert "disk.util{nvme0n1}" not in metrics and "disk.util{vda}" in metrics
+
+
+def test_every_proc_file_of_the_snapshot_is_used() -> None:
+    names = {path.removeprefix("/proc/").replace("/", "_") for path in PROC_FILES}
+    assert names == {file.name for file in (SNAPSHOTS / "t0").iterdir()}
