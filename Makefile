@@ -23,3 +23,6 @@ test-slow:
 
 lint: bootstrap
 	$(PY) -m ruff check .
+
+bench: bootstrap
+	$(PY) bench/collector_overhead.py

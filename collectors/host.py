@@ -19,6 +19,7 @@ from collectors.base import Rates, Sample
 from collectors.procfs import (
     PROC_FILES,
     PROCESS_GLOBS,
+    TCP_FILES,
     CpuTimes,
     parse_diskstats,
     parse_keyed,
@@ -66,6 +67,8 @@ class HostCollector:
     rates: Rates = field(default_factory=Rates)
     _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
     _proc_prev: dict[int, tuple[float, float]] = field(default_factory=dict)
+    _groups: dict[int, tuple[psutil.Process, str]] = field(default_factory=dict)
+    _tcp_files: tuple[str, ...] = TCP_FILES
 
     @property
     def target(self) -> str:
@@ -79,8 +82,9 @@ class HostCollector:
         return [] if "/proc/stat" in texts else [f"{self.target}: cannot read /proc/stat"]
 
     def sample(self, ts: float) -> Sample:
-        texts = self.shell.read_files(PROC_FILES if self.shell.local
-                                      else PROC_FILES + PROCESS_GLOBS)
+        texts = self.shell.read_files(
+            PROC_FILES + (self._tcp_files if self.ports else ())
+            + (() if self.shell.local else PROCESS_GLOBS))
         out = Sample()
         self._cpu(texts["/proc/stat"], out)
         self._memory(texts, ts, out)
@@ -94,10 +98,7 @@ class HostCollector:
             out.add("tcp.retrans_rate", self.rates.rate(
                 "tcp.retrans", parse_tcp_retrans(texts["/proc/net/snmp"]), ts))
         if self.ports:
-            tcp = texts.get("/proc/net/tcp", "") + texts.get("/proc/net/tcp6", "")
-            backlog = parse_listen_backlog(tcp, self.ports)
-            for port in sorted(self.ports):
-                out.add(f"listen.backlog{{{port}}}", backlog.get(port, 0))
+            self._listen_backlog(texts, out)
         for kind in ("cpu", "memory", "io"):
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
@@ -105,6 +106,15 @@ class HostCollector:
         self._process_groups(self._local_processes() if self.shell.local
                              else self._remote_processes(texts), ts, out)
         return out
+
+    def _listen_backlog(self, texts: dict[str, str], out: Sample) -> None:
+        ipv4 = parse_listen_backlog(texts.get("/proc/net/tcp", ""), self.ports)
+        ipv6 = parse_listen_backlog(texts.get("/proc/net/tcp6", ""), self.ports)
+        backlog = {port: ipv4.get(port, 0) + ipv6.get(port, 0) for port in self.ports}
+        if "/proc/net/tcp6" in self._tcp_files and set(ipv4) == self.ports and not ipv6:
+            self._tcp_files = ("/proc/net/tcp",)
+        for port in sorted(self.ports):
+            out.add(f"listen.backlog{{{port}}}", backlog[port])
 
     def _cpu(self, text: str, out: Sample) -> None:
         stat = parse_stat(text)
@@ -157,15 +167,27 @@ class HostCollector:
                 out.add(f"disk.await{{{device}}}", io_ms / ops if ops > 0 else 0.0)
 
     def _local_processes(self) -> Iterator[tuple[int, str, float, float]]:
-        """(pid, group, CPU seconds used, RSS bytes) from psutil."""
+        """(pid, group, CPU seconds used, RSS bytes) from psutil.
+
+        A process's group is decided once (psutil keeps the same Process object for a
+        pid while it lives), so each sample reads only stat and statm, not cmdline.
+        """
         own = os.getpid()
-        for proc in psutil.process_iter(["name", "cmdline", "cpu_times", "memory_info"]):
-            info = proc.info
-            if proc.pid == own or info["cpu_times"] is None:
+        groups: dict[int, tuple[psutil.Process, str]] = {}
+        for proc in psutil.process_iter():
+            if proc.pid == own:
                 continue
-            yield (proc.pid, process_group(info["name"] or "", info["cmdline"] or []),
-                   info["cpu_times"].user + info["cpu_times"].system,
-                   info["memory_info"].rss if info["memory_info"] else 0.0)
+            try:
+                known = self._groups.get(proc.pid)
+                with proc.oneshot():
+                    group = known[1] if known and known[0] is proc else process_group(
+                        proc.name(), proc.cmdline())
+                    times, memory = proc.cpu_times(), proc.memory_info()
+            except psutil.Error:
+                continue  # exited or not ours to read
+            groups[proc.pid] = (proc, group)
+            yield proc.pid, group, times.user + times.system, float(memory.rss)
+        self._groups = groups
 
     def _remote_processes(self, texts: dict[str, str]
                           ) -> Iterator[tuple[int, str, float, float]]:

@@ -357,6 +357,10 @@ class SSHServer:
     def target(self) -> str:
         return f"{self.user}@127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def start(self, timeout: float = 20.0) -> None:
         self._binary = shutil.which("sshd") or "/usr/sbin/sshd"
         if not Path(self._binary).exists():

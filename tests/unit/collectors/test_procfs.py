@@ -13,6 +13,7 @@ from collectors.base import Rates
 from collectors.host import HostCollector, process_group
 from collectors.procfs import (
     PROC_FILES,
+    TCP_FILES,
     parse_diskstats,
     parse_head,
     parse_keyed,
@@ -38,6 +39,7 @@ class SnapshotShell:
         self.processes = processes or {}
 
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
+        self.asked = paths
         texts = dict(self.processes)
         for path in paths:
             file = self.directory / path.removeprefix("/proc/").replace("/", "_")
@@ -206,5 +208,24 @@ def test_a_disk_appearing_mid_run_yields_no_spike(tmp_path: Path) -> None:
 
 
 def test_every_proc_file_of_the_snapshot_is_used() -> None:
-    names = {path.removeprefix("/proc/").replace("/", "_") for path in PROC_FILES}
+    names = {path.removeprefix("/proc/").replace("/", "_") for path in PROC_FILES + TCP_FILES}
     assert names == {file.name for file in (SNAPSHOTS / "t0").iterdir()}
+
+
+def test_tcp6_is_read_only_while_a_watched_port_may_listen_there(tmp_path: Path) -> None:
+    header = "  sl  local_address rem_address   st tx_queue:rx_queue\n"
+    (tmp_path / "stat").write_text(read("t0", "stat"))
+    (tmp_path / "meminfo").write_text(read("t0", "meminfo"))
+    (tmp_path / "loadavg").write_text(read("t0", "loadavg"))
+    (tmp_path / "net_tcp").write_text(
+        header + "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000002 00:00000000 0\n")
+    (tmp_path / "net_tcp6").write_text(header)
+    shell = SnapshotShell(tmp_path)
+    collector = HostCollector(shell, ports={8080, 8443})
+    assert dict(collector.sample(1.0).metrics)["listen.backlog{8443}"] == 0
+    collector.sample(2.0)
+    assert "/proc/net/tcp6" in shell.asked  # 8443 is not on IPv4: it may come up on IPv6
+    collector.ports = {8080}
+    collector.sample(3.0)
+    metrics = dict(collector.sample(4.0).metrics)
+    assert "/proc/net/tcp6" not in shell.asked and metrics["listen.backlog{8080}"] == 2
