@@ -132,12 +132,17 @@ class SSHShell:
             transport.set_keepalive(15)
         return client
 
-    def run(self, command: str) -> str:
-        """Run one command (a channel of its own; the user's login shell starts each time)."""
+    def client(self) -> paramiko.SSHClient:
+        """The verified connection (opened on first use), for SFTP and long-running commands."""
         if self._client is None:
             self._client = self.connect()
+        return self._client
+
+    def run(self, command: str) -> str:
+        """Run one command (a channel of its own; the user's login shell starts each time)."""
+        client = self.client()
         try:
-            _stdin, stdout, _stderr = self._client.exec_command(command, timeout=self.timeout_s)
+            _stdin, stdout, _stderr = client.exec_command(command, timeout=self.timeout_s)
             return stdout.read().decode(errors="replace")
         except (paramiko.SSHException, OSError, EOFError) as error:
             self.close()
@@ -168,9 +173,7 @@ class SSHShell:
 
     def _session(self) -> paramiko.Channel:
         if self._channel is None or self._channel.closed:
-            if self._client is None:
-                self._client = self.connect()
-            transport = self._client.get_transport()
+            transport = self.client().get_transport()
             if transport is None or not transport.is_active():
                 raise EOFError("the SSH transport is closed")
             channel = transport.open_session(timeout=self.timeout_s)

@@ -25,6 +25,7 @@ from harness.exitcodes import Exit
 from harness.loadgen import LoadGenerator
 from harness.preflight import PreflightError, check_embedded_target, check_static, check_target
 from harness.progress import ProgressLine, hottest_resource
+from harness.remote_workers import RemoteWorkers
 from harness.results import ResultsDir
 from reference_app.seed import SIZES
 from reference_app.stack import EmbeddedStack, StackConfig
@@ -104,6 +105,7 @@ class Campaign:
         check_static(self.config)
         with contextlib.ExitStack() as teardown:
             self._install_signals(teardown)
+            remote = self._prepare_remote_workers(teardown)
             if self.config.target.kind == "embedded":
                 self.url = self._start_stack(teardown)
                 check_embedded_target(self.url)
@@ -115,7 +117,17 @@ class Campaign:
                 self.event("collector_error", collector="all", target="", message=warning)
             teardown.callback(collectors.stop)
             collectors.start()
-            return self._drive_load(teardown)
+            return self._drive_load(teardown, remote)
+
+    def _prepare_remote_workers(self, teardown: contextlib.ExitStack) -> RemoteWorkers | None:
+        """Before anything starts: every worker host reachable, Locust matching, uploaded."""
+        if not self.config.distribution.hosts:
+            return None
+        remote = RemoteWorkers(self.config.distribution.hosts, self.results.logs)
+        teardown.callback(remote.stop)
+        self.progress.message(f"[load] preparing {len(remote.hosts)} worker host(s) over SSH")
+        remote.prepare(locust_args(self.config, self.results, self.url))
+        return remote
 
     _embedded: EmbeddedStack | None = None
 
@@ -147,15 +159,19 @@ class Campaign:
                     gevent.signal_handler(signal.SIGTERM, on_signal, "SIGTERM")]
         teardown.callback(lambda: [handler.cancel() for handler in handlers])
 
-    def _drive_load(self, teardown: contextlib.ExitStack) -> Exit:
+    def _drive_load(self, teardown: contextlib.ExitStack, remote: RemoteWorkers | None) -> Exit:
         args = locust_args(self.config, self.results, self.url)
         total = planned_duration(self.config)
+        distribution = self.config.distribution
         generator = LoadGenerator(LOCUSTFILE, args, self.results.locust, self.results.logs,
-                                  self.event)
+                                  self.event, bind_host=distribution.master_host
+                                  if distribution.hosts else "127.0.0.1")
         self.stop._on_hard = lambda: gevent.kill(gevent.getcurrent(), KeyboardInterrupt)
         teardown.callback(generator.stop)
         generator.start_master()
-        generator.start_local_workers(self.config.distribution.workers)
+        generator.start_local_workers(distribution.workers)
+        if remote is not None:
+            remote.start(distribution.master_host, generator.port, args)
         expected = self.config.distribution.expected_workers
         self.progress.message(f"[load] waiting for {expected} worker(s)")
         if not generator.wait_for_workers(expected, self.config.distribution

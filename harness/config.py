@@ -138,6 +138,8 @@ class SSHWorkerHost(Strict):
 class DistributionConfig(Strict):
     workers: int = Field(2, ge=0, le=64, description="local Locust worker processes")
     hosts: list[SSHWorkerHost] = Field(default_factory=list)
+    master_host: str = Field("127.0.0.1", description="address the SSH worker hosts reach "
+                             "this machine on; the Locust master listens there")
     expect_workers_timeout: Duration = 60.0
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Locust master in this process; workers as local processes or (ssh.py) on other hosts.
+"""Locust master in this process; workers as local processes (remote_workers.py: over SSH).
 
 Why in-process: the runner reads the live stats for its progress line and
 learns at once when a worker goes missing. Importing this module imports
@@ -44,12 +44,13 @@ class LiveStats:
 
 class LoadGenerator:
     def __init__(self, locustfile: Path, locust_args: list[str], locust_dir: Path,
-                 log_dir: Path, on_event: EventSink) -> None:
+                 log_dir: Path, on_event: EventSink, bind_host: str = "127.0.0.1") -> None:
         self.locustfile = locustfile
         self.locust_args = locust_args
         self.locust_dir = locust_dir
         self.log_dir = log_dir
         self.on_event = on_event
+        self.bind_host = bind_host
         self.port = free_port()
         self.env: Environment | None = None
         self.runner: MasterRunner | None = None
@@ -69,7 +70,7 @@ class LoadGenerator:
             available_user_classes=user_classes,
             available_shape_classes={type(s).__name__: s for s in shapes},
             stop_timeout=options.stop_timeout)
-        self.runner = self.env.create_master_runner("127.0.0.1", self.port)
+        self.runner = self.env.create_master_runner(self.bind_host, self.port)
         events.init.fire(environment=self.env, runner=self.runner, web_ui=None)
         writer = StatsCSVFileWriter(self.env, PERCENTILES_TO_REPORT,
                                     str(self.locust_dir / "locust"), full_history=True)

@@ -6,6 +6,7 @@ Each problem is one line saying what to fix. Nothing here changes state.
 from __future__ import annotations
 
 import glob
+import ipaddress
 import re
 from pathlib import Path
 
@@ -27,6 +28,13 @@ class PreflightError(RuntimeError):
 def _raise_if(problems: list[str]) -> None:
     if problems:
         raise PreflightError("\n".join(problems))
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def check_static(config: CampaignConfig) -> None:
@@ -57,6 +65,14 @@ def check_static(config: CampaignConfig) -> None:
     for index, host in enumerate(config.distribution.hosts):
         if host.key is not None and not Path(host.key).expanduser().is_file():
             problems.append(f"distribution.hosts[{index}].key: {host.key} does not exist")
+        if not is_loopback(host.host) and config.target.kind == "embedded":
+            problems.append(f"distribution.hosts[{index}]: the embedded stack listens on "
+                            f"127.0.0.1 only, so workers on {host.host} cannot reach it; use a "
+                            "URL target for remote workers")
+        if not is_loopback(host.host) and is_loopback(config.distribution.master_host):
+            problems.append(f"distribution.master_host: workers on {host.host} cannot reach "
+                            f"the master on {config.distribution.master_host}; set it to an "
+                            "address of this machine they can reach")
     _raise_if(problems)
 
 

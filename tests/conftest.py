@@ -1,4 +1,4 @@
-"""Shared fixtures: real embedded stacks (PostgreSQL, Redis, app, queue workers) on loopback."""
+"""Shared fixtures: real embedded stacks (PostgreSQL, Redis, app, queue workers) and sshd."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from reference_app.knobs import KNOB_SPECS, Knobs
+from reference_app.services import SSHServer
 from reference_app.stack import EmbeddedStack, StackConfig
 
 
@@ -34,3 +35,10 @@ def bad_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStac
                          log_dir=tmp_path_factory.mktemp("bad-stack-logs"), retry_after_s=3)
     with EmbeddedStack(config) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
+    """A real OpenSSH server on loopback with a throwaway host key, client key, known_hosts."""
+    with SSHServer(tmp_path_factory.mktemp("sshd-logs")) as server:
+        yield server

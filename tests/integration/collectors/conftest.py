@@ -1,4 +1,4 @@
-"""Real servers for the collectors: PostgreSQL, Redis and sshd of their own (they get restarted)."""
+"""Real servers for the collectors: PostgreSQL and Redis of their own (they get restarted)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_app.services import PostgresServer, RedisServer, SSHServer
+from reference_app.services import PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +21,6 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     with RedisServer(tmp_path_factory.mktemp("redis-logs")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
-    with SSHServer(tmp_path_factory.mktemp("sshd-logs")) as server:
         yield server
 
 
