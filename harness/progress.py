@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-# Utilization-style metrics (0-1) worth naming as "the most saturated resource".
-RATIO_PREFIXES = ("cpu.util", "cpu.max_core", "disk.util", "mem.used_ratio",
-                  "pg.connections.ratio", "app.busy_ratio")
+# Utilization (0-1) worth naming as "the most saturated resource": a metric that is a
+# ratio already, or a (used, capacity) pair of metrics.
+RATIO_PREFIXES = ("cpu.util", "disk.util")
+RATIO_PAIRS = {"app.workers": ("app.workers.busy", "app.workers.total"),
+               "pg.connections": ("pg.connections.total", "pg.connections.max"),
+               "app.db_pool": ("app.db_pool.in_use", "app.db_pool.size")}
 TAIL_BYTES = 64 * 1024
 
 
@@ -31,6 +34,7 @@ def hottest_resource(metrics_csv: Path, newer_than: float) -> tuple[str, float] 
         return None
     lines = tail.splitlines()[1:]  # the header, or a line cut by the seek
     latest: dict[str, float] = {}
+    values: dict[tuple[str, str], float] = {}
     for row in csv.reader(lines):
         if len(row) != 5:
             continue
@@ -43,6 +47,13 @@ def hottest_resource(metrics_csv: Path, newer_than: float) -> tuple[str, float] 
             continue
         if metric.startswith(RATIO_PREFIXES):
             latest[f"{metric}@{target}" if target else metric] = number
+        elif metric == "mem.available_ratio":
+            latest[f"mem.used@{target}"] = 1 - number
+        values[(target, metric)] = number
+    for name, (used, capacity) in RATIO_PAIRS.items():
+        for (target, metric), number in values.items():
+            if metric == capacity and number > 0 and (target, used) in values:
+                latest[f"{name}@{target}"] = values[(target, used)] / number
     if not latest:
         return None
     name = max(latest, key=lambda key: latest[key])
