@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -51,12 +53,14 @@ def run(path: Path, out: Path) -> subprocess.CompletedProcess[str]:
                            "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=240)
 
 
+def remote_workers() -> list[str]:
+    """Command lines of processes started from an uploaded worker directory."""
+    return [" ".join(proc.info["cmdline"]) for proc in psutil.process_iter(["cmdline"])
+            if any("/tmp/esppd-worker-" in part for part in proc.info["cmdline"] or [])]
+
+
 def remote_leftovers() -> list[str]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        if any("/tmp/esppd-worker-" in part for part in proc.info["cmdline"] or []):
-            found.append(" ".join(proc.info["cmdline"]))
-    return found + [str(path) for path in Path("/tmp").glob("esppd-worker-*")]
+    return remote_workers() + [str(path) for path in Path("/tmp").glob("esppd-worker-*")]
 
 
 def test_two_workers_over_ssh_merge_into_the_masters_totals(tmp_path: Path,
@@ -95,3 +99,24 @@ def test_an_unknown_worker_host_key_is_refused(tmp_path: Path, sshd: SSHServer) 
     done = run(campaign(tmp_path, sshd, known_hosts=empty), tmp_path / "results")
     assert done.returncode == 3
     assert "unknown host key" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_killed_runner_leaves_no_remote_worker(tmp_path: Path, sshd: SSHServer) -> None:
+    out = tmp_path / "results"
+    path = campaign(tmp_path, sshd)
+    path.write_text(path.read_text().replace('duration = "15s"', 'duration = "120s"'))
+    process = subprocess.Popen([sys.executable, "run_campaign.py", str(path), "--out",
+                                str(out), "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and len(remote_workers()) < 2:
+        time.sleep(0.5)
+    assert len(remote_workers()) == 2
+    process.kill()  # no cleanup runs: the SSH hang-up must stop the workers
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and remote_workers():
+        time.sleep(0.5)
+    assert remote_workers() == []
+    for directory in Path("/tmp").glob("esppd-worker-*"):  # left behind by design; tidy up
+        shutil.rmtree(directory, ignore_errors=True)
