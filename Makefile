@@ -26,3 +26,4 @@ lint: bootstrap
 
 bench: bootstrap
 	$(PY) bench/collector_overhead.py
+	$(PY) bench/analysis_scaling.py
