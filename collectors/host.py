@@ -36,6 +36,19 @@ from collectors.shell import Shell
 SECTOR_BYTES = 512
 
 
+@dataclass(frozen=True)
+class ProcessCpu:
+    """One process at one sample: CPU seconds of its own, and of children it reaped."""
+
+    pid: int
+    ppid: int
+    group: str
+    own_s: float
+    children_s: float
+    rss: float
+    ts: float = 0.0
+
+
 def process_group(name: str, cmdline: list[str]) -> str:
     """Which part of the stack a process belongs to (by title and command line)."""
     text = " ".join(cmdline) or name
@@ -66,7 +79,7 @@ class HostCollector:
     name: str = "host"
     rates: Rates = field(default_factory=Rates)
     _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
-    _proc_prev: dict[int, tuple[float, float]] = field(default_factory=dict)
+    _proc_prev: dict[int, ProcessCpu] = field(default_factory=dict)
     _groups: dict[int, tuple[psutil.Process, str]] = field(default_factory=dict)
     _tcp_files: tuple[str, ...] = TCP_FILES
 
@@ -103,8 +116,8 @@ class HostCollector:
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
                 out.add(f"pressure.{kind}", parse_pressure(text))
-        self._process_groups(self._local_processes() if self.shell.local
-                             else self._remote_processes(texts), ts, out)
+        self._process_groups(self._local_processes(ts) if self.shell.local
+                             else self._remote_processes(texts, ts), ts, out)
         return out
 
     def _listen_backlog(self, texts: dict[str, str], out: Sample) -> None:
@@ -166,12 +179,9 @@ class HostCollector:
             if ops is not None and io_ms is not None:
                 out.add(f"disk.await{{{device}}}", io_ms / ops if ops > 0 else 0.0)
 
-    def _local_processes(self) -> Iterator[tuple[int, str, float, float]]:
-        """(pid, group, CPU seconds used, RSS bytes) from psutil.
-
-        A process's group is decided once (psutil keeps the same Process object for a
-        pid while it lives), so each sample reads only stat and statm, not cmdline.
-        """
+    def _local_processes(self, ts: float) -> Iterator[ProcessCpu]:
+        """Every process from psutil (the group of a pid is decided once: psutil keeps
+        the same Process object while it lives, so cmdline is not read every sample)."""
         own = os.getpid()
         groups: dict[int, tuple[psutil.Process, str]] = {}
         for proc in psutil.process_iter():
@@ -182,37 +192,50 @@ class HostCollector:
                 with proc.oneshot():
                     group = known[1] if known and known[0] is proc else process_group(
                         proc.name(), proc.cmdline())
-                    times, memory = proc.cpu_times(), proc.memory_info()
+                    times, memory, ppid = proc.cpu_times(), proc.memory_info(), proc.ppid()
             except psutil.Error:
                 continue  # exited or not ours to read
             groups[proc.pid] = (proc, group)
-            yield proc.pid, group, times.user + times.system, float(memory.rss)
+            yield ProcessCpu(proc.pid, ppid, group, times.user + times.system,
+                             times.children_user + times.children_system, float(memory.rss),
+                             ts)
         self._groups = groups
 
-    def _remote_processes(self, texts: dict[str, str]
-                          ) -> Iterator[tuple[int, str, float, float]]:
+    def _remote_processes(self, texts: dict[str, str], ts: float) -> Iterator[ProcessCpu]:
         """The same from the remote /proc/<pid>/stat and cmdline sections."""
         ticks, page = self.shell.sysconf()
         for proc in parse_process_table(texts):
-            yield (proc.pid, process_group(proc.name, proc.cmdline), proc.cpu_ticks / ticks,
-                   proc.rss_pages * page)
+            yield ProcessCpu(proc.pid, proc.ppid, process_group(proc.name, proc.cmdline),
+                             proc.cpu_ticks / ticks, proc.children_ticks / ticks,
+                             proc.rss_pages * page, ts)
 
-    def _process_groups(self, processes: Iterator[tuple[int, str, float, float]], ts: float,
-                        out: Sample) -> None:
-        """CPU (cores) and RSS per group; a process new since the last sample adds no CPU."""
+    def _process_groups(self, processes: Iterator[ProcessCpu], ts: float, out: Sample) -> None:
+        """CPU (cores) and RSS per group.
+
+        Short-lived processes (PostgreSQL parallel workers, autovacuum, forked helpers)
+        often start and exit between two samples; their CPU shows up only in their
+        parent's reaped-children time, so that counts too, minus what was already
+        counted for children seen alive before they vanished.
+        """
+        now = {proc.pid: proc for proc in processes}
+        counted_before: dict[int, float] = {}
+        for pid, gone in self._proc_prev.items():
+            if pid not in now:
+                counted_before[gone.ppid] = (counted_before.get(gone.ppid, 0.0) + gone.own_s
+                                             + gone.children_s)
         cpu: dict[str, float] = {}
         rss: dict[str, float] = {}
         count: dict[str, int] = {}
-        seen: dict[int, tuple[float, float]] = {}
-        for pid, group, used, resident in processes:
-            seen[pid] = (used, ts)
+        for pid, proc in now.items():
             before = self._proc_prev.get(pid)
-            if before is not None and ts > before[1] and used >= before[0]:
-                cpu[group] = cpu.get(group, 0.0) + (used - before[0]) / (ts - before[1])
-            rss[group] = rss.get(group, 0.0) + resident
-            count[group] = count.get(group, 0) + 1
+            if before is not None and ts > before.ts:
+                used = (proc.own_s - before.own_s) + max(
+                    0.0, proc.children_s - before.children_s - counted_before.get(pid, 0.0))
+                cpu[proc.group] = cpu.get(proc.group, 0.0) + max(0.0, used) / (ts - before.ts)
+            rss[proc.group] = rss.get(proc.group, 0.0) + proc.rss
+            count[proc.group] = count.get(proc.group, 0) + 1
         first = not self._proc_prev
-        self._proc_prev = seen
+        self._proc_prev = now
         for group in sorted(count):
             if not first:
                 out.add(f"proc.cpu{{{group}}}", cpu.get(group, 0.0))

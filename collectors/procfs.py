@@ -171,9 +171,11 @@ def parse_pressure(text: str) -> float | None:
 @dataclass(frozen=True)
 class ProcessStat:
     pid: int
+    ppid: int
     name: str
     cmdline: list[str]
     cpu_ticks: float  # utime + stime, in clock ticks
+    children_ticks: float  # cutime + cstime: exited children this process has reaped
     rss_pages: float
 
 
@@ -211,9 +213,10 @@ def parse_process_table(texts: dict[str, str]) -> list[ProcessStat]:
         fields = stat[close_at + 2:].split()
         if open_at < 0 or close_at < 0 or len(fields) < 22:
             continue
-        # After comm: state(0) ... utime(11) stime(12) ... rss(21).
+        # After comm: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ... rss(21).
         table.append(ProcessStat(
-            pid=pid, name=stat[open_at + 1:close_at],
+            pid=pid, ppid=int(fields[1]), name=stat[open_at + 1:close_at],
             cmdline=[arg for arg in cmdlines.get(pid, "").split("\0") if arg.strip()],
-            cpu_ticks=float(fields[11]) + float(fields[12]), rss_pages=float(fields[21])))
+            cpu_ticks=float(fields[11]) + float(fields[12]),
+            children_ticks=float(fields[13]) + float(fields[14]), rss_pages=float(fields[21])))
     return table

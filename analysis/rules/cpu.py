@@ -29,6 +29,10 @@ LOADGEN_CORES_LIMIT = 0.85    # a Locust process is single-threaded: ~1 core is 
 LOADGEN_CORES_FULL = 0.97
 PER_PROCESS_CORES_LIMIT = 0.90
 OUTSIDE_SHARE_LIMIT = 0.25
+# On a saturated shared host no single role reaches 80% of all CPUs; the role using at
+# least this share of the busy CPU is the one to blame (app server and its queue workers
+# on one app host, or PostgreSQL on the database host).
+DOMINANT_SHARE = 0.5
 
 
 def loadgen_cpu(ctx: Context) -> Finding | None:
@@ -61,38 +65,51 @@ def loadgen_cpu(ctx: Context) -> Finding | None:
 
 
 def app_cpu(ctx: Context) -> Finding | None:
-    return _role_cpu(ctx, "app", "app.cpu", "the app server (PHP-FPM / workers)")
+    return _role_cpu(ctx, ("app", "queue_worker"), "app.cpu",
+                     "the application (app server workers and queue workers)")
 
 
 def db_cpu(ctx: Context) -> Finding | None:
-    return _role_cpu(ctx, "db", "db.cpu", "PostgreSQL")
+    return _role_cpu(ctx, ("db",), "db.cpu", "PostgreSQL")
 
 
-def _role_cpu(ctx: Context, role: str, bottleneck: str, who: str) -> Finding | None:
-    share, target = ctx.role_share(role)
+def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
+              who: str) -> Finding | None:
+    share, target = _roles_share(ctx, roles)
     if target is None:
         return None
     peak = sustained_peak(share)
-    per_process = _cores_per_process(ctx, role, target)
+    per_process = _cores_per_process(ctx, roles[0], target)
     process_peak = sustained_peak(per_process) if per_process is not None else math.nan
+    util = ctx.per_target(CPU_UTIL).get(target, pd.Series(math.nan, index=ctx.w5.index))
+    dominance = (share / util).where(util >= CPU_SHARE_LIMIT)
+    util_peak, dominance_peak = sustained_peak(util), sustained_peak(dominance)
     by_share = peak >= CPU_SHARE_LIMIT
     by_process = not math.isnan(process_peak) and process_peak >= PER_PROCESS_CORES_LIMIT
-    if not (by_share or by_process):
+    by_dominance = (util_peak >= CPU_SHARE_LIMIT and not math.isnan(dominance_peak)
+                    and dominance_peak >= DOMINANT_SHARE)
+    if not (by_share or by_process or by_dominance):
         return None
-    series = share if by_share else per_process
-    limit = CPU_SHARE_LIMIT if by_share else PER_PROCESS_CORES_LIMIT
+    series, limit = ((share, CPU_SHARE_LIMIT) if by_share else
+                     (util, CPU_SHARE_LIMIT) if by_dominance else
+                     (per_process, PER_PROCESS_CORES_LIMIT))
     assert series is not None
     onset = ctx.onset(series, limit)
     rho = ctx.correlation(series)
     sev = max(severity(peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
-              severity(process_peak, PER_PROCESS_CORES_LIMIT - 0.05, 1.0))
+              severity(process_peak, PER_PROCESS_CORES_LIMIT - 0.05, 1.0),
+              min(severity(util_peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
+                  severity(dominance_peak, DOMINANT_SHARE - 0.1, 0.8)))
     cpus = ctx.ncpu.get(target, math.nan)
-    groups = [g for g in ctx.groups() if role_of(g) == role]
+    groups = [g for g in ctx.groups() if role_of(g) in roles]
     evidence = [
         f"proc.cpu{{{','.join(groups)}}} on {target}: {peak * cpus:.2f} cores = {pct(peak)} of "
         f"{cpus:.0f} CPUs (30 s sustained peak); {onset_text(onset)}",
         corr_text(rho),
     ]
+    if by_dominance:
+        evidence.insert(1, f"cpu.util on {target}: {pct(util_peak)} (30 s sustained peak), "
+                           f"{pct(dominance_peak)} of the busy CPU used by {who}")
     if not math.isnan(process_peak):
         evidence.append(f"{process_peak:.2f} cores per process (1.0 = a process is CPU-bound)")
     evidence.extend(_runqueue_line(ctx, target))
@@ -144,6 +161,25 @@ def host_cpu(ctx: Context) -> Finding | None:
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"target": target, "outside_share": score},
     )
+
+
+def _roles_share(ctx: Context, roles: tuple[str, ...]) -> tuple[pd.Series, str | None]:
+    """Share of its host's CPUs used by these roles together, on the host where highest."""
+    if len(roles) == 1:
+        return ctx.role_share(roles[0])
+    frames = [ctx.role_cores(role) for role in roles]
+    targets = sorted({str(t) for frame in frames for t in frame.columns})
+    best: tuple[pd.Series, str | None] = (pd.Series(math.nan, index=ctx.w5.index), None)
+    for target in targets:
+        cpus = ctx.ncpu.get(target)
+        if not cpus:
+            continue
+        cores = sum((frame[target].fillna(0.0) for frame in frames if target in frame.columns),
+                    pd.Series(0.0, index=ctx.w5.index))
+        share = (cores / cpus).rename(f"{'+'.join(roles)} CPU share")
+        if best[1] is None or share.mean() > best[0].mean():
+            best = (share, target)
+    return best
 
 
 def _cores_per_process(ctx: Context, role: str, target: str) -> pd.Series | None:

@@ -39,6 +39,7 @@ POOL_WAITING_LIMIT = 1.0
 CONNECTION_ERRORS = r"too many clients|remaining connection slots|connection pool|pool timeout"
 LOCK_SHARE_LIMIT = 0.20       # of active backends waiting on Lock
 LOCK_BACKENDS_MIN = 1.0
+IO_BACKENDS_MIN = 1.0  # backends waiting on I/O, held for 30 s
 IO_SHARE_LIMIT = 0.30         # of active backends waiting on IO
 READ_TIME_SHARE_LIMIT = 0.30  # of statement execution time spent reading blocks
 HIT_RATIO_LIMIT = 0.95
@@ -134,7 +135,9 @@ def db_io(ctx: Context) -> Finding | None:
     measured_hit = sustained_peak(1 - ctx.signal(PG_HIT_RATIO))
     if math.isnan(hit_ratio) and not math.isnan(measured_hit):
         hit_ratio = 1 - measured_hit
-    by_wait = not math.isnan(share_peak) and share_peak >= IO_SHARE_LIMIT
+    # A share of almost no active backends is noise (one WAL flush at a quiet moment).
+    by_wait = (not math.isnan(share_peak) and share_peak >= IO_SHARE_LIMIT
+               and sustained_peak(io) >= IO_BACKENDS_MIN)
     by_read = not math.isnan(read_share) and read_share >= READ_TIME_SHARE_LIMIT
     if not (by_wait or by_read):
         return None

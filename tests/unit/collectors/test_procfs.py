@@ -229,3 +229,30 @@ def test_tcp6_is_read_only_while_a_watched_port_may_listen_there(tmp_path: Path)
     collector.sample(3.0)
     metrics = dict(collector.sample(4.0).metrics)
     assert "/proc/net/tcp6" not in shell.asked and metrics["listen.backlog{8080}"] == 2
+
+
+def stat_line(pid: int, ppid: int, name: str, own: int, children: int) -> str:
+    """A /proc/<pid>/stat line with utime=own, cutime=children ticks and 100 RSS pages."""
+    fields = ["S", str(ppid)] + ["0"] * 9 + [str(own), "0", str(children), "0"] + ["0"] * 6
+    return f"{pid} ({name}) {' '.join([*fields, '100'])}\n"
+
+
+def test_short_lived_children_count_once_for_their_parents_group() -> None:
+    """A parallel worker seen alive, then reaped, is not counted twice; one never seen is."""
+    shell = SnapshotShell(SNAPSHOTS / "t0")
+    collector = HostCollector(shell)
+
+    def sample(ts: float, *stats: str) -> dict[str, float]:
+        shell.processes = {}
+        for line in stats:
+            pid = line.split()[0]
+            shell.processes[f"/proc/{pid}/stat"] = line
+            shell.processes[f"/proc/{pid}/cmdline"] = "postgres: esppd\0"
+        return dict(collector.sample(ts).metrics)
+
+    sample(0.0, stat_line(10, 1, "postgres", 100, 0), stat_line(11, 10, "postgres", 20, 0))
+    # The child ran 30 more ticks and was reaped (parent cutime 50); another child lived
+    # and died between the samples with 40 ticks (parent cutime 50 + 40 = 90).
+    second = sample(1.0, stat_line(10, 1, "postgres", 110, 90))
+    # parent 10 + (90 - (20 seen before)) = 80 ticks = 0.8 s over 1 s
+    assert second["proc.cpu{postgres}"] == pytest.approx(0.8)

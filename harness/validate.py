@@ -1,0 +1,136 @@
+"""`make validate`: does the analysis name every bottleneck injected into the reference app?
+
+For the baseline and for each knob of the reference app (its bad value), run the
+validation campaign against the embedded stack, analyze it, and compare the top
+verdict with the class the knob is meant to create. The analysis never sees the
+knobs: each case is a separate `run_campaign.py` whose results are all it reads.
+Writes results/validation-<ts>/matrix.md and matrix.json.
+
+    .venv/bin/python -m harness.validate [--campaign campaigns/validate.toml] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from reference_app.knobs import KNOB_SPECS
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the baseline may saturate on when pushed: a resource of the machine, not a defect.
+BASELINE_SATURATION = ("app.cpu", "host.cpu", "db.cpu", "app.workers")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    knobs: tuple[tuple[str, str], ...]
+    expected: tuple[str, ...]  # acceptable top verdicts
+    campaign: str = ""         # a different campaign file (the moderate baseline)
+
+
+@dataclass
+class Outcome:
+    case: str
+    knobs: str
+    expected: str
+    named: str
+    confidence: float
+    onset_users: float | None
+    evidence: str
+    correct: bool
+    wall_s: float
+    results: str
+    exit_code: int
+
+
+def cases(campaign: Path, moderate: Path) -> list[Case]:
+    return [
+        Case("baseline (moderate load)", (), ("none",), str(moderate)),
+        Case("baseline (saturation)", (), BASELINE_SATURATION, str(campaign)),
+        *(Case(spec.name, ((spec.name, spec.bad),), (spec.bottleneck,), str(campaign))
+          for spec in KNOB_SPECS),
+    ]
+
+
+def run_case(case: Case, out: Path) -> Outcome:
+    argv = [sys.executable, str(ROOT / "run_campaign.py"), case.campaign, "--out", str(out),
+            "--quiet"]
+    for name, value in case.knobs:
+        argv += ["--knob", f"{name}={value}"]
+    started = time.monotonic()
+    with open(out.parent / f"{out.name}.log", "w") as log:
+        code = subprocess.run(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              check=False).returncode
+    wall = time.monotonic() - started
+    knobs = ", ".join(f"{name}={value}" for name, value in case.knobs) or "-"
+    try:
+        top = json.loads((out / "analysis.json").read_text())["verdicts"][0]
+    except (OSError, ValueError, KeyError, IndexError):
+        return Outcome(case.name, knobs, " or ".join(case.expected), "(no analysis)", 0.0,
+                       None, f"run_campaign.py exited {code}; see {out.name}.log", False,
+                       wall, str(out), code)
+    return Outcome(case.name, knobs, " or ".join(case.expected), top["bottleneck"],
+                   float(top["confidence"]), top.get("onset_users"),
+                   (top.get("evidence") or [top.get("summary", "")])[0],
+                   top["bottleneck"] in case.expected, wall, str(out), code)
+
+
+def markdown(outcomes: list[Outcome], wall_s: float) -> str:
+    correct = sum(outcome.correct for outcome in outcomes)
+    lines = [f"# Validation matrix: {correct}/{len(outcomes)} named correctly",
+             "", f"Wall time {wall_s / 60:.1f} min.", "",
+             "| case | knob | expected | named | confidence | onset (users) | key evidence |",
+             "|---|---|---|---|---:|---:|---|"]
+    for o in outcomes:
+        mark = "ok" if o.correct else "**WRONG**"
+        onset = f"{o.onset_users:.0f}" if o.onset_users is not None else "-"
+        evidence = o.evidence.replace("|", "\\|")
+        lines.append(f"| {o.case} | {o.knobs} | {o.expected} | {o.named} ({mark}) | "
+                     f"{o.confidence:.2f} | {onset} | {evidence} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.validate",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--campaign", type=Path, default=ROOT / "campaigns" / "validate.toml")
+    parser.add_argument("--moderate", type=Path,
+                        default=ROOT / "campaigns" / "validate-moderate.toml")
+    parser.add_argument("--only", nargs="*", default=[], help="case names to run")
+    parser.add_argument("--out", type=Path, help="default: results/validation-<ts>")
+    args = parser.parse_args(argv)
+    selected = [case for case in cases(args.campaign, args.moderate)
+                if not args.only or case.name.split(" ")[0] in args.only
+                or case.name in args.only]
+    if not selected:
+        print(f"validate: no case named {args.only}", file=sys.stderr)
+        return 2
+    out = args.out or ROOT / "results" / f"validation-{time.strftime('%Y%m%dT%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=False)
+    started = time.monotonic()
+    outcomes = []
+    for index, case in enumerate(selected, 1):
+        print(f"[validate] {index}/{len(selected)} {case.name}: running", flush=True)
+        slug = case.name.split(" ")[0] + ("-moderate" if "moderate" in case.name else "")
+        outcome = run_case(case, out / slug)
+        outcomes.append(outcome)
+        print(f"[validate] {index}/{len(selected)} {case.name}: expected {outcome.expected}, "
+              f"named {outcome.named} ({outcome.confidence:.2f}) "
+              f"{'ok' if outcome.correct else 'WRONG'} in {outcome.wall_s:.0f} s", flush=True)
+        wall = time.monotonic() - started
+        (out / "matrix.json").write_text(json.dumps(
+            {"wall_s": round(wall, 1), "cases": [asdict(o) for o in outcomes]}, indent=2))
+        (out / "matrix.md").write_text(markdown(outcomes, wall))
+    print(markdown(outcomes, time.monotonic() - started))
+    print(out)
+    return 0 if all(o.correct for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
