@@ -24,6 +24,10 @@ test-slow:
 lint: bootstrap
 	$(PY) -m ruff check .
 
-bench: bootstrap
+bench:
+	@bash .ci/bootstrap --bench
 	$(PY) bench/collector_overhead.py
 	$(PY) bench/analysis_scaling.py
+
+validate: bootstrap
+	$(PY) -m harness.validate

@@ -19,6 +19,11 @@ _CLAUSE_END = re.compile(r'\b(group\s+by|order\s+by|limit|offset|having|returnin
                          re.IGNORECASE)
 _ORDER = re.compile(r'\border\s+by\s+(.+?)(?:\blimit\b|\boffset\b|\bfor\b|$)', re.IGNORECASE)
 _KEYWORDS = {"and", "or", "not", "null", "true", "false", "select", "where"}
+_ALIASED = re.compile(rf'\b(?:from|join)\s+{_QUALIFIED}(?:\s+(?:as\s+)?{_IDENT})?',
+                      re.IGNORECASE)
+_NOT_ALIAS = {"where", "join", "on", "left", "right", "inner", "outer", "full", "cross",
+              "group", "order", "limit", "offset", "using", "natural", "lateral", "set",
+              "for", "union", "having", "window", "returning"}
 
 
 def shorten(query: str, limit: int = 120) -> str:
@@ -35,6 +40,18 @@ def tables(query: str) -> list[str]:
         if name not in seen and name != "select":
             seen.append(name)
     return seen
+
+
+def aliases(query: str) -> dict[str, str]:
+    """alias -> table for `FROM sppd s JOIN users AS u` (a table is its own alias too)."""
+    found: dict[str, str] = {}
+    for match in _ALIASED.finditer(query):
+        table = match.group(2).lower()
+        found.setdefault(table, table)
+        alias = match.group(3)
+        if alias and alias.lower() not in _NOT_ALIAS:
+            found[alias.lower()] = table
+    return found
 
 
 def where_columns(query: str) -> list[tuple[str | None, str, str]]:
@@ -55,7 +72,8 @@ def where_columns(query: str) -> list[tuple[str | None, str, str]]:
     return out
 
 
-def order_columns(query: str) -> list[str]:
+def order_columns(query: str) -> list[tuple[str | None, str]]:
+    """(table qualifier, column) of each ORDER BY term."""
     match = _ORDER.search(query)
     if not match:
         return []
@@ -63,7 +81,8 @@ def order_columns(query: str) -> list[str]:
     for part in match.group(1).split(","):
         found = re.match(rf'\s*{_QUALIFIED}', part)
         if found:
-            columns.append(found.group(2).lower())
+            qualifier = found.group(1)
+            columns.append((qualifier.lower() if qualifier else None, found.group(2).lower()))
     return columns
 
 
@@ -71,14 +90,16 @@ def index_columns(query: str, table: str) -> list[str]:
     """Likely index for `table`: equality columns, then range columns, then ORDER BY."""
     names = tables(query)
     only_table = len(names) <= 1
+    alias_of = aliases(query)
 
     def mine(qualifier: str | None) -> bool:
-        return qualifier == table or (qualifier is None and only_table)
+        return (qualifier is None and only_table) or (
+            qualifier is not None and alias_of.get(qualifier, qualifier) == table)
 
     predicates = [(c, op) for q, c, op in where_columns(query) if mine(q)]
     equality = [c for c, op in predicates if op in ("=", "in", "is")]
     ranged = [c for c, op in predicates if op not in ("=", "in", "is")]
-    ordered = order_columns(query) if only_table else []
+    ordered = [c for q, c in order_columns(query) if mine(q)]
     columns: list[str] = []
     for column in [*equality, *ranged, *ordered]:
         if column not in columns:

@@ -176,9 +176,12 @@ class PostgresCollector:
             out.statements.append(["other", *(round(other[name], 3) for name in STATEMENT_FIELDS)])
 
     def _user_tables(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
+        # Live rows: n_live_tup, or the planner's estimate when a stats reset zeroed it
+        # (a big table must not look small because someone ran pg_stat_reset()).
         rows = conn.execute("""/* esppd-collector */
-            SELECT relname, seq_scan, seq_tup_read, COALESCE(idx_scan, 0) AS idx_scan,
-                   n_live_tup FROM pg_stat_user_tables""").fetchall()
+            SELECT t.relname, t.seq_scan, t.seq_tup_read, COALESCE(t.idx_scan, 0) AS idx_scan,
+                   GREATEST(t.n_live_tup, c.reltuples::bigint) AS n_live_tup
+            FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid""").fetchall()
         current = {}
         for row in rows:
             counters = (float(row["seq_scan"]), float(row["seq_tup_read"]),

@@ -22,6 +22,7 @@ DOMINANT_SHARE = 0.40         # of DB execution time
 DOMINANT_SHARE_FULL = 0.70
 DB_BUSY_BACKENDS = 0.5        # statement time per wall second: executing backends on average
 SLOW_MEAN_MS = 20.0           # PgHero's slow-query mean
+SLOW_GROUP = 3                # slow statements considered together
 BIG_TABLE_ROWS = 10_000       # PgHero: a table with fewer rows does not need an index
 INDEX_USE_LIMIT = 0.95
 N_PLUS_ONE_RATIO = 5.0        # calls per HTTP request, far above 1
@@ -68,15 +69,27 @@ def db_query(ctx: Context) -> Finding | None:
                    for q, row in named.iterrows()]]
     if named.empty:
         return None
-    queryid = str(named.index[0])
-    top = named.iloc[0]
+    # Missing indexes rarely hurt one statement only: the few slowest statements that
+    # dominate DB time together are the finding when the costliest one scans a big table
+    # sequentially (when every statement is slow because the DB is saturated, that is
+    # db.cpu, so without that evidence one statement alone must dominate).
+    slow = named[named["mean_ms"] >= SLOW_MEAN_MS].head(SLOW_GROUP)
+    group = slow if not slow.empty else named.head(1)
+    table, scans = _seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
+    if table is None:
+        group = named.head(1)
+        table, scans = _seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
+    share = float(group["share"].sum())
+    queryid = str(group.index[0])
+    top = group.iloc[0]
     busy = db_busy(ctx)
-    if top["share"] < DOMINANT_SHARE or not busy >= DB_BUSY_BACKENDS:
+    if share < DOMINANT_SHARE or not busy >= DB_BUSY_BACKENDS:
         return None
-    table, scans = _seq_scan_table(ctx, str(top["query"]), since)
     columns = index_columns(str(top["query"]), table) if table else []
-    slow = top["mean_ms"] >= SLOW_MEAN_MS or table is not None
-    sev = severity(top["share"], DOMINANT_SHARE - 0.1, DOMINANT_SHARE_FULL) * (1.0 if slow else 0.7)
+    sev = severity(share, DOMINANT_SHARE - 0.1, DOMINANT_SHARE_FULL) * (
+        1.0 if top["mean_ms"] >= SLOW_MEAN_MS or table is not None else 0.7)
+    if table is not None:  # seq scans of a big table without index use: a missing index
+        sev = max(sev, severity(float(top["mean_ms"]), SLOW_MEAN_MS, SLOW_MEAN_MS * 10))
     series = _statement_time(ctx, queryid)
     rho = ctx.correlation(series)
     # A slow statement is slow from the first call; it became *the* bottleneck at the knee.
@@ -89,6 +102,10 @@ def db_query(ctx: Context) -> Finding | None:
         f"{' after the knee' if since else ''}; {top['mean_ms']:.1f} ms mean over "
         f"{int(top['calls'])} calls; {top['rows_per_call']:.1f} rows/call",
         f"text: {short}",
+        *([f"with {len(group) - 1} more slow statement(s) ("
+           + ", ".join(f"{q}: {pct(r['share'])}, {r['mean_ms']:.0f} ms mean"
+                       for q, r in group.iloc[1:].iterrows())
+           + f"): {pct(share)} of DB time together"] if len(group) > 1 else []),
         f"DB busy: {busy:.2f} executing backends on average (30 s sustained peak)",
         corr_text(rho),
     ]
@@ -104,7 +121,10 @@ def db_query(ctx: Context) -> Finding | None:
                         "(rows, sorting, joins), not a missing index")
     return Finding(
         "db.query", confidence(sev, rho, None) * (0.7 + 0.3 * severity(busy, 0.2, 1.0)),
-        f"One statement dominates DB time ({pct(top['share'])}, {top['mean_ms']:.0f} ms/call)"
+        (f"One statement dominates DB time ({pct(share)}, {top['mean_ms']:.0f} ms/call)"
+         if len(group) == 1 else
+         f"{len(group)} slow statements take {pct(share)} of DB time (the costliest "
+         f"{top['mean_ms']:.0f} ms/call)")
         + (f": a sequential scan of {table}." if table else "."),
         evidence, onset.ts if onset else since, onset.users if onset else None,
         _requests_of(ctx, series), correlation=rho,

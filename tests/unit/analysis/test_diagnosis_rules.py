@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from analysis.context import Context
+from analysis.context import Context, build_context
+from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
 from analysis.rules import REGISTRY, diagnose, rule_for
 from analysis.synthetic import SCENARIOS
@@ -114,3 +116,18 @@ def test_windowed_p95_correlates_with_the_saturated_signal(
         finding = rule_for(scenario).rule(context_of(scenario))
         assert finding is not None and finding.correlation is not None
         assert finding.correlation > 0.7, scenario
+
+
+def test_a_saturated_shared_host_blames_its_dominant_consumer(
+        copy_of: Callable[[str], Path]) -> None:
+    """The CPU that host.cpu blames on outsiders is app.cpu when those are queue workers."""
+    results = copy_of("host.cpu")
+    metrics = results / "metrics.csv"
+    metrics.write_text(metrics.read_text().replace("proc.cpu{other}", "proc.cpu{queue}")
+                       .replace("proc.rss{other}", "proc.rss{queue}")
+                       .replace("proc.count{other}", "proc.count{queue}"))
+    findings = diagnose(build_context(read_dataset(results)))
+    top = findings[0]
+    assert top.bottleneck == "app.cpu", [(f.bottleneck, f.confidence) for f in findings]
+    assert any("of the busy CPU used by the application" in line for line in top.evidence)
+    assert "host.cpu" not in {f.bottleneck for f in findings if f.confidence >= 0.5}

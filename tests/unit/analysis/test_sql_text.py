@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from analysis.sqltext import index_columns, order_columns, shorten, tables, where_columns
+from analysis.sqltext import aliases, index_columns, order_columns, shorten, tables, where_columns
 
 
 def test_index_columns_equality_then_range_then_order() -> None:
@@ -17,8 +17,18 @@ def test_joins_keep_only_the_columns_of_the_table() -> None:
              'group by u.nama')
     assert tables(query) == ["sppd", "unit_kerja"]
     assert [c for _, c, _ in where_columns(query)] == ["tanggal_berangkat", "aktif"]
-    assert index_columns(query, "s") == ["tanggal_berangkat"]
+    assert index_columns(query, "sppd") == ["tanggal_berangkat"]  # `s` is sppd's alias
+    assert index_columns(query, "unit_kerja") == ["aktif"]
     assert order_columns(query) == []
+
+
+def test_aliases_resolve_in_where_and_order_by() -> None:
+    query = ("SELECT a.action, u.name FROM approval_logs a JOIN users AS u ON u.id = a.user_id "
+             "WHERE a.sppd_id = $1 ORDER BY a.created_at")
+    assert aliases(query) == {"approval_logs": "approval_logs", "a": "approval_logs",
+                              "users": "users", "u": "users"}
+    assert index_columns(query, "approval_logs") == ["sppd_id", "created_at"]
+    assert index_columns(query, "users") == []
 
 
 def test_shorten_collapses_whitespace_and_truncates() -> None:
