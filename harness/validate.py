@@ -7,6 +7,7 @@ knobs: each case is a separate `run_campaign.py` whose results are all it reads.
 Writes results/validation-<ts>/matrix.md and matrix.json.
 
     .venv/bin/python -m harness.validate [--campaign campaigns/validate.toml] [--only NAME ...]
+    .venv/bin/python -m harness.validate --reanalyze results/validation-<ts>
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from reference_app.knobs import KNOB_SPECS
 
@@ -67,7 +69,18 @@ def run_case(case: Case, out: Path) -> Outcome:
     with open(out.parent / f"{out.name}.log", "w") as log:
         code = subprocess.run(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                               check=False).returncode
-    wall = time.monotonic() - started
+    return outcome_of(case, out, code, time.monotonic() - started)
+
+
+def reanalyze_case(case: Case, out: Path, previous: dict[str, Any]) -> Outcome:
+    """Analyze an earlier case's results again (after a change to the analysis)."""
+    argv = [sys.executable, str(ROOT / "run_campaign.py"), "--analyze", str(out), "--quiet"]
+    code = subprocess.run(argv, cwd=ROOT, capture_output=True, check=False).returncode
+    return outcome_of(case, out, int(previous.get("exit_code", code)),
+                      float(previous.get("wall_s", 0.0)))
+
+
+def outcome_of(case: Case, out: Path, code: int, wall: float) -> Outcome:
     knobs = ", ".join(f"{name}={value}" for name, value in case.knobs) or "-"
     try:
         top = json.loads((out / "analysis.json").read_text())["verdicts"][0]
@@ -104,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=ROOT / "campaigns" / "validate-moderate.toml")
     parser.add_argument("--only", nargs="*", default=[], help="case names to run")
     parser.add_argument("--out", type=Path, help="default: results/validation-<ts>")
+    parser.add_argument("--reanalyze", type=Path, metavar="MATRIX_DIR",
+                        help="re-analyze the cases of an earlier run (no new campaigns)")
     args = parser.parse_args(argv)
     selected = [case for case in cases(args.campaign, args.moderate)
                 if not args.only or case.name.split(" ")[0] in args.only
@@ -111,23 +126,36 @@ def main(argv: list[str] | None = None) -> int:
     if not selected:
         print(f"validate: no case named {args.only}", file=sys.stderr)
         return 2
-    out = args.out or ROOT / "results" / f"validation-{time.strftime('%Y%m%dT%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=False)
+    previous: dict[str, dict[str, Any]] = {}
+    if args.reanalyze:
+        out = args.reanalyze
+        try:
+            previous = {c["case"]: c for c in json.loads(
+                (out / "matrix.json").read_text())["cases"]}
+        except (OSError, ValueError, KeyError) as error:
+            print(f"validate: {out}/matrix.json: cannot read it ({error})", file=sys.stderr)
+            return 2
+        selected = [case for case in selected if case.name in previous]
+    else:
+        out = args.out or ROOT / "results" / f"validation-{time.strftime('%Y%m%dT%H%M%S')}"
+        out.mkdir(parents=True, exist_ok=False)
     started = time.monotonic()
-    outcomes = []
+    outcomes: list[Outcome] = []
+    wall = 0.0
     for index, case in enumerate(selected, 1):
         print(f"[validate] {index}/{len(selected)} {case.name}: running", flush=True)
         slug = case.name.split(" ")[0] + ("-moderate" if "moderate" in case.name else "")
-        outcome = run_case(case, out / slug)
+        outcome = (reanalyze_case(case, out / slug, previous[case.name]) if args.reanalyze
+                   else run_case(case, out / slug))
         outcomes.append(outcome)
         print(f"[validate] {index}/{len(selected)} {case.name}: expected {outcome.expected}, "
               f"named {outcome.named} ({outcome.confidence:.2f}) "
               f"{'ok' if outcome.correct else 'WRONG'} in {outcome.wall_s:.0f} s", flush=True)
-        wall = time.monotonic() - started
+        wall = sum(o.wall_s for o in outcomes) if args.reanalyze else time.monotonic() - started
         (out / "matrix.json").write_text(json.dumps(
             {"wall_s": round(wall, 1), "cases": [asdict(o) for o in outcomes]}, indent=2))
         (out / "matrix.md").write_text(markdown(outcomes, wall))
-    print(markdown(outcomes, time.monotonic() - started))
+    print(markdown(outcomes, wall))
     print(out)
     return 0 if all(o.correct for o in outcomes) else 1
 

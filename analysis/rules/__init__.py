@@ -29,7 +29,7 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("db.query", db_query, ("cache.misses", "db.locks")),
     RuleSpec("db.n_plus_one", db_n_plus_one),
     RuleSpec("db.connections", db_connections, ("db.locks", "db.query", "db.cpu", "db.io",
-                                                "db.n_plus_one")),
+                                                "db.n_plus_one", "cache.misses")),
     RuleSpec("db.locks", db_locks),
     RuleSpec("db.io", db_io, ("host.memory", "host.disk")),
     RuleSpec("host.cpu", host_cpu),

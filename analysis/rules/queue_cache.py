@@ -27,6 +27,8 @@ from analysis.signals import QUEUE_LENGTH, REDIS_HIT_RATIO
 QUEUE_LENGTH_LIMIT = 100.0    # the queue SLO
 QUEUE_GROWTH_LIMIT = 0.2      # jobs/s of sustained growth over the second half
 HIT_RATIO_LIMIT = 0.80        # the cache SLO
+HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
+FLAT_RATIO_STD = 0.03
 
 
 def queue_backlog(ctx: Context) -> Finding | None:
@@ -71,8 +73,10 @@ def cache_misses(ctx: Context) -> Finding | None:
     if math.isnan(floor) or floor >= HIT_RATIO_LIMIT:
         return None
     onset = ctx.onset(ratio, HIT_RATIO_LIMIT, above=False)
-    rho = ctx.correlation(-ratio)
-    sev = severity(-floor, -HIT_RATIO_LIMIT, -0.3)
+    # A cache that misses all along (off, or keys that never repeat) is flat: there is
+    # nothing for latency to correlate with, which is no evidence against it.
+    rho = ctx.correlation(-ratio) if traffic.std() >= FLAT_RATIO_STD else None
+    sev = severity(-floor, -HIT_RATIO_LIMIT, -HIT_RATIO_FULL)
     return Finding(
         "cache.misses", confidence(sev, rho, None),
         f"The cache hit ratio was {pct(mean)}: reads that should be cached reach PostgreSQL.",

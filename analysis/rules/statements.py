@@ -29,6 +29,8 @@ N_PLUS_ONE_RATIO = 5.0        # calls per HTTP request, far above 1
 N_PLUS_ONE_FULL = 15.0
 N_PLUS_ONE_MIN_CALLS = 500
 N_PLUS_ONE_MAX_ROWS = 2.0
+DRIVER_MIN_SHARE = 0.02       # of all requests: rarer request names cannot drive an N+1
+DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers must explain
 
 
 def statement_totals(ctx: Context, since: float | None = None,
@@ -212,11 +214,19 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
         index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
     counts = counts.fillna(0.0)
+    # Request counts all grow with the users, so a fit can pin a big coefficient on a rare
+    # request: rare requests are left out, and the drivers must explain the calls.
+    counts = counts.loc[:, counts.sum() >= DRIVER_MIN_SHARE * counts.to_numpy().sum()]
     active = counts.sum(axis=1) > 0
-    if active.sum() < max(8, counts.shape[1]) or calls[active].sum() <= 0:
+    if counts.shape[1] == 0 or active.sum() < max(8, counts.shape[1]) \
+            or calls[active].sum() <= 0:
         return None, None
     coefficients, _ = nnls(counts[active].to_numpy(dtype=float),
                            calls[active].to_numpy(dtype=float))
+    totals = counts[active].sum().to_numpy(dtype=float)
+    drivers = coefficients >= N_PLUS_ONE_RATIO
+    if (coefficients[drivers] * totals[drivers]).sum() < DRIVER_EXPLAINS * calls[active].sum():
+        return None, None
     best = int(np.argmax(coefficients))
     return str(counts.columns[best]), float(coefficients[best])
 
