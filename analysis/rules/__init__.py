@@ -35,7 +35,7 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),
-    RuleSpec("queue.backlog", queue_backlog),
+    RuleSpec("queue.backlog", queue_backlog, ("db.connections",)),  # workers are DB clients
     RuleSpec("cache.misses", cache_misses),
     RuleSpec("app.errors", app_errors),
     RuleSpec("none", none),

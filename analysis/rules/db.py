@@ -7,6 +7,8 @@ cache miss going to disk; both slow requests while the DB CPU stays idle.
 from __future__ import annotations
 
 import math
+import re
+import time
 
 import pandas as pd
 
@@ -54,15 +56,17 @@ def db_connections(ctx: Context) -> Finding | None:
     waiting = ctx.signal(APP_POOL_WAITING, how="sum")
     ratio_peak, waiting_peak = sustained_peak(ratio), sustained_peak(waiting)
     errors = _connection_errors(ctx)
+    refused = _monitor_refusals(ctx)
     by_ratio = not math.isnan(ratio_peak) and ratio_peak >= CONNECTIONS_LIMIT
     by_pool = not math.isnan(waiting_peak) and waiting_peak >= POOL_WAITING_LIMIT
-    if not (by_ratio or by_pool or errors > 0):
+    if not (by_ratio or by_pool or errors > 0 or refused):
         return None
     series = ratio if by_ratio else waiting
     onset = ctx.onset(series, CONNECTIONS_LIMIT if by_ratio else POOL_WAITING_LIMIT)
     rho = ctx.correlation(series)
     sev = max(severity(ratio_peak, CONNECTIONS_LIMIT - 0.1, 1.0),
-              severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0)
+              severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0,
+              1.0 if refused else 0.0)
     evidence = [
         f"pg.connections.total / max_connections: {pct(ratio_peak)} of {limit.max():.0f} "
         f"(30 s sustained peak); {onset_text(onset)}" if not math.isnan(ratio_peak)
@@ -72,6 +76,9 @@ def db_connections(ctx: Context) -> Finding | None:
         f"connection errors: {errors}" if errors else "no connection errors recorded",
         corr_text(rho),
     ]
+    if refused:
+        evidence.insert(0, f"the monitoring connection itself was refused "
+                           f"{len(refused)} time(s) from {_iso(refused[0][0])}: {refused[0][1]}")
     return Finding(
         "db.connections", confidence(sev, rho, knee_alignment(ctx, onset)),
         "Database connections ran out: requests waited for a connection"
@@ -169,6 +176,22 @@ def db_io(ctx: Context) -> Finding | None:
         details={"io_share": share_peak, "read_share": read_share, "hit_ratio": hit_ratio,
                  "temp_blks_written": temp},
     )
+
+
+def _monitor_refusals(ctx: Context) -> list[tuple[float, str]]:
+    """(ts, message) of collector errors saying PostgreSQL had no connection slot left:
+    our own probe, refused like the app's connections (and the reason its data stops)."""
+    events = ctx.events[ctx.events["kind"] == "collector_error"]
+    refused = []
+    for ts, data in zip(events["ts"], events["data"], strict=True):
+        message = str(data.get("message", ""))
+        if re.search(CONNECTION_ERRORS, message, re.IGNORECASE):
+            refused.append((float(ts), message.rsplit("FATAL:", 1)[-1].strip()[:120]))
+    return refused
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%H:%M:%SZ", time.gmtime(ts))
 
 
 def _connection_errors(ctx: Context) -> int:
