@@ -28,6 +28,7 @@ bench:
 	@bash .ci/bootstrap --bench
 	$(PY) bench/collector_overhead.py
 	$(PY) bench/analysis_scaling.py
+	$(PY) bench/generator_efficiency.py
 
 validate: bootstrap
 	$(PY) -m harness.validate

@@ -138,15 +138,24 @@ def main(argv: list[str] | None = None) -> int:
         selected = [case for case in selected if case.name in previous]
     else:
         out = args.out or ROOT / "results" / f"validation-{time.strftime('%Y%m%dT%H%M%S')}"
-        out.mkdir(parents=True, exist_ok=False)
+        try:
+            out.mkdir(parents=True, exist_ok=False)
+        except OSError as error:
+            print(f"validate: cannot create {out}: {error.strerror}; choose another --out",
+                  file=sys.stderr)
+            return 2
     started = time.monotonic()
     outcomes: list[Outcome] = []
     wall = 0.0
     for index, case in enumerate(selected, 1):
         print(f"[validate] {index}/{len(selected)} {case.name}: running", flush=True)
         slug = case.name.split(" ")[0] + ("-moderate" if "moderate" in case.name else "")
-        outcome = (reanalyze_case(case, out / slug, previous[case.name]) if args.reanalyze
-                   else run_case(case, out / slug))
+        try:
+            outcome = (reanalyze_case(case, out / slug, previous[case.name])
+                       if args.reanalyze else run_case(case, out / slug))
+        except KeyboardInterrupt:
+            print(f"[validate] stopped; the matrix so far is in {out}", file=sys.stderr)
+            return 4
         outcomes.append(outcome)
         print(f"[validate] {index}/{len(selected)} {case.name}: expected {outcome.expected}, "
               f"named {outcome.named} ({outcome.confidence:.2f}) "
