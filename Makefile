@@ -29,6 +29,8 @@ bench:
 	$(PY) bench/collector_overhead.py
 	$(PY) bench/analysis_scaling.py
 	$(PY) bench/generator_efficiency.py
+	$(PY) bench/generator_capacity.py
+	$(PY) bench/reference_capacity.py
 
 validate: bootstrap
 	$(PY) -m harness.validate

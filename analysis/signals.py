@@ -42,6 +42,7 @@ PG_ACTIVE = Signal("pg.connections.active", "count")
 PG_TOTAL = Signal("pg.connections.total", "count")
 PG_MAX = Signal("pg.connections.max", "count", ("pg.max_connections",))
 PG_WAIT = Signal("pg.wait", "backends")
+PG_LOCK_WAIT = Signal("pg.lock_wait", "backends")  # label: the waiting statement's queryid
 PG_LOCKS_UNGRANTED = Signal("pg.locks.ungranted", "count", ("pg.locks.waiting",))
 PG_DEADLOCKS = Signal("pg.deadlocks", "count/s")
 PG_HIT_RATIO = Signal("pg.cache_hit_ratio", "ratio", ("pg.hit_ratio",))

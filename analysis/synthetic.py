@@ -39,6 +39,7 @@ SCENARIOS: tuple[str, ...] = (
 NO_KNEE = {"baseline", "queue.backlog", "app.errors"}
 HOST = "app1"
 LOADGEN_WORKERS = ("locust-1", "locust-2")
+HOT_ROW_QUERYID = "5523918810027700008"  # the UPDATE that waits on the hot row
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _statements(scenario: str) -> list[Statement]:
         Statement("5523918810027700007",
                   'select * from "approval_logs" where "sppd_id" = $1 order by "created_at" asc',
                   {"/approvals GET": 1.0, "/sppd/[id] GET": 1.0}, 0.3, 3, "approval_logs"),
-        Statement("5523918810027700008",
+        Statement(HOT_ROW_QUERYID,
                   'update "sppd" set "status" = $1, "updated_at" = $2 where "id" = $3',
                   {"/approvals/[id]/approve POST": 1.0, "/sppd POST": 1.0}, 0.4, 1, "sppd"),
         Statement("5523918810027700009",
@@ -357,6 +358,8 @@ class _Model:
             ("app", "app", "app.workers.busy"): np.minimum(inflight, workers_total),
             ("app", "app", "app.listen_queue"): np.maximum(inflight - workers_total, 0),
         }
+        if s == "db.locks":  # the waiters run the counter statement (queryid ...08)
+            out[("postgres", "db", f"pg.lock_wait{{{HOT_ROW_QUERYID}}}")] = lock_waits
         if s == "db.connections":
             out[("app", "app", "app.db_pool.waiting")] = np.maximum(
                 (self.running - self.spec.knee_share * self.spec.users) / 8, 0) * after
@@ -378,7 +381,7 @@ class _Model:
                 if calls == 0:
                     continue
                 mean = st.mean_ms * db_slow[i] * (15.0 if self.spec.scenario == "db.cpu" else 1.0)
-                if self.spec.scenario == "db.locks" and st.queryid.endswith("08"):
+                if self.spec.scenario == "db.locks" and st.queryid == HOT_ROW_QUERYID:
                     mean = st.mean_ms + 200 * self.sat[i] ** 4
                 total = calls * mean * float(self.rng.uniform(0.9, 1.1))
                 total_other += total * 0.02

@@ -218,11 +218,7 @@ class HostCollector:
         counted for children seen alive before they vanished.
         """
         now = {proc.pid: proc for proc in processes}
-        counted_before: dict[int, float] = {}
-        for pid, gone in self._proc_prev.items():
-            if pid not in now:
-                counted_before[gone.ppid] = (counted_before.get(gone.ppid, 0.0) + gone.own_s
-                                             + gone.children_s)
+        counted_before = _counted_in_gone(self._proc_prev, now)
         cpu: dict[str, float] = {}
         rss: dict[str, float] = {}
         count: dict[str, int] = {}
@@ -244,6 +240,30 @@ class HostCollector:
 
     def close(self) -> None:
         self.shell.close()
+
+
+def _counted_in_gone(before: dict[int, ProcessCpu], now: dict[int, ProcessCpu]
+                     ) -> dict[int, float]:
+    """Per living parent: CPU seconds of its vanished descendants already counted.
+
+    A tree that exits together (a test's PostgreSQL, a build) reaches the parent's
+    reaped-children time as one sum that includes the grandchildren seen alive, so
+    their last-seen CPU is credited to the top vanished process's parent too.
+    """
+    gone = {pid: proc for pid, proc in before.items() if pid not in now}
+    children: dict[int, list[int]] = {}
+    for pid, proc in gone.items():
+        children.setdefault(proc.ppid, []).append(pid)
+
+    def credit(pid: int) -> float:
+        proc = gone[pid]
+        return proc.own_s + proc.children_s + sum(credit(c) for c in children.get(pid, ()))
+
+    counted: dict[int, float] = {}
+    for pid, proc in gone.items():
+        if proc.ppid not in gone:
+            counted[proc.ppid] = counted.get(proc.ppid, 0.0) + credit(pid)
+    return counted
 
 
 def _scaled(value: float | None, factor: float) -> float | None:

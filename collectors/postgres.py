@@ -39,6 +39,7 @@ class PostgresCollector:
     _stats_reset: Any = None
     _max_connections: int = 0
     _tables: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    _lock_waiters: set[int] = field(default_factory=set)
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
@@ -57,6 +58,9 @@ class PostgresCollector:
             "total_exec_time": "total_exec_time" if version >= 130000 else "total_time",
             "blk_read_time": "shared_blk_read_time" if version >= 170000 else "blk_read_time",
             "toplevel": "toplevel" if version >= 140000 else "true",
+            # pg_stat_activity.query_id (14+): which statement a lock waiter runs.
+            "lock_query_id": "CASE WHEN wait_event_type = 'Lock' THEN query_id END"
+            if version >= 140000 else "NULL::bigint",
         }
         self._max_connections = int(conn.execute("/* esppd-collector */ SHOW max_connections")
                                     .fetchone()["max_connections"])
@@ -87,15 +91,20 @@ class PostgresCollector:
         return out
 
     def _activity(self, conn: psycopg.Connection[Any], out: Sample) -> None:
-        rows = conn.execute("""/* esppd-collector */
-            SELECT state, wait_event_type, count(*) AS n,
+        """Backends by state and wait event; lock waiters also by the statement they run
+        (`pg.lock_wait{queryid}`), which tells a statement that is slow from one that
+        queues behind a lock."""
+        rows = conn.execute(f"""/* esppd-collector */
+            SELECT state, wait_event_type, {self._columns["lock_query_id"]} AS lock_query,
+                   count(*) AS n,
                    max(extract(epoch FROM now() - query_start))
                        FILTER (WHERE state = 'active') AS longest
             FROM pg_stat_activity
             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-            GROUP BY state, wait_event_type""").fetchall()
+            GROUP BY 1, 2, 3""").fetchall()  # noqa: S608  # version columns
         by_state: dict[str, int] = {}
         waits: dict[str, int] = {"Lock": 0, "LWLock": 0, "IO": 0, "CPU": 0}
+        lock_waits: dict[int, int] = {}
         longest = 0.0
         for row in rows:
             state = row["state"] or "unknown"
@@ -104,6 +113,8 @@ class PostgresCollector:
                 kind = row["wait_event_type"] or "CPU"
                 waits[kind] = waits.get(kind, 0) + row["n"]
                 longest = max(longest, float(row["longest"] or 0))
+                if kind == "Lock" and row["lock_query"] is not None:
+                    lock_waits[row["lock_query"]] = lock_waits.get(row["lock_query"], 0) + row["n"]
         total = sum(by_state.values())
         out.add("pg.connections.total", total)
         out.add("pg.connections.max", self._max_connections)
@@ -112,6 +123,11 @@ class PostgresCollector:
         out.add("pg.connections.idle_in_transaction", by_state.get("idle in transaction", 0))
         for kind, count in sorted(waits.items()):
             out.add(f"pg.wait{{{kind}}}", count)
+        # A statement once seen waiting keeps reporting (0 when not waiting), so its
+        # average over a window is right; bounded like the statement rows.
+        self._lock_waiters.update(list(lock_waits)[:TOP_N - len(self._lock_waiters)])
+        for queryid in sorted(self._lock_waiters | set(lock_waits)):
+            out.add(f"pg.lock_wait{{{queryid}}}", lock_waits.get(queryid, 0))
         out.add("pg.longest_query_s", longest)
         ungranted = conn.execute(
             "/* esppd-collector */ SELECT count(*) AS n FROM pg_locks WHERE NOT granted")

@@ -67,15 +67,16 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
     KnobSpec("eager_loading", _on_off, "off", "db.n_plus_one",
              "list pages load user, unit, destination and transport row by row (N+1)"),
     KnobSpec("cache", _on_off, "off", "cache.misses",
-             "Cache::remember never stores: every master-data, dashboard, permission and "
-             "profile lookup misses and goes to PostgreSQL"),
+             "Cache::remember never stores: every master-data, dashboard (including the "
+             "university's five-year trend), permission and profile lookup misses and goes "
+             "to PostgreSQL"),
     KnobSpec("jobs", _choice("queue", "inline"), "inline", "app.cpu",
              "the .docx travel order and the .xlsx export are built inside the request"),
     KnobSpec("db_pool_size", _positive_int, "1", "db.connections",
              "PostgreSQL connections per app worker process (default 10)"),
     KnobSpec("app_workers", _positive_int, "1", "app.workers",
              "app server worker processes (default 2)"),
-    KnobSpec("app_concurrency", _positive_int, "2", "app.workers",
+    KnobSpec("app_concurrency", _positive_int, "1", "app.workers",
              "requests one app worker serves at once, like PHP-FPM pm.max_children "
              "(default 32); the rest wait in the listen queue"),
     KnobSpec("queue_workers", _non_negative_int, "0", "queue.backlog",
@@ -84,7 +85,7 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
              "extra time every queued job takes (default 0)"),
     KnobSpec("hot_row_lock", _on_off, "on", "db.locks",
              "submit and approve take the yearly SPPD number from one counter row "
-             "locked FOR UPDATE and held while the letter is prepared"),
+             "locked FOR UPDATE and held while the letter is prepared (250 ms)"),
     KnobSpec("bcrypt_rounds", _positive_int, "13", "app.cpu",
              "bcrypt cost of the users' password hashes (default 10)"),
     KnobSpec("pg_max_connections", _positive_int, "20", "db.connections",

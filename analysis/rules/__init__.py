@@ -43,6 +43,8 @@ REGISTRY: tuple[RuleSpec, ...] = (
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"
 
 CAUSE_MIN_CONFIDENCE = 0.5
+CAUSE_LATE_S = 30.0  # a saturation this long after its symptom began cannot explain it
+DEFECTS = frozenset({"db.query", "db.n_plus_one", "cache.misses"})
 SYMPTOM_FACTOR = 0.5
 REPORT_MIN_CONFIDENCE = 0.2
 
@@ -60,7 +62,8 @@ def diagnose(ctx: Context) -> list[Finding]:
         if finding is None:
             continue
         causes = [c for c in spec.explained_by
-                  if original.get(c, 0.0) >= CAUSE_MIN_CONFIDENCE and c != spec.bottleneck]
+                  if original.get(c, 0.0) >= CAUSE_MIN_CONFIDENCE and c != spec.bottleneck
+                  and not _began_later(found[c], finding)]
         if causes:
             finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
             finding.evidence.append("probably a consequence of " + ", ".join(
@@ -75,6 +78,16 @@ def diagnose(ctx: Context) -> list[Finding]:
     for finding in ranked:
         finding.recommendations = recommendations(finding, ctx)
     return [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE] or ranked[:1]
+
+
+def _began_later(cause: Finding, symptom: Finding) -> bool:
+    """True when a saturation set in well after the symptom began: requests that queued
+    for workers at 75 users were not queued by a CPU that saturated at 125. A defect
+    (a slow statement, an N+1, a cache that misses) is there from the first request,
+    whatever onset its rule reports, so it can explain anything."""
+    if cause.bottleneck in DEFECTS or cause.onset_ts is None or symptom.onset_ts is None:
+        return False
+    return cause.onset_ts > symptom.onset_ts + CAUSE_LATE_S
 
 
 def _unexplained(ctx: Context) -> Finding:

@@ -23,12 +23,13 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.rules.statements import statement_totals
+from analysis.rules.statements import lock_wait_share, statement_totals
 from analysis.signals import (
     APP_POOL_WAITING,
     CPU_IOWAIT,
     PG_ACTIVE,
     PG_HIT_RATIO,
+    PG_LOCK_WAIT,
     PG_LOCKS_UNGRANTED,
     PG_MAX,
     PG_TOTAL,
@@ -113,8 +114,10 @@ def db_locks(ctx: Context) -> Finding | None:
         else "pg.locks.ungranted: not measured",
         corr_text(rho),
     ]
-    blocked = _slowest_writer(ctx, onset.ts if onset else None)
+    blocked = _lock_waiter(ctx, onset.ts if onset else None)
     if blocked:
+        evidence.append(f"statement waiting on locks most (sampled pg_stat_activity): {blocked}")
+    elif blocked := _slowest_writer(ctx, onset.ts if onset else None):
         evidence.append(f"statement whose mean time grew most (likely waiting on the hot row): "
                         f"{blocked}")
     return Finding(
@@ -199,6 +202,24 @@ def _connection_errors(ctx: Context) -> int:
         return 0
     hits = ctx.errors["error"].str.contains(CONNECTION_ERRORS, case=False, regex=True)
     return int(ctx.errors.loc[hits, "count"].sum())
+
+
+def _lock_waiter(ctx: Context, since: float | None) -> str | None:
+    """The statement with the most backends waiting on a lock (pg.lock_wait{queryid})."""
+    waiting = {queryid: ctx.signal(PG_LOCK_WAIT, queryid, how="sum").fillna(0.0)
+               for queryid in ctx.labels(PG_LOCK_WAIT)}
+    if since is not None:
+        waiting = {q: series[series.index >= since] for q, series in waiting.items()}
+    means = {q: float(series.mean()) for q, series in waiting.items() if len(series)}
+    if not means or max(means.values()) <= 0:
+        return None
+    queryid = max(means, key=lambda q: means[q])
+    share = lock_wait_share(ctx, queryid, since)
+    text = ctx.queries.set_index("queryid")["query"].get(queryid, "") \
+        if not ctx.queries.empty else ""
+    return (f"{queryid} ({means[queryid]:.1f} backends waiting on average"
+            + (f", {pct(share)} of its execution time" if not math.isnan(share) else "")
+            + f"): {shorten(str(text))}")
 
 
 def _slowest_writer(ctx: Context, since: float | None) -> str | None:

@@ -16,6 +16,7 @@ from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
 from analysis.latency import ALL, time_labels
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
+from analysis.signals import PG_LOCK_WAIT
 from analysis.sqltext import index_columns, shorten, tables
 
 DOMINANT_SHARE = 0.40         # of DB execution time
@@ -31,6 +32,7 @@ N_PLUS_ONE_MIN_CALLS = 500
 N_PLUS_ONE_MAX_ROWS = 2.0
 DRIVER_MIN_SHARE = 0.02       # of all requests: rarer request names cannot drive an N+1
 DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers must explain
+LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
 
 
 def statement_totals(ctx: Context, since: float | None = None,
@@ -92,6 +94,10 @@ def db_query(ctx: Context) -> Finding | None:
         1.0 if top["mean_ms"] >= SLOW_MEAN_MS or table is not None else 0.7)
     if table is not None:  # seq scans of a big table without index use: a missing index
         sev = max(sev, severity(float(top["mean_ms"]), SLOW_MEAN_MS, SLOW_MEAN_MS * 10))
+    # Time spent queueing for a row lock is not the statement's own cost: only the rest is.
+    locked = lock_wait_share(ctx, queryid, since)
+    if not math.isnan(locked):
+        sev *= 1.0 - locked
     series = _statement_time(ctx, queryid)
     rho = ctx.correlation(series)
     # A slow statement is slow from the first call; it became *the* bottleneck at the knee.
@@ -111,6 +117,11 @@ def db_query(ctx: Context) -> Finding | None:
         f"DB busy: {busy:.2f} executing backends on average (30 s sustained peak)",
         corr_text(rho),
     ]
+    if not math.isnan(locked):
+        evidence.append(
+            f"{pct(locked)} of its execution time was spent waiting on a lock (sampled "
+            "pg_stat_activity)" + (": it queues behind other transactions more than it "
+                                   "works" if locked >= LOCK_BOUND else ""))
     if table:
         evidence.append(
             f"table {table}: {int(scans['seq_scan'])} sequential scans reading "
@@ -133,7 +144,7 @@ def db_query(ctx: Context) -> Finding | None:
         details={"queryid": queryid, "query": short, "share": float(top["share"]),
                  "mean_ms": float(top["mean_ms"]), "rows_per_call": float(top["rows_per_call"]),
                  "table": table, "index_columns": columns,
-                 "temp_blks_written": int(top["temp"])},
+                 "temp_blks_written": int(top["temp"]), "lock_wait_share": locked},
     )
 
 
@@ -193,6 +204,20 @@ def _statement_windows(ctx: Context, queryid: str, column: str) -> pd.Series:
     frame = ctx.statements[ctx.statements["queryid"] == queryid]
     windows = time_labels(frame["ts"], WINDOW_S)
     return frame.groupby(windows)[column].sum().reindex(ctx.w5.index).fillna(0.0)
+
+
+def lock_wait_share(ctx: Context, queryid: str, since: float | None) -> float:
+    """Share of a statement's execution time spent waiting on a lock: backends sampled
+    waiting while running it, over backends executing it (its time per wall second).
+    NaN when lock waits by statement were not collected or it did not run."""
+    if not ctx.has(PG_LOCK_WAIT):
+        return math.nan
+    waiting = ctx.signal(PG_LOCK_WAIT, queryid, how="sum").fillna(0.0)
+    executing = _statement_time(ctx, queryid) / (WINDOW_S * 1000.0)
+    if since is not None:
+        waiting, executing = waiting[waiting.index >= since], executing[executing.index >= since]
+    spent = float(executing.sum())
+    return min(1.0, float(waiting.sum()) / spent) if spent > 0 else math.nan
 
 
 def _statement_time(ctx: Context, queryid: str) -> pd.Series:

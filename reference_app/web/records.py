@@ -112,8 +112,9 @@ async def next_number(conn: psycopg.AsyncConnection[Row], year: int, hot_row_loc
 
     Best practice: one atomic UPDATE ... RETURNING, the row lock held only to
     the end of a short transaction. With the hot_row_lock knob: read the row
-    FOR UPDATE and keep it locked while the letter is prepared (50 ms), which
-    serializes every submit and approval of the year behind one row.
+    FOR UPDATE and keep it locked while the letter is prepared (250 ms: the
+    numbering service signs it), which serializes every submit and approval of
+    the year behind one row.
     """
     if hot_row_lock:
         cur = await conn.execute(
@@ -123,7 +124,7 @@ async def next_number(conn: psycopg.AsyncConnection[Row], year: int, hot_row_loc
             await conn.execute("INSERT INTO nomor_counter (tahun, nomor) VALUES (%s, 0) "
                                "ON CONFLICT DO NOTHING", (year,))
             return await next_number(conn, year, hot_row_lock)
-        await conn.execute("SELECT pg_sleep(0.05)")
+        await conn.execute("SELECT pg_sleep(0.25)")
         await conn.execute("UPDATE nomor_counter SET nomor = nomor + 1 WHERE tahun = %s",
                            (year,))
         return int(row["nomor"]) + 1

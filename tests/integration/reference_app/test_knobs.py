@@ -62,8 +62,10 @@ def test_cache_off_means_every_lookup_misses(bad_stack: EmbeddedStack) -> None:
     for _ in range(3):
         client.get("/dashboard")
     after = info.info("stats")
-    assert after["keyspace_misses"] - before["keyspace_misses"] >= 3 * 3  # profile, perms, stats
+    # profile, permissions, own statistics and the university trend
+    assert after["keyspace_misses"] - before["keyspace_misses"] >= 3 * 4
     assert not info.keys("esppd_cache:[0-9a-f]*:stats:*")
+    assert not info.keys("esppd_cache:[0-9a-f]*:trend:*")
 
 
 def test_inline_jobs_finish_inside_the_request(bad_stack: EmbeddedStack) -> None:
@@ -97,7 +99,7 @@ def test_pool_concurrency_and_bcrypt_knobs_show_in_status_and_hashes(
         bad_stack: EmbeddedStack) -> None:
     status = EsppdClient(bad_stack.url).get("/status").json()
     assert status["pool"]["size"] == 2 * 1
-    assert status["max_children"] == 2 * 2
+    assert status["max_children"] == 2 * 1
     with psycopg.connect(bad_stack.dsn) as conn:
         hashed = conn.execute("SELECT password FROM users LIMIT 1").fetchone()[0]
     assert hashed.startswith("$2b$12$")
@@ -136,8 +138,8 @@ def test_hot_row_lock_serializes_submits(other_stack: EmbeddedStack) -> None:
         waited_ms = conn.execute(
             "SELECT COALESCE(sum(total_exec_time), 0) FROM pg_stat_statements "
             "WHERE query LIKE %s", ("SELECT nomor FROM nomor_counter%FOR UPDATE",)).fetchone()[0]
-    # Uncontended that read takes well under 1 ms; queued behind a 50 ms holder it waits.
-    assert waited_ms >= 40
+    # Uncontended that read takes well under 1 ms; queued behind a 250 ms holder it waits.
+    assert waited_ms >= 200
 
 
 def test_one_worker_slow_jobs_and_max_connections(other_stack: EmbeddedStack) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.context import Context, build_context
 from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
 from analysis.rules import REGISTRY, diagnose, rule_for
-from analysis.synthetic import SCENARIOS
+from analysis.synthetic import HOT_ROW_QUERYID, SCENARIOS
 
 CLASSES = [c for c in TAXONOMY if c != "none"]
 # A scenario where the rule must stay silent although something else is saturated.
@@ -131,3 +132,46 @@ def test_a_saturated_shared_host_blames_its_dominant_consumer(
     assert top.bottleneck == "app.cpu", [(f.bottleneck, f.confidence) for f in findings]
     assert any("of the busy CPU used by the application" in line for line in top.evidence)
     assert "host.cpu" not in {f.bottleneck for f in findings if f.confidence >= 0.5}
+
+
+def test_db_locks_names_the_statement_waiting_on_the_lock(
+        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("db.locks").rule(context_of("db.locks"))
+    assert finding is not None
+    line = next(e for e in finding.evidence if e.startswith("statement waiting on locks most"))
+    assert HOT_ROW_QUERYID in line and 'update "sppd"' in line
+
+
+def test_db_query_discounts_time_spent_waiting_on_a_lock(
+        copy_of: Callable[[str], Path]) -> None:
+    """A statement that mostly queues behind a row lock is not an expensive query."""
+    results = copy_of("db.query")
+    plain = rule_for("db.query").rule(build_context(read_dataset(results)))
+    assert plain is not None
+    queryid = plain.details["queryid"]
+    statements = pd.read_csv(results / "statements.csv", dtype={"queryid": str})
+    mine = statements[statements["queryid"] == queryid]
+    # Sampled once a second: 90% of the backends executing it were waiting on a lock.
+    waiting = pd.DataFrame({"ts": mine["ts"], "collector": "postgres", "target": "db",
+                            "metric": f"pg.lock_wait{{{queryid}}}",
+                            "value": 0.9 * mine["total_exec_time_ms"] / 1000.0})
+    waiting.to_csv(results / "metrics.csv", mode="a", header=False, index=False)
+    locked = rule_for("db.query").rule(build_context(read_dataset(results)))
+    assert locked is not None
+    assert locked.details["lock_wait_share"] == pytest.approx(0.9, abs=0.02)
+    assert locked.confidence < plain.confidence * 0.6
+    assert any("90% of its execution time was spent waiting on a lock" in e
+               for e in locked.evidence)
+
+
+def test_a_saturation_that_began_later_does_not_explain_an_earlier_symptom() -> None:
+    from analysis.findings import Finding
+    from analysis.rules import _began_later
+
+    workers = Finding("app.workers", 0.9, "", [], onset_ts=1000.0, onset_users=75)
+    late_cpu = Finding("app.cpu", 0.8, "", [], onset_ts=1050.0, onset_users=125)
+    early_cpu = Finding("app.cpu", 0.8, "", [], onset_ts=1010.0, onset_users=75)
+    slow_statement = Finding("db.query", 0.8, "", [], onset_ts=1050.0, onset_users=125)
+    assert _began_later(late_cpu, workers)
+    assert not _began_later(early_cpu, workers)
+    assert not _began_later(slow_statement, workers)  # a defect is there from the start

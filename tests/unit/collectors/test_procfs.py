@@ -256,3 +256,25 @@ def test_short_lived_children_count_once_for_their_parents_group() -> None:
     second = sample(1.0, stat_line(10, 1, "postgres", 110, 90))
     # parent 10 + (90 - (20 seen before)) = 80 ticks = 0.8 s over 1 s
     assert second["proc.cpu{postgres}"] == pytest.approx(0.8)
+
+
+def test_a_tree_that_exits_together_is_not_counted_twice() -> None:
+    """A child and its grandchild, both seen alive, exit in one interval: the parent's
+    reaped time then holds both, and only their CPU since the last sample is new."""
+    shell = SnapshotShell(SNAPSHOTS / "t0")
+    collector = HostCollector(shell)
+
+    def sample(ts: float, *stats: str) -> dict[str, float]:
+        shell.processes = {}
+        for line in stats:
+            pid = line.split()[0]
+            shell.processes[f"/proc/{pid}/stat"] = line
+            shell.processes[f"/proc/{pid}/cmdline"] = "pytest\0"
+        return dict(collector.sample(ts).metrics)
+
+    sample(0.0, stat_line(10, 1, "pytest", 100, 0), stat_line(11, 10, "postgres", 300, 0),
+           stat_line(12, 11, "postgres", 500, 0))
+    # 12 ran 5 more ticks, 11 reaped it and ran 5 more itself; 10 reaped 11:
+    # 10's cutime = 305 + (505) = 810, and only 10 ticks of it are new.
+    second = sample(1.0, stat_line(10, 1, "pytest", 100, 810))
+    assert second["proc.cpu{other}"] == pytest.approx(0.1)

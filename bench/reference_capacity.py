@@ -1,0 +1,139 @@
+"""The reference app against the eSPPD targets, and what each knob costs in capacity.
+
+1. Peak day at 500 users, every best practice on: the peak-day plan (07:00-17:00,
+   500 users at 09:00, logins spread over each hour at a realistic spawn rate) on
+   the default seed. Prints each hour's users, p95 and error rate against the eSPPD
+   plan's targets (p95 < 500 ms, errors < 1%).
+2. Capacity per knob, from a validation matrix (`make validate`): the USL X_max
+   (the throughput ceiling) and the users at which p95 crosses 500 ms, for the
+   baseline and each knob, as ratios to the baseline of the same run.
+
+    .venv/bin/python bench/reference_capacity.py [--seconds-per-hour 30] [--spawn-rate 10]
+    .venv/bin/python bench/reference_capacity.py --matrix results/validation-<ts>   # 2 only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+P95_TARGET_MS = 500.0
+ERROR_TARGET = 0.01
+BASELINE = "baseline (saturation)"
+
+PEAK_DAY = """name = "peak-day-500"
+[target]
+kind = "embedded"
+size = "default"
+[load]
+shape = "peak-day"
+users = 500
+spawn_rate = {spawn_rate}
+seconds_per_hour = "{seconds_per_hour}s"
+[distribution]
+workers = 2
+"""
+
+
+def peak_day(seconds_per_hour: int, spawn_rate: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="esppd-peak-") as tmp:
+        path, out = Path(tmp) / "campaign.toml", Path(tmp) / "results"
+        path.write_text(PEAK_DAY.format(seconds_per_hour=seconds_per_hour,
+                                        spawn_rate=spawn_rate))
+        started = time.monotonic()
+        subprocess.run([sys.executable, "run_campaign.py", str(path), "--out", str(out),
+                        "--quiet"], cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+        wall = time.monotonic() - started
+        if not (out / "analysis.json").exists():
+            sys.exit(f"the peak-day campaign produced no analysis ({out}); nothing to report")
+        analysis = json.loads((out / "analysis.json").read_text())
+    print(f"## Peak day at 500 users, best practices on ({wall:.0f} s wall, "
+          f"{seconds_per_hour} s per hour, spawn rate {spawn_rate}/s)\n")
+    print("| hour | users | requests/s | p95 ms | errors | meets p95 < 500 ms and errors < 1% |")
+    print("|---|---:|---:|---:|---:|---|")
+    for phase in analysis["phases"]:
+        ok = phase["p95"] < P95_TARGET_MS and phase["error_rate"] < ERROR_TARGET
+        print(f"| {phase['phase']} | {phase['users_max']:.0f} | {phase['rps']:.1f} | "
+              f"{phase['p95']:.0f} | {phase['error_rate'] * 100:.2f}% | "
+              f"{'yes' if ok else '**no**'} |")
+    print(f"\n{analysis['verdict']}")
+
+
+def users_at_p95(levels: list[dict[str, Any]], target_ms: float = P95_TARGET_MS) -> float:
+    """Users where the steady-step p95 crosses the target (linear between steps);
+    inf when it never did, NaN when even the first step was over."""
+    previous = None
+    for level in levels:
+        if level["p95_ms"] >= target_ms:
+            if previous is None:
+                return math.nan
+            span = level["p95_ms"] - previous["p95_ms"]
+            share = (target_ms - previous["p95_ms"]) / span if span > 0 else 0.0
+            return float(previous["users"] + share * (level["users"] - previous["users"]))
+        previous = level
+    return math.inf
+
+
+def knob_ratios(matrix: Path) -> None:
+    cases = json.loads((matrix / "matrix.json").read_text())["cases"]
+    capacity: dict[str, tuple[float, float]] = {}
+    for case in cases:
+        path = Path(case["results"]) / "analysis.json"
+        if not path.exists():
+            continue
+        found = json.loads(path.read_text())["capacity"]
+        usl = found.get("usl") or {}
+        capacity[case["case"]] = (float(usl.get("x_max") or math.nan),
+                                  users_at_p95(found.get("levels") or []))
+    if BASELINE not in capacity:
+        sys.exit(f"{matrix} has no '{BASELINE}' case to compare with")
+    base_x, base_users = capacity[BASELINE]
+    print(f"## Capacity per knob ({matrix.name}; ratios to the baseline of the same run)\n")
+    print("| case | USL X_max (req/s) | ratio | users at p95 = 500 ms | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (x_max, users) in capacity.items():
+        if name.startswith("baseline (moderate"):
+            continue
+        print(f"| {name} | {x_max:.0f} | {x_max / base_x:.2f} | {_users(users)} | "
+              f"{_ratio(users, base_users)} |")
+
+
+def _users(value: float) -> str:
+    if math.isinf(value):
+        return "not reached"
+    return "below the first step" if math.isnan(value) else f"{value:.0f}"
+
+
+def _ratio(value: float, base: float) -> str:
+    if math.isnan(value) or math.isinf(value) or math.isnan(base) or math.isinf(base):
+        return "-"
+    return f"{value / base:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds-per-hour", type=int, default=30)
+    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--matrix", type=Path, help="only the knob ratios, from this matrix")
+    args = parser.parse_args()
+    if args.matrix is None:
+        peak_day(args.seconds_per_hour, args.spawn_rate)
+        runs = sorted((ROOT / "results").glob("validation-*/matrix.json"))
+        if not runs:
+            print("\nno validation matrix under results/: run `make validate` for the ratios")
+            return
+        print()
+        args.matrix = runs[-1].parent
+    knob_ratios(args.matrix)
+
+
+if __name__ == "__main__":
+    main()
