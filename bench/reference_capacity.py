@@ -60,6 +60,8 @@ def peak_day(seconds_per_hour: int, spawn_rate: float) -> None:
     print("| hour | users | requests/s | p95 ms | errors | meets p95 < 500 ms and errors < 1% |")
     print("|---|---:|---:|---:|---:|---|")
     for phase in analysis["phases"]:
+        if phase["p95"] is None:  # no request in the phase (the idle tail)
+            continue
         ok = phase["p95"] < P95_TARGET_MS and phase["error_rate"] < ERROR_TARGET
         print(f"| {phase['phase']} | {phase['users_max']:.0f} | {phase['rps']:.1f} | "
               f"{phase['p95']:.0f} | {phase['error_rate'] * 100:.2f}% | "
