@@ -2,7 +2,9 @@
 
 Why an explicit tuple: the taxonomy (ARCHITECTURE section 4) is closed; one entry
 per class, each naming the classes that, when present, explain it as a symptom
-(busy app workers are a symptom of a slow database, not a cause).
+(busy app workers are a symptom of a slow database, not a cause). A defect explains
+the resource it burns: an N+1 costs the app a round trip, a decode and a model per
+row, so saturated app CPU next to an N+1 is the N+1's to fix first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ _DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks
 
 REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("loadgen.cpu", loadgen_cpu),
-    RuleSpec("app.cpu", app_cpu, ("host.cpu",)),
+    RuleSpec("app.cpu", app_cpu, ("host.cpu", "db.n_plus_one")),
     RuleSpec("app.workers", app_workers, ("app.cpu", *_DB_CAUSES, "host.cpu", "host.memory",
                                           "host.disk", "loadgen.cpu", "cache.misses")),
     RuleSpec("db.cpu", db_cpu, ("db.query", "db.n_plus_one", "cache.misses")),
@@ -56,6 +58,21 @@ def rule_for(bottleneck: str) -> RuleSpec:
 def diagnose(ctx: Context) -> list[Finding]:
     """Run every rule, demote symptoms explained by a present cause, rank by confidence."""
     found = {spec.bottleneck: f for spec in REGISTRY if (f := spec.rule(ctx)) is not None}
+    demote_symptoms(found)
+    others = [f.confidence for name, f in found.items() if name != "none"]
+    if "none" in found and others:
+        found["none"].confidence = round(min(found["none"].confidence, 1 - max(others)), 3)
+    if not found or all(f.confidence < REPORT_MIN_CONFIDENCE for f in found.values()):
+        found.setdefault("none", _unexplained(ctx))
+    order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
+    ranked = sorted(found.values(), key=lambda f: (-f.confidence, order[f.bottleneck]))
+    for finding in ranked:
+        finding.recommendations = recommendations(finding, ctx)
+    return [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE] or ranked[:1]
+
+
+def demote_symptoms(found: dict[str, Finding]) -> None:
+    """Halve each finding that a present cause (as found, before any halving) explains."""
     original = {name: f.confidence for name, f in found.items()}
     for spec in REGISTRY:
         finding = found.get(spec.bottleneck)
@@ -68,16 +85,6 @@ def diagnose(ctx: Context) -> list[Finding]:
             finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
             finding.evidence.append("probably a consequence of " + ", ".join(
                 f"{c} (confidence {original[c]:.2f})" for c in causes))
-    others = [f.confidence for name, f in found.items() if name != "none"]
-    if "none" in found and others:
-        found["none"].confidence = round(min(found["none"].confidence, 1 - max(others)), 3)
-    if not found or all(f.confidence < REPORT_MIN_CONFIDENCE for f in found.values()):
-        found.setdefault("none", _unexplained(ctx))
-    order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
-    ranked = sorted(found.values(), key=lambda f: (-f.confidence, order[f.bottleneck]))
-    for finding in ranked:
-        finding.recommendations = recommendations(finding, ctx)
-    return [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE] or ranked[:1]
 
 
 def _began_later(cause: Finding, symptom: Finding) -> bool:

@@ -175,3 +175,19 @@ def test_a_saturation_that_began_later_does_not_explain_an_earlier_symptom() -> 
     assert _began_later(late_cpu, workers)
     assert not _began_later(early_cpu, workers)
     assert not _began_later(slow_statement, workers)  # a defect is there from the start
+
+
+def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> None:
+    """The eager_loading=off validation run of 2026-11-25: app CPU 0.87 at 125 users, the
+    N+1 (13.5 lookups per GET /approvals) 0.82 from 150 users."""
+    from analysis.findings import Finding
+    from analysis.rules import demote_symptoms
+
+    found = {"app.cpu": Finding("app.cpu", 0.87, "", [], onset_ts=1000.0, onset_users=125),
+             "db.n_plus_one": Finding("db.n_plus_one", 0.82, "", [], onset_ts=1060.0,
+                                      onset_users=150)}
+    demote_symptoms(found)
+    assert found["app.cpu"].confidence == pytest.approx(0.435)
+    assert found["app.cpu"].evidence == ["probably a consequence of db.n_plus_one "
+                                         "(confidence 0.82)"]
+    assert found["db.n_plus_one"].confidence == 0.82
