@@ -194,10 +194,17 @@ class PostgresCollector:
     def _user_tables(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         # Live rows: n_live_tup, or the planner's estimate when a stats reset zeroed it
         # (a big table must not look small because someone ran pg_stat_reset()).
+        # Partitions count under their root table: queries name `sppd`, not `sppd_2025`.
         rows = conn.execute("""/* esppd-collector */
-            SELECT t.relname, t.seq_scan, t.seq_tup_read, COALESCE(t.idx_scan, 0) AS idx_scan,
-                   GREATEST(t.n_live_tup, c.reltuples::bigint) AS n_live_tup
-            FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid""").fetchall()
+            SELECT r.relname, sum(t.seq_scan)::bigint AS seq_scan,
+                   sum(t.seq_tup_read)::bigint AS seq_tup_read,
+                   sum(COALESCE(t.idx_scan, 0))::bigint AS idx_scan,
+                   sum(CASE WHEN c.relkind = 'p' THEN 0  -- its rows are its partitions'
+                            ELSE GREATEST(t.n_live_tup, c.reltuples::bigint) END
+                      )::bigint AS n_live_tup
+            FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
+            JOIN pg_class r ON r.oid = COALESCE(pg_partition_root(t.relid), t.relid)
+            GROUP BY r.relname""").fetchall()
         current = {}
         for row in rows:
             counters = (float(row["seq_scan"]), float(row["seq_tup_read"]),

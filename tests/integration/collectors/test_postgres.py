@@ -125,6 +125,32 @@ def test_activity_waits_locks_and_table_scans(postgres: PostgresServer) -> None:
     collector.close()
 
 
+def test_partitions_count_under_their_root_table(postgres: PostgresServer) -> None:
+    """Queries name the partitioned table, so its scans and rows must be found there."""
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE trips (year int, n int) PARTITION BY RANGE (year)")
+        conn.execute("CREATE TABLE trips_2024 PARTITION OF trips FOR VALUES FROM (2024) "
+                     "TO (2025)")
+        conn.execute("CREATE TABLE trips_2025 PARTITION OF trips FOR VALUES FROM (2025) "
+                     "TO (2026)")
+        conn.execute("INSERT INTO trips SELECT 2024 + i % 2, i FROM generate_series(1, 1000) i")
+    # A closing backend flushes its insert counts; ANALYZE after that leaves 500 + 500.
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("ANALYZE trips")
+    collector = PostgresCollector(postgres.monitor_dsn, target="db")
+    collector.sample(time.time())
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        for _ in range(2):
+            conn.execute("SELECT count(*) FROM trips WHERE n >= 0")  # scans both partitions
+    time.sleep(0.7)  # the statistics collector flushes at most every 500 ms
+    scans = {row[0]: row for row in collector.sample(time.time()).tables}
+    collector.close()
+    assert "trips_2024" not in scans and "trips_2025" not in scans, scans
+    assert scans["trips"][1] == 4      # 2 queries x 2 partitions
+    assert scans["trips"][2] == 2000   # rows read
+    assert scans["trips"][4] == 1000   # live rows of the whole table
+
+
 def test_check_names_a_missing_preload(tmp_path: Path) -> None:
     settings = PostgresSettings(extra=(("shared_preload_libraries", ""),))
     with PostgresServer(tmp_path, settings) as bare:
