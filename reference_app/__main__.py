@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 from reference_app.knobs import KnobError, Knobs, parse_assignments
@@ -29,7 +30,7 @@ def _raise_stopped(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _progress(message: str) -> None:
-    print(f"[stack] {message}", file=sys.stderr, flush=True)
+    print(f"[stack] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

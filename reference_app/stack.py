@@ -171,11 +171,16 @@ class EmbeddedStack:
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order; safe to call twice."""
+        if self._workers:
+            self.progress(f"stopping {len(self._workers)} queue workers")
         for worker in self._workers:
             stop_process(worker, grace=10)
         self._workers.clear()
+        if self._app is not None:
+            self.progress("stopping the app server")
         stop_process(self._app, grace=10)
         self._app = None
+        self.progress("stopping Redis and PostgreSQL")
         self.redis.stop()
         self.queue_redis.stop()
         self.postgres.stop()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -15,9 +16,10 @@ import requests
 pytestmark = pytest.mark.timeout(120)
 
 
-def start_up() -> tuple[subprocess.Popen[str], dict[str, str], set[int]]:
-    process = subprocess.Popen([sys.executable, "-m", "reference_app", "up"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_up(stderr: Path) -> tuple[subprocess.Popen[str], dict[str, str], set[int]]:
+    with open(stderr, "w") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([sys.executable, "-m", "reference_app", "up"],
+                                   stdout=subprocess.PIPE, stderr=log, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
     ready = json.loads(line)
@@ -40,17 +42,22 @@ def assert_all_gone(pids: set[int], timeout: float = 15.0) -> None:
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_up_prints_where_to_connect_and_stops_cleanly(stop_signal: int) -> None:
-    process, ready, family = start_up()
+def test_up_prints_where_to_connect_and_stops_cleanly(stop_signal: int, tmp_path: Path) -> None:
+    process, ready, family = start_up(tmp_path / "stderr")
     assert set(ready) >= {"url", "dsn", "redis"}
     assert requests.get(ready["url"] + "/health", timeout=5).json()["status"] == "ok"
     process.send_signal(stop_signal)
-    assert process.wait(timeout=60) == 0
+    try:
+        code = process.wait(timeout=60)
+    except subprocess.TimeoutExpired:  # say which step of the stop hangs
+        process.kill()
+        raise AssertionError((tmp_path / "stderr").read_text()[-2000:]) from None
+    assert code == 0
     assert_all_gone(family)
 
 
-def test_children_die_with_a_killed_harness() -> None:
-    process, _ready, family = start_up()
+def test_children_die_with_a_killed_harness(tmp_path: Path) -> None:
+    process, _ready, family = start_up(tmp_path / "stderr")
     process.kill()  # no cleanup code runs: the parent-death signal must do the job
     process.wait()
     assert_all_gone(family, timeout=30)
