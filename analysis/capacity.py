@@ -19,6 +19,7 @@ MIN_USL_LEVELS = 6
 PREDICT_AT_USERS = 500
 KNEE_MARGINAL_GAIN = 0.5  # throughput gained per added user, relative to the low-load rate
 KNEE_LATENCY_RISE = 1.3   # p95 at the knee vs p95 at the lowest level
+USL_TRUST_FACTOR = 2.0    # a fitted peak beyond twice the measured users is extrapolated
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class UslFit:
     r_squared: float
     predicted_x_at_500: float
     levels: int
+    extrapolated: bool  # N* lies beyond USL_TRUST_FACTOR x the most users measured
 
 
 def usl(n: np.ndarray | float, alpha: float, beta: float, gamma: float) -> np.ndarray | float:
@@ -87,7 +89,8 @@ def fit_usl(users: np.ndarray, throughput: np.ndarray) -> UslFit | str:
         n_star = math.inf
         x_max = gamma / alpha if alpha > 0 else math.inf
     return UslFit(float(alpha), float(beta), float(gamma), n_star, x_max, r_squared,
-                  float(usl(PREDICT_AT_USERS, alpha, beta, gamma)), distinct)
+                  float(usl(PREDICT_AT_USERS, alpha, beta, gamma)), distinct,
+                  n_star > USL_TRUST_FACTOR * float(n.max()))
 
 
 def find_knee(levels: list[Level]) -> Knee | None:

@@ -45,6 +45,8 @@ def _capacity_line(cap: dict[str, Any]) -> str:
         fit = (f"USL: alpha={usl['alpha']:.4g}, beta={usl['beta']:.3g}, N*={n_star}, "
                f"X_max={x_max} req/s, R^2={usl['r_squared']:.3f}, "
                f"X(500)={usl['predicted_x_at_500']:.1f} req/s.")
+        if usl["extrapolated"]:
+            fit += " N* and X_max are extrapolated far beyond the measured load."
     else:
         fit = cap["usl_note"] or ""
     return f"{knee} {fit}"

@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 P95_TARGET_MS = 500.0
 ERROR_TARGET = 0.01
 BASELINE = "baseline (saturation)"
-USL_TRUST_FACTOR = 2.0  # a fitted peak beyond twice the measured users is extrapolated
 
 PEAK_DAY = """name = "peak-day-500"
 [target]
@@ -97,7 +96,7 @@ def knob_ratios(matrix: Path) -> None:
         found = json.loads(path.read_text())["capacity"]
         levels = found.get("levels") or []
         peak = max((float(level["throughput"]) for level in levels), default=math.nan)
-        capacity[case["case"]] = (peak, usl_ceiling(found.get("usl") or {}, levels),
+        capacity[case["case"]] = (peak, usl_ceiling(found.get("usl") or {}),
                                   users_at_p95(levels))
     if BASELINE not in capacity:
         sys.exit(f"{matrix} has no '{BASELINE}' case to compare with")
@@ -114,15 +113,9 @@ def knob_ratios(matrix: Path) -> None:
               f"{_ratio(x_max, base_x)} | {_users(users)} | {_ratio(users, base_users)} |")
 
 
-def usl_ceiling(usl: dict[str, Any], levels: list[dict[str, Any]]) -> float:
-    """The USL X_max when the fitted curve peaks near the measured load, else NaN:
-    with almost no coherency penalty the peak sits at millions of users, a number
-    the data never saw."""
-    measured = max((float(level["users"]) for level in levels), default=0.0)
-    n_star, x_max = usl.get("n_star"), usl.get("x_max")
-    if not n_star or not x_max or n_star > USL_TRUST_FACTOR * measured:
-        return math.nan
-    return float(x_max)
+def usl_ceiling(usl: dict[str, Any]) -> float:
+    """The USL X_max when the fit peaks near the measured load, else NaN."""
+    return math.nan if not usl or usl.get("extrapolated") else float(usl["x_max"] or math.nan)
 
 
 def _users(value: float) -> str:

@@ -27,6 +27,14 @@ def test_usl_fit_recovers_known_parameters_within_5_percent(alpha: float, beta: 
     assert fit.predicted_x_at_500 == pytest.approx(usl(500, alpha, beta, gamma), rel=0.05)
 
 
+def test_a_peak_far_beyond_the_measured_load_is_flagged_as_extrapolated() -> None:
+    users = np.array([25, 50, 75, 100, 125, 150.0])
+    measured_past_peak = fit_usl(users, usl(users, 0.05, 5e-4, 2.0))   # N* ~ 44
+    nearly_linear = fit_usl(users, usl(users, 0.02, 1e-8, 2.0))        # N* ~ 9900
+    assert isinstance(measured_past_peak, UslFit) and not measured_past_peak.extrapolated
+    assert isinstance(nearly_linear, UslFit) and nearly_linear.extrapolated
+
+
 def test_usl_refuses_fewer_than_six_levels() -> None:
     note = fit_usl(np.array([10, 20, 30, 40, 50.0]), np.array([10, 19, 27, 33, 36.0]))
     assert isinstance(note, str) and "5 distinct load level(s)" in note
