@@ -151,14 +151,16 @@ def _n_plus_one(f: Finding, ctx: Context) -> list[str]:
 
 def _db_connections(f: Finding, ctx: Context) -> list[str]:
     maximum = f.details.get("max_connections", math.nan)
-    return [
-        f"Size connections end to end: PostgreSQL max_connections ({maximum:.0f} measured) >= "
-        "PHP-FPM max_children x app servers + queue workers + ~10 for admin, or put PgBouncer "
-        "in transaction mode in front and point `DB_PORT` at it.",
-        "If the app has its own pool, raise its size to the number of concurrent workers that "
-        "use the database, and keep transactions short (no HTTP calls inside `DB::transaction`).",
-        "Alert on connections > 80% of max_connections.",
-    ]
+    measured = "not measured" if math.isnan(maximum) else f"{maximum:.0f} measured"
+    server = (f"Size connections end to end: PostgreSQL max_connections ({measured}) "
+              ">= PHP-FPM max_children x app servers + queue workers + ~10 for admin, "
+              "or put PgBouncer in transaction mode in front and point `DB_PORT` at it.")
+    pool = ("If the app has its own pool, raise its size to the number of concurrent workers "
+            "that use the database, and keep transactions short (no HTTP calls inside "
+            "`DB::transaction`).")
+    # an app pool that ran dry while the server had room is fixed in the app first
+    first = [pool, server] if f.details.get("app_pool_only") else [server, pool]
+    return [*first, "Alert on connections > 80% of max_connections."]
 
 
 def _db_locks(f: Finding, ctx: Context) -> list[str]:

@@ -43,6 +43,7 @@ from analysis.signals import (
 COLUMNS = ["resource", "target", "utilization_metric", "utilization_mean", "utilization_peak",
            "utilization_at_knee", "saturation_metric", "saturation_peak", "errors_metric",
            "errors_total"]
+DB_WAIT_KINDS = ("Lock", "LWLock", "IO", "IPC", "BufferPin")  # waits on the DB itself
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _db_rows(ctx: Context) -> list[_Row]:
         total = ctx.signal(PG_ACTIVE, how="sum")
     active = ctx.signal(PG_ACTIVE, how="sum")
     waits = sum((ctx.signal(PG_WAIT, kind, how="sum").fillna(0) for kind in ctx.labels(PG_WAIT)
-                 if kind in ("Lock", "LWLock", "IO", "IPC", "BufferPin")),
+                 if kind in DB_WAIT_KINDS),
                 pd.Series(0.0, index=ctx.w5.index))
     pool = ctx.signal(APP_POOL_WAITING, how="sum")
     deadlocks = ctx.signal(PG_DEADLOCKS, how="sum")
@@ -154,9 +155,10 @@ def _db_rows(ctx: Context) -> list[_Row]:
         _Row("DB connections", "-", "pg.connections.total / max",
              total / ctx.signal(PG_MAX).where(lambda v: v > 0), "app.db_pool.waiting",
              pool if pool.notna().any() else None),
-        _Row("DB wait events", "-", "waiting / active backends",
-             waits / active.where(active > 0), "pg.wait{Lock} (backends)",
-             ctx.signal(PG_WAIT, "Lock", how="sum"), "pg.deadlocks",
+        # Waiting backends are the DB's saturation, not a utilization: one active
+        # backend reading a page is "100% waiting" at any load, so no headroom follows.
+        _Row("DB wait events", "-", "-", None, f"waiting backends ({', '.join(DB_WAIT_KINDS)})",
+             waits.where(active.notna()), "pg.deadlocks",
              float(deadlocks.sum()) if deadlocks.notna().any() else math.nan),
     ]
 

@@ -68,26 +68,36 @@ def db_connections(ctx: Context) -> Finding | None:
     sev = max(severity(ratio_peak, CONNECTIONS_LIMIT - 0.1, 1.0),
               severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0,
               1.0 if refused else 0.0)
-    evidence = [
-        f"pg.connections.total / max_connections: {pct(ratio_peak)} of {limit.max():.0f} "
-        f"(30 s sustained peak); {onset_text(onset)}" if not math.isnan(ratio_peak)
-        else "pg.connections vs max_connections: not measured",
-        f"app.db_pool.waiting: {waiting_peak:.1f} requests waiting for a pooled connection"
-        if not math.isnan(waiting_peak) else "app.db_pool.waiting: not measured",
-        f"connection errors: {errors}" if errors else "no connection errors recorded",
-        corr_text(rho),
-    ]
+    ratio_line = (f"pg.connections.total / max_connections: {pct(ratio_peak)} of "
+                  f"{limit.max():.0f} (30 s sustained peak)" if not math.isnan(ratio_peak)
+                  else "pg.connections vs max_connections: not measured")
+    pool_line = (f"app.db_pool.waiting: {waiting_peak:.1f} requests waiting for a pooled "
+                 "connection (30 s sustained peak)" if not math.isnan(waiting_peak)
+                 else "app.db_pool.waiting: not measured")
+    # the signal that decided comes first and carries the onset
+    lines = [ratio_line, pool_line] if by_ratio or not by_pool else [pool_line, ratio_line]
+    evidence = [f"{lines[0]}; {onset_text(onset)}", lines[1],
+                f"connection errors: {errors}" if errors else "no connection errors recorded",
+                corr_text(rho)]
     if refused:
-        evidence.insert(0, f"the monitoring connection itself was refused "
-                           f"{len(refused)} time(s) from {_iso(refused[0][0])}: {refused[0][1]}")
+        since, message = refused[0]
+        after = total[total.index >= since]
+        evidence.insert(0, f"the monitoring connection itself was refused from {_iso(since)} "
+                           f"({message}); " + ("it got a slot again later" if after.notna().any()
+                                               else "no PostgreSQL sample succeeded after that")
+                           + f", {len(refused)} outage(s)")
     return Finding(
         "db.connections", confidence(sev, rho, knee_alignment(ctx, onset)),
-        "Database connections ran out: requests waited for a connection"
-        + (f" ({pct(ratio_peak)} of max_connections in use)." if by_ratio else "."),
+        f"Database connections ran out ({pct(ratio_peak)} of max_connections in use)."
+        if by_ratio else
+        "The app's database connection pool ran out: requests waited for a pooled "
+        f"connection while PostgreSQL had {pct(ratio_peak)} of max_connections in use."
+        if by_pool else "Database connections ran out: connections failed or were refused.",
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"ratio": ratio_peak, "max_connections": float(limit.max()),
-                 "pool_waiting": waiting_peak, "connection_errors": errors},
+                 "pool_waiting": waiting_peak, "connection_errors": errors,
+                 "app_pool_only": by_pool and not by_ratio},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,59 @@ def test_none_rule_reports_headroom_only_without_saturation(
     assert finding is not None and finding.details["headroom_users"] > 500
     assert any("linear headroom" in line for line in finding.evidence)
     assert rule_for("none").rule(context_of("db.query")) is None
+
+
+def test_headroom_is_not_read_from_the_share_of_backends_waiting(
+        copy_of: Callable[[str], Path]) -> None:
+    """One active backend reading a page is 100% waiting at any load: no resource limit."""
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    active = metrics[metrics["metric"] == "pg.connections.active"]
+    reading = active.assign(metric="pg.wait{IO}")
+    metrics = pd.concat([metrics[metrics["metric"] != "pg.wait{IO}"], reading])
+    metrics.sort_values("ts").to_csv(results / "metrics.csv", index=False)
+    finding = rule_for("none").rule(build_context(read_dataset(results)))
+    assert finding is not None and finding.details["headroom_users"] > 500
+    assert not any("DB wait events" in line for line in finding.evidence)
+
+
+def test_an_app_pool_that_runs_dry_is_told_apart_from_max_connections(
+        copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
+    results = copy_of("db.connections")
+    metrics = pd.read_csv(results / "metrics.csv")
+    few = metrics["metric"] == "pg.connections.total"
+    metrics.loc[few, "value"] = 5.0   # PostgreSQL has room: only the app's pool is short
+    metrics.to_csv(results / "metrics.csv", index=False)
+    pool_only = rule_for("db.connections").rule(build_context(read_dataset(results)))
+    server = rule_for("db.connections").rule(context_of("db.connections"))
+    assert pool_only is not None and server is not None
+    assert pool_only.evidence[0].startswith("app.db_pool.waiting") and "sustained" in \
+        pool_only.evidence[0]
+    assert "pool ran out" in pool_only.summary and "5% of max_connections" in pool_only.summary
+    assert server.evidence[0].startswith("pg.connections.total / max_connections")
+    recommend = {f.bottleneck: f for f in diagnose(build_context(read_dataset(results)))}
+    assert recommend["db.connections"].recommendations[0].startswith("If the app has its own pool")
+
+
+@pytest.mark.parametrize("recovers", [False, True])
+def test_a_refused_monitoring_connection_is_evidence_of_exhausted_connections(
+        recovers: bool, copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    since = float(metrics["ts"].quantile(0.25))
+    if not recovers:  # the collector retried but never got a slot again
+        metrics = metrics[~(metrics["metric"].str.startswith("pg.") & (metrics["ts"] >= since))]
+        metrics.to_csv(results / "metrics.csv", index=False)
+    refusal = {"ts": since, "kind": "collector_error", "collector": "postgres", "target": "db",
+               "message": "OperationalError: connection failed: FATAL:  sorry, too many "
+                          "clients already"}
+    with open(results / "events.jsonl", "a") as events:
+        events.write(json.dumps(refusal) + "\n")
+    finding = rule_for("db.connections").rule(build_context(read_dataset(results)))
+    assert finding is not None and finding.confidence >= 0.6
+    assert "refused from" in finding.evidence[0] and "too many clients" in finding.evidence[0]
+    assert ("got a slot again later" in finding.evidence[0]) is recovers
+    assert ("no PostgreSQL sample succeeded" in finding.evidence[0]) is not recovers
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
