@@ -78,8 +78,8 @@ def test_an_app_pool_that_runs_dry_is_told_apart_from_max_connections(
         pool_only.evidence[0]
     assert "pool ran out" in pool_only.summary and "5% of max_connections" in pool_only.summary
     assert server.evidence[0].startswith("pg.connections.total / max_connections")
-    recommend = {f.bottleneck: f for f in diagnose(build_context(read_dataset(results)))}
-    assert recommend["db.connections"].recommendations[0].startswith("If the app has its own pool")
+    ranked = {f.bottleneck: f for f in diagnose(build_context(read_dataset(results)))}
+    assert ranked["db.connections"].recommendations[0].startswith("If the app has its own pool")
 
 
 @pytest.mark.parametrize("recovers", [False, True])
