@@ -81,18 +81,20 @@ def db_connections(ctx: Context) -> Finding | None:
                 corr_text(rho)]
     if refused:
         since, message = refused[0]
-        after = total[total.index >= since]
+        recovered = total[total.index >= since].notna().any()
+        outcome = ("it got a slot again later" if recovered
+                   else "no PostgreSQL sample succeeded after that")
         evidence.insert(0, f"the monitoring connection itself was refused from {_iso(since)} "
-                           f"({message}); " + ("it got a slot again later" if after.notna().any()
-                                               else "no PostgreSQL sample succeeded after that")
-                           + f", {len(refused)} outage(s)")
+                           f"({message}); {outcome}, {len(refused)} outage(s)")
+    if by_ratio:
+        summary = f"Database connections ran out ({pct(ratio_peak)} of max_connections in use)."
+    elif by_pool:
+        summary = ("The app's database connection pool ran out: requests waited for a pooled "
+                   f"connection while PostgreSQL had {pct(ratio_peak)} of max_connections in use.")
+    else:
+        summary = "Database connections ran out: connections failed or were refused."
     return Finding(
-        "db.connections", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"Database connections ran out ({pct(ratio_peak)} of max_connections in use)."
-        if by_ratio else
-        "The app's database connection pool ran out: requests waited for a pooled "
-        f"connection while PostgreSQL had {pct(ratio_peak)} of max_connections in use."
-        if by_pool else "Database connections ran out: connections failed or were refused.",
+        "db.connections", confidence(sev, rho, knee_alignment(ctx, onset)), summary,
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"ratio": ratio_peak, "max_connections": float(limit.max()),
