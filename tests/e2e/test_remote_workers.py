@@ -53,14 +53,26 @@ def run(path: Path, out: Path) -> subprocess.CompletedProcess[str]:
                            "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=240)
 
 
-def remote_workers() -> list[str]:
-    """Command lines of processes started from an uploaded worker directory."""
+def remote_processes() -> list[str]:
+    """Command lines of every process that names an uploaded worker directory.
+
+    Includes the login shell's transient `bash -c "cd ... && exec python ..."` (and
+    any copy it forks while starting up) before it turns into the worker.
+    """
     return [" ".join(proc.info["cmdline"]) for proc in psutil.process_iter(["cmdline"])
             if any("/tmp/esppd-worker-" in part for part in proc.info["cmdline"] or [])]
 
 
+def remote_workers() -> list[str]:
+    """Command lines of running Locust workers: the shell has exec'd into Python, so the
+    uploaded locustfile is an argument of its own."""
+    return [" ".join(proc.info["cmdline"]) for proc in psutil.process_iter(["cmdline"])
+            if any(part.startswith("/tmp/esppd-worker-") and part.endswith("/locustfile.py")
+                   for part in proc.info["cmdline"] or [])]
+
+
 def remote_leftovers() -> list[str]:
-    return remote_workers() + [str(path) for path in Path("/tmp").glob("esppd-worker-*")]
+    return remote_processes() + [str(path) for path in Path("/tmp").glob("esppd-worker-*")]
 
 
 def test_two_workers_over_ssh_merge_into_the_masters_totals(tmp_path: Path,
@@ -115,8 +127,8 @@ def test_a_killed_runner_leaves_no_remote_worker(tmp_path: Path, sshd: SSHServer
     process.kill()  # no cleanup runs: the SSH hang-up must stop the workers
     process.wait(timeout=10)
     deadline = time.monotonic() + 60  # generous: a loaded CI host is slow to reap
-    while time.monotonic() < deadline and remote_workers():
+    while time.monotonic() < deadline and remote_processes():
         time.sleep(0.5)
-    assert remote_workers() == []
+    assert remote_processes() == []
     for directory in Path("/tmp").glob("esppd-worker-*"):  # left behind by design; tidy up
         shutil.rmtree(directory, ignore_errors=True)
