@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -53,22 +54,24 @@ def run(path: Path, out: Path) -> subprocess.CompletedProcess[str]:
                            "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=240)
 
 
-def remote_processes() -> list[str]:
-    """Command lines of every process that names an uploaded worker directory.
-
-    Includes the login shell's transient `bash -c "cd ... && exec python ..."` (and
-    any copy it forks while starting up) before it turns into the worker.
-    """
+def command_lines(matches: Callable[[str], bool]) -> list[str]:
+    """Command lines of the processes with an argument that `matches`."""
     return [" ".join(proc.info["cmdline"]) for proc in psutil.process_iter(["cmdline"])
-            if any("/tmp/esppd-worker-" in part for part in proc.info["cmdline"] or [])]
+            if any(matches(part) for part in proc.info["cmdline"] or [])]
+
+
+def remote_processes() -> list[str]:
+    """Every process that names an uploaded worker directory, including the login shell's
+    transient `bash -c "cd ... && exec python ..."` (and any copy it forks while starting
+    up) before it turns into the worker."""
+    return command_lines(lambda part: "/tmp/esppd-worker-" in part)
 
 
 def remote_workers() -> list[str]:
-    """Command lines of running Locust workers: the shell has exec'd into Python, so the
-    uploaded locustfile is an argument of its own."""
-    return [" ".join(proc.info["cmdline"]) for proc in psutil.process_iter(["cmdline"])
-            if any(part.startswith("/tmp/esppd-worker-") and part.endswith("/locustfile.py")
-                   for part in proc.info["cmdline"] or [])]
+    """Running Locust workers: the shell has exec'd into Python, so the uploaded
+    locustfile is an argument of its own."""
+    return command_lines(lambda part: part.startswith("/tmp/esppd-worker-")
+                         and part.endswith("/locustfile.py"))
 
 
 def remote_leftovers() -> list[str]:
