@@ -31,6 +31,10 @@ bench:
 	$(PY) bench/generator_efficiency.py
 	$(PY) bench/generator_capacity.py
 	$(PY) bench/reference_capacity.py
+	$(PY) bench/reference_capacity.py --app laravel
+	$(PY) bench/laravel_pages.py
 
+# Both apps' knob matrices, the second even when the first has a wrong case; fails if either does.
 validate: bootstrap
-	$(PY) -m harness.validate
+	$(PY) -m harness.validate --app python; python_rc=$$?; \
+	$(PY) -m harness.validate --app laravel && exit $$python_rc

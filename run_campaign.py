@@ -27,6 +27,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, help="override load.users")
     parser.add_argument("--duration", help="override load.duration (90s, 5m, 1h)")
     parser.add_argument("--workers", type=int, help="override distribution.workers (local)")
+    parser.add_argument("--app", choices=("python", "laravel"),
+                        help="override target.app: the embedded reference app")
+    parser.add_argument("--db", choices=("postgresql", "mariadb"),
+                        help="override target.db: the embedded app's database")
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                         help="override a reference-app knob (embedded target)")
     parser.add_argument("--out", type=Path, help="results directory (default: results/<name>-<ts>)")
@@ -49,6 +53,10 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
         overrides["load.duration"] = args.duration
     if args.workers is not None:
         overrides["distribution.workers"] = args.workers
+    if args.app is not None:
+        overrides["target.app"] = args.app
+    if args.db is not None:
+        overrides["target.db"] = args.db
     if args.knob:
         overrides["target.knobs"] = parse_assignments(args.knob)
     return overrides

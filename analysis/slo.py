@@ -87,10 +87,14 @@ def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
         queue = _max_inside(_queue_total(ctx), inside)
         results.append(_below("queue length", phase.label, queue, spec.queue_length, "jobs",
                               "largest 5 s mean of the summed queue lengths"))
-        hit = ctx.signal(REDIS_HIT_RATIO)[inside]
+        # Users' lookups only: with no requests, what is left (a queue worker polling
+        # Laravel's restart key, say) says nothing about the cache users get.
+        serving = inside & (ctx.w5["count"] > 0).to_numpy() if len(ctx.w5) else inside
+        hit = ctx.signal(REDIS_HIT_RATIO)[serving]
         results.append(_above("cache hit ratio", phase.label,
                               float(hit.mean()) if hit.notna().any() else math.nan,
-                              spec.cache_hit_ratio, "ratio", "mean redis.hit_ratio"))
+                              spec.cache_hit_ratio, "ratio",
+                              "mean redis.hit_ratio while requests were served"))
         results.append(_below("DB connections", phase.label,
                               _max_inside(_connection_ratio(ctx), inside),
                               spec.db_connections_ratio, "ratio of max_connections",

@@ -26,8 +26,8 @@ from collectors.host import HostCollector
 from collectors.postgres import PostgresCollector
 from collectors.redisq import RedisCollector
 from collectors.shell import LocalShell, SSHShell, SSHTarget
-from reference_app.services import SSHServer
 from reference_app.stack import EmbeddedStack, StackConfig
+from supervision.servers import SSHServer
 
 
 def tree_cpu_s(pid: int | None) -> float:

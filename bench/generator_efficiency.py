@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reference_app.services import free_port, spawn, stop_process, wait_for_port
+from supervision import free_port, spawn, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

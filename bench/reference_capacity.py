@@ -10,8 +10,11 @@
    crosses 500 ms, for the baseline and each knob, as ratios to the baseline of the
    same run.
 
-    .venv/bin/python bench/reference_capacity.py [--seconds-per-hour 30] [--spawn-rate 10]
+    .venv/bin/python bench/reference_capacity.py [--app laravel] [--seconds-per-hour 30]
     .venv/bin/python bench/reference_capacity.py --matrix results/validation-<ts>   # 2 only
+
+With `--app laravel` the peak day runs against Laravel on PHP-FPM and nginx, and
+the PHP-FPM children's measured RSS sizes `pm.max_children` for a given RAM.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parent.parent
 P95_TARGET_MS = 500.0
 ERROR_TARGET = 0.01
@@ -34,6 +39,7 @@ BASELINE = "baseline (saturation)"
 PEAK_DAY = """name = "peak-day-500"
 [target]
 kind = "embedded"
+app = "{app}"
 size = "default"
 [load]
 shape = "peak-day"
@@ -45,10 +51,10 @@ workers = 2
 """
 
 
-def peak_day(seconds_per_hour: int, spawn_rate: float) -> None:
+def peak_day(app: str, seconds_per_hour: int, spawn_rate: float) -> None:
     with tempfile.TemporaryDirectory(prefix="esppd-peak-") as tmp:
         path, out = Path(tmp) / "campaign.toml", Path(tmp) / "results"
-        path.write_text(PEAK_DAY.format(seconds_per_hour=seconds_per_hour,
+        path.write_text(PEAK_DAY.format(app=app, seconds_per_hour=seconds_per_hour,
                                         spawn_rate=spawn_rate))
         started = time.monotonic()
         subprocess.run([sys.executable, "run_campaign.py", str(path), "--out", str(out),
@@ -57,7 +63,8 @@ def peak_day(seconds_per_hour: int, spawn_rate: float) -> None:
         if not (out / "analysis.json").exists():
             sys.exit(f"the peak-day campaign produced no analysis ({out}); nothing to report")
         analysis = json.loads((out / "analysis.json").read_text())
-    print(f"## Peak day at 500 users, best practices on ({wall:.0f} s wall, "
+        rss = php_fpm_child_rss(out / "metrics.csv") if app == "laravel" else None
+    print(f"## Peak day at 500 users on the {app} app, best practices on ({wall:.0f} s wall, "
           f"{seconds_per_hour} s per hour, spawn rate {spawn_rate}/s)\n")
     print("| hour | users | requests/s | p95 ms | errors | meets p95 < 500 ms and errors < 1% |")
     print("|---|---:|---:|---:|---:|---|")
@@ -69,6 +76,22 @@ def peak_day(seconds_per_hour: int, spawn_rate: float) -> None:
               f"{phase['p95']:.0f} | {phase['error_rate'] * 100:.2f}% | "
               f"{'yes' if ok else '**no**'} |")
     print(f"\n{analysis['verdict']}")
+    if rss is not None:
+        print(f"\nPHP-FPM children: {rss / 2**20:.0f} MiB RSS each at the peak (pool RSS / "
+              "children, 95th percentile of the run); pm.max_children for the RAM left to "
+              "PHP: " + ", ".join(f"{ram} GiB -> {int(ram * 2**30 // rss)}"
+                                  for ram in (1, 2, 4)))
+
+
+def php_fpm_child_rss(metrics: Path) -> float | None:
+    """Bytes per PHP-FPM process (the group's RSS over its process count), 95th percentile."""
+    frame = pd.read_csv(metrics)
+    by_metric = frame.pivot_table(index="ts", columns="metric", values="value", aggfunc="sum")
+    rss, count = by_metric.get("proc.rss{php-fpm}"), by_metric.get("proc.count{php-fpm}")
+    if rss is None or count is None:
+        return None
+    per_child = (rss / count.where(count > 0)).dropna()
+    return float(per_child.quantile(0.95)) if len(per_child) else None
 
 
 def users_at_p95(levels: list[dict[str, Any]], target_ms: float = P95_TARGET_MS) -> float:
@@ -132,13 +155,14 @@ def _ratio(value: float, base: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--app", choices=("python", "laravel"), default="python")
     parser.add_argument("--seconds-per-hour", type=int, default=30)
     parser.add_argument("--spawn-rate", type=float, default=10.0)
     parser.add_argument("--matrix", type=Path, help="only the knob ratios, from this matrix")
     args = parser.parse_args()
     if args.matrix is None:
-        peak_day(args.seconds_per_hour, args.spawn_rate)
-        runs = sorted((ROOT / "results").glob("validation-*/matrix.json"))
+        peak_day(args.app, args.seconds_per_hour, args.spawn_rate)
+        runs = sorted((ROOT / "results").glob(f"validation-{args.app}-*/matrix.json"))
         if not runs:
             print("\nno validation matrix under results/: run `make validate` for the ratios")
             return

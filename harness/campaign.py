@@ -133,13 +133,13 @@ class Campaign:
 
     def _start_stack(self, teardown: contextlib.ExitStack) -> str:
         target = self.config.target
-        stack = EmbeddedStack(StackConfig(size=target.size, knobs=target.knob_values,
-                                          log_dir=self.results.logs),
+        stack = EmbeddedStack(StackConfig(app=target.app, db=target.db, size=target.size,
+                                          knobs=target.knob_values, log_dir=self.results.logs),
                               progress=lambda text: self.progress.message(f"[stack] {text}"))
         teardown.callback(self._stop_stack, stack)
         stack.start()
         self._embedded = stack
-        self.event("stack_start", url=stack.url, size=target.size,
+        self.event("stack_start", url=stack.url, app=target.app, db=target.db, size=target.size,
                    seed_s=round(stack.seed_report.seconds, 2) if stack.seed_report else None)
         return stack.url
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from harness.config import CampaignConfig
 from harness.results import ResultsDir
-from reference_app.services import spawn, stop_process
-from reference_app.settings import QUEUES
+from reference_app.settings import QUEUE_PREFIX, QUEUES
+from supervision import spawn, stop_process
 
 if TYPE_CHECKING:
     from reference_app.stack import EmbeddedStack
@@ -48,6 +48,7 @@ class CollectorsProcess:
         ports = {port for c in self.config.collectors if c.type == "host" for port in c.ports}
         if self.stack is not None:
             ports.add(self.stack.app_port)
+            ports |= set(self.stack.backend_ports())
         if ports:
             argv += ["--ports", ",".join(map(str, sorted(ports)))]
         env = dict(os.environ)
@@ -61,6 +62,9 @@ class CollectorsProcess:
                 if collector.trust_new_host_key:
                     argv += ["--trust-new-host-key"]
             elif collector.type == "postgres":
+                if collector.dsn == "embedded" and self.stack is not None and \
+                        self.stack.config.db != "postgresql":
+                    continue  # see check(): the embedded database is not PostgreSQL
                 env[ENV_POSTGRES] = self._resolve(
                     collector.dsn, self.stack.monitor_dsn if self.stack else "") or ""
                 argv += ["--postgres", f"env:{ENV_POSTGRES}"]
@@ -75,20 +79,32 @@ class CollectorsProcess:
                     argv += ["--queue-redis", f"env:{ENV_QUEUE_REDIS}"]
                 queues = list(collector.queues)
                 if self.stack is not None and collector.queue_url == "embedded":
-                    settings = self.stack.settings
-                    queues += [f"{settings.queue_prefix}queues:{name}" for name in QUEUES]
+                    queues += [f"{QUEUE_PREFIX}queues:{name}" for name in QUEUES]
                 if queues:
                     argv += ["--queues", ",".join(queues)]
             elif collector.type == "app_status":
-                url = self._resolve(collector.url, f"{self.stack.url}/status"
-                                    if self.stack else "")
-                argv += ["--app-status", url or ""]
+                argv += self._status_pages(collector.url)
         return argv, env
+
+    def _status_pages(self, url: str | None) -> list[str]:
+        """The status page flags: the embedded app's own pages, or the URL as given."""
+        if url != "embedded":
+            return ["--app-status", url or ""]
+        if self.stack is None:
+            return []
+        flags = {"app_status": "--app-status", "fpm_status": "--fpm-status",
+                 "nginx_status": "--nginx-status"}
+        return [part for name, page in self.stack.runtime.status_urls().items()
+                for part in (flags[name], page)]
 
     def check(self) -> list[str]:
         """Warnings (not failures): a campaign without collectors still measures latency."""
         if not self.available:
             return ["collectors are not installed: the report will lack resource signals"]
+        if self.stack is not None and self.stack.config.db != "postgresql" and any(
+                c.type == "postgres" and c.dsn == "embedded" for c in self.config.collectors):
+            return [f"no collector reads {self.stack.config.db} yet: the report will lack "
+                    "database statements and waits (the host collector still sees its CPU)"]
         return []
 
     def start(self) -> None:

@@ -72,6 +72,8 @@ def redact_url(url: str) -> str:
 
 class TargetConfig(Strict):
     kind: Literal["embedded", "url"] = "embedded"
+    app: Literal["python", "laravel"] = "python"
+    db: Literal["postgresql", "mariadb"] = "postgresql"
     size: Literal["small", "default", "large"] = "small"
     knobs: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
@@ -97,6 +99,14 @@ class TargetConfig(Strict):
 
     @model_validator(mode="after")
     def _url_when_remote(self) -> TargetConfig:
+        if self.kind == "embedded":
+            if self.app == "python" and self.db != "postgresql":
+                raise ValueError("the python app runs on postgresql only; "
+                                 "use app = \"laravel\" for mariadb")
+            try:
+                self.knob_values.check_app(self.app)
+            except KnobError as error:
+                raise ValueError(str(error)) from None
         if self.kind == "url":
             if not self.url or urlsplit(self.url).scheme not in {"http", "https"}:
                 raise ValueError("a target of kind 'url' needs url = \"http(s)://host\"")

@@ -26,7 +26,7 @@ from locust.runners import STATE_MISSING, WORKER_REPORT_INTERVAL, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 from locust.util.load_locustfile import load_locustfile
 
-from reference_app.services import free_port, spawn, stop_process
+from supervision import free_port, spawn, stop_process
 
 EventSink = Callable[..., None]
 

@@ -9,14 +9,15 @@ import glob
 import ipaddress
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 from harness.config import CampaignConfig
 from reference_app.client import EsppdClient
-from reference_app.services import ServiceError, find_binary
 from scenarios.accounts import AccountPool
 from scenarios.routes import RouteMap
+from supervision import ServiceError, find_binary
 
 TIMEOUT_S = 10
 
@@ -40,13 +41,20 @@ def is_loopback(host: str) -> bool:
 def check_static(config: CampaignConfig) -> None:
     """What can be checked without starting anything: binaries, files, keys."""
     problems: list[str] = []
-    if config.target.kind == "embedded":
-        for binary in ("initdb", "postgres", "redis-server"):
+    target = config.target
+    if target.kind == "embedded":
+        binaries = ["redis-server"]
+        binaries += ["mariadbd", "mariadb-install-db"] if target.db == "mariadb" \
+            else ["initdb", "postgres"]
+        if target.app == "laravel":
+            binaries += ["php", "php-fpm", "nginx", "composer"]
+        for binary in binaries:
             try:
                 find_binary(binary)
             except ServiceError as error:
                 problems.append(str(error))
-        if not glob.glob("/usr/share/postgresql/*/extension/pg_stat_statements.control"):
+        if target.db == "postgresql" and \
+                not glob.glob("/usr/share/postgresql/*/extension/pg_stat_statements.control"):
             problems.append("pg_stat_statements is not installed: install postgresql-contrib")
     for label, path in (("target.route_map", config.target.route_map),
                         ("target.accounts", config.target.accounts)):
@@ -87,8 +95,9 @@ def check_embedded_target(url: str) -> None:
     problems = []
     if health.get("status") != "ok":
         problems.append(f"the embedded app is unhealthy: {health}")
-    if login.status_code != 302:
-        problems.append(f"login as dosen0001 failed with HTTP {login.status_code}")
+    if login.status_code != 302 or client.location_path(login) == "/login":
+        problems.append(f"login as dosen0001 failed (HTTP {login.status_code}"
+                        + (", sent back to the login page)" if login.status_code == 302 else ")"))
     _raise_if(problems)
 
 
@@ -112,6 +121,9 @@ def check_target(config: CampaignConfig, url: str) -> None:
                                 allow_redirects=False,
                                 data={fields.token: token, fields.email: account.email,
                                       fields.password: account.password})
-        if response.status_code != 302:
-            raise PreflightError(f"login as {account.email} on {url} failed with HTTP "
-                                 f"{response.status_code}; check target.accounts")
+        landed = urlsplit(response.headers.get("location") or "").path
+        if response.status_code != 302 or landed == routes.path("login"):
+            raise PreflightError(f"login as {account.email} on {url} failed (HTTP "
+                                 f"{response.status_code}"
+                                 + (", sent back to the login page" if landed else "")
+                                 + "); check target.accounts")

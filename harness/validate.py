@@ -6,8 +6,11 @@ verdict with the class the knob is meant to create. The analysis never sees the
 knobs: each case is a separate `run_campaign.py` whose results are all it reads.
 Writes results/validation-<ts>/matrix.md and matrix.json.
 
-    .venv/bin/python -m harness.validate [--campaign campaigns/validate.toml] [--only NAME ...]
+    .venv/bin/python -m harness.validate [--app python|laravel] [--only NAME ...]
     .venv/bin/python -m harness.validate --reanalyze results/validation-<ts>
+
+`--app laravel` runs the knobs Laravel has (its own included) against the
+Laravel target on PHP-FPM and nginx; the campaigns and expectations are the same.
 """
 
 from __future__ import annotations
@@ -54,19 +57,19 @@ class Outcome:
     skipped: bool = False      # not applicable on this host: too few CPUs for the knob
 
 
-def cases(campaign: Path, moderate: Path) -> list[Case]:
+def cases(campaign: Path, moderate: Path, app: str = "python") -> list[Case]:
     return [
         Case("baseline (moderate load)", (), ("none",), str(moderate)),
         Case("baseline (saturation)", (), BASELINE_SATURATION, str(campaign)),
         *(Case(spec.name, ((spec.name, spec.bad),), (spec.bottleneck,), str(campaign),
                spec.min_cpus)
-          for spec in KNOB_SPECS),
+          for spec in KNOB_SPECS if app in spec.apps),
     ]
 
 
-def run_case(case: Case, out: Path) -> Outcome:
+def run_case(case: Case, out: Path, app: str = "python") -> Outcome:
     argv = [sys.executable, str(ROOT / "run_campaign.py"), case.campaign, "--out", str(out),
-            "--quiet"]
+            "--quiet", "--app", app]
     for name, value in case.knobs:
         argv += ["--knob", f"{name}={value}"]
     started = time.monotonic()
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--campaign", type=Path, default=ROOT / "campaigns" / "validate.toml")
     parser.add_argument("--moderate", type=Path,
                         default=ROOT / "campaigns" / "validate-moderate.toml")
+    parser.add_argument("--app", choices=("python", "laravel"), default="python",
+                        help="the embedded reference app to validate against")
     parser.add_argument("--only", nargs="*", default=[], help="case names to run")
     parser.add_argument("--out", type=Path, help="default: results/validation-<ts>")
     parser.add_argument("--ignore-cpus", action="store_true",
@@ -138,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reanalyze", type=Path, metavar="MATRIX_DIR",
                         help="re-analyze the cases of an earlier run (no new campaigns)")
     args = parser.parse_args(argv)
-    selected = [case for case in cases(args.campaign, args.moderate)
+    selected = [case for case in cases(args.campaign, args.moderate, args.app)
                 if not args.only or case.name.split(" ")[0] in args.only
                 or case.name in args.only]
     if not selected:
@@ -155,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         selected = [case for case in selected if case.name in previous]
     else:
-        out = args.out or ROOT / "results" / f"validation-{time.strftime('%Y%m%dT%H%M%S')}"
+        out = args.out or ROOT / "results" / (f"validation-{args.app}-"
+                                              f"{time.strftime('%Y%m%dT%H%M%S')}")
         try:
             out.mkdir(parents=True, exist_ok=False)
         except OSError as error:
@@ -177,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             elif cpus < case.min_cpus and not args.ignore_cpus:
                 outcome = skipped_case(case, cpus)
             else:
-                outcome = run_case(case, out / slug)
+                outcome = run_case(case, out / slug, args.app)
         except KeyboardInterrupt:
             print(f"[validate] stopped; the matrix so far is in {out}", file=sys.stderr)
             return 4

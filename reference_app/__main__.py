@@ -1,8 +1,10 @@
 """`python -m reference_app up|smoke`: run the embedded eSPPD stack in the foreground.
 
-`up` prints one JSON line {"url", "dsn", "redis", ...} when ready and shuts
-everything down on SIGINT/SIGTERM. `smoke` starts the stack, walks the main
-flow once per role, prints the latency of each page, and shuts down.
+`--app python|laravel` picks the reference app, `--db postgresql|mariadb` its
+database (MariaDB: Laravel only). `up` prints one JSON line {"url", "dsn",
+"redis", ...} when ready and shuts everything down on SIGINT/SIGTERM. `smoke`
+starts the stack, walks the main flow per role, prints the latency of each
+page, and shuts down.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import threading
 import time
 from types import FrameType
 
-from reference_app.knobs import KnobError, Knobs, parse_assignments
+from reference_app.knobs import Knobs, parse_assignments
 from reference_app.seed import SIZES
-from reference_app.services import ServiceError
 from reference_app.stack import EmbeddedStack, StackConfig
+from reference_app.stack_config import APPS, DATABASES
+from supervision import ServiceError
 
 
 class Stopped(Exception):
@@ -40,18 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("up", "start the stack and wait for SIGINT/SIGTERM"),
                        ("smoke", "start, walk every role's flow once, print latencies, stop")):
         command = sub.add_parser(name, help=text)
+        command.add_argument("--app", choices=APPS, default="python",
+                             help="the reference app: python, or laravel on PHP-FPM and nginx")
+        command.add_argument("--db", choices=DATABASES, default="postgresql",
+                             help="its database (mariadb: laravel only)")
         command.add_argument("--size", choices=sorted(SIZES), default="small")
         command.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                              help="turn one best practice off (see README: knobs)")
     args = parser.parse_args(argv)
     try:
-        knobs = Knobs().with_values(parse_assignments(args.knob))
-    except KnobError as error:
+        config = StackConfig(app=args.app, db=args.db, size=args.size,
+                             knobs=Knobs().with_values(parse_assignments(args.knob)))
+    except ValueError as error:  # a KnobError too
         print(f"error: {error}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        with EmbeddedStack(StackConfig(size=args.size, knobs=knobs), _progress) as stack:
+        with EmbeddedStack(config, _progress) as stack:
             if args.command == "smoke":
                 from reference_app.smoke import run_smoke
 

@@ -1,9 +1,11 @@
 """Knobs: each turns one eSPPD best practice off, to create one bottleneck class.
 
-The registry below is the single list of knobs: the CLI, the stack, the app,
-the README table and the validation matrix all read it. A knob's default is
-the best practice; its `bad` value is the one the validation matrix injects.
-The analysis never reads knobs: it must find the bottleneck from measurements.
+The registry below is the single list of knobs: the CLI, the stack, both
+apps, the README table and the validation matrix all read it. A knob's default
+is the best practice; its `bad` value is the one the validation matrix
+injects; `apps` says which reference apps have it (a Python app worker is not
+a PHP-FPM child). The analysis never reads knobs: it must find the bottleneck
+from measurements.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+APPS = ("python", "laravel")
+
+
 @dataclass(frozen=True)
 class KnobSpec:
     """How one knob is parsed, what it breaks and which bottleneck it should cause."""
@@ -61,6 +66,7 @@ class KnobSpec:
     # With fewer CPUs the rest of the stack saturates the host before this knob binds,
     # so validation cannot expect its bottleneck there.
     min_cpus: int = 1
+    apps: tuple[str, ...] = APPS
 
 
 KNOB_SPECS: tuple[KnobSpec, ...] = (
@@ -74,18 +80,28 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
              "university's five-year trend), permission and profile lookup misses and goes "
              "to PostgreSQL"),
     KnobSpec("jobs", _choice("queue", "inline"), "inline", "app.cpu",
-             "the .docx travel order and the .xlsx export are built inside the request"),
+             "the travel order (.docx in Python, PDF in Laravel) and the .xlsx export are "
+             "built inside the request (Laravel: QUEUE_CONNECTION=sync)"),
     KnobSpec("db_pool_size", _positive_int, "1", "db.connections",
-             "PostgreSQL connections per app worker process (default 10)"),
+             "PostgreSQL connections per app worker process (default 10)", apps=("python",)),
     KnobSpec("app_workers", _positive_int, "1", "app.workers",
              "app server worker processes (default 2); one process uses at most one core",
              # Measured on 2 CPUs (validation baseline): at the host's knee the app server
              # takes 0.75 of 1.86 busy cores, 40%, so one process binds before the host
              # only when 0.40 * CPUs > 1.
-             min_cpus=3),
+             min_cpus=3, apps=("python",)),
     KnobSpec("app_concurrency", _positive_int, "1", "app.workers",
              "requests one app worker serves at once, like PHP-FPM pm.max_children "
-             "(default 32); the rest wait in the listen queue"),
+             "(default 32); the rest wait in the listen queue", apps=("python",)),
+    KnobSpec("pm_max_children", _positive_int, "2", "app.workers",
+             "PHP-FPM pm.max_children (default 16); the other requests wait in the "
+             "listen queue", apps=("laravel",)),
+    KnobSpec("opcache", _on_off, "off", "app.cpu",
+             "OPcache off: every request compiles the framework's PHP files again",
+             apps=("laravel",)),
+    KnobSpec("sessions", _choice("redis", "file"), "file", "host.disk",
+             "sessions in files on the app server's disk, written and locked per request",
+             apps=("laravel",)),
     KnobSpec("queue_workers", _non_negative_int, "0", "queue.backlog",
              "queue worker processes (default 2)"),
     KnobSpec("queue_job_delay_ms", _non_negative_int, "3000", "queue.backlog",
@@ -95,8 +111,8 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
              "locked FOR UPDATE and held while the letter is prepared (250 ms)"),
     KnobSpec("bcrypt_rounds", _positive_int, "13", "app.cpu",
              "bcrypt cost of the users' password hashes (default 10)"),
-    KnobSpec("pg_max_connections", _positive_int, "20", "db.connections",
-             "PostgreSQL max_connections (default 100)"),
+    KnobSpec("db_max_connections", _positive_int, "20", "db.connections",
+             "the database server's max_connections (default 100)"),
 )
 
 KNOBS_BY_NAME: Mapping[str, KnobSpec] = {spec.name: spec for spec in KNOB_SPECS}
@@ -117,7 +133,10 @@ class Knobs:
     queue_job_delay_ms: int = 0
     hot_row_lock: bool = False
     bcrypt_rounds: int = 10
-    pg_max_connections: int = 100
+    db_max_connections: int = 100
+    pm_max_children: int = 16
+    opcache: bool = True
+    sessions: str = "redis"
 
     def with_values(self, values: Mapping[str, str]) -> Knobs:
         """Return a copy with `values` (knob name -> text value) applied and validated."""
@@ -132,6 +151,14 @@ class Knobs:
             except ValueError as error:
                 raise KnobError(f"knob {name}={raw!r}: {error}") from None
         return replace(self, **changes)
+
+    def check_app(self, app: str) -> None:
+        """Fail naming the first changed knob that `app` does not have."""
+        for name in self.changed():
+            spec = KNOBS_BY_NAME[name]
+            if app not in spec.apps:
+                raise KnobError(f"knob {name} does not apply to the {app} app "
+                                f"(only to: {', '.join(spec.apps)})")
 
     def changed(self) -> dict[str, object]:
         """The knobs that differ from the best practice, for logs and reports."""

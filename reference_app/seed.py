@@ -1,9 +1,11 @@
-"""Deterministic seed data for the reference eSPPD database, loaded with COPY.
+"""Deterministic seed data for the reference eSPPD database, on PostgreSQL or MariaDB.
 
+Both apps load the very same rows (COPY into PostgreSQL, batched INSERTs into
+MariaDB), so sizes and accounts are identical whichever app and engine run.
 Why deterministic: tests, campaigns and the validation matrix must see the same
 users, units and history for a given size and reference year, so results can be
 compared run to run. Every account's password is `password` (as Laravel's
-UserFactory does, all users share one hash); emails are `<role><nnnn>@esppd.test`:
+UserFactory does, all users share one `$2y$` hash); emails are `<role><nnnn>@esppd.test`:
 
 - `dosen0001` ... `dosenNNNN`: lecturers, spread round-robin over the units
 - `atasan0001` ... : one superior per unit; `atasanNNNN` heads unit NNNN
@@ -13,11 +15,13 @@ UserFactory does, all users share one hash); emails are `<role><nnnn>@esppd.test
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
 import bcrypt
 import psycopg
@@ -208,44 +212,141 @@ class _Generator:
         return "diajukan" if roll < 0.6 else ("disetujui" if roll < 0.9 else "draft")
 
 
-def seed(conn: psycopg.Connection, size_name: str, reference_day: date | None = None,
-         with_indexes: bool = True, bcrypt_rounds: int = 10) -> SeedReport:
-    """Create the schema and load a deterministic data set of the given size."""
+class RowLoader(Protocol):
+    """Bulk-loads rows into one engine's tables and runs its own SQL."""
+
+    engine: str
+
+    def load(self, table: str, columns: tuple[str, ...],
+             rows: Iterable[tuple[object, ...]]) -> int: ...
+
+    def execute(self, statement: str) -> None: ...
+
+
+class PostgresLoader:
+    """COPY FROM STDIN: the fastest way into PostgreSQL."""
+
+    engine = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def load(self, table: str, columns: tuple[str, ...],
+             rows: Iterable[tuple[object, ...]]) -> int:
+        count = 0
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[arg-type]  # trusted identifiers
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+
+    def execute(self, statement: str) -> None:
+        self.conn.execute(statement)  # type: ignore[arg-type]  # trusted SQL of this module
+
+
+class MySQLLoader:
+    """Multi-row INSERTs in batches (PyMySQL's executemany), timestamps as naive UTC."""
+
+    engine = "mysql"
+    batch = 2000
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def load(self, table: str, columns: tuple[str, ...],
+             rows: Iterable[tuple[object, ...]]) -> int:
+        statement = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608  # trusted identifiers
+                     f"VALUES ({', '.join(['%s'] * len(columns))})")
+        count = 0
+        converted = (tuple(map(_naive_utc, row)) for row in rows)
+        with self.conn.cursor() as cur:
+            while chunk := list(itertools.islice(converted, self.batch)):
+                cur.executemany(statement, chunk)
+                count += len(chunk)
+        return count
+
+    def execute(self, statement: str) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(statement)
+
+
+def _naive_utc(value: object) -> object:
+    """MySQL TIMESTAMP takes no offset: send UTC wall time."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+# After the rows: sequences, the yearly number counters and the budgets used.
+FINISH_SQL = {
+    "postgresql": (
+        "SELECT setval('sppd_id_seq', (SELECT max(id) FROM sppd))",
+        "UPDATE nomor_counter c SET nomor = sub.n FROM (SELECT extract(year FROM "
+        "tanggal_berangkat)::int AS tahun, count(nomor) AS n FROM sppd GROUP BY 1) sub "
+        "WHERE c.tahun = sub.tahun",
+        "UPDATE pagu p SET terpakai = sub.total FROM (SELECT unit_kerja_id, "
+        "extract(year FROM tanggal_berangkat)::int AS tahun, sum(biaya) AS total "
+        "FROM sppd WHERE status IN ('disetujui', 'selesai') GROUP BY 1, 2) sub "
+        "WHERE p.unit_kerja_id = sub.unit_kerja_id AND p.tahun = sub.tahun",
+    ),
+    "mysql": (
+        "UPDATE nomor_counter c JOIN (SELECT YEAR(tanggal_berangkat) AS tahun, "
+        "count(nomor) AS n FROM sppd GROUP BY 1) sub ON c.tahun = sub.tahun SET c.nomor = sub.n",
+        "UPDATE pagu p JOIN (SELECT unit_kerja_id, YEAR(tanggal_berangkat) AS tahun, "
+        "sum(biaya) AS total FROM sppd WHERE status IN ('disetujui', 'selesai') GROUP BY 1, 2) "
+        "sub ON p.unit_kerja_id = sub.unit_kerja_id AND p.tahun = sub.tahun "
+        "SET p.terpakai = sub.total",
+    ),
+}
+
+
+def password_hash(rounds: int) -> str:
+    """The one bcrypt hash every account shares, in PHP's `$2y$` spelling (Laravel's)."""
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds)).decode()
+    return "$2y$" + hashed.removeprefix("$2b$")
+
+
+def load_rows(loader: RowLoader, size_name: str, reference_day: date | None = None,
+              bcrypt_rounds: int = 10) -> SeedReport:
+    """Load the deterministic data set of a size into an existing, empty schema."""
     if size_name not in SIZES:
         raise ValueError(f"unknown seed size {size_name!r}; choose one of {', '.join(SIZES)}")
     started = time.perf_counter()
     size = SIZES[size_name]
     today = reference_day or date.today()
     years = seeded_years(size, today.year)
-    create_schema(conn, years)
-    password_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(bcrypt_rounds)).decode()
-    gen = _Generator(size, today, password_hash)
-    counts = {"users": 0, "sppd": 0, "laporan": 0, "logs": 0}
-    with conn.cursor() as cur:
-        _copy(cur, "unit_kerja", ("id", "kode", "nama", "parent_id"), gen.units())
-        counts["users"] = _copy(cur, "users", (
-            "id", "nip", "name", "email", "password", "role", "unit_kerja_id", "jabatan",
-            "golongan", "created_at"), gen.users())
-        _copy(cur, "transportasi", ("id", "nama", "jenis"),
-              ((i, nama, jenis) for i, (nama, jenis) in enumerate(TRANSPORT, 1)))
-        _copy(cur, "tujuan", ("id", "kota", "provinsi", "uang_harian"),
-              ((i, *dest) for i, dest in enumerate(DESTINATIONS, 1)))
-        _copy(cur, "pagu", ("id", "unit_kerja_id", "tahun", "jumlah"), (
-            (n, unit, year, 2_000_000_000 if unit == 1 else 600_000_000)
-            for n, (unit, year) in enumerate(
-                ((u, y) for u in range(1, size.units + 1) for y in years), 1)))
-        _copy(cur, "role_permissions", ("role", "permission"),
-              ((role, perm) for role, perms in PERMISSIONS.items() for perm in perms))
-        _copy(cur, "nomor_counter", ("tahun", "nomor"), ((year, 0) for year in years))
-        counts.update(_copy_trips(cur, gen.trips()))
-        cur.execute("SELECT setval('sppd_id_seq', (SELECT max(id) FROM sppd))")
-        cur.execute("UPDATE nomor_counter c SET nomor = sub.n FROM (SELECT extract(year FROM "
-                    "tanggal_berangkat)::int AS tahun, count(nomor) AS n FROM sppd GROUP BY 1) sub "
-                    "WHERE c.tahun = sub.tahun")
-        cur.execute("UPDATE pagu p SET terpakai = sub.total FROM (SELECT unit_kerja_id, "
-                    "extract(year FROM tanggal_berangkat)::int AS tahun, sum(biaya) AS total "
-                    "FROM sppd WHERE status IN ('disetujui', 'selesai') GROUP BY 1, 2) sub "
-                    "WHERE p.unit_kerja_id = sub.unit_kerja_id AND p.tahun = sub.tahun")
+    gen = _Generator(size, today, password_hash(bcrypt_rounds))
+    loader.load("unit_kerja", ("id", "kode", "nama", "parent_id"), gen.units())
+    users = loader.load("users", (
+        "id", "nip", "name", "email", "password", "role", "unit_kerja_id", "jabatan",
+        "golongan", "created_at"), gen.users())
+    loader.load("transportasi", ("id", "nama", "jenis"),
+                ((i, nama, jenis) for i, (nama, jenis) in enumerate(TRANSPORT, 1)))
+    loader.load("tujuan", ("id", "kota", "provinsi", "uang_harian"),
+                ((i, *dest) for i, dest in enumerate(DESTINATIONS, 1)))
+    loader.load("pagu", ("id", "unit_kerja_id", "tahun", "jumlah"), (
+        (n, unit, year, 2_000_000_000 if unit == 1 else 600_000_000)
+        for n, (unit, year) in enumerate(
+            ((u, y) for u in range(1, size.units + 1) for y in years), 1)))
+    loader.load("role_permissions", ("role", "permission"),
+                ((role, perm) for role, perms in PERMISSIONS.items() for perm in perms))
+    loader.load("nomor_counter", ("tahun", "nomor"), ((year, 0) for year in years))
+    counts = _load_trips(loader, gen.trips())
+    for statement in FINISH_SQL[loader.engine]:
+        loader.execute(statement)
+    return SeedReport(size_name, users, counts["sppd"], counts["laporan"], counts["logs"],
+                      time.perf_counter() - started)
+
+
+def seed(conn: psycopg.Connection, size_name: str, reference_day: date | None = None,
+         with_indexes: bool = True, bcrypt_rounds: int = 10) -> SeedReport:
+    """The Python app's database: schema, data, filter indexes, fresh statistics."""
+    started = time.perf_counter()
+    today = reference_day or date.today()
+    if size_name in SIZES:
+        create_schema(conn, seeded_years(SIZES[size_name], today.year))
+    report = load_rows(PostgresLoader(conn), size_name, today, bcrypt_rounds)
     conn.commit()
     if with_indexes:
         create_filter_indexes(conn)
@@ -253,38 +354,27 @@ def seed(conn: psycopg.Connection, size_name: str, reference_day: date | None = 
     conn.autocommit = True
     conn.execute("VACUUM ANALYZE")
     conn.autocommit = autocommit
-    return SeedReport(size_name, counts["users"], counts["sppd"], counts["laporan"],
-                      counts["logs"], time.perf_counter() - started)
+    return replace(report, seconds=time.perf_counter() - started)
 
 
-def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...],
-          rows: Iterator[tuple[object, ...]]) -> int:
-    count = 0
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with cur.copy(statement) as copy:  # type: ignore[arg-type]  # trusted identifiers
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
-
-
-def _copy_trips(cur: psycopg.Cursor, trips: Iterator[tuple[tuple[object, ...],
+def _load_trips(loader: RowLoader, trips: Iterator[tuple[tuple[object, ...],
                 tuple[object, ...] | None, list[tuple[object, ...]]]]) -> dict[str, int]:
-    """Load SPPD rows first, keeping the (smaller) report and log rows for two more COPYs."""
+    """Load SPPD rows first, keeping the (smaller) report and log rows for two more loads."""
     laporan: list[tuple[object, ...]] = []
     logs: list[tuple[object, ...]] = []
-    sppd_count = 0
-    with cur.copy("COPY sppd (id, nomor, user_id, unit_kerja_id, tujuan_id, transportasi_id, "
-                  "maksud, tanggal_berangkat, tanggal_kembali, biaya, status, approved_by, "
-                  "approved_at, created_at, updated_at) FROM STDIN") as copy:
+
+    def sppd_rows() -> Iterator[tuple[object, ...]]:
         for sppd_row, laporan_row, log_rows in trips:
-            copy.write_row(sppd_row)
-            sppd_count += 1
+            yield sppd_row
             if laporan_row is not None:
                 laporan.append(laporan_row)
             logs.extend(log_rows)
-    _copy(cur, "laporan_perjalanan", ("sppd_id", "user_id", "tanggal_laporan", "ringkasan",
-                                      "biaya_riil"), iter(laporan))
-    _copy(cur, "approval_logs", ("sppd_id", "user_id", "action", "catatan", "created_at"),
-          iter(logs))
+
+    sppd_count = loader.load("sppd", (
+        "id", "nomor", "user_id", "unit_kerja_id", "tujuan_id", "transportasi_id", "maksud",
+        "tanggal_berangkat", "tanggal_kembali", "biaya", "status", "approved_by", "approved_at",
+        "created_at", "updated_at"), sppd_rows())
+    loader.load("laporan_perjalanan", ("sppd_id", "user_id", "tanggal_laporan", "ringkasan",
+                                       "biaya_riil"), laporan)
+    loader.load("approval_logs", ("sppd_id", "user_id", "action", "catatan", "created_at"), logs)
     return {"sppd": sppd_count, "laporan": len(laporan), "logs": len(logs)}

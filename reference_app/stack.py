@@ -1,56 +1,38 @@
-"""The embedded eSPPD stack: PostgreSQL, Redis, app server and queue workers.
+"""The embedded eSPPD stack: database, two Redis servers, and one of the two apps.
 
 One object owns the lifecycle: `with EmbeddedStack(StackConfig(...)) as stack:`
-starts everything on free loopback ports, seeds the database, and on exit
-(normal, exception, Ctrl-C) stops every process group and removes every
-temporary directory. Logs stay in `log_dir` (the results dir when a campaign
-runs) so a failed start can be diagnosed.
+starts the database (PostgreSQL or MariaDB, with the shipped settings), Redis
+for cache and sessions, Redis for the queue, then the app's runtime (the
+Python app, or Laravel on PHP-FPM and nginx) with its queue workers, all on
+free loopback ports; it seeds the database; and on exit (normal, exception,
+Ctrl-C) it stops every process group and removes every temporary directory.
+Logs stay in `log_dir` (the results dir when a campaign runs).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
-from reference_app.knobs import Knobs
-from reference_app.seed import SIZES, SeedReport, seed
-from reference_app.services import (
+from reference_app import deployment
+from reference_app.laravel_runtime import LaravelRuntime
+from reference_app.python_runtime import PythonRuntime
+from reference_app.seed import SeedReport
+from reference_app.stack_config import Progress, StackConfig, StackServices
+from supervision.servers import (
+    MariaDBServer,
+    MariaDBSettings,
     PostgresServer,
     PostgresSettings,
     RedisServer,
-    ServiceError,
-    free_port,
-    spawn,
-    stop_process,
-    wait_for_port,
 )
-from reference_app.settings import AppSettings
 
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class StackConfig:
-    size: str = "small"
-    knobs: Knobs = field(default_factory=Knobs)
-    log_dir: Path | None = None
-    retry_after_s: int = 90
-
-    def __post_init__(self) -> None:
-        if self.size not in SIZES:
-            raise ValueError(f"unknown size {self.size!r}; choose one of {', '.join(SIZES)}")
+__all__ = ["EmbeddedStack", "StackConfig"]
 
 
 class EmbeddedStack:
@@ -58,28 +40,42 @@ class EmbeddedStack:
         self.config = config
         self.progress = progress or (lambda _message: None)
         self._tmp = Path(tempfile.mkdtemp(prefix="esppd-stack-"))
-        self.log_dir = config.log_dir or self._tmp / "logs"
-        self.storage_dir = self._tmp / "storage"
-        self.postgres = PostgresServer(self.log_dir, PostgresSettings(
-            max_connections=config.knobs.pg_max_connections))
+        # Absolute: PHP-FPM and nginx resolve relative paths against their own prefix.
+        self.log_dir = (config.log_dir or self._tmp / "logs").resolve()
+        max_connections = config.knobs.db_max_connections
+        self.database: PostgresServer | MariaDBServer = (
+            MariaDBServer(self.log_dir, MariaDBSettings(max_connections=max_connections,
+                                                        include=deployment.MARIADB_CNF))
+            if config.db == "mariadb" else
+            PostgresServer(self.log_dir, PostgresSettings(max_connections=max_connections,
+                                                          include=deployment.POSTGRES_CONF)))
         self.redis = RedisServer(self.log_dir, name="redis-cache")
         self.queue_redis = RedisServer(self.log_dir, name="redis-queue")
-        self.app_port = 0
-        self.seed_report: SeedReport | None = None
-        self._app: subprocess.Popen[bytes] | None = None
-        self._workers: list[subprocess.Popen[bytes]] = []
+        services = StackServices(config, self.database, self.redis, self.queue_redis,
+                                 self.log_dir, self._tmp)
+        self.runtime: PythonRuntime | LaravelRuntime = (
+            LaravelRuntime(services, self.progress) if config.app == "laravel"
+            else PythonRuntime(services, self.progress))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.app_port}"
+        return self.runtime.url
+
+    @property
+    def app_port(self) -> int:
+        return self.runtime.port
+
+    def backend_ports(self) -> list[int]:
+        """Ports behind the public one whose listen backlog says something (PHP-FPM's)."""
+        return self.runtime.backend_ports()
 
     @property
     def dsn(self) -> str:
-        return self.postgres.dsn
+        return self.database.dsn
 
     @property
     def monitor_dsn(self) -> str:
-        return self.postgres.monitor_dsn
+        return self.database.monitor_dsn
 
     @property
     def redis_url(self) -> str:
@@ -90,100 +86,68 @@ class EmbeddedStack:
         return self.queue_redis.url
 
     @property
-    def settings(self) -> AppSettings:
-        return AppSettings(dsn=self.dsn, redis_url=self.redis_url,
-                           queue_redis_url=self.queue_redis_url, storage_dir=self.storage_dir,
-                           knobs=self.config.knobs, retry_after_s=self.config.retry_after_s)
+    def storage_dir(self) -> Path:
+        """Where the app writes documents, exports and the mail outbox."""
+        return self.runtime.storage_dir
+
+    @property
+    def seed_report(self) -> SeedReport | None:
+        return self.runtime.seed_report
+
+    def query(self, statement: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement as the database owner and return its rows (tests, smoke runs).
+
+        Both drivers take `%s` placeholders; the SQL itself must suit the engine.
+        """
+        if isinstance(self.database, MariaDBServer):
+            with self.database.connect() as conn, conn.cursor() as cur:
+                cur.execute(statement, params)
+                rows = list(cur.fetchall())
+                conn.commit()
+                return rows
+        with psycopg.connect(self.dsn, autocommit=True) as pg:
+            cursor = pg.execute(statement, params)  # type: ignore[arg-type]  # caller's SQL
+            return cursor.fetchall() if cursor.description else []
 
     def describe(self) -> dict[str, str]:
         """The one JSON line `up` prints: where to point load and collectors."""
-        return {"url": self.url, "dsn": self.dsn, "monitor_dsn": self.monitor_dsn,
-                "redis": self.redis_url, "queue_redis": self.queue_redis_url}
+        return {"app": self.config.app, "db": self.config.db, "url": self.url,
+                "dsn": self.dsn, "monitor_dsn": self.monitor_dsn, "redis": self.redis_url,
+                "queue_redis": self.queue_redis_url, **self.runtime.status_urls()}
 
     def pids(self) -> dict[str, list[int]]:
         """Top-level pid of each component (each leads its own process group)."""
+        database = "mariadb" if self.config.db == "mariadb" else "postgres"
         return {
-            "postgres": [self.postgres.pid] if self.postgres.pid else [],
+            database: [self.database.pid] if self.database.pid else [],
             "redis": [pid for pid in (self.redis.pid, self.queue_redis.pid) if pid],
-            "app": [self._app.pid] if self._app else [],
-            "queue": [worker.pid for worker in self._workers],
+            **self.runtime.pids(),
         }
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.storage_dir.mkdir(parents=True, exist_ok=True)
-        knobs = self.config.knobs
-        self.progress("starting PostgreSQL")
-        self.postgres.start()
-        self.progress(f"seeding ({self.config.size})")
-        with psycopg.connect(self.dsn) as conn:
-            self.seed_report = seed(conn, self.config.size, with_indexes=knobs.indexes,
-                                    bcrypt_rounds=knobs.bcrypt_rounds)
-            conn.execute("SELECT pg_stat_statements_reset()")
-            conn.execute("SELECT pg_stat_reset()")
-            conn.commit()
+        config = self.config
+        engine = "MariaDB" if config.db == "mariadb" else "PostgreSQL"
+        self.progress(f"starting {engine}")
+        self.database.start()
         self.progress("starting Redis (cache and queue)")
         self.redis.start()
         self.queue_redis.start()
-        self.progress(f"starting app server ({knobs.app_workers} workers)")
-        self.start_app()
-        self.progress(f"starting {knobs.queue_workers} queue workers")
-        for _ in range(knobs.queue_workers):
-            self.start_queue_worker()
-
-    def _child_env(self) -> dict[str, str]:
-        env = {**os.environ, **self.settings.to_env()}
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-        return env
-
-    def start_app(self, timeout: float = 60.0) -> None:
-        self.app_port = free_port()
-        log = self.log_dir / "app.log"
-        self._app = spawn([sys.executable, "-m", "reference_app.server", "--port",
-                           str(self.app_port), "--workers", str(self.config.knobs.app_workers)],
-                          log, env=self._child_env())
-        wait_for_port(self.app_port, timeout, self._app, "app server", log)
-        self._wait_healthy(timeout, log)
-
-    def _wait_healthy(self, timeout: float, log: Path) -> None:
-        deadline = time.monotonic() + timeout
-        expected = self.config.knobs.app_workers
-        while time.monotonic() < deadline:
-            if self._app is not None and self._app.poll() is not None:
-                raise ServiceError(f"app server exited with code {self._app.returncode}; "
-                                   f"see {log}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/status", timeout=2) as response:
-                    if json.load(response).get("processes", 0) >= expected:
-                        return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            time.sleep(0.1)
-        raise ServiceError(f"app server not healthy within {timeout:.0f} s; see {log}")
-
-    def start_queue_worker(self) -> subprocess.Popen[bytes]:
-        index = len(self._workers) + 1
-        worker = spawn([sys.executable, "-m", "reference_app.worker"],
-                       self.log_dir / f"queue-worker-{index}.log", env=self._child_env())
-        self._workers.append(worker)
-        return worker
+        started = time.perf_counter()
+        if config.app == "python":
+            self.progress(f"seeding ({config.size})")
+        self.runtime.seed()
+        self.database.reset_statistics()
+        self.progress(f"database ready in {time.perf_counter() - started:.1f} s")
+        self.runtime.start()
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order; safe to call twice."""
-        if self._workers:
-            self.progress(f"stopping {len(self._workers)} queue workers")
-        for worker in self._workers:
-            stop_process(worker, grace=10)
-        self._workers.clear()
-        if self._app is not None:
-            self.progress("stopping the app server")
-        stop_process(self._app, grace=10)
-        self._app = None
-        self.progress("stopping Redis and PostgreSQL")
+        self.runtime.stop()
+        self.progress("stopping Redis and the database")
         self.redis.stop()
         self.queue_redis.stop()
-        self.postgres.stop()
+        self.database.stop()
         shutil.rmtree(self._tmp, ignore_errors=True)  # storage, and logs unless log_dir given
 
     def __enter__(self) -> EmbeddedStack:

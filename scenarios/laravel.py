@@ -1,9 +1,14 @@
 """Laravel-style browsing on a FastHttpUser client: session cookie, CSRF token, 419 retry.
 
-The token comes from the `XSRF-TOKEN` cookie (what Laravel's JS helpers use)
-or, failing that, from the `_token` field of the last page. A 419 (token
-expired or rotated) is retried once after fetching a fresh token from the
-form page, as a browser user would by reloading; a second 419 is a failure.
+CSRF the two ways Laravel accepts it, never mixed up:
+- with an `XSRF-TOKEN` cookie (Laravel sets one on every response, encrypted),
+  the cookie goes back URL-decoded and untouched in the `X-XSRF-TOKEN` header,
+  as Laravel's own JavaScript helpers do; it is never stale, even right after
+  login rotates the token;
+- without one, the plain token of the last page's `_token` field or
+  `<meta name="csrf-token">` goes into the form's token field.
+A 419 (token expired or rotated) is retried once after loading a page, as a
+browser user would by reloading; a second 419 is a failure.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from locust.contrib.fasthttp import FastHttpSession, FastResponse
 
@@ -26,11 +31,19 @@ class LaravelBrowser:
         self.page_token = ""
 
     @property
-    def token(self) -> str:
+    def xsrf_cookie(self) -> str:
+        """The XSRF-TOKEN cookie, URL-decoded, as an opaque string ('' when there is none)."""
         for cookie in self.client.cookiejar:
             if cookie.name == "XSRF-TOKEN":
                 return unquote(cookie.value or "")
-        return self.page_token
+        return ""
+
+    def _csrf(self, form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The form and headers of a POST, carrying the CSRF token one way or the other."""
+        cookie = self.xsrf_cookie
+        if cookie:
+            return form, {"X-XSRF-TOKEN": cookie}
+        return {self.routes.fields.token: self.page_token, **form}, {}
 
     def get(self, route: str, item_id: int | str | None = None,
             query: dict[str, Any] | None = None, **kwargs: Any) -> FastResponse:
@@ -44,29 +57,42 @@ class LaravelBrowser:
 
     def post(self, route: str, data: dict[str, Any], item_id: int | str | None = None,
              refresh_route: str = "dashboard", expect: tuple[int, ...] = (200, 302),
-             ) -> FastResponse:
-        """POST a form with the CSRF token; on 419 fetch a fresh token and retry once."""
+             fails_if_redirected_to: str | None = None) -> FastResponse:
+        """POST a form with the CSRF token; on 419 fetch a fresh token and retry once.
+
+        `fails_if_redirected_to`: a redirect to this path is a failure (Laravel
+        sends failed forms back where they came from).
+        """
         path, name = self.routes.path(route, item_id), self.routes.name(route)
         for attempt in (1, 2):
-            form = {self.routes.fields.token: self.token, **data}
-            with self.client.post(path, data=form, name=name, allow_redirects=False,
-                                  catch_response=True) as response:
+            form, headers = self._csrf(data)
+            with self.client.post(path, data=form, headers=headers, name=name,
+                                  allow_redirects=False, catch_response=True) as response:
                 if response.status_code == 419 and attempt == 1:
                     response.success()  # not a user-visible failure yet: reload and resubmit
                     self.get(refresh_route)
                     continue
                 if response.status_code not in expect:
                     response.failure(f"{response.status_code} on {name}")
+                elif fails_if_redirected_to and redirect_path(response) == fails_if_redirected_to:
+                    response.failure(f"{name} was sent back to {fails_if_redirected_to}")
                 return response
         raise AssertionError("unreachable")
 
     def login(self, account: Account) -> bool:
+        """Sign in; a login counts only when its redirect leaves the login page.
+
+        Laravel answers a wrong password with a redirect back to the form, so a
+        302 alone proves nothing.
+        """
         self.get("login")
         fields = self.routes.fields
         response = self.post("login", {fields.email: account.email,
                                        fields.password: account.password},
-                             refresh_route="login", expect=(302,))
-        return response.status_code == 302
+                             refresh_route="login", expect=(302,),
+                             fails_if_redirected_to=self.routes.path("login"))
+        return response.status_code == 302 and \
+            redirect_path(response) != self.routes.path("login")
 
     def logout(self) -> None:
         self.post("logout", {}, refresh_route="dashboard", expect=(302,))
@@ -92,13 +118,18 @@ class LaravelBrowser:
 
     def _remember_token(self, response: FastResponse) -> None:
         text = response.text or ""
-        match = re.search(self.routes.patterns.csrf_field, text)
+        match = (re.search(self.routes.patterns.csrf_field, text)
+                 or re.search(self.routes.patterns.csrf_meta, text))
         if match:
             self.page_token = match.group(1)
 
 
+def redirect_path(response: FastResponse) -> str:
+    """The path of a redirect's Location, absolute (Laravel) or not ('' if none)."""
+    return urlsplit(response.headers.get("location") or "").path
+
+
 def location_id(response: FastResponse) -> str | None:
-    """The trailing id of a redirect (`/sppd/123` -> '123'), if any."""
-    location = response.headers.get("location") or ""
-    tail = location.rstrip("/").rsplit("/", 1)[-1]
+    """The trailing id of a redirect (`/sppd/123` or `http://host/sppd/123` -> '123')."""
+    tail = redirect_path(response).rstrip("/").rsplit("/", 1)[-1]
     return tail if tail.isdigit() else None

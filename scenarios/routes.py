@@ -64,6 +64,7 @@ class Patterns:
     tujuan_option: str = r'<option value="(\d+)" data-uang-harian'
     transport_option: str = r'<option value="(\d+)" data-transportasi'
     csrf_field: str = r'name="_token" value="([^"]+)"'
+    csrf_meta: str = r'<meta name="csrf-token" content="([^"]+)"'
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,77 @@
-"""Shared fixtures: real embedded stacks (PostgreSQL, Redis, app, queue workers) and sshd."""
+"""Shared fixtures: real embedded stacks of both reference apps, and sshd.
+
+`stack` and `bad_stack` are parametrized over the two apps (Python, and Laravel
+on PHP-FPM and nginx), so every test that takes them runs against both: what
+works on the Python app but not on real Laravel is a bug of the harness.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from reference_app.knobs import KNOB_SPECS, Knobs
-from reference_app.services import SSHServer
 from reference_app.stack import EmbeddedStack, StackConfig
+from reference_app.stack_config import APPS
+from supervision.servers import SSHServer
+
+# Knobs that cannot share one stack with the others: queue_workers=0 would stop the
+# queue that queue_job_delay_ms slows; app_workers=1 hides app_concurrency's limit per worker;
+# the hot row needs a real pool to be contended; Laravel's sync queue (jobs=inline) would run
+# the notifications that queue_workers=0 must leave waiting (test_knobs starts these apart).
+SEPARATE_KNOBS = {
+    "python": {"queue_job_delay_ms", "app_workers", "db_max_connections", "hot_row_lock"},
+    "laravel": {"queue_job_delay_ms", "db_max_connections", "hot_row_lock", "jobs"},
+}
+
+KnobStacks = Callable[[str, dict[str, str]], EmbeddedStack]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    """The reference stack with every best practice on (small seed)."""
-    config = StackConfig(size="small", log_dir=tmp_path_factory.mktemp("stack-logs"),
-                         retry_after_s=3)
+@pytest.fixture(scope="session", params=APPS)
+def stack(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    """The reference stack with every best practice on (small seed), one per app."""
+    config = StackConfig(app=request.param, size="small", retry_after_s=3,
+                         log_dir=tmp_path_factory.mktemp(f"stack-{request.param}-logs"))
     with EmbeddedStack(config) as running:
         yield running
 
 
-# Knobs that cannot share one stack with the others: queue_workers=0 would stop the
-# queue that queue_job_delay_ms slows; app_workers=1 hides app_concurrency's limit per worker;
-# the hot row needs a real pool to be contended (test_knobs.other_stack has these).
-SEPARATE_KNOBS = {"queue_job_delay_ms", "app_workers", "pg_max_connections", "hot_row_lock"}
+@pytest.fixture(scope="session")
+def knob_stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnobStacks]:
+    """`knob_stacks(app, {knob: value})`: a stack with those knobs, started once per session."""
+    started: dict[tuple[str, tuple[tuple[str, str], ...]], EmbeddedStack] = {}
+
+    with contextlib.ExitStack() as teardown:
+        def get(app: str, knobs: dict[str, str]) -> EmbeddedStack:
+            key = (app, tuple(sorted(knobs.items())))
+            if key not in started:
+                started[key] = teardown.enter_context(EmbeddedStack(StackConfig(
+                    app=app, size="small", knobs=Knobs().with_values(knobs), retry_after_s=3,
+                    log_dir=tmp_path_factory.mktemp(f"knobs-{app}-logs"))))
+            return started[key]
+
+        yield get
+
+
+@pytest.fixture(scope="session", params=APPS)
+def bad_stack(request: pytest.FixtureRequest, knob_stacks: KnobStacks) -> EmbeddedStack:
+    """One stack per app with most knobs at their bad value: each knob's effect is checked
+    on it."""
+    app = request.param
+    values = {spec.name: spec.bad for spec in KNOB_SPECS
+              if app in spec.apps and spec.name not in SEPARATE_KNOBS[app]}
+    values["bcrypt_rounds"] = "12"  # bad enough to measure, quick enough to log in
+    return knob_stacks(app, values)
 
 
 @pytest.fixture(scope="session")
-def bad_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    """One stack with most knobs at their bad value: each knob's effect is checked on it."""
-    values = {spec.name: spec.bad for spec in KNOB_SPECS if spec.name not in SEPARATE_KNOBS}
-    values["bcrypt_rounds"] = "12"  # bad enough to measure, quick enough to log in
-    config = StackConfig(size="small", knobs=Knobs().with_values(values),
-                         log_dir=tmp_path_factory.mktemp("bad-stack-logs"), retry_after_s=3)
+def mariadb_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    """Laravel on MariaDB, best practices on: the smoke subset of the MariaDB variant."""
+    config = StackConfig(app="laravel", db="mariadb", size="small", retry_after_s=3,
+                         log_dir=tmp_path_factory.mktemp("mariadb-stack-logs"))
     with EmbeddedStack(config) as running:
         yield running
 

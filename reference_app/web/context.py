@@ -106,6 +106,31 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=302)
 
 
+def invalid(ctx: Ctx, errors: dict[str, str], back: str, old: dict[str, str] | None = None
+            ) -> Response:
+    """A failed validation, the way Laravel answers it.
+
+    JSON clients get 422 with the errors per field; a browser is sent back to
+    the form (302) with the errors and its input flashed into the session, to
+    be shown once by the next page.
+    """
+    if ctx.wants_json():
+        return JSONResponse({"message": "The given data was invalid.",
+                             "errors": {field: [message] for field, message in errors.items()}},
+                            status_code=422)
+    ctx.session.data["_flash"] = {"errors": errors, "old": old or {}}
+    ctx.session.dirty = True
+    return redirect(back)
+
+
+def flashed(ctx: Ctx) -> tuple[dict[str, str], dict[str, str]]:
+    """The errors and old input flashed by the previous request (read once)."""
+    flash = ctx.session.data.pop("_flash", None) or {}
+    if flash:
+        ctx.session.dirty = True
+    return flash.get("errors", {}), flash.get("old", {})
+
+
 def abort(ctx: Ctx, status_code: int, message: str) -> Response:
     if ctx.wants_json():
         return JSONResponse({"message": message}, status_code=status_code)

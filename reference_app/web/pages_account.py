@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reference_app.web.cache import TTL_DASHBOARD_S, TTL_MASTER_S, jsonable
-from reference_app.web.context import AppState, Ctx, abort, page, redirect
+from reference_app.web.context import AppState, Ctx, abort, flashed, invalid, page, redirect
 from reference_app.web.status import all_workers
 
 LOGIN_ATTEMPTS_PER_MINUTE = 5
@@ -36,7 +36,8 @@ async def _failed_attempts(ctx: Ctx, field: str) -> tuple[int, float]:
 async def login_form(ctx: Ctx) -> Response:
     if ctx.user is not None:
         return redirect("/dashboard")
-    return ctx.render("login.html", errors={}, email="")
+    errors, old = flashed(ctx)
+    return ctx.render("login.html", errors=errors, email=old.get("email", ""))
 
 
 @page(login=False)
@@ -49,7 +50,7 @@ async def login(ctx: Ctx) -> Response:
     if not password:
         errors["password"] = "The password field is required."
     if errors:
-        return ctx.render("login.html", status_code=422, errors=errors, email=email)
+        return invalid(ctx, errors, "/login", {"email": email})
     client = ctx.request.client
     throttle_field = f"{email}|{client.host if client else '-'}"
     attempts, window_start = await _failed_attempts(ctx, throttle_field)
@@ -63,8 +64,8 @@ async def login(ctx: Ctx) -> Response:
         bcrypt.checkpw, password.encode(), row["password"].encode())
     if not valid or row is None:
         await ctx.app.redis.hset(THROTTLE_KEY, throttle_field, f"{attempts + 1}:{window_start}")
-        return ctx.render("login.html", status_code=422, email=email,
-                          errors={"email": "These credentials do not match our records."})
+        return invalid(ctx, {"email": "These credentials do not match our records."}, "/login",
+                       {"email": email})
     if attempts:
         await ctx.app.redis.hdel(THROTTLE_KEY, throttle_field)
     ctx.previous_session_id = ctx.session.id

@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from reference_app.jobs import month_bounds
-from reference_app.web.context import Ctx, abort, page, redirect
+from reference_app.web.context import Ctx, abort, invalid, page, redirect
 from reference_app.web.jobs_dispatch import dispatch_job
 from reference_app.web.pages_sppd import load_visible_sppd
 
@@ -66,9 +66,8 @@ async def export_store(ctx: Ctx) -> Response:
     assert ctx.user is not None
     period = _month(ctx, "form")
     if period is None:
-        return JSONResponse({"message": "The given data was invalid.", "errors": {
-            "bulan": "bulan must be 1-12 and tahun a year between 2000 and 2100."}},
-            status_code=422)
+        return invalid(ctx, {"bulan": "bulan must be 1-12 and tahun a year between 2000 and "
+                                      "2100."}, "/reports/monthly")
     month, year = period
     async with ctx.db() as conn:
         cur = await conn.execute("INSERT INTO exports (user_id, bulan, tahun) VALUES (%s, %s, %s) "

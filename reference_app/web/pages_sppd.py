@@ -7,10 +7,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from reference_app.web import records
-from reference_app.web.context import Ctx, abort, page, redirect
+from reference_app.web.context import Ctx, abort, flashed, invalid, page, redirect
 from reference_app.web.jobs_dispatch import dispatch_job
 from reference_app.web.pages_account import master_data
 
@@ -46,7 +46,8 @@ async def sppd_index(ctx: Ctx) -> Response:
 
 @page("sppd.create")
 async def sppd_create(ctx: Ctx) -> Response:
-    return ctx.render("sppd_form.html", errors={}, old={},
+    errors, old = flashed(ctx)
+    return ctx.render("sppd_form.html", errors=errors, old=old,
                       tujuan=await master_data(ctx, "tujuan"),
                       transportasi=await master_data(ctx, "transportasi"))
 
@@ -93,12 +94,7 @@ async def sppd_store(ctx: Ctx) -> Response:
     clean, errors = _validate_sppd(ctx, {row["id"] for row in tujuan},
                                    {row["id"] for row in transportasi})
     if errors:
-        if ctx.wants_json():
-            return JSONResponse({"message": "The given data was invalid.", "errors": errors},
-                                status_code=422)
-        return ctx.render("sppd_form.html", status_code=422, errors=errors,
-                          old={key: ctx.field(key) for key in clean},
-                          tujuan=tujuan, transportasi=transportasi)
+        return invalid(ctx, errors, "/sppd/create", {key: ctx.field(key) for key in clean})
     if clean["biaya"] is None:
         daily = next(float(row["uang_harian"]) for row in tujuan
                      if row["id"] == clean["tujuan_id"])
@@ -223,11 +219,8 @@ async def approval_decide(ctx: Ctx) -> Response:
         return abort(ctx, 403, "You may only decide on your own unit's SPPD, never your own.")
     catatan = ctx.field("catatan")
     if decision == "reject" and len(catatan) < 5:
-        errors = {"catatan": "A rejection needs a reason of at least 5 characters."}
-        if ctx.wants_json():
-            return JSONResponse({"message": "The given data was invalid.", "errors": errors},
-                                status_code=422)
-        return abort(ctx, 422, errors["catatan"])
+        return invalid(ctx, {"catatan": "A rejection needs a reason of at least 5 characters."},
+                       "/approvals")
     if sppd["status"] != "diajukan":
         return abort(ctx, 422, f"This SPPD is not awaiting approval (status {sppd['status']}).")
     year = sppd["tanggal_berangkat"].year
@@ -286,7 +279,7 @@ async def laporan_index(ctx: Ctx) -> Response:
             "ORDER BY s.tanggal_berangkat LIMIT 20", (user["id"],))
         awaiting = await cur.fetchall()
     return ctx.render("laporan.html", reports=reports, awaiting=awaiting, page=page_no,
-                      errors={})
+                      errors=flashed(ctx)[0])
 
 
 @page("laporan.create")
@@ -303,8 +296,7 @@ async def laporan_store(ctx: Ctx) -> Response:
     if not raw_cost.isdigit() or int(raw_cost) > 500_000_000:
         errors["biaya_riil"] = "The biaya_riil field must be a whole number of rupiah."
     if errors:
-        return JSONResponse({"message": "The given data was invalid.", "errors": errors},
-                            status_code=422)
+        return invalid(ctx, errors, "/laporan")
     async with ctx.db() as conn, conn.transaction():
         sppd = await records.get_sppd(conn, int(raw_id))
         if sppd is None:
@@ -312,8 +304,7 @@ async def laporan_store(ctx: Ctx) -> Response:
         if sppd["user_id"] != user["id"]:
             return abort(ctx, 403, "Only the traveller files the trip report.")
         if sppd["status"] != "disetujui":
-            return JSONResponse({"message": "The given data was invalid.", "errors": {
-                "sppd_id": "Only an approved trip takes a report."}}, status_code=422)
+            return invalid(ctx, {"sppd_id": "Only an approved trip takes a report."}, "/laporan")
         await conn.execute(
             "INSERT INTO laporan_perjalanan (sppd_id, user_id, tanggal_laporan, ringkasan, "
             "biaya_riil) VALUES (%s, %s, %s, %s, %s)",

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from reference_app.services import SSHServer
+from supervision.servers import SSHServer
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_app.services import PostgresServer, RedisServer
+from supervision.servers import PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from reference_app.services import PostgresServer, RedisServer, SSHServer
+from supervision.servers import PostgresServer, RedisServer, SSHServer
 
 from .conftest import read_metrics
 

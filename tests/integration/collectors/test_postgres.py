@@ -10,7 +10,7 @@ import psycopg
 
 from collectors.postgres import PostgresCollector
 from collectors.sampler import Sampler
-from reference_app.services import PostgresServer, PostgresSettings
+from supervision.servers import PostgresServer, PostgresSettings
 
 from .conftest import read_events, read_metrics
 

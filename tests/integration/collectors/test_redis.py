@@ -7,7 +7,7 @@ import time
 import redis
 
 from collectors.redisq import RedisCollector
-from reference_app.services import RedisServer
+from supervision.servers import RedisServer
 
 PREFIX = "laravel_database_"
 

@@ -11,7 +11,7 @@ import pytest
 from collectors.host import HostCollector
 from collectors.sampler import Sampler
 from collectors.shell import LocalShell, ShellError, SSHShell, SSHTarget
-from reference_app.services import SSHServer
+from supervision.servers import SSHServer
 
 from .conftest import read_events, read_metrics
 

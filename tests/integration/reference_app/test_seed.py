@@ -6,7 +6,7 @@ from pathlib import Path
 import psycopg
 
 from reference_app.seed import email_for, seed
-from reference_app.services import PostgresServer
+from supervision.servers import PostgresServer
 
 FINGERPRINT = ("SELECT md5(string_agg(id || user_id::text || tanggal_berangkat::text || biaya::text"
                " || status, ',' ORDER BY id)) FROM sppd")

@@ -16,9 +16,10 @@ import requests
 pytestmark = pytest.mark.timeout(120)
 
 
-def start_up(stderr: Path) -> tuple[subprocess.Popen[str], dict[str, str], set[int]]:
+def start_up(stderr: Path, *args: str
+             ) -> tuple[subprocess.Popen[str], dict[str, str], set[int]]:
     with open(stderr, "w") as log:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen([sys.executable, "-m", "reference_app", "up"],
+        process = subprocess.Popen([sys.executable, "-m", "reference_app", "up", *args],
                                    stdout=subprocess.PIPE, stderr=log, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -41,10 +42,17 @@ def assert_all_gone(pids: set[int], timeout: float = 15.0) -> None:
     raise AssertionError(f"still running: {sorted(alive)}")
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_up_prints_where_to_connect_and_stops_cleanly(stop_signal: int, tmp_path: Path) -> None:
-    process, ready, family = start_up(tmp_path / "stderr")
-    assert set(ready) >= {"url", "dsn", "redis"}
+@pytest.mark.parametrize(("stop_signal", "args"), [
+    (signal.SIGINT, ()), (signal.SIGTERM, ()),
+    (signal.SIGTERM, ("--app", "laravel", "--db", "mariadb"))])
+def test_up_prints_where_to_connect_and_stops_cleanly(stop_signal: int, args: tuple[str, ...],
+                                                      tmp_path: Path) -> None:
+    process, ready, family = start_up(tmp_path / "stderr", *args)
+    assert set(ready) >= {"app", "db", "url", "dsn", "monitor_dsn", "redis", "queue_redis"}
+    if "laravel" in args:
+        assert ready["dsn"].startswith("mysql://")
+        assert requests.get(ready["fpm_status"] + "?json", timeout=5).json()["pool"] == "esppd"
+        assert "Active connections" in requests.get(ready["nginx_status"], timeout=5).text
     assert requests.get(ready["url"] + "/health", timeout=5).json()["status"] == "ok"
     process.send_signal(stop_signal)
     try:
@@ -56,8 +64,9 @@ def test_up_prints_where_to_connect_and_stops_cleanly(stop_signal: int, tmp_path
     assert_all_gone(family)
 
 
-def test_children_die_with_a_killed_harness(tmp_path: Path) -> None:
-    process, _ready, family = start_up(tmp_path / "stderr")
+@pytest.mark.parametrize("args", [(), ("--app", "laravel", "--db", "mariadb")])
+def test_children_die_with_a_killed_harness(args: tuple[str, ...], tmp_path: Path) -> None:
+    process, _ready, family = start_up(tmp_path / "stderr", *args)
     process.kill()  # no cleanup code runs: the parent-death signal must do the job
     process.wait()
     assert_all_gone(family, timeout=30)

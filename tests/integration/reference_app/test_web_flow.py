@@ -1,4 +1,8 @@
-"""The eSPPD web flow against the real stack: CSRF, roles, validation, queue, cache, partitions."""
+"""The eSPPD web flow against both real apps: CSRF, roles, validation, queue, cache, partitions.
+
+Every test runs on the Python app and on Laravel (PHP-FPM, nginx), both on
+PostgreSQL; the `mariadb` tests repeat the core of it on Laravel + MariaDB.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,14 @@ import psycopg
 import pytest
 import redis
 from docx import Document
+from pypdf import PdfReader
 
 from reference_app.client import EsppdClient
 from reference_app.stack import EmbeddedStack
 
 pytestmark = pytest.mark.timeout(180)
+
+JSON = {"Accept": "application/json"}
 
 
 def new_trip(client: EsppdClient, days_ahead: int = 20, **overrides: object) -> int:
@@ -29,18 +36,29 @@ def new_trip(client: EsppdClient, days_ahead: int = 20, **overrides: object) -> 
     return client.location_id(response)
 
 
-def test_login_sets_session_and_xsrf_cookies_and_rotates_them(stack: EmbeddedStack) -> None:
+def document_text(stack: EmbeddedStack, content: bytes) -> str:
+    """The travel order's text: a .docx from the Python app, a PDF from Laravel."""
+    if stack.config.app == "laravel":
+        assert content.startswith(b"%PDF")
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    docx = Document(io.BytesIO(content))
+    return "\n".join(cell.text for table in docx.tables for row in table.rows
+                     for cell in row.cells)
+
+
+def test_login_rotates_the_session_and_the_csrf_token(stack: EmbeddedStack) -> None:
     client = EsppdClient(stack.url)
     page = client.get("/login")
     assert page.status_code == 200
     before_session = client.http.cookies["esppd_session"]
-    before_token = client.csrf
-    assert f'value="{before_token}"' in page.text  # the _token field carries the same token
+    before_token = client.page_token(page)
+    assert before_token and f'<meta name="csrf-token" content="{before_token}">' in page.text
     response = client.login("dosen", 1)
-    assert response.status_code == 302 and response.headers["location"] == "/dashboard"
+    assert response.status_code == 302 and client.location_path(response) == "/dashboard"
     assert client.http.cookies["esppd_session"] != before_session
-    assert client.csrf != before_token
-    assert client.get("/dashboard").status_code == 200
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200
+    assert client.page_token(dashboard) not in ("", before_token)
 
 
 def test_post_with_a_bad_or_missing_csrf_token_is_419(stack: EmbeddedStack) -> None:
@@ -48,19 +66,27 @@ def test_post_with_a_bad_or_missing_csrf_token_is_419(stack: EmbeddedStack) -> N
     client.login("dosen", 2)
     assert client.post("/sppd", {"maksud": "x"}, token="forged").status_code == 419
     assert client.post("/sppd", {"maksud": "x"}, token="").status_code == 419
-    # The X-XSRF-TOKEN header is accepted in place of the form field, as Laravel does.
-    response = client.request("POST", "/sppd", data={"maksud": "x"},
-                              headers={"X-XSRF-TOKEN": client.csrf})
-    assert response.status_code == 422
+    # The page's plain token in _token, or the cookie in the X-XSRF-TOKEN header, both pass.
+    token = client.page_token(client.get("/sppd/create"))
+    assert client.post("/sppd", {"maksud": "x"}, token=token, headers=JSON).status_code == 422
+    assert client.post("/sppd", {"maksud": "x"}, headers=JSON).status_code == 422
+    if stack.config.app == "laravel":
+        # Laravel encrypts the XSRF-TOKEN cookie: the cookie is not the token.
+        assert client.xsrf_cookie != token
+        assert client.post("/sppd", {"maksud": "x"}, token=client.xsrf_cookie).status_code == 419
 
 
-def test_guest_is_redirected_and_wrong_password_is_422_then_throttled(
+def test_guest_is_redirected_and_wrong_password_goes_back_then_is_throttled(
         stack: EmbeddedStack) -> None:
     client = EsppdClient(stack.url)
-    assert client.get("/dashboard").headers["location"] == "/login"
-    statuses = [client.login("dosen", 40, password="wrong").status_code for _ in range(6)]
-    assert statuses[:5] == [422] * 5
-    assert statuses[5] == 429
+    assert client.location_path(client.get("/dashboard")) == "/login"
+    responses = [client.login("dosen", 40, password="wrong") for _ in range(6)]
+    assert [r.status_code for r in responses[:5]] == [302] * 5
+    assert {client.location_path(r) for r in responses[:5]} == {"/login"}
+    assert responses[5].status_code == 429
+    failed = EsppdClient(stack.url)
+    failed.login("dosen", 41, password="wrong")
+    assert 'data-error="email"' in failed.get("/login").text
 
 
 def test_full_flow_create_submit_approve_report(stack: EmbeddedStack) -> None:
@@ -79,9 +105,8 @@ def test_full_flow_create_submit_approve_report(stack: EmbeddedStack) -> None:
                                        "biaya_riil": 900000})
     assert response.status_code == 302
     assert 'data-status="selesai"' in dosen.get(f"/sppd/{sppd_id}").text
-    with psycopg.connect(stack.dsn) as conn:
-        actions = [row[0] for row in conn.execute(
-            "SELECT action FROM approval_logs WHERE sppd_id = %s ORDER BY id", (sppd_id,))]
+    actions = [row[0] for row in stack.query(
+        "SELECT action FROM approval_logs WHERE sppd_id = %s ORDER BY id", (sppd_id,))]
     assert actions == ["diajukan", "disetujui"]
 
 
@@ -91,7 +116,8 @@ def test_reject_needs_a_reason(stack: EmbeddedStack) -> None:
     sppd_id = new_trip(dosen)
     dosen.post(f"/sppd/{sppd_id}/submit")
     atasan.login("atasan", 1)
-    assert atasan.post(f"/approvals/{sppd_id}/reject", {"catatan": ""}).status_code == 422
+    refused = atasan.post(f"/approvals/{sppd_id}/reject", {"catatan": ""}, headers=JSON)
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"catatan"}
     assert atasan.post(f"/approvals/{sppd_id}/reject",
                        {"catatan": "Anggaran unit habis"}).status_code == 302
     assert 'data-status="ditolak"' in dosen.get(f"/sppd/{sppd_id}").text
@@ -115,20 +141,22 @@ def test_forbidden_cases_are_403(stack: EmbeddedStack) -> None:
     assert own_head.post(f"/approvals/{own_trip}/approve").status_code == 403  # never own
 
 
-def test_invalid_input_is_422_with_field_errors(stack: EmbeddedStack) -> None:
+def test_invalid_input_goes_back_to_the_form_with_field_errors(stack: EmbeddedStack) -> None:
     client = EsppdClient(stack.url)
     client.login("dosen", 3)
     response = client.post("/sppd", {"tujuan_id": 999, "transportasi_id": "x", "maksud": "ab",
                                      "tanggal_berangkat": "2026-02-30",
                                      "tanggal_kembali": "soon"})
-    assert response.status_code == 422
+    assert response.status_code == 302 and client.location_path(response) == "/sppd/create"
+    form = client.get("/sppd/create").text
     for field in ("tujuan_id", "transportasi_id", "maksud", "tanggal_berangkat",
                   "tanggal_kembali"):
-        assert f'data-error="{field}"' in response.text
+        assert f'data-error="{field}"' in form
+    assert 'data-error="maksud"' not in client.get("/sppd/create").text  # shown once
     backwards = client.post("/sppd", {"tujuan_id": 1, "transportasi_id": 1,
                                       "maksud": "Perjalanan mundur", "tanggal_berangkat":
                                       "2026-05-10", "tanggal_kembali": "2026-05-01"},
-                            headers={"Accept": "application/json"})
+                            headers=JSON)
     assert backwards.status_code == 422
     assert set(backwards.json()["errors"]) == {"tanggal_kembali"}
 
@@ -138,38 +166,34 @@ def test_queued_document_and_export_are_real_files(stack: EmbeddedStack) -> None
     dosen.login("dosen", 4)
     sppd_id = new_trip(dosen, maksud="Konferensi internasional")
     document = dosen.post(f"/sppd/{sppd_id}/document")
-    status = dosen.wait_ready(f"/documents/{dosen.location_id(document)}")
+    status = dosen.wait_ready(dosen.location_path(document))
     assert status["status"] == "ready"
-    docx = Document(io.BytesIO(dosen.get(status["download"]).content))
-    text = "\n".join(cell.text for table in docx.tables for row in table.rows
-                     for cell in row.cells)
-    assert "Konferensi internasional" in text
+    assert "Konferensi internasional" in document_text(stack, dosen.get(status["download"]).content)
     keuangan.login("keuangan", 1)
     today = date.today()
     export = keuangan.post("/exports", {"bulan": today.month, "tahun": today.year})
-    status = keuangan.wait_ready(f"/exports/{keuangan.location_id(export)}")
+    status = keuangan.wait_ready(keuangan.location_path(export))
     assert status["status"] == "ready"
     book = openpyxl.load_workbook(io.BytesIO(keuangan.get(status["download"]).content))
     assert book.sheetnames == [f"SPPD {today.year}-{today.month:02d}", "Rekap per unit"]
-    with psycopg.connect(stack.dsn) as conn:
-        expected = conn.execute(
-            "SELECT count(*) FROM sppd WHERE tanggal_berangkat >= date_trunc('month', now()) "
-            "AND tanggal_berangkat < date_trunc('month', now()) + interval '1 month'"
-        ).fetchone()[0]
+    first = date(today.year, today.month, 1)
+    after = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    expected = stack.query("SELECT count(*) FROM sppd WHERE tanggal_berangkat >= %s AND "
+                           "tanggal_berangkat < %s", (first, after))[0][0]
     assert book.worksheets[0].max_row - 1 == expected
-    assert dosen.get(f"/exports/{keuangan.location_id(export)}").status_code == 403
+    assert dosen.get(keuangan.location_path(export)).status_code == 403
 
 
 def test_notification_mail_lands_in_the_outbox(stack: EmbeddedStack) -> None:
     dosen = EsppdClient(stack.url)
     dosen.login("dosen", 11)  # unit 1
-    before = set((stack.storage_dir / "outbox").glob("*.eml"))
+    outbox = stack.storage_dir / "outbox"
+    before = set(outbox.glob("*.eml"))
     dosen.post(f"/sppd/{new_trip(dosen)}/submit")
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        new = set((stack.storage_dir / "outbox").glob("*.eml")) - before
-        if new:
-            break
+    new: set = set()
+    while time.monotonic() < deadline and not new:
+        new = set(outbox.glob("*.eml")) - before
         time.sleep(0.1)
     assert new, "no mail written by the queue worker"
     assert "atasan0001@esppd.test" in next(iter(new)).read_text()
@@ -195,27 +219,49 @@ def test_dashboard_cache_hits_then_is_invalidated_by_a_write(stack: EmbeddedStac
     assert misses3 > misses2
 
 
-def test_rows_land_in_their_year_partition(stack: EmbeddedStack) -> None:
+def partition_of(stack: EmbeddedStack, year: int) -> str:
+    """The partition an SPPD departing on 1 March of `year` lands in (inserted, rolled back)."""
+    insert = ("INSERT INTO sppd (user_id, unit_kerja_id, tujuan_id, transportasi_id, maksud, "
+              "tanggal_berangkat, tanggal_kembali, biaya) VALUES (1, 1, 1, 1, 'uji partisi', "
+              "%s, %s, 1)")
+    dates = (date(year, 3, 1), date(year, 3, 2))
+    if stack.config.db == "mariadb":
+        with stack.database.connect() as conn, conn.cursor() as cur:
+            cur.execute(insert, dates)
+            new_id = cur.lastrowid
+            cur.execute("SELECT PARTITION_NAME FROM information_schema.PARTITIONS "
+                        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sppd'")
+            for (name,) in cur.fetchall():
+                cur.execute(f"SELECT count(*) FROM sppd PARTITION ({name}) "  # noqa: S608
+                            "WHERE id = %s", (new_id,))
+                if cur.fetchone()[0]:
+                    conn.rollback()
+                    return str(name)
+        raise AssertionError("the row is in no partition")
     with psycopg.connect(stack.dsn) as conn:
-        year = date.today().year
-        row = conn.execute(
-            "INSERT INTO sppd (user_id, unit_kerja_id, tujuan_id, transportasi_id, maksud, "
-            "tanggal_berangkat, tanggal_kembali, biaya) VALUES (1, 1, 1, 1, 'uji partisi', "
-            "%s, %s, 1) RETURNING tableoid::regclass::text",
-            (date(year - 1, 3, 1), date(year - 1, 3, 2))).fetchone()
-        assert row[0] == f"sppd_{year - 1}"
-        far = conn.execute(
-            "INSERT INTO sppd (user_id, unit_kerja_id, tujuan_id, transportasi_id, maksud, "
-            "tanggal_berangkat, tanggal_kembali, biaya) VALUES (1, 1, 1, 1, 'uji partisi', "
-            "'1999-01-01', '1999-01-02', 1) RETURNING tableoid::regclass::text").fetchone()
-        assert far[0] == "sppd_default"
+        row = conn.execute(insert + " RETURNING tableoid::regclass::text", dates).fetchone()
         conn.rollback()
+        return str(row[0])
+
+
+def test_rows_land_in_their_year_partition(stack: EmbeddedStack) -> None:
+    year = date.today().year
+    assert partition_of(stack, year - 1) == f"sppd_{year - 1}"
+    # Rows older than the partitioned years: PostgreSQL's DEFAULT, MariaDB's first range.
+    assert partition_of(stack, 1999) == ("sppd_before" if stack.config.db == "mariadb"
+                                         else "sppd_default")
 
 
 def test_health_and_status(stack: EmbeddedStack) -> None:
     client = EsppdClient(stack.url)
     assert client.get("/health").json() == {"status": "ok", "database": "ok", "redis": "ok",
                                             "queue_redis": "ok"}
+    if stack.config.app == "laravel":
+        fpm = client.get("/fpm-status?json").json()
+        assert fpm["pool"] == "esppd" and fpm["process manager"] == "static"
+        assert fpm["total processes"] == 16
+        assert "Active connections" in client.get("/nginx-status").text
+        return
     status = client.get("/status").json()
     assert status["processes"] == 2
     assert status["max_children"] == 2 * 32
@@ -231,19 +277,25 @@ def test_racing_approvals_decide_once(stack: EmbeddedStack) -> None:
     heads = [EsppdClient(stack.url) for _ in range(4)]
     for head in heads:
         head.login("atasan", 1)
-    with psycopg.connect(stack.dsn, autocommit=True) as conn:
-        numbers_before = conn.execute("SELECT sum(nomor) FROM nomor_counter").fetchone()[0]
-        results: list[int] = []
-        threads = [threading.Thread(target=lambda h=head: results.append(
-            h.post(f"/approvals/{sppd_id}/approve").status_code)) for head in heads]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(results)[0] == 302 and results.count(302) == 1
-        assert set(results) - {302} <= {409, 422}
-        logs = conn.execute("SELECT count(*) FROM approval_logs WHERE sppd_id = %s AND "
-                            "action = 'disetujui'", (sppd_id,)).fetchone()[0]
-        numbers_after = conn.execute("SELECT sum(nomor) FROM nomor_counter").fetchone()[0]
+    numbers_before = stack.query("SELECT sum(nomor) FROM nomor_counter")[0][0]
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda h=head: results.append(
+        h.post(f"/approvals/{sppd_id}/approve").status_code)) for head in heads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results)[0] == 302 and results.count(302) == 1
+    assert set(results) - {302} <= {409, 422}
+    logs = stack.query("SELECT count(*) FROM approval_logs WHERE sppd_id = %s AND "
+                       "action = 'disetujui'", (sppd_id,))[0][0]
+    numbers_after = stack.query("SELECT sum(nomor) FROM nomor_counter")[0][0]
     assert logs == 1
     assert numbers_after - numbers_before == 1  # losers gave their number back
+
+
+def test_mariadb_full_flow_files_and_partitions(mariadb_stack: EmbeddedStack) -> None:
+    """The MariaDB smoke subset: flow, queued files, partition routing."""
+    test_full_flow_create_submit_approve_report(mariadb_stack)
+    test_queued_document_and_export_are_real_files(mariadb_stack)
+    test_rows_land_in_their_year_partition(mariadb_stack)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reference_app.services import free_port
 from reference_app.stack import EmbeddedStack
+from supervision import free_port
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -36,3 +36,11 @@ def test_bad_knobs_name_the_knob(assignment: str, message: str) -> None:
 def test_assignment_needs_an_equals_sign() -> None:
     with pytest.raises(KnobError, match="NAME=VALUE"):
         parse_assignments(["indexes"])
+
+
+def test_a_knob_of_the_other_app_is_refused_by_name() -> None:
+    Knobs().with_values({"pm_max_children": "4"}).check_app("laravel")
+    with pytest.raises(KnobError, match="knob pm_max_children does not apply to the python app"):
+        Knobs().with_values({"pm_max_children": "4"}).check_app("python")
+    with pytest.raises(KnobError, match="app_workers does not apply to the laravel app"):
+        Knobs().with_values({"app_workers": "1"}).check_app("laravel")

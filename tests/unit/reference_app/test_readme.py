@@ -11,13 +11,14 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 
 def test_readme_knob_table_matches_the_registry() -> None:
     rows = {line.split("|")[1].strip().strip("`"): [cell.strip().strip("`") for cell in
-                                                    line.split("|")[2:6]]
+                                                    line.split("|")[2:7]]
             for line in README.read_text().splitlines()
             if line.startswith("| `") and line.count("|") >= 6}
     defaults = Knobs()
     for spec in KNOB_SPECS:
         assert spec.name in rows, f"README lacks knob {spec.name}"
-        default, bad, bottleneck = rows[spec.name][:3]
+        default, bad, bottleneck, _breaks, apps = rows[spec.name]
         value = getattr(defaults, spec.name)
         shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
         assert (default, bad, bottleneck) == (shown, spec.bad, spec.bottleneck), spec.name
+        assert apps == ("both" if len(spec.apps) == 2 else spec.apps[0]), spec.name

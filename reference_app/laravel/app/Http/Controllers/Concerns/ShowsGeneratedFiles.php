@@ -1,0 +1,42 @@
+<?php
+
+namespace App\Http\Controllers\Concerns;
+
+use Illuminate\Database\Eloquent\Model;
+use Illuminate\Http\JsonResponse;
+use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Storage;
+use Symfony\Component\HttpFoundation\StreamedResponse;
+
+/**
+ * Status page (HTML, or JSON for pollers) and download of a queued file.
+ */
+trait ShowsGeneratedFiles
+{
+    /**
+     * @param  \App\Models\Document|\App\Models\Export  $file
+     * @return \Illuminate\View\View|\Illuminate\Http\JsonResponse
+     */
+    protected function showFile(Request $request, Model $file)
+    {
+        $this->authorize('view', $file);
+        $kind = $file->getTable();
+        $download = $file->isReady() ? route("{$kind}.download", $file, false) : null;
+        if ($request->expectsJson()) {
+            return new JsonResponse(['id' => $file->id, 'status' => $file->status, 'download' => $download]);
+        }
+
+        return view('generated.show', ['kind' => $kind, 'item' => $file, 'download' => $download]);
+    }
+
+    /**
+     * @param  \App\Models\Document|\App\Models\Export  $file
+     */
+    protected function downloadFile(Model $file): StreamedResponse
+    {
+        $this->authorize('view', $file);
+        abort_unless($file->isReady(), 404, 'The file is not ready yet.');
+
+        return Storage::download($file->path, $file->downloadName(), ['Content-Type' => $file::MEDIA_TYPE]);
+    }
+}

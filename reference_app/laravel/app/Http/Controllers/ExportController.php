@@ -1,0 +1,44 @@
+<?php
+
+namespace App\Http\Controllers;
+
+use App\Http\Controllers\Concerns\ShowsGeneratedFiles;
+use App\Http\Requests\MonthRequest;
+use App\Jobs\ExportMonthlyReport;
+use App\Models\Export;
+use Illuminate\Http\RedirectResponse;
+use Illuminate\Http\Request;
+use Symfony\Component\HttpFoundation\StreamedResponse;
+
+class ExportController extends Controller
+{
+    use ShowsGeneratedFiles;
+
+    /**
+     * Queue the month-end .xlsx and send the user to its status page.
+     */
+    public function store(MonthRequest $request): RedirectResponse
+    {
+        $export = Export::create([
+            'user_id' => $request->user()->id,
+            'bulan' => $request->month(),
+            'tahun' => $request->year(),
+        ]);
+        ExportMonthlyReport::dispatch($export);
+
+        return redirect()->route('exports.show', $export);
+    }
+
+    /**
+     * @return \Illuminate\View\View|\Illuminate\Http\JsonResponse
+     */
+    public function show(Request $request, Export $export)
+    {
+        return $this->showFile($request, $export);
+    }
+
+    public function download(Export $export): StreamedResponse
+    {
+        return $this->downloadFile($export);
+    }
+}

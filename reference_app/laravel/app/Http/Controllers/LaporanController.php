@@ -1,0 +1,66 @@
+<?php
+
+namespace App\Http\Controllers;
+
+use App\Http\Requests\StoreLaporanRequest;
+use App\Models\LaporanPerjalanan;
+use App\Models\Sppd;
+use App\Models\User;
+use Illuminate\Http\RedirectResponse;
+use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Cache;
+use Illuminate\Support\Facades\DB;
+use Illuminate\Validation\ValidationException;
+use Illuminate\View\View;
+
+class LaporanController extends Controller
+{
+    /**
+     * Trip reports (own, or all for finance) and the approved trips still owing one.
+     */
+    public function index(Request $request): View
+    {
+        $user = $request->user();
+        $reports = LaporanPerjalanan::with('user')
+            ->when(! $user->can('laporan.view-all'), fn ($query) => $query->where('user_id', $user->id))
+            ->orderByDesc('tanggal_laporan')->orderByDesc('id')
+            ->paginate(config('esppd.page_size'));
+
+        return view('laporan.index', [
+            'reports' => $reports,
+            'awaiting' => Sppd::with('tujuan')->where('user_id', $user->id)
+                ->where('status', 'disetujui')->orderBy('tanggal_berangkat')->limit(20)->get(),
+        ]);
+    }
+
+    /**
+     * File the report of an approved trip; the trip is then done (selesai).
+     */
+    public function store(StoreLaporanRequest $request): RedirectResponse
+    {
+        $user = $request->user();
+        $data = $request->validated();
+        $sppd = Sppd::findOrFail($data['sppd_id']);
+        $this->authorize('fileReport', $sppd);
+        if ($sppd->status !== 'disetujui') {
+            throw ValidationException::withMessages(['sppd_id' => 'Only an approved trip takes a report.']);
+        }
+
+        DB::transaction(function () use ($sppd, $user, $data) {
+            LaporanPerjalanan::create([
+                'sppd_id' => $sppd->id,
+                'user_id' => $user->id,
+                'tanggal_laporan' => now()->toDateString(),
+                'ringkasan' => $data['ringkasan'],
+                'biaya_riil' => $data['biaya_riil'],
+            ]);
+            $changed = Sppd::sameRow($sppd, 'disetujui')->update(['status' => 'selesai', 'updated_at' => now()]);
+            if ($changed !== 1) {
+                throw ValidationException::withMessages(['sppd_id' => 'Only an approved trip takes a report.']);
+            }
+        });
+        Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
+
+        return redirect()->route('laporan.index');
+    }
+}

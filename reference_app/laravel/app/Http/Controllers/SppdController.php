@@ -1,0 +1,124 @@
+<?php
+
+namespace App\Http\Controllers;
+
+use App\Http\Requests\StoreSppdRequest;
+use App\Jobs\SendSppdNotification;
+use App\Models\ApprovalLog;
+use App\Models\Sppd;
+use App\Models\User;
+use App\Services\MasterData;
+use App\Services\SppdNumbering;
+use Illuminate\Http\RedirectResponse;
+use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Cache;
+use Illuminate\Support\Facades\DB;
+use Illuminate\View\View;
+
+class SppdController extends Controller
+{
+    /**
+     * The SPPD the user may see, newest trip first, optionally filtered.
+     */
+    public function index(Request $request): View
+    {
+        $filters = $request->validate([
+            'status' => ['nullable', 'string', 'max:20'],
+            'dari' => ['nullable', 'date_format:Y-m-d'],
+            'sampai' => ['nullable', 'date_format:Y-m-d'],
+        ]);
+        $query = Sppd::visibleTo($request->user())->newestTripFirst();
+        if (config('esppd.eager_loading')) {
+            $query->with(Sppd::LIST_RELATIONS);
+        }
+        if (! empty($filters['status'])) {
+            $query->where('status', $filters['status']);
+        }
+        if (! empty($filters['dari'])) {
+            $query->where('tanggal_berangkat', '>=', $filters['dari']);
+        }
+        if (! empty($filters['sampai'])) {
+            $query->where('tanggal_berangkat', '<=', $filters['sampai']);
+        }
+
+        return view('sppd.index', [
+            'title' => 'Daftar SPPD',
+            'rows' => $query->paginate(config('esppd.page_size'))->withQueryString(),
+            'status' => $filters['status'] ?? '',
+            'approvals' => false,
+        ]);
+    }
+
+    public function create(MasterData $master): View
+    {
+        return view('sppd.create', [
+            'tujuan' => $master->rows('tujuan'),
+            'transportasi' => $master->rows('transportasi'),
+        ]);
+    }
+
+    /**
+     * Save a draft; without a cost, it is the daily allowance times the days away.
+     */
+    public function store(StoreSppdRequest $request, MasterData $master): RedirectResponse
+    {
+        $user = $request->user();
+        $data = $request->validated();
+        if (($data['biaya'] ?? null) === null) {
+            $tujuan = collect($master->rows('tujuan'))->firstWhere('id', (int) $data['tujuan_id']);
+            $data['biaya'] = (int) $tujuan['uang_harian'] * $request->tripDays();
+        }
+        $sppd = Sppd::create($data + ['user_id' => $user->id, 'unit_kerja_id' => $user->unit_kerja_id]);
+        Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
+
+        return redirect()->route('sppd.show', $sppd);
+    }
+
+    public function show(Request $request, Sppd $sppd): View
+    {
+        $this->authorize('view', $sppd);
+        $sppd->load([...Sppd::LIST_RELATIONS, 'approvalLogs.user', 'laporan', 'documents']);
+        $user = $request->user();
+
+        return view('sppd.show', [
+            'sppd' => $sppd,
+            'canApprove' => $sppd->status === 'diajukan' && $user->can('approve', $sppd),
+        ]);
+    }
+
+    /**
+     * Draft -> diajukan, with an agenda number; the unit head is told on the queue.
+     */
+    public function submit(Request $request, Sppd $sppd, SppdNumbering $numbering): RedirectResponse
+    {
+        $this->authorize('view', $sppd);
+        $this->authorize('submit', $sppd);
+        abort_unless($sppd->status === 'draft', 422, "Only a draft can be submitted (status is {$sppd->status}).");
+        $user = $request->user();
+
+        DB::transaction(function () use ($sppd, $user, $numbering) {
+            $changed = Sppd::sameRow($sppd, 'draft')->update([
+                'status' => 'diajukan',
+                'nomor_agenda' => $numbering->next($sppd->tanggal_berangkat->year),
+                'updated_at' => now(),
+            ]);
+            // Someone else won: roll back, which gives the agenda number back.
+            abort_unless($changed === 1, 409, 'The SPPD changed meanwhile; reload and try again.');
+            ApprovalLog::create(['sppd_id' => $sppd->id, 'user_id' => $user->id, 'action' => 'diajukan']);
+        });
+
+        Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
+        $head = User::headOf($sppd->unit_kerja_id);
+        if ($head !== null) {
+            SendSppdNotification::dispatch(
+                $head->id,
+                'sppd.diajukan',
+                $sppd->id,
+                "SPPD baru menunggu persetujuan: {$sppd->maksud}",
+                "{$user->name} mengajukan perjalanan ke {$sppd->tujuan->kota}."
+            );
+        }
+
+        return redirect()->route('sppd.show', $sppd);
+    }
+}

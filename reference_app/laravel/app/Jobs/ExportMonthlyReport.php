@@ -1,0 +1,80 @@
+<?php
+
+namespace App\Jobs;
+
+use App\Models\Export;
+use App\Models\Sppd;
+use App\Support\XlsxWriter;
+use Illuminate\Support\Carbon;
+use Throwable;
+
+/**
+ * The month-end recap as .xlsx: every trip of the month, then a summary per unit.
+ */
+class ExportMonthlyReport extends EsppdJob
+{
+    private const HEADER = [
+        'ID', 'Nomor', 'NIP', 'Pegawai', 'Unit', 'Tujuan', 'Transportasi', 'Berangkat',
+        'Kembali', 'Biaya', 'Status', 'Biaya riil',
+    ];
+
+    /**
+     * @var \App\Models\Export
+     */
+    public $export;
+
+    public function __construct(Export $export)
+    {
+        $this->export = $export;
+        $this->onQueue('exports');
+    }
+
+    protected function run(): void
+    {
+        $start = Carbon::create($this->export->tahun, $this->export->bulan, 1);
+        $trips = Sppd::query()->from('sppd as s')
+            ->join('users as u', 'u.id', '=', 's.user_id')
+            ->join('unit_kerja as uk', 'uk.id', '=', 's.unit_kerja_id')
+            ->join('tujuan as t', 't.id', '=', 's.tujuan_id')
+            ->join('transportasi as tr', 'tr.id', '=', 's.transportasi_id')
+            ->leftJoin('laporan_perjalanan as l', 'l.sppd_id', '=', 's.id')
+            ->where('s.tanggal_berangkat', '>=', $start->toDateString())
+            ->where('s.tanggal_berangkat', '<', $start->copy()->addMonth()->toDateString())
+            ->orderBy('uk.nama')->orderBy('s.tanggal_berangkat')->orderBy('s.id')
+            ->toBase()
+            ->get([
+                's.id', 's.nomor', 'u.nip', 'u.name as pegawai', 'uk.nama as unit', 't.kota',
+                'tr.nama as transportasi', 's.tanggal_berangkat', 's.tanggal_kembali', 's.biaya',
+                's.status', 'l.biaya_riil',
+            ]);
+
+        $rows = [self::HEADER];
+        $perUnit = [];
+        foreach ($trips as $trip) {
+            $rows[] = [
+                (int) $trip->id, $trip->nomor, $trip->nip, $trip->pegawai, $trip->unit, $trip->kota,
+                $trip->transportasi, $trip->tanggal_berangkat, $trip->tanggal_kembali, (float) $trip->biaya,
+                $trip->status, (float) ($trip->biaya_riil ?? 0),
+            ];
+            $perUnit[$trip->unit] ??= [0, 0.0, 0.0];
+            $perUnit[$trip->unit][0]++;
+            $perUnit[$trip->unit][1] += (float) $trip->biaya;
+            $perUnit[$trip->unit][2] += (float) ($trip->biaya_riil ?? 0);
+        }
+        ksort($perUnit);
+        $summary = [['Unit', 'Jumlah SPPD', 'Total biaya', 'Total biaya riil']];
+        foreach ($perUnit as $unit => [$count, $biaya, $riil]) {
+            $summary[] = [$unit, $count, $biaya, $riil];
+        }
+
+        $workbook = new XlsxWriter();
+        $workbook->addSheet(sprintf('SPPD %d-%02d', $this->export->tahun, $this->export->bulan), $rows);
+        $workbook->addSheet('Rekap per unit', $summary);
+        $this->export->finish($workbook->contents());
+    }
+
+    public function failed(Throwable $error): void
+    {
+        $this->export->markFailed();
+    }
+}

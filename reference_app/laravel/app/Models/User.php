@@ -1,0 +1,95 @@
+<?php
+
+namespace App\Models;
+
+use Illuminate\Database\Eloquent\Relations\BelongsTo;
+use Illuminate\Database\Eloquent\Relations\HasMany;
+use Illuminate\Foundation\Auth\User as Authenticatable;
+use Illuminate\Support\Facades\Cache;
+
+/**
+ * A lecturer (dosen), unit head (atasan), finance officer (keuangan) or admin.
+ *
+ * @property int $id
+ * @property string $nip
+ * @property string $name
+ * @property string $email
+ * @property string $role
+ * @property int $unit_kerja_id
+ * @property string $jabatan
+ * @property string $golongan
+ * @property-read \App\Models\UnitKerja $unitKerja
+ */
+class User extends Authenticatable
+{
+    public const UPDATED_AT = null;
+
+    public $incrementing = false;
+
+    /**
+     * The seeded schema has no remember_token column.
+     *
+     * @var string
+     */
+    protected $rememberTokenName = '';
+
+    /**
+     * @var array<int, string>
+     */
+    protected $hidden = ['password'];
+
+    public function unitKerja(): BelongsTo
+    {
+        return $this->belongsTo(UnitKerja::class);
+    }
+
+    public function sppd(): HasMany
+    {
+        return $this->hasMany(Sppd::class);
+    }
+
+    /**
+     * The role's permissions, through the cache (6 h, tag `permissions`).
+     *
+     * @return array<int, string>
+     */
+    public function permissions(): array
+    {
+        return Cache::tags(['permissions'])->remember(
+            "permissions:{$this->role}",
+            config('esppd.ttl.permissions'),
+            function () {
+                return RolePermission::where('role', $this->role)
+                    ->orderBy('permission')
+                    ->pluck('permission')
+                    ->all();
+            }
+        );
+    }
+
+    public function hasPermission(string $permission): bool
+    {
+        return in_array($permission, $this->permissions(), true);
+    }
+
+    /**
+     * The first unit head of a unit: who is told about a new submission.
+     */
+    public static function headOf(int $unitKerjaId): ?self
+    {
+        return static::where('role', 'atasan')
+            ->where('unit_kerja_id', $unitKerjaId)
+            ->orderBy('id')
+            ->first();
+    }
+
+    /**
+     * Cache tags of the dashboards that count this user's SPPD.
+     *
+     * @return array<int, string>
+     */
+    public static function dashboardTags(int $userId, int $unitKerjaId): array
+    {
+        return ["dashboard:user:{$userId}", "dashboard:unit:{$unitKerjaId}", 'dashboard:all'];
+    }
+}

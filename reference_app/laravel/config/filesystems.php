@@ -1,0 +1,14 @@
+<?php
+
+return [
+
+    'default' => 'local',
+
+    'disks' => [
+        'local' => [
+            'driver' => 'local',
+            'root' => storage_path('app'),
+        ],
+    ],
+
+];

@@ -1,0 +1,6 @@
+{{ $heading }}
+
+{{ $body }}
+
+-- 
+eSPPD
