@@ -60,6 +60,14 @@ def alive(pids: set[int]) -> set[int]:
     return living
 
 
+def assert_gone(pids: set[int], timeout: float = 15) -> None:
+    """Every process of `pids` exits within `timeout` (polled, not slept on)."""
+    deadline = time.monotonic() + timeout
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive(pids) == set()
+
+
 def wait_for_load(results: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,11 +82,13 @@ def events(results: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in (results / "events.jsonl").read_text().splitlines()]
 
 
-def test_smoke_campaign_writes_the_results_contract_and_exits_0(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", ["python", "laravel"])
+def test_smoke_campaign_writes_the_results_contract_and_exits_0(app: str,
+                                                                tmp_path: Path) -> None:
     out = tmp_path / "results"
     run = subprocess.run([sys.executable, "run_campaign.py", str(write_campaign(tmp_path)),
-                          "--out", str(out), "--quiet"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=240)
+                          "--app", app, "--out", str(out), "--quiet"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip().splitlines()[-1] == str(out)
     for name in ("campaign.toml", "events.jsonl", "requests.csv", "errors.csv", "users.csv",
@@ -92,6 +102,11 @@ def test_smoke_campaign_writes_the_results_contract_and_exits_0(tmp_path: Path) 
     assert {"stack_start", "load_start", "phase_start", "worker_joined", "load_stop",
             "stack_stop"} <= kinds
     assert "password" not in (out / "campaign.toml").read_text().lower()
+    metrics = (out / "metrics.csv").read_text()
+    # The app's own status page (PHP-FPM's for Laravel, with nginx's) and its CPU group.
+    assert ",app.workers.busy," in metrics and ",app.listen_queue," in metrics
+    if app == "laravel":
+        assert ",nginx.connections.active," in metrics and "proc.cpu{php-fpm}" in metrics
 
 
 def test_a_bad_config_exits_2_and_names_the_key(tmp_path: Path) -> None:
@@ -106,10 +121,11 @@ def test_a_bad_config_exits_2_and_names_the_key(tmp_path: Path) -> None:
     assert run.returncode == 2 and "no such campaign file" in run.stderr
 
 
-def test_sigint_mid_run_still_reports_and_leaves_no_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", ["python", "laravel"])
+def test_sigint_mid_run_still_reports_and_leaves_no_process(app: str, tmp_path: Path) -> None:
     out = tmp_path / "results"
-    process = start([str(write_campaign(tmp_path, duration="120s")), "--out", str(out),
-                     "--quiet"])
+    process = start([str(write_campaign(tmp_path, duration="120s")), "--app", app,
+                     "--out", str(out), "--quiet"])
     wait_for_load(out)
     family = descendants(process.pid)
     assert len(family) >= 6  # postgres, redis, app, queue workers, locust workers
@@ -120,8 +136,7 @@ def test_sigint_mid_run_still_reports_and_leaves_no_process(tmp_path: Path) -> N
     assert (out / "report.html").is_file() and (out / "analysis.json").is_file()
     stop = [event for event in events(out) if event["kind"] == "load_stop"]
     assert stop and stop[0]["reason"] == "Ctrl-C"
-    time.sleep(1)
-    assert alive(family) == set()
+    assert_gone(family)
 
 
 def test_a_killed_worker_is_an_event_not_a_crash(tmp_path: Path) -> None:
@@ -139,17 +154,19 @@ def test_a_killed_worker_is_an_event_not_a_crash(tmp_path: Path) -> None:
     assert (out / "report.html").is_file()
 
 
-def test_a_target_that_dies_is_reported_as_app_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("app", "title"), [("python", "esppd-app"), ("laravel", "php-fpm")])
+def test_a_target_that_dies_is_reported_as_app_errors(app: str, title: str,
+                                                      tmp_path: Path) -> None:
     out = tmp_path / "results"
-    process = start([str(write_campaign(tmp_path, duration="40s")), "--out", str(out),
-                     "--quiet"])
+    process = start([str(write_campaign(tmp_path, duration="40s")), "--app", app,
+                     "--out", str(out), "--quiet"])
     wait_for_load(out)
-    time.sleep(8)
-    app = [p for p in map(psutil.Process, descendants(process.pid))
-           if "esppd-app" in " ".join(p.cmdline())]
-    assert app
+    time.sleep(8)  # a healthy stretch before the death, for the onset to stand out
+    app_processes = [p for p in map(psutil.Process, descendants(process.pid))
+                     if " ".join(p.cmdline()).startswith(title)]
+    assert app_processes
     killed_at = time.time()
-    for proc in app:
+    for proc in app_processes:
         proc.kill()
     _stdout, stderr = process.communicate(timeout=240)
     assert process.returncode == 1, stderr[-3000:]  # the error-rate SLO fails

@@ -23,6 +23,12 @@ return [
 
     ],
 
+    /*
+     * Login throttling counts failures in Redis even when the cache is off:
+     * a broken cache must not switch off brute-force protection.
+     */
+    'limiter' => 'redis',
+
     'prefix' => env('CACHE_PREFIX', 'esppd_cache'),
 
 ];

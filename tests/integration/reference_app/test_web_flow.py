@@ -118,6 +118,8 @@ def test_reject_needs_a_reason(stack: EmbeddedStack) -> None:
     atasan.login("atasan", 1)
     refused = atasan.post(f"/approvals/{sppd_id}/reject", {"catatan": ""}, headers=JSON)
     assert refused.status_code == 422 and set(refused.json()["errors"]) == {"catatan"}
+    back = atasan.post(f"/approvals/{sppd_id}/reject", {"catatan": ""})
+    assert back.status_code == 302 and atasan.location_path(back) == "/approvals"
     assert atasan.post(f"/approvals/{sppd_id}/reject",
                        {"catatan": "Anggaran unit habis"}).status_code == 302
     assert 'data-status="ditolak"' in dosen.get(f"/sppd/{sppd_id}").text
@@ -159,6 +161,8 @@ def test_invalid_input_goes_back_to_the_form_with_field_errors(stack: EmbeddedSt
                             headers=JSON)
     assert backwards.status_code == 422
     assert set(backwards.json()["errors"]) == {"tanggal_kembali"}
+    # A bad filter of a page has no form to go back to: 422.
+    assert client.get("/sppd?dari=kemarin").status_code == 422
 
 
 def test_queued_document_and_export_are_real_files(stack: EmbeddedStack) -> None:

@@ -9,8 +9,8 @@ use Illuminate\Support\Facades\Cache;
  * The signed-in user (with their unit) comes from the cache for an hour.
  *
  * Every request resolves the session's user; without this each page would
- * start with the same users + unit_kerja lookup. Writes to a user flush the
- * `user:<id>` tag (see App\Models\User::booted()).
+ * start with the same users + unit_kerja lookup. The app never edits users;
+ * whatever would must flush the `user:<id>` tag.
  */
 class CachedUserProvider extends EloquentUserProvider
 {

@@ -2,6 +2,7 @@
 
 namespace App\Jobs;
 
+use App\Jobs\Middleware\AddConfiguredDelay;
 use Illuminate\Bus\Queueable;
 use Illuminate\Contracts\Queue\ShouldQueue;
 use Illuminate\Foundation\Bus\Dispatchable;
@@ -9,8 +10,7 @@ use Illuminate\Queue\InteractsWithQueue;
 use Illuminate\Queue\SerializesModels;
 
 /**
- * What every eSPPD job shares: three tries, backoff, a timeout, and the
- * configurable extra time a slow dependency adds to each one.
+ * What every eSPPD job shares: three tries with backoff, a timeout, the delay middleware.
  */
 abstract class EsppdJob implements ShouldQueue
 {
@@ -32,18 +32,18 @@ abstract class EsppdJob implements ShouldQueue
     public $backoff = 5;
 
     /**
+     * Seconds before the worker kills a stuck job; below the queue's retry_after (90),
+     * or a second worker would take the job while the first still runs it.
+     *
      * @var int
      */
-    public $timeout = 120;
+    public $timeout = 60;
 
-    public function handle(): void
+    /**
+     * @return array<int, object>
+     */
+    public function middleware(): array
     {
-        $delay = (int) config('esppd.queue_job_delay_ms');
-        if ($delay > 0) {
-            usleep($delay * 1000);
-        }
-        $this->run();
+        return [new AddConfiguredDelay()];
     }
-
-    abstract protected function run(): void;
 }

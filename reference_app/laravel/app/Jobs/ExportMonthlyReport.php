@@ -3,9 +3,9 @@
 namespace App\Jobs;
 
 use App\Models\Export;
-use App\Models\Sppd;
+use App\Support\Month;
 use App\Support\XlsxWriter;
-use Illuminate\Support\Carbon;
+use Illuminate\Support\Facades\DB;
 use Throwable;
 
 /**
@@ -29,19 +29,18 @@ class ExportMonthlyReport extends EsppdJob
         $this->onQueue('exports');
     }
 
-    protected function run(): void
+    public function handle(): void
     {
-        $start = Carbon::create($this->export->tahun, $this->export->bulan, 1);
-        $trips = Sppd::query()->from('sppd as s')
+        $month = new Month($this->export->tahun, $this->export->bulan);
+        $trips = DB::table('sppd as s')
             ->join('users as u', 'u.id', '=', 's.user_id')
             ->join('unit_kerja as uk', 'uk.id', '=', 's.unit_kerja_id')
             ->join('tujuan as t', 't.id', '=', 's.tujuan_id')
             ->join('transportasi as tr', 'tr.id', '=', 's.transportasi_id')
             ->leftJoin('laporan_perjalanan as l', 'l.sppd_id', '=', 's.id')
-            ->where('s.tanggal_berangkat', '>=', $start->toDateString())
-            ->where('s.tanggal_berangkat', '<', $start->copy()->addMonth()->toDateString())
+            ->where('s.tanggal_berangkat', '>=', $month->start())
+            ->where('s.tanggal_berangkat', '<', $month->end())
             ->orderBy('uk.nama')->orderBy('s.tanggal_berangkat')->orderBy('s.id')
-            ->toBase()
             ->get([
                 's.id', 's.nomor', 'u.nip', 'u.name as pegawai', 'uk.nama as unit', 't.kota',
                 'tr.nama as transportasi', 's.tanggal_berangkat', 's.tanggal_kembali', 's.biaya',

@@ -23,7 +23,7 @@ class GenerateSppdDocument extends EsppdJob
         $this->onQueue('documents');
     }
 
-    protected function run(): void
+    public function handle(): void
     {
         $sppd = $this->document->sppd()->with(['user', 'unitKerja', 'tujuan', 'transportasi'])->firstOrFail();
         $options = new Options([

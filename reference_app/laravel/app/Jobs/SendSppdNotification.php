@@ -5,6 +5,7 @@ namespace App\Jobs;
 use App\Mail\SppdStatusChanged;
 use App\Models\User;
 use App\Models\UserNotification;
+use Illuminate\Support\Facades\DB;
 use Illuminate\Support\Facades\Mail;
 
 /**
@@ -22,14 +23,25 @@ class SendSppdNotification extends EsppdJob
         $this->onQueue('notifications');
     }
 
-    protected function run(): void
+    /**
+     * The row commits only once the mail is written, so a retry never adds a second one.
+     */
+    public function handle(): void
     {
         $user = User::findOrFail($this->userId);
-        UserNotification::create([
-            'user_id' => $user->id,
-            'type' => $this->type,
-            'data' => ['sppd_id' => $this->sppdId, 'subject' => $this->subject, 'body' => $this->body],
-        ]);
-        Mail::to($user)->send(new SppdStatusChanged($this->subject, $this->body));
+        DB::transaction(function () use ($user) {
+            UserNotification::create([
+                'user_id' => $user->id,
+                'type' => $this->type,
+                'data' => [
+                    'user_id' => $user->id,
+                    'type' => $this->type,
+                    'sppd_id' => $this->sppdId,
+                    'subject' => $this->subject,
+                    'body' => $this->body,
+                ],
+            ]);
+            Mail::to($user)->send(new SppdStatusChanged($this->subject, $this->body));
+        });
     }
 }

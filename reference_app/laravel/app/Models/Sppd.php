@@ -83,7 +83,26 @@ class Sppd extends Model
 
     public function documents(): HasMany
     {
-        return $this->hasMany(Document::class)->latest('id')->limit(5);
+        return $this->hasMany(Document::class);
+    }
+
+    /**
+     * The list pages' user, unit, destination and transport: one query per relation,
+     * unless `esppd.eager_loading` is off (then each row loads its own: N+1).
+     */
+    public function scopeWithListRelations(Builder $query): Builder
+    {
+        return config('esppd.eager_loading') ? $query->with(self::LIST_RELATIONS) : $query;
+    }
+
+    /**
+     * Submitted SPPD of the head's unit, other than the head's own trips.
+     */
+    public function scopeAwaitingDecisionBy(Builder $query, User $head): Builder
+    {
+        return $query->where('unit_kerja_id', $head->unit_kerja_id)
+            ->where('status', 'diajukan')
+            ->where('user_id', '<>', $head->id);
     }
 
     /**

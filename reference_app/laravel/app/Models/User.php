@@ -49,13 +49,20 @@ class User extends Authenticatable
     }
 
     /**
+     * Permissions per role, read once per request (PHP forgets statics between requests).
+     *
+     * @var array<string, array<int, string>>
+     */
+    private static array $permissionsOfRole = [];
+
+    /**
      * The role's permissions, through the cache (6 h, tag `permissions`).
      *
      * @return array<int, string>
      */
     public function permissions(): array
     {
-        return Cache::tags(['permissions'])->remember(
+        return self::$permissionsOfRole[$this->role] ??= Cache::tags(['permissions'])->remember(
             "permissions:{$this->role}",
             config('esppd.ttl.permissions'),
             function () {

@@ -24,7 +24,9 @@ class DashboardStatistics
     {
         [$tag, $scope] = $this->scope($user);
 
-        return Cache::tags(['dashboard', $tag])->remember(
+        // One tag per entry: Laravel keeps a set of keys per tag, and an umbrella tag that
+        // is never flushed would collect a new key after every flush of the other one.
+        return Cache::tags([$tag])->remember(
             "stats:{$tag}:{$year}",
             config('esppd.ttl.dashboard'),
             function () use ($scope, $year) {

@@ -13,12 +13,29 @@ use Illuminate\Support\Facades\Cache;
 class MasterData
 {
     /**
-     * @var array<string, array{0: string, 1: class-string, 2: array<int, string>, 3: string}>
+     * Each list: its page title, model, columns and order.
+     *
+     * @var array<string, array{title: string, model: class-string, columns: array<int, string>, order: string}>
      */
     public const KINDS = [
-        'unit-kerja' => ['Unit kerja', UnitKerja::class, ['id', 'kode', 'nama', 'parent_id'], 'id'],
-        'tujuan' => ['Tujuan', Tujuan::class, ['id', 'kota', 'provinsi', 'uang_harian'], 'kota'],
-        'transportasi' => ['Transportasi', Transportasi::class, ['id', 'nama', 'jenis'], 'nama'],
+        'unit-kerja' => [
+            'title' => 'Unit kerja',
+            'model' => UnitKerja::class,
+            'columns' => ['id', 'kode', 'nama', 'parent_id'],
+            'order' => 'id',
+        ],
+        'tujuan' => [
+            'title' => 'Tujuan',
+            'model' => Tujuan::class,
+            'columns' => ['id', 'kota', 'provinsi', 'uang_harian'],
+            'order' => 'kota',
+        ],
+        'transportasi' => [
+            'title' => 'Transportasi',
+            'model' => Transportasi::class,
+            'columns' => ['id', 'nama', 'jenis'],
+            'order' => 'nama',
+        ],
     ];
 
     public static function exists(string $kind): bool
@@ -28,7 +45,7 @@ class MasterData
 
     public static function title(string $kind): string
     {
-        return self::KINDS[$kind][0];
+        return self::KINDS[$kind]['title'];
     }
 
     /**
@@ -36,14 +53,12 @@ class MasterData
      */
     public function rows(string $kind): array
     {
-        [, $model, $columns, $order] = self::KINDS[$kind];
+        $list = self::KINDS[$kind];
 
         return Cache::tags(['master'])->remember(
             "master:{$kind}",
             config('esppd.ttl.master'),
-            function () use ($model, $columns, $order) {
-                return $model::query()->orderBy($order)->get($columns)->toArray();
-            }
+            fn () => $list['model']::query()->orderBy($list['order'])->get($list['columns'])->toArray()
         );
     }
 

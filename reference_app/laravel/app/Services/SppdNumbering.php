@@ -41,8 +41,8 @@ class SppdNumbering
 
     private function nextHoldingTheRow(int $year): int
     {
-        $counter = NomorCounter::whereKey($year)->lockForUpdate()->first()
-            ?? NomorCounter::firstOrCreate(['tahun' => $year], ['nomor' => 0]);
+        NomorCounter::insertOrIgnore(['tahun' => $year, 'nomor' => 0]);
+        $counter = NomorCounter::whereKey($year)->lockForUpdate()->firstOrFail();
         usleep((int) (config('esppd.hot_row_hold_seconds') * 1_000_000));
         $counter->increment('nomor');
 

@@ -1,7 +1,6 @@
 @extends('layouts.app')
 @section('title', 'Dashboard')
 @section('content')
-@php($user = auth()->user())
 <h1>Dashboard {{ $year }}</h1>
 <p>{{ $user->name }} &middot; {{ $user->unitKerja->nama }} &middot; {{ $user->role }}</p>
 @if ($pending !== null)<p>Menunggu persetujuan: <strong data-pending="{{ $pending }}">{{ $pending }}</strong></p>@endif

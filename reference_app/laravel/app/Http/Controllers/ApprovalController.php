@@ -15,6 +15,9 @@ use Illuminate\Support\Facades\Cache;
 use Illuminate\Support\Facades\DB;
 use Illuminate\View\View;
 
+/**
+ * The unit head's decisions. Who may decide is SppdPolicy::approve, checked by the routes.
+ */
 class ApprovalController extends Controller
 {
     /**
@@ -22,18 +25,12 @@ class ApprovalController extends Controller
      */
     public function index(Request $request): View
     {
-        $user = $request->user();
-        $query = Sppd::where('unit_kerja_id', $user->unit_kerja_id)
-            ->where('status', 'diajukan')
-            ->where('user_id', '<>', $user->id)
-            ->newestTripFirst();
-        if (config('esppd.eager_loading')) {
-            $query->with(Sppd::LIST_RELATIONS);
-        }
-
         return view('sppd.index', [
             'title' => 'Persetujuan SPPD',
-            'rows' => $query->paginate(config('esppd.page_size')),
+            'rows' => Sppd::awaitingDecisionBy($request->user())
+                ->withListRelations()
+                ->newestTripFirst()
+                ->paginate(config('esppd.page_size'), ['*'], 'page', $this->page($request)),
             'status' => 'diajukan',
             'approvals' => true,
         ]);
@@ -44,18 +41,16 @@ class ApprovalController extends Controller
      */
     public function approve(Request $request, Sppd $sppd, SppdNumbering $numbering): RedirectResponse
     {
-        $this->authorize('view', $sppd);
-        $this->authorize('approve', $sppd);
         $this->ensureAwaitingDecision($sppd);
         $year = $sppd->tanggal_berangkat->year;
 
         DB::transaction(function () use ($request, $sppd, $numbering, $year) {
             $number = $numbering->next($year);
-            $this->decide($sppd, [
-                'status' => 'disetujui',
+            $this->decide($sppd, $request->user(), 'disetujui', null, [
                 'nomor' => sprintf('%06d/SPPD/UN/%d', $number, $year),
-            ], $request->user(), 'disetujui', null);
-            Pagu::where('unit_kerja_id', $sppd->unit_kerja_id)->where('tahun', $year)
+            ]);
+            Pagu::where('unit_kerja_id', $sppd->unit_kerja_id)
+                ->where('tahun', $year)
                 ->increment('terpakai', $sppd->biaya);
         });
 
@@ -64,11 +59,10 @@ class ApprovalController extends Controller
 
     public function reject(RejectSppdRequest $request, Sppd $sppd): RedirectResponse
     {
-        $this->authorize('view', $sppd);
         $this->ensureAwaitingDecision($sppd);
 
         DB::transaction(function () use ($request, $sppd) {
-            $this->decide($sppd, ['status' => 'ditolak'], $request->user(), 'ditolak', $request->validated()['catatan']);
+            $this->decide($sppd, $request->user(), 'ditolak', $request->validated()['catatan']);
         });
 
         return $this->decided($request->user(), $sppd, 'ditolak');
@@ -76,11 +70,7 @@ class ApprovalController extends Controller
 
     private function ensureAwaitingDecision(Sppd $sppd): void
     {
-        abort_unless(
-            $sppd->status === 'diajukan',
-            422,
-            "This SPPD is not awaiting approval (status {$sppd->status})."
-        );
+        abort_unless($sppd->status === 'diajukan', 422, "This SPPD is not awaiting approval (status {$sppd->status}).");
     }
 
     /**
@@ -88,28 +78,27 @@ class ApprovalController extends Controller
      *
      * @param  array<string, mixed>  $changes
      */
-    private function decide(Sppd $sppd, array $changes, User $head, string $action, ?string $catatan): void
+    private function decide(Sppd $sppd, User $head, string $status, ?string $catatan, array $changes = []): void
     {
         $changed = Sppd::sameRow($sppd, 'diajukan')->update($changes + [
+            'status' => $status,
             'approved_by' => $head->id,
             'approved_at' => now(),
-            'updated_at' => now(),
         ]);
         abort_unless($changed === 1, 409, 'The SPPD changed meanwhile; reload and try again.');
-        ApprovalLog::create([
-            'sppd_id' => $sppd->id, 'user_id' => $head->id, 'action' => $action, 'catatan' => $catatan,
-        ]);
+        ApprovalLog::create(['sppd_id' => $sppd->id, 'user_id' => $head->id, 'action' => $status, 'catatan' => $catatan]);
     }
 
-    private function decided(User $head, Sppd $sppd, string $action): RedirectResponse
+    private function decided(User $head, Sppd $sppd, string $status): RedirectResponse
     {
         Cache::tags(User::dashboardTags($sppd->user_id, $sppd->unit_kerja_id))->flush();
+        $sppd->load('tujuan');
         SendSppdNotification::dispatch(
             $sppd->user_id,
-            "sppd.{$action}",
+            "sppd.{$status}",
             $sppd->id,
-            "SPPD {$action}: {$sppd->maksud}",
-            "SPPD ke {$sppd->tujuan->kota} {$action} oleh {$head->name}."
+            "SPPD {$status}: {$sppd->maksud}",
+            "SPPD ke {$sppd->tujuan->kota} {$status} oleh {$head->name}."
         );
 
         return redirect()->route('approvals.index');

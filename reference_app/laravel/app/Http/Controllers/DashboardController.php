@@ -12,20 +12,14 @@ class DashboardController extends Controller
     public function __invoke(Request $request, DashboardStatistics $statistics): View
     {
         $user = $request->user();
-        $year = (int) now()->year;
-        $pending = null;
-        if ($user->can('sppd.approve')) {
-            $pending = Sppd::where('unit_kerja_id', $user->unit_kerja_id)
-                ->where('status', 'diajukan')
-                ->where('user_id', '<>', $user->id)
-                ->count();
-        }
+        $year = now()->year;
 
         return view('dashboard', [
+            'user' => $user,
             'year' => $year,
             'stats' => $statistics->forUser($user, $year),
             'trend' => $statistics->universityTrend($year),
-            'pending' => $pending,
+            'pending' => $user->can('sppd.approve') ? Sppd::awaitingDecisionBy($user)->count() : null,
             'latest' => Sppd::with('tujuan')->where('user_id', $user->id)
                 ->newestTripFirst()->limit(5)->get(),
         ]);

@@ -19,7 +19,6 @@ class DocumentController extends Controller
      */
     public function store(Request $request, Sppd $sppd): RedirectResponse
     {
-        $this->authorize('view', $sppd);
         $document = Document::create(['sppd_id' => $sppd->id, 'user_id' => $request->user()->id]);
         GenerateSppdDocument::dispatch($document);
 
@@ -31,7 +30,7 @@ class DocumentController extends Controller
      */
     public function show(Request $request, Document $document)
     {
-        return $this->showFile($request, $document);
+        return $this->showFile($request, $document, 'documents');
     }
 
     public function download(Document $document): StreamedResponse

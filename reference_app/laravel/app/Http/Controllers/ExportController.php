@@ -19,10 +19,11 @@ class ExportController extends Controller
      */
     public function store(MonthRequest $request): RedirectResponse
     {
+        $month = $request->month();
         $export = Export::create([
             'user_id' => $request->user()->id,
-            'bulan' => $request->month(),
-            'tahun' => $request->year(),
+            'bulan' => $month->month,
+            'tahun' => $month->year,
         ]);
         ExportMonthlyReport::dispatch($export);
 
@@ -34,7 +35,7 @@ class ExportController extends Controller
      */
     public function show(Request $request, Export $export)
     {
-        return $this->showFile($request, $export);
+        return $this->showFile($request, $export, 'exports');
     }
 
     public function download(Export $export): StreamedResponse

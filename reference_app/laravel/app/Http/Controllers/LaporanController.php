@@ -21,13 +21,12 @@ class LaporanController extends Controller
     public function index(Request $request): View
     {
         $user = $request->user();
-        $reports = LaporanPerjalanan::with('user')
-            ->when(! $user->can('laporan.view-all'), fn ($query) => $query->where('user_id', $user->id))
-            ->orderByDesc('tanggal_laporan')->orderByDesc('id')
-            ->paginate(config('esppd.page_size'));
 
         return view('laporan.index', [
-            'reports' => $reports,
+            'reports' => LaporanPerjalanan::with('user')
+                ->when(! $user->can('laporan.view-all'), fn ($query) => $query->where('user_id', $user->id))
+                ->orderByDesc('tanggal_laporan')->orderByDesc('id')
+                ->paginate(config('esppd.page_size'), ['*'], 'page', $this->page($request)),
             'awaiting' => Sppd::with('tujuan')->where('user_id', $user->id)
                 ->where('status', 'disetujui')->orderBy('tanggal_berangkat')->limit(20)->get(),
         ]);
@@ -42,11 +41,13 @@ class LaporanController extends Controller
         $data = $request->validated();
         $sppd = Sppd::findOrFail($data['sppd_id']);
         $this->authorize('fileReport', $sppd);
-        if ($sppd->status !== 'disetujui') {
-            throw ValidationException::withMessages(['sppd_id' => 'Only an approved trip takes a report.']);
-        }
 
         DB::transaction(function () use ($sppd, $user, $data) {
+            // Only while it is still approved: the first report of a trip wins.
+            if (Sppd::sameRow($sppd, 'disetujui')->update(['status' => 'selesai']) !== 1) {
+                throw ValidationException::withMessages(['sppd_id' => 'Only an approved trip takes a report.'])
+                    ->redirectTo(route('laporan.index'));
+            }
             LaporanPerjalanan::create([
                 'sppd_id' => $sppd->id,
                 'user_id' => $user->id,
@@ -54,10 +55,6 @@ class LaporanController extends Controller
                 'ringkasan' => $data['ringkasan'],
                 'biaya_riil' => $data['biaya_riil'],
             ]);
-            $changed = Sppd::sameRow($sppd, 'disetujui')->update(['status' => 'selesai', 'updated_at' => now()]);
-            if ($changed !== 1) {
-                throw ValidationException::withMessages(['sppd_id' => 'Only an approved trip takes a report.']);
-            }
         });
         Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
 

@@ -3,11 +3,8 @@
 namespace App\Http\Controllers;
 
 use App\Http\Requests\MonthRequest;
-use App\Models\UnitKerja;
 use Illuminate\Http\JsonResponse;
-use Illuminate\Support\Carbon;
 use Illuminate\Support\Facades\DB;
-use Illuminate\View\View;
 
 class MonthlyReportController extends Controller
 {
@@ -19,29 +16,28 @@ class MonthlyReportController extends Controller
     public function __invoke(MonthRequest $request)
     {
         $month = $request->month();
-        $year = $request->year();
-        $start = Carbon::create($year, $month, 1);
         $days = DB::getDriverName() === 'mysql'
             ? 'DATEDIFF(s.tanggal_kembali, s.tanggal_berangkat) + 1'
             : 's.tanggal_kembali - s.tanggal_berangkat + 1';
 
-        $rows = UnitKerja::query()->from('unit_kerja as uk')
-            ->leftJoin('sppd as s', function ($join) use ($start) {
+        $rows = DB::table('unit_kerja as uk')
+            ->leftJoin('sppd as s', function ($join) use ($month) {
                 $join->on('s.unit_kerja_id', '=', 'uk.id')
-                    ->where('s.tanggal_berangkat', '>=', $start->toDateString())
-                    ->where('s.tanggal_berangkat', '<', $start->copy()->addMonth()->toDateString());
+                    ->where('s.tanggal_berangkat', '>=', $month->start())
+                    ->where('s.tanggal_berangkat', '<', $month->end());
             })
             ->leftJoin('laporan_perjalanan as l', 'l.sppd_id', '=', 's.id')
             ->selectRaw(
-                "uk.id, uk.kode, uk.nama, count(s.id) AS jumlah, "
+                'uk.id, uk.kode, uk.nama, count(s.id) AS jumlah, '
                 . "sum(CASE WHEN s.status IN ('disetujui', 'selesai') THEN 1 ELSE 0 END) AS disetujui, "
                 . "sum(CASE WHEN s.status = 'ditolak' THEN 1 ELSE 0 END) AS ditolak, "
                 . "sum(CASE WHEN s.status = 'diajukan' THEN 1 ELSE 0 END) AS menunggu, "
-                . "COALESCE(sum(s.biaya), 0) AS biaya, COALESCE(sum(l.biaya_riil), 0) AS biaya_riil, "
+                . 'COALESCE(sum(s.biaya), 0) AS biaya, COALESCE(sum(l.biaya_riil), 0) AS biaya_riil, '
                 . "COALESCE(avg({$days}), 0) AS rata_hari"
             )
-            ->groupBy('uk.id', 'uk.kode', 'uk.nama')->orderBy('uk.kode')
-            ->toBase()->get()
+            ->groupBy('uk.id', 'uk.kode', 'uk.nama')
+            ->orderBy('uk.kode')
+            ->get()
             ->map(fn ($row) => [
                 'id' => (int) $row->id,
                 'kode' => $row->kode,
@@ -56,13 +52,13 @@ class MonthlyReportController extends Controller
             ]);
 
         if ($request->expectsJson()) {
-            return new JsonResponse(['bulan' => $month, 'tahun' => $year, 'units' => $rows]);
+            return new JsonResponse(['bulan' => $month->month, 'tahun' => $month->year, 'units' => $rows]);
         }
 
         return view('reports.monthly', [
             'rows' => $rows,
-            'bulan' => $month,
-            'tahun' => $year,
+            'bulan' => $month->month,
+            'tahun' => $month->year,
             'totalBiaya' => $rows->sum('biaya'),
             'totalJumlah' => $rows->sum('jumlah'),
         ]);

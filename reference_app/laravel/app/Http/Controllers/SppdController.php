@@ -2,6 +2,7 @@
 
 namespace App\Http\Controllers;
 
+use App\Http\Requests\SppdFilterRequest;
 use App\Http\Requests\StoreSppdRequest;
 use App\Jobs\SendSppdNotification;
 use App\Models\ApprovalLog;
@@ -20,30 +21,21 @@ class SppdController extends Controller
     /**
      * The SPPD the user may see, newest trip first, optionally filtered.
      */
-    public function index(Request $request): View
+    public function index(SppdFilterRequest $request): View
     {
-        $filters = $request->validate([
-            'status' => ['nullable', 'string', 'max:20'],
-            'dari' => ['nullable', 'date_format:Y-m-d'],
-            'sampai' => ['nullable', 'date_format:Y-m-d'],
-        ]);
-        $query = Sppd::visibleTo($request->user())->newestTripFirst();
-        if (config('esppd.eager_loading')) {
-            $query->with(Sppd::LIST_RELATIONS);
-        }
-        if (! empty($filters['status'])) {
-            $query->where('status', $filters['status']);
-        }
-        if (! empty($filters['dari'])) {
-            $query->where('tanggal_berangkat', '>=', $filters['dari']);
-        }
-        if (! empty($filters['sampai'])) {
-            $query->where('tanggal_berangkat', '<=', $filters['sampai']);
-        }
+        $filters = $request->validated();
+        $rows = Sppd::visibleTo($request->user())
+            ->withListRelations()
+            ->when($filters['status'] ?? null, fn ($query, $status) => $query->where('status', $status))
+            ->when($filters['dari'] ?? null, fn ($query, $day) => $query->where('tanggal_berangkat', '>=', $day))
+            ->when($filters['sampai'] ?? null, fn ($query, $day) => $query->where('tanggal_berangkat', '<=', $day))
+            ->newestTripFirst()
+            ->paginate(config('esppd.page_size'), ['*'], 'page', $this->page($request))
+            ->withQueryString();
 
         return view('sppd.index', [
             'title' => 'Daftar SPPD',
-            'rows' => $query->paginate(config('esppd.page_size'))->withQueryString(),
+            'rows' => $rows,
             'status' => $filters['status'] ?? '',
             'approvals' => false,
         ]);
@@ -76,13 +68,16 @@ class SppdController extends Controller
 
     public function show(Request $request, Sppd $sppd): View
     {
-        $this->authorize('view', $sppd);
-        $sppd->load([...Sppd::LIST_RELATIONS, 'approvalLogs.user', 'laporan', 'documents']);
-        $user = $request->user();
+        $sppd->load([
+            ...Sppd::LIST_RELATIONS,
+            'approvalLogs.user',
+            'laporan',
+            'documents' => fn ($query) => $query->latest('id')->limit(5),
+        ]);
 
         return view('sppd.show', [
             'sppd' => $sppd,
-            'canApprove' => $sppd->status === 'diajukan' && $user->can('approve', $sppd),
+            'canApprove' => $sppd->status === 'diajukan' && $request->user()->can('approve', $sppd),
         ]);
     }
 
@@ -91,8 +86,6 @@ class SppdController extends Controller
      */
     public function submit(Request $request, Sppd $sppd, SppdNumbering $numbering): RedirectResponse
     {
-        $this->authorize('view', $sppd);
-        $this->authorize('submit', $sppd);
         abort_unless($sppd->status === 'draft', 422, "Only a draft can be submitted (status is {$sppd->status}).");
         $user = $request->user();
 
@@ -100,7 +93,6 @@ class SppdController extends Controller
             $changed = Sppd::sameRow($sppd, 'draft')->update([
                 'status' => 'diajukan',
                 'nomor_agenda' => $numbering->next($sppd->tanggal_berangkat->year),
-                'updated_at' => now(),
             ]);
             // Someone else won: roll back, which gives the agenda number back.
             abort_unless($changed === 1, 409, 'The SPPD changed meanwhile; reload and try again.');
@@ -110,6 +102,7 @@ class SppdController extends Controller
         Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
         $head = User::headOf($sppd->unit_kerja_id);
         if ($head !== null) {
+            $sppd->load('tujuan');
             SendSppdNotification::dispatch(
                 $head->id,
                 'sppd.diajukan',

@@ -2,6 +2,8 @@
 
 namespace App\Http\Requests;
 
+use App\Http\Requests\Concerns\RejectsInvalidQueries;
+use App\Support\Month;
 use Illuminate\Foundation\Http\FormRequest;
 
 /**
@@ -9,6 +11,15 @@ use Illuminate\Foundation\Http\FormRequest;
  */
 class MonthRequest extends FormRequest
 {
+    use RejectsInvalidQueries;
+
+    /**
+     * Back to the recap when an export is asked for a month that does not exist.
+     *
+     * @var string
+     */
+    protected $redirectRoute = 'reports.monthly';
+
     /**
      * @return array<string, array<int, string>>
      */
@@ -20,13 +31,11 @@ class MonthRequest extends FormRequest
         ];
     }
 
-    public function month(): int
+    public function month(): Month
     {
-        return (int) ($this->input('bulan') ?? now()->month);
-    }
-
-    public function year(): int
-    {
-        return (int) ($this->input('tahun') ?? now()->year);
+        return new Month(
+            (int) ($this->input('tahun') ?? now()->year),
+            (int) ($this->input('bulan') ?? now()->month)
+        );
     }
 }

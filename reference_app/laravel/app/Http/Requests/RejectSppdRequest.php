@@ -4,12 +4,17 @@ namespace App\Http\Requests;
 
 use Illuminate\Foundation\Http\FormRequest;
 
+/**
+ * A rejection and its reason; who may reject is SppdPolicy::approve (the route checks it).
+ */
 class RejectSppdRequest extends FormRequest
 {
-    public function authorize(): bool
-    {
-        return $this->user()->can('approve', $this->route('sppd'));
-    }
+    /**
+     * Back to the list of SPPD awaiting a decision.
+     *
+     * @var string
+     */
+    protected $redirectRoute = 'approvals.index';
 
     /**
      * @return array<string, array<int, string>>

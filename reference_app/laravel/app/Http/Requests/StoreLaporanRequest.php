@@ -7,6 +7,13 @@ use Illuminate\Foundation\Http\FormRequest;
 class StoreLaporanRequest extends FormRequest
 {
     /**
+     * Back to the trip reports, where the form is.
+     *
+     * @var string
+     */
+    protected $redirectRoute = 'laporan.index';
+
+    /**
      * @return array<string, array<int, string>>
      */
     public function rules(): array

@@ -3,6 +3,7 @@
 namespace App\Models\Concerns;
 
 use Illuminate\Support\Facades\Storage;
+use Illuminate\Support\Str;
 
 /**
  * What documents and exports share: an owner, a status, a file once ready.
@@ -39,6 +40,6 @@ trait GeneratedFile
 
     public function downloadName(): string
     {
-        return rtrim($this->getTable(), 's') . "-{$this->id}." . static::EXTENSION;
+        return Str::singular($this->getTable()) . "-{$this->id}." . static::EXTENSION;
     }
 }

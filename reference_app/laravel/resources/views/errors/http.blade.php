@@ -1,6 +1,8 @@
 @extends('layouts.app')
-@section('title', $exception->getStatusCode())
+@php($status = $exception->getStatusCode())
+@section('title', $status)
 @section('content')
-<h1>{{ $exception->getStatusCode() }}</h1>
-<p class="error" data-error-code="{{ $exception->getStatusCode() }}">{{ $exception->getMessage() ?: \Symfony\Component\HttpFoundation\Response::$statusTexts[$exception->getStatusCode()] ?? 'Error' }}</p>
+<h1>{{ $status }}</h1>
+{{-- A 5xx message may carry internals (SQL, paths): show the status text only. --}}
+<p class="error" data-error-code="{{ $status }}">{{ $status < 500 && $exception->getMessage() ? $exception->getMessage() : (\Symfony\Component\HttpFoundation\Response::$statusTexts[$status] ?? 'Error') }}</p>
 @endsection

@@ -1,6 +1,7 @@
-{{ $heading }}
+{{-- Plain text: HTML escaping would show "&amp;" in the mail reader. --}}
+{!! $heading !!}
 
-{{ $body }}
+{!! $body !!}
 
 -- 
 eSPPD

@@ -10,17 +10,17 @@ use Symfony\Component\HttpFoundation\StreamedResponse;
 
 /**
  * Status page (HTML, or JSON for pollers) and download of a queued file.
+ * Who may see it is GeneratedFilePolicy::view, checked by the routes.
  */
 trait ShowsGeneratedFiles
 {
     /**
      * @param  \App\Models\Document|\App\Models\Export  $file
+     * @param  string  $kind  the route name prefix: documents | exports
      * @return \Illuminate\View\View|\Illuminate\Http\JsonResponse
      */
-    protected function showFile(Request $request, Model $file)
+    protected function showFile(Request $request, Model $file, string $kind)
     {
-        $this->authorize('view', $file);
-        $kind = $file->getTable();
         $download = $file->isReady() ? route("{$kind}.download", $file, false) : null;
         if ($request->expectsJson()) {
             return new JsonResponse(['id' => $file->id, 'status' => $file->status, 'download' => $download]);
@@ -34,7 +34,6 @@ trait ShowsGeneratedFiles
      */
     protected function downloadFile(Model $file): StreamedResponse
     {
-        $this->authorize('view', $file);
         abort_unless($file->isReady(), 404, 'The file is not ready yet.');
 
         return Storage::download($file->path, $file->downloadName(), ['Content-Type' => $file::MEDIA_TYPE]);
