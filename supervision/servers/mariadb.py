@@ -32,6 +32,7 @@ class MariaDBSettings:
     max_connections: int = 151
     buffer_pool_size: str = "256M"
     include: Path | None = None  # a my.cnf whose [mysqld] settings apply before ours
+    performance_schema: bool = True  # off only to test what a collector says about it
 
 
 class MariaDBServer:
@@ -83,7 +84,7 @@ class MariaDBServer:
                 f"max_connections = {self.settings.max_connections}\n"
                 f"innodb_buffer_pool_size = {self.settings.buffer_pool_size}\n"
                 "innodb_log_file_size = 48M\n"
-                "performance_schema = ON\n"
+                f"performance_schema = {'ON' if self.settings.performance_schema else 'OFF'}\n"
                 "default-time-zone = '+00:00'\n"
                 "skip-log-bin\n")
 

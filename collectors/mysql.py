@@ -1,0 +1,298 @@
+"""MySQL / MariaDB collector: statement digests, status counters, lock waits and their
+blockers, the processlist, table I/O.
+
+What the PostgreSQL collector reads from pg_stat_statements and pg_stat_activity,
+read here from performance_schema (statement digests, table I/O), the global
+status counters, the processlist and InnoDB's lock-wait tables (MariaDB:
+information_schema.INNODB_LOCK_WAITS; MySQL 8: performance_schema.data_lock_waits).
+The shared signals carry engine-neutral `db.*` names, so every `db.*` rule reads
+either engine; what only MySQL has is `mysql.*`. Least privilege: PROCESS and
+SELECT on performance_schema. Its own statements carry a marker comment (seen
+in the processlist) and, since digests drop comments, are left out of the
+statement deltas by what they read (performance_schema, information_schema,
+SHOW). Timers are picoseconds in performance_schema: divided into ms here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pymysql
+import pymysql.cursors
+
+from collectors.base import Rates, Sample
+
+MARK = "/* esppd-collector */ "
+TOP_N = 20
+PS_PER_MS = 1e9
+OWN_STATEMENT = re.compile(r"performance_schema|information_schema|^\s*SHOW\b", re.I)
+# Digest columns -> statements.csv fields (engine-neutral where the meaning is shared).
+DIGEST_FIELDS = {
+    "calls": "COUNT_STAR",
+    "total_exec_time": "SUM_TIMER_WAIT",
+    "rows": "SUM_ROWS_SENT",
+    "rows_examined": "SUM_ROWS_EXAMINED",
+    "no_index_used": "SUM_NO_INDEX_USED",
+    "tmp_disk_tables": "SUM_CREATED_TMP_DISK_TABLES",
+    "sort_merge_passes": "SUM_SORT_MERGE_PASSES",
+    "lock_time": "SUM_LOCK_TIME",
+}
+TIMERS = {"total_exec_time", "lock_time"}
+# Global status counters whose per-second rate is a metric.
+STATUS_RATES = {
+    "Questions": "mysql.questions_rate",
+    "Slow_queries": "mysql.slow_queries_rate",
+    "Created_tmp_disk_tables": "mysql.tmp_disk_tables_rate",
+    "Aborted_connects": "mysql.aborted_connects_rate",
+    "Connection_errors_max_connections": "db.connections.refused_rate",
+    "Innodb_row_lock_waits": "mysql.row_lock_waits_rate",
+    "Innodb_deadlocks": "db.deadlocks",
+}
+# Processlist commands that are not client work.
+BACKGROUND = {"Daemon", "Binlog Dump", "Binlog Dump GTID", "Slave_IO", "Slave_SQL",
+              "Slave_worker"}
+
+
+@dataclass(frozen=True)
+class MySQLDsn:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str | None
+
+    @classmethod
+    def parse(cls, dsn: str) -> MySQLDsn:
+        parts = urlsplit(dsn)
+        if parts.scheme not in {"mysql", "mariadb"}:
+            raise ValueError(f"not a mysql:// DSN: {parts.scheme}://...")
+        return cls(parts.hostname or "127.0.0.1", parts.port or 3306,
+                   unquote(parts.username or ""), unquote(parts.password or ""),
+                   parts.path.lstrip("/") or None)
+
+
+@dataclass
+class MySQLCollector:
+    dsn: str
+    target: str = "mysql"
+    name: str = "mysql"
+    timeout_s: int = 2
+    rates: Rates = field(default_factory=Rates)
+    _conn: pymysql.connections.Connection | None = None
+    _mariadb: bool = True
+    _max_connections: int = 0
+    _previous: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    _baseline_taken: bool = False
+    _known_queries: set[str] = field(default_factory=set)
+    _tables: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def _connect(self) -> pymysql.connections.Connection:
+        if self._conn is None or not self._conn.open:
+            dsn = MySQLDsn.parse(self.dsn)
+            self._conn = pymysql.connect(
+                host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
+                database=dsn.database, connect_timeout=5, read_timeout=self.timeout_s + 3,
+                write_timeout=5, autocommit=True, cursorclass=pymysql.cursors.DictCursor,
+                program_name="esppd-collector")
+            self._prepare(self._conn)
+        return self._conn
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self._connect().cursor() as cur:
+            cur.execute(MARK + sql, params)
+            return list(cur.fetchall())
+
+    def _prepare(self, conn: pymysql.connections.Connection) -> None:
+        with conn.cursor() as cur:
+            cur.execute(MARK + "SELECT VERSION() AS version, @@max_connections AS max_connections")
+            row = cur.fetchone()
+            self._mariadb = "mariadb" in str(row["version"]).lower()
+            self._max_connections = int(row["max_connections"])
+            # Bound every statement of this session (MariaDB and MySQL spell it differently).
+            limit = ("SET SESSION max_statement_time = %s" if self._mariadb
+                     else "SET SESSION max_execution_time = %s")
+            cur.execute(limit, (self.timeout_s if self._mariadb else self.timeout_s * 1000,))
+
+    def check(self) -> list[str]:
+        try:
+            self._connect()
+        except pymysql.MySQLError as error:
+            return [f"{self.target}: cannot connect: {error.args[-1]}"]
+        problems = []
+        enabled = self._query("SELECT @@performance_schema AS on_")[0]["on_"]
+        if not int(enabled):
+            problems.append(f"performance_schema is OFF on {self.target}: start the server with "
+                            "performance_schema=ON (it cannot be switched on while running)")
+        probes = (
+            ("SELECT 1 FROM performance_schema.events_statements_summary_by_digest LIMIT 1",
+             "SELECT ON performance_schema.*"),
+            ("SELECT 1 FROM information_schema.INNODB_TRX LIMIT 1"
+             if self._mariadb else "SELECT 1 FROM performance_schema.data_lock_waits LIMIT 1",
+             "PROCESS ON *.*"),
+        )
+        for sql, grant in probes:
+            try:
+                self._query(sql)
+            except pymysql.MySQLError as error:
+                problems.append(f"{self.target}: {error.args[-1]}: GRANT {grant} TO the "
+                                "collector's account")
+        return problems
+
+    def sample(self, ts: float) -> Sample:
+        out = Sample()
+        self._status(ts, out)
+        self._processlist(out)
+        self._lock_waits(out)
+        self._statements(out)
+        self._table_io(out)
+        return out
+
+    def _status(self, ts: float, out: Sample) -> None:
+        status = {row["Variable_name"]: row["Value"]
+                  for row in self._query("SHOW GLOBAL STATUS")}
+
+        def number(name: str) -> float:
+            try:
+                return float(status.get(name, 0))
+            except ValueError:
+                return 0.0
+
+        out.add("db.connections.total", number("Threads_connected") - 1)  # not ours
+        out.add("db.connections.max", self._max_connections)
+        for counter, metric in STATUS_RATES.items():
+            out.add(metric, self.rates.rate(counter, number(counter), ts))
+        out.add("mysql.row_lock_current_waits", number("Innodb_row_lock_current_waits"))
+        reads = self.rates.delta("pool_reads", number("Innodb_buffer_pool_reads"))
+        requests = self.rates.delta("pool_requests",
+                                    number("Innodb_buffer_pool_read_requests"))
+        if reads is not None and requests is not None and requests > 0:
+            out.add("db.cache_hit_ratio", max(0.0, 1 - reads / requests))
+
+    def _processlist(self, out: Sample) -> None:
+        """Client threads by what they do; `active` is a thread running a statement."""
+        rows = self._query(
+            "SELECT p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "
+            "t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state "
+            "FROM information_schema.PROCESSLIST p "
+            "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
+            "WHERE p.ID <> CONNECTION_ID()" if self._mariadb else
+            "SELECT p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "
+            "t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state "
+            "FROM performance_schema.processlist p "
+            "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
+            "WHERE p.ID <> CONNECTION_ID()")
+        active = idle = idle_in_trx = lock_waits = 0
+        longest = 0.0
+        for row in rows:
+            command = row["command"] or ""
+            if command in BACKGROUND or (row["state"] or "").startswith("Waiting on empty"):
+                continue
+            if command == "Sleep":
+                idle += 1
+                idle_in_trx += int(bool(row["in_trx"]))
+                continue
+            active += 1
+            longest = max(longest, float(row["seconds"] or 0))
+            lock_waits += int(row["trx_state"] == "LOCK WAIT")
+        out.add("db.connections.active", active)
+        out.add("db.connections.idle", idle)
+        out.add("db.connections.idle_in_transaction", idle_in_trx)
+        out.add("db.wait{Lock}", lock_waits)
+        out.add("db.wait{CPU}", active - lock_waits)
+        out.add("db.longest_query_s", longest)
+
+    def _lock_waits(self, out: Sample) -> None:
+        """Lock requests waiting, and who blocks them (the culprit's thread, age, query)."""
+        if self._mariadb:
+            rows = self._query(
+                "SELECT b.trx_mysql_thread_id AS blocker, "
+                "TIMESTAMPDIFF(SECOND, b.trx_started, NOW()) AS blocker_age_s, "
+                "COUNT(*) AS waiting FROM information_schema.INNODB_LOCK_WAITS w "
+                "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+                "GROUP BY b.trx_mysql_thread_id, b.trx_started")
+        else:
+            rows = self._query(
+                "SELECT t.PROCESSLIST_ID AS blocker, NULL AS blocker_age_s, COUNT(*) AS waiting "
+                "FROM performance_schema.data_lock_waits w "
+                "JOIN performance_schema.threads t ON t.THREAD_ID = w.BLOCKING_THREAD_ID "
+                "GROUP BY t.PROCESSLIST_ID")
+        out.add("db.locks.ungranted", sum(int(row["waiting"]) for row in rows))
+        out.add("db.lock_blockers", len(rows))
+
+    def _statements(self, out: Sample) -> None:
+        columns = ", ".join(f"{column} AS {name}" for name, column in DIGEST_FIELDS.items())
+        rows = self._query(
+            f"SELECT SCHEMA_NAME AS db, DIGEST AS digest, DIGEST_TEXT AS query, {columns} "  # noqa: S608  # constant columns
+            "FROM performance_schema.events_statements_summary_by_digest")
+        current: dict[tuple[str, str], dict[str, float]] = {}
+        deltas = []
+        for row in rows:
+            query = row["query"] or ""
+            if row["digest"] is None or OWN_STATEMENT.search(query):
+                continue
+            key = (str(row["db"]), str(row["digest"]))
+            values = {name: float(row[name] or 0) for name in DIGEST_FIELDS}
+            current[key] = values
+            if not self._baseline_taken:
+                continue  # the first sample is history, not load
+            before = self._previous.get(key) or dict.fromkeys(DIGEST_FIELDS, 0.0)
+            if values["calls"] < before["calls"]:
+                continue  # truncated or evicted: no trustworthy delta
+            delta = {name: values[name] - before[name] for name in DIGEST_FIELDS}
+            for name in TIMERS:
+                delta[name] /= PS_PER_MS
+            if delta["calls"] > 0:
+                deltas.append((key[1][:32], query, delta))
+        self._previous = current
+        self._baseline_taken = True
+        deltas.sort(key=lambda item: item[2]["total_exec_time"], reverse=True)
+        for digest, query, delta in deltas[:TOP_N]:
+            out.statements.append(statement_row(digest, delta))
+            if digest not in self._known_queries:
+                self._known_queries.add(digest)
+                out.queries.append([digest, query])
+        rest = deltas[TOP_N:]
+        if rest:
+            other = {name: sum(item[2][name] for item in rest) for name in DIGEST_FIELDS}
+            out.statements.append(statement_row("other", other))
+
+    def _table_io(self, out: Sample) -> None:
+        """Rows read per table with no index (full scans) and through an index."""
+        rows = self._query(
+            "SELECT i.OBJECT_NAME AS tbl, "
+            "SUM(CASE WHEN i.INDEX_NAME IS NULL THEN i.COUNT_FETCH ELSE 0 END) AS scanned, "
+            "SUM(CASE WHEN i.INDEX_NAME IS NULL THEN 0 ELSE i.COUNT_FETCH END) AS by_index, "
+            "MAX(t.TABLE_ROWS) AS live "
+            "FROM performance_schema.table_io_waits_summary_by_index_usage i "
+            "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = i.OBJECT_SCHEMA "
+            "AND t.TABLE_NAME = i.OBJECT_NAME WHERE i.OBJECT_SCHEMA = DATABASE() "
+            "GROUP BY i.OBJECT_NAME")
+        current = {}
+        for row in rows:
+            counters = (float(row["scanned"] or 0), float(row["by_index"] or 0))
+            current[row["tbl"]] = counters
+            before = self._tables.get(row["tbl"])
+            if before is None or counters[0] < before[0] or counters[1] < before[1]:
+                continue
+            scanned, by_index = counters[0] - before[0], counters[1] - before[1]
+            if scanned or by_index:
+                # seq_scan (scans, not rows) is not counted per table here: left empty.
+                out.tables.append([row["tbl"], None, scanned, by_index, row["live"]])
+        self._tables = current
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def statement_row(digest: str, delta: dict[str, float]) -> list[object]:
+    """A statements.csv row: the shared columns, PostgreSQL-only ones empty, then MySQL's."""
+    return [digest, round(delta["calls"], 3), round(delta["total_exec_time"], 3),
+            round(delta["rows"], 3), None, None, None, None,
+            round(delta["rows_examined"], 3), round(delta["no_index_used"], 3),
+            round(delta["tmp_disk_tables"], 3), round(delta["sort_merge_passes"], 3),
+            round(delta["lock_time"], 3)]

@@ -1,0 +1,122 @@
+"""MySQL/MariaDB collector against a real MariaDB, read through the least-privilege account."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from collectors.mysql import MySQLCollector
+from supervision.servers import MariaDBServer, MariaDBSettings
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
+    with MariaDBServer(tmp_path_factory.mktemp("mariadb-logs"),
+                       MariaDBSettings(max_connections=12)) as server:
+        with server.connect() as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL) "
+                        "ENGINE=InnoDB")
+            cur.execute("INSERT INTO counter VALUES (1, 0), (2, 0)")
+            conn.commit()
+        yield server
+
+
+def metrics(collector: MySQLCollector) -> dict[str, float]:
+    return dict(collector.sample(time.time()).metrics)
+
+
+def run(server: MariaDBServer, sql: str, times: int) -> None:
+    with server.connect() as conn, conn.cursor() as cur:
+        for index in range(times):
+            cur.execute(sql, (index,))
+
+
+def test_a_statement_run_100_times_is_a_calls_delta_of_exactly_100(
+        mariadb: MariaDBServer) -> None:
+    collector = MySQLCollector(mariadb.monitor_dsn)
+    assert collector.check() == []
+    collector.sample(time.time())  # baseline: history is not load
+    run(mariadb, "SELECT %s + 100 AS hundred", 100)
+    sample = collector.sample(time.time())
+    texts = dict(sample.queries)
+    calls = {texts.get(row[0], ""): row[1] for row in sample.statements}
+    matching = [count for text, count in calls.items() if "+ ?" in text and "hundred" in text]
+    assert matching == [100]
+    again = collector.sample(time.time())
+    assert not [row for row in again.statements if row[0] in texts and "hundred" in texts[row[0]]]
+    assert not any("performance_schema" in text for text in texts.values())  # its own: out
+    collector.close()
+
+
+def test_a_lock_wait_is_counted_with_its_blocker(mariadb: MariaDBServer) -> None:
+    collector = MySQLCollector(mariadb.monitor_dsn)
+    holder = mariadb.connect()
+    with holder.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SELECT n FROM counter WHERE id = 1 FOR UPDATE")
+
+    def wait_for_the_row() -> None:
+        with mariadb.connect() as waiter, waiter.cursor() as cur:
+            cur.execute("SET SESSION innodb_lock_wait_timeout = 20")
+            cur.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+            waiter.commit()
+
+    thread = threading.Thread(target=wait_for_the_row)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        seen: dict[str, float] = {}
+        while time.monotonic() < deadline and not seen.get("db.locks.ungranted"):
+            seen = metrics(collector)
+            time.sleep(0.1)
+        assert seen["db.locks.ungranted"] >= 1 and seen["db.lock_blockers"] == 1
+        assert seen["db.wait{Lock}"] >= 1
+        assert seen["db.connections.idle_in_transaction"] >= 1  # the holder, asleep in its trx
+    finally:
+        holder.rollback()
+        holder.close()
+        thread.join()
+        collector.close()
+
+
+def test_refused_connections_are_recorded(mariadb: MariaDBServer) -> None:
+    collector = MySQLCollector(mariadb.monitor_dsn)
+    metrics(collector)  # baseline of the counters
+    held, refused = [], 0
+    try:
+        for _ in range(20):
+            try:
+                held.append(mariadb.connect())
+            except pymysql.err.OperationalError:
+                refused += 1
+        assert refused > 0
+        seen = metrics(collector)
+    finally:
+        for conn in held:
+            conn.close()
+        collector.close()
+    assert seen["db.connections.refused_rate"] > 0
+    assert seen["db.connections.max"] == 12
+
+
+def test_a_missing_privilege_and_performance_schema_off_are_preflight_lines(
+        mariadb: MariaDBServer, tmp_path: Path) -> None:
+    with mariadb.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weakpass'")
+        cur.execute("GRANT SELECT ON esppd.* TO 'weak'@'127.0.0.1'")
+    weak = MySQLCollector(f"mysql://weak:weakpass@127.0.0.1:{mariadb.port}/esppd", target="db1")
+    problems = weak.check()
+    assert any("GRANT SELECT ON performance_schema.*" in line for line in problems), problems
+    assert any("GRANT PROCESS ON *.*" in line for line in problems), problems
+    weak.close()
+    with MariaDBServer(tmp_path, MariaDBSettings(performance_schema=False)) as bare:
+        off = MySQLCollector(bare.monitor_dsn, target="db2")
+        assert any(line.startswith("performance_schema is OFF on db2") for line in off.check())
+        off.close()
