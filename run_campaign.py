@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(Exit.CONFIG)
 
     from harness.campaign import Campaign
+    from harness.collectors_process import CollectorsProcess
     from harness.preflight import PreflightError, check_static, check_target
     from harness.results import ResultsDir
 
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             check_static(config)
             if config.target.kind == "url":
                 check_target(config, config.target.url or "")
+                problems = CollectorsProcess(config, None, None).check()
+                if problems:
+                    raise PreflightError("\n".join(problems))
         except PreflightError as error:
             print(f"pre-flight failed:\n{error}", file=sys.stderr)
             return int(Exit.PREFLIGHT)

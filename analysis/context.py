@@ -57,6 +57,16 @@ class Context:
     capacity: Capacity
     ncpu: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    db_engine: str = "postgresql"  # or "mysql": whose collector wrote the db.* rows
+
+    @property
+    def mysql(self) -> bool:
+        return self.db_engine == "mysql"
+
+    @property
+    def db_server(self) -> str:
+        """The database server's name for findings and advice."""
+        return "MySQL/MariaDB" if self.mysql else "PostgreSQL"
 
     # --- signals -----------------------------------------------------------
     def has(self, signal: Signal) -> bool:
@@ -219,6 +229,7 @@ def build_context(dataset: Dataset) -> Context:
         metrics5=metrics5, statements=dataset.statements, queries=dataset.queries,
         tables=dataset.tables, errors=dataset.errors, events=dataset.events,
         capacity=analyze_capacity(levels, level_source), ncpu=ncpu, notes=notes,
+        db_engine="mysql" if (dataset.metrics["collector"] == "mysql").any() else "postgresql",
     )
 
 

@@ -25,6 +25,7 @@ from analysis.schema import (
     EVENTS_FILE,
     FLOAT,
     INT,
+    MAYBE,
     METRICS,
     QUERIES,
     REQUESTS,
@@ -134,7 +135,7 @@ def read_csv(root: Path, spec: CsvSpec, notes: list[str]) -> pd.DataFrame:
         return empty_frame(spec)
     header, _, _ = text.partition("\n")
     columns = next(csv.reader([header]))
-    missing = [name for name in spec.names if name not in columns]
+    missing = [name for name in spec.names if name not in columns and name not in spec.added]
     if missing:
         raise DatasetError(f"{path}: header lacks column(s) {', '.join(missing)}")
     body, tail = _split_partial_line(text)
@@ -145,6 +146,8 @@ def read_csv(root: Path, spec: CsvSpec, notes: list[str]) -> pd.DataFrame:
             notes.append(f"{spec.filename}: dropped a truncated last line")
         else:
             frame = pd.concat([frame, last], ignore_index=True) if len(frame) else last
+    for name in spec.added - set(frame.columns):
+        frame[name] = math.nan  # written before the contract had it: not measured
     frame = frame[spec.names]
     if "ts" in frame.columns:
         frame = frame.sort_values("ts", kind="stable", ignore_index=True)
@@ -152,7 +155,8 @@ def read_csv(root: Path, spec: CsvSpec, notes: list[str]) -> pd.DataFrame:
 
 
 def empty_frame(spec: CsvSpec) -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in spec.columns})
+    return pd.DataFrame({name: pd.Series(dtype=_read_dtypes(spec)[name])
+                         for name, _ in spec.columns})
 
 
 def split_metric_labels(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -211,12 +215,12 @@ def _parse_tail(text: str, spec: CsvSpec) -> pd.DataFrame | None:
 
 def _read_dtypes(spec: CsvSpec) -> dict[str, str]:
     # Integers are read as float first so a missing cell is reported, not silently NaN-cast.
-    return {name: (FLOAT if dtype == INT else dtype) for name, dtype in spec.columns}
+    return {name: (FLOAT if dtype in (INT, MAYBE) else dtype) for name, dtype in spec.columns}
 
 
 def _check_types(frame: pd.DataFrame, spec: CsvSpec) -> None:
     for name, dtype in spec.columns:
-        if dtype == "str":
+        if dtype in ("str", MAYBE) or name not in frame.columns:
             continue
         values = frame[name]
         if values.isna().any():
@@ -239,7 +243,7 @@ def _locate(body: str, spec: CsvSpec) -> str | None:
         if len(row) != len(header):
             return f"line {line}: expected {len(header)} fields, got {len(row)}"
         for name, dtype in spec.columns:
-            if dtype == "str":
+            if dtype == "str" or name not in index or (dtype == MAYBE and row[index[name]] == ""):
                 continue
             cell = row[index[name]]
             try:

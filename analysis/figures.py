@@ -27,11 +27,11 @@ from analysis.signals import (
     APP_WORKERS_BUSY,
     APP_WORKERS_TOTAL,
     CPU_UTIL,
+    DB_MAX,
+    DB_TOTAL,
     DISK_UTIL,
     LOADGEN_CPU,
     MEM_AVAILABLE,
-    PG_MAX,
-    PG_TOTAL,
     QUEUE_LENGTH,
     REDIS_HIT_RATIO,
 )
@@ -153,7 +153,7 @@ def _resources(ctx: Context, _: pd.DataFrame) -> Figure | None:
         series[f"memory used {target}"] = 1 - memory[target]
     for device in ctx.labels(DISK_UTIL):
         series[f"disk.util {device}"] = ctx.signal(DISK_UTIL, device)
-    connections = ctx.signal(PG_TOTAL, how="sum") / ctx.signal(PG_MAX)
+    connections = ctx.signal(DB_TOTAL, how="sum") / ctx.signal(DB_MAX)
     if connections.notna().any():
         series["DB connections / max"] = connections
     workers = ctx.signal(APP_WORKERS_BUSY, how="sum") / ctx.signal(APP_WORKERS_TOTAL, how="sum")

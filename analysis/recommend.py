@@ -1,4 +1,5 @@
-"""Recommendations per bottleneck class, concrete for a Laravel + PostgreSQL eSPPD team.
+"""Recommendations per bottleneck class, concrete for a Laravel eSPPD team on PostgreSQL or
+MySQL/MariaDB (each in its engine's terms).
 
 Why computed: "raise pm.max_children" is only useful with a number, and the number
 comes from measured RAM and worker RSS, not from the target's configuration.
@@ -37,9 +38,10 @@ def php_fpm_max_children(ctx: Context) -> tuple[int, float, float] | None:
     total = ctx.signal(MEM_TOTAL).max()
     available = ctx.signal(MEM_AVAILABLE).min()
     rss, processes = 0.0, 0.0
-    for group in ctx.groups() or []:
-        if role_of(group) != "app":
-            continue
+    groups = ctx.groups() or []
+    # PHP-FPM's children when they are measured apart (nginx's workers are not PHP).
+    workers = [g for g in groups if g == "php-fpm"] or [g for g in groups if role_of(g) == "app"]
+    for group in workers:
         rss += float(ctx.signal(PROC_RSS, group, how="sum").max() or 0.0)
         processes += float(ctx.signal(PROC_COUNT, group, how="sum").max() or 0.0)
     if processes <= 0:
@@ -102,7 +104,7 @@ def _db_cpu(f: Finding, ctx: Context) -> list[str]:
         "Reduce the work of the statements with the most total time (see 'Top statements'): "
         "an index, fewer rows (`->select([...])`, pagination), or caching the result.",
         "Move reporting (month-end recap, exports) to a read replica or off-peak jobs.",
-        "Then give PostgreSQL more CPU or a dedicated host.",
+        f"Then give {ctx.db_server} more CPU or a dedicated host.",
     ]
 
 
@@ -110,27 +112,36 @@ def _db_query(f: Finding, ctx: Context) -> list[str]:
     table = f.details.get("table")
     columns = f.details.get("index_columns") or []
     out = []
+    explain = "`EXPLAIN ANALYZE`" if ctx.mysql else "`EXPLAIN (ANALYZE, BUFFERS)`"
     if table and columns:
         cols = ", ".join(f"'{c}'" for c in columns)
         name = f"{table}_{'_'.join(columns)}_index"
+        online = (f"`DB::statement('ALTER TABLE {table} ADD INDEX {name} "
+                  f"({', '.join(columns)}), ALGORITHM=INPLACE, LOCK=NONE')`" if ctx.mysql else
+                  f"`DB::statement('CREATE INDEX CONCURRENTLY {name} ON {table} "
+                  f"({', '.join(columns)})')` with `public $withinTransaction = false;`")
         out.append(
             f"Add the index in a migration: `Schema::table('{table}', fn (Blueprint $table) => "
-            f"$table->index([{cols}]));` (for a busy production table use "
-            f"`DB::statement('CREATE INDEX CONCURRENTLY {name} ON {table} "
-            f"({', '.join(columns)})')` with `public $withinTransaction = false;`).")
-        out.append(f"{table} is partitioned by year in eSPPD: an index created on the parent "
-                   "table is created on every partition; check partition pruning with "
-                   "`EXPLAIN (ANALYZE, BUFFERS)` on the statement with real parameters.")
+            f"$table->index([{cols}]));` (on a busy production table, without blocking "
+            f"writes: {online}).")
+        out.append(f"If {table} is partitioned, the index is created on every partition; check "
+                   f"that queries read only their partition with {explain} on the statement "
+                   "with real parameters.")
     elif table:
         out.append(f"Add an index on {table} matching the statement's WHERE clause; confirm "
-                   "with `EXPLAIN (ANALYZE, BUFFERS)`.")
+                   f"with {explain}.")
     else:
         out.append("The statement is costly per call without sequential scans: fetch fewer rows "
                    "(`->select([...])`, `->paginate(25)`), avoid `count(*)` on every page view, "
                    "or cache the result with `Cache::tags(['sppd'])->remember(...)`.")
     if f.details.get("temp_blks_written"):
-        out.append("It spills sorts/hashes to disk: raise `work_mem` for this role "
-                   "(`ALTER ROLE esppd SET work_mem = '32MB'`) or sort on an indexed column.")
+        out.append("It spills sorts/hashes to disk: raise `work_mem` for the app's role "
+                   "(`ALTER ROLE <app role> SET work_mem = '32MB'`) or sort on an indexed "
+                   "column.")
+    if f.details.get("tmp_disk_tables"):
+        out.append("It builds temporary tables on disk: raise `tmp_table_size` and "
+                   "`max_heap_table_size` together, or avoid the GROUP BY/ORDER BY on an "
+                   "unindexed or TEXT column.")
     return out
 
 
@@ -152,9 +163,10 @@ def _n_plus_one(f: Finding, ctx: Context) -> list[str]:
 def _db_connections(f: Finding, ctx: Context) -> list[str]:
     maximum = f.details.get("max_connections", math.nan)
     measured = "not measured" if math.isnan(maximum) else f"{maximum:.0f} measured"
-    server = (f"Size connections end to end: PostgreSQL max_connections ({measured}) "
+    proxy = ("ProxySQL" if ctx.mysql else "PgBouncer in transaction mode")
+    server = (f"Size connections end to end: {ctx.db_server} max_connections ({measured}) "
               ">= PHP-FPM max_children x app servers + queue workers + ~10 for admin, "
-              "or put PgBouncer in transaction mode in front and point `DB_PORT` at it.")
+              f"or put {proxy} in front and point `DB_PORT` at it.")
     pool = ("If the app has its own pool, raise its size to the number of concurrent workers "
             "that use the database, and keep transactions short (no HTTP calls inside "
             "`DB::transaction`).")
@@ -172,18 +184,22 @@ def _db_locks(f: Finding, ctx: Context) -> list[str]:
         "`DB::afterCommit(...)` or a queued job.",
         "Avoid counters on a shared row (e.g. a per-unit budget total updated on every SPPD): "
         "compute them with a query or update them in a queued job.",
-        "Set `lock_timeout` (e.g. 5s) so waits fail fast instead of piling up.",
+        "Set `innodb_lock_wait_timeout` (e.g. 5) so waits fail fast instead of piling up."
+        if ctx.mysql else "Set `lock_timeout` (e.g. 5s) so waits fail fast instead of piling up.",
     ]
 
 
 def _db_io(f: Finding, ctx: Context) -> list[str]:
     total = ctx.signal(MEM_TOTAL).max()
     ram = f"{total / GIB:.0f} GiB" if not math.isnan(total) else "RAM"
+    memory = (f"InnoDB memory: innodb_buffer_pool_size about 50-70% of {ram} on a dedicated "
+              "database host, so the hot working set is served from memory." if ctx.mysql else
+              f"PostgreSQL memory: shared_buffers about 25% of {ram}, effective_cache_size "
+              f"50-75% of {ram}, so the hot working set is served from memory.")
     out = [
-        f"PostgreSQL memory: shared_buffers about 25% of {ram}, effective_cache_size 50-75% of "
-        f"{ram}, so the hot working set is served from memory.",
-        "Partition the growing tables (sppd, laporan_perjalanan) by year so current-year "
-        "queries read only their partition; archive old years.",
+        memory,
+        "Partition the biggest growing tables by date (eSPPD's travel orders by year) so "
+        "current queries read only their partition; archive old years.",
         "Then faster storage (SSD/NVMe) for the data directory.",
     ]
     if f.details.get("temp_blks_written"):
@@ -202,9 +218,11 @@ def _host_cpu(f: Finding, ctx: Context) -> list[str]:
 
 
 def _host_memory(f: Finding, ctx: Context) -> list[str]:
+    database = ("innodb_buffer_pool_size + per-connection buffers x connections" if ctx.mysql
+                else "PostgreSQL shared_buffers + work_mem x active connections")
     return [
-        "Fit the budget in RAM: PHP-FPM max_children x worker RSS + PostgreSQL shared_buffers "
-        "+ work_mem x active connections + Redis maxmemory + the OS cache.",
+        f"Fit the budget in RAM: PHP-FPM max_children x worker RSS + {database} + Redis "
+        "maxmemory + the OS cache.",
         "Lower pm.max_children to what RAM holds (see the app workers row), set Redis "
         "`maxmemory` with `allkeys-lru`, and add RAM if the budget still does not fit.",
     ]

@@ -11,15 +11,23 @@ from dataclasses import dataclass
 FLOAT = "float64"
 INT = "int64"
 STR = "str"
+# A number one engine has and another lacks (PostgreSQL's buffer counts, MySQL's rows
+# examined): an empty cell is "not measured", never zero.
+MAYBE = "float64 or empty"
 
 
 @dataclass(frozen=True)
 class CsvSpec:
-    """One CSV file of the contract: its name, typed columns and whether it must exist."""
+    """One CSV file of the contract: its name, typed columns and whether it must exist.
+
+    `added` names columns added to the contract later: results written before them
+    lack them, and they read as not measured.
+    """
 
     filename: str
     columns: tuple[tuple[str, str], ...]
     required: bool
+    added: frozenset[str] = frozenset()
 
     @property
     def names(self) -> list[str]:
@@ -51,18 +59,27 @@ METRICS = CsvSpec(
     (("ts", FLOAT), ("collector", STR), ("target", STR), ("metric", STR), ("value", FLOAT)),
     required=False,
 )
+# Per statement (PostgreSQL queryid, MySQL digest): the shared columns, PostgreSQL's
+# buffer and I/O columns, then MySQL's examined rows, scans without an index,
+# temporary tables on disk, sort merge passes and lock time.
 STATEMENTS = CsvSpec(
     "statements.csv",
     (("ts", FLOAT), ("target", STR), ("queryid", STR), ("calls", INT),
-     ("total_exec_time_ms", FLOAT), ("rows", INT), ("shared_blks_hit", INT),
-     ("shared_blks_read", INT), ("temp_blks_written", INT), ("blk_read_time_ms", FLOAT)),
+     ("total_exec_time_ms", FLOAT), ("rows", INT), ("shared_blks_hit", MAYBE),
+     ("shared_blks_read", MAYBE), ("temp_blks_written", MAYBE), ("blk_read_time_ms", MAYBE),
+     ("rows_examined", MAYBE), ("no_index_used", MAYBE), ("tmp_disk_tables", MAYBE),
+     ("sort_merge_passes", MAYBE), ("lock_time_ms", MAYBE)),
     required=False,
+    added=frozenset({"rows_examined", "no_index_used", "tmp_disk_tables", "sort_merge_passes",
+                     "lock_time_ms"}),
 )
 QUERIES = CsvSpec("queries.csv", (("queryid", STR), ("query", STR)), required=False)
+# Per table: full scans (MySQL: estimated as rows read without an index / live rows),
+# rows they read, index scans (MySQL: rows read through an index), live rows.
 TABLES = CsvSpec(
     "tables.csv",
-    (("ts", FLOAT), ("target", STR), ("table", STR), ("seq_scan", INT), ("seq_tup_read", INT),
-     ("idx_scan", INT), ("n_live_tup", INT)),
+    (("ts", FLOAT), ("target", STR), ("table", STR), ("seq_scan", FLOAT),
+     ("seq_tup_read", INT), ("idx_scan", INT), ("n_live_tup", INT)),
     required=False,
 )
 

@@ -1,75 +1,89 @@
-"""The metric names the analysis consumes, their aliases, and the process-group roles.
+"""The metrics the analysis reads, and the process groups' roles in the stack.
 
-Why here: collectors are built in parallel; every name the analysis depends on is
-listed once, so aligning with `collectors/metrics.py` is an edit of this file only.
-Units follow docs/DATA-CONTRACT.md: ratios 0-1, cores (1.0 = one core busy), bytes.
+Names and units come from the one registry, `collectors/metrics.py` (a test
+fails when a signal here is not registered). Aliases are only the names older
+results directories carry (the database metrics were `pg.*` before the MySQL
+collector shared them as `db.*`), so any old results dir still analyzes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collectors.metrics import unit_of
+
 
 @dataclass(frozen=True)
 class Signal:
-    """One consumed metric: its base name (and accepted aliases) and unit."""
+    """One consumed metric: its registered name, and aliases older results may carry."""
 
     name: str
-    unit: str
     aliases: tuple[str, ...] = ()
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.name)
 
     @property
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
 
-CPU_UTIL = Signal("cpu.util", "ratio")
-CPU_IOWAIT = Signal("cpu.iowait", "ratio")
-CPU_COUNT = Signal("cpu.count", "cores", ("cpu.cores",))
-RUNQUEUE = Signal("load.runqueue", "tasks", ("cpu.runqueue",))
-MEM_AVAILABLE = Signal("mem.available_ratio", "ratio")
-MEM_TOTAL = Signal("mem.total", "bytes", ("mem.total_bytes",))
-SWAP_IN = Signal("swap.in_rate", "pages/s")
-SWAP_OUT = Signal("swap.out_rate", "pages/s")
-OOM_KILLS = Signal("mem.oom_kills", "count")
-DISK_UTIL = Signal("disk.util", "ratio")
-DISK_AWAIT = Signal("disk.await", "ms", ("disk.await_ms",))
-DISK_QUEUE = Signal("disk.queue", "requests", ("disk.avgqu",))
-PROC_CPU = Signal("proc.cpu", "cores")
-PROC_RSS = Signal("proc.rss", "bytes")
-PROC_COUNT = Signal("proc.count", "processes")
-PG_ACTIVE = Signal("pg.connections.active", "count")
-PG_TOTAL = Signal("pg.connections.total", "count")
-PG_MAX = Signal("pg.connections.max", "count", ("pg.max_connections",))
-PG_WAIT = Signal("pg.wait", "backends")
-PG_LOCK_WAIT = Signal("pg.lock_wait", "backends")  # label: the waiting statement's queryid
-PG_LOCKS_UNGRANTED = Signal("pg.locks.ungranted", "count", ("pg.locks.waiting",))
-PG_DEADLOCKS = Signal("pg.deadlocks", "count/s")
-PG_HIT_RATIO = Signal("pg.cache_hit_ratio", "ratio", ("pg.hit_ratio",))
-PG_TEMP_BYTES = Signal("pg.temp_bytes", "bytes/s")
-QUEUE_LENGTH = Signal("queue.length", "jobs")
-QUEUE_RESERVED = Signal("queue.reserved", "jobs")
-QUEUE_FAILED = Signal("queue.failed", "jobs")
-REDIS_HIT_RATIO = Signal("redis.hit_ratio", "ratio", ("cache.hit_ratio",))
-REDIS_EVICTED = Signal("redis.evicted_keys", "keys/s")
-APP_LISTEN_QUEUE = Signal("app.listen_queue", "requests", ("app.listen_backlog",))
-APP_WORKERS_BUSY = Signal("app.workers.busy", "workers", ("app.workers.active",))
-APP_WORKERS_TOTAL = Signal("app.workers.total", "workers")
-APP_MAX_CHILDREN = Signal("app.max_children_reached", "count")
-APP_POOL_WAITING = Signal("app.db_pool.waiting", "requests")
-APP_POOL_SIZE = Signal("app.db_pool.size", "connections")
-APP_POOL_IN_USE = Signal("app.db_pool.in_use", "connections")
-LOADGEN_CPU = Signal("loadgen.cpu", "cores")
+CPU_UTIL = Signal("cpu.util")
+CPU_IOWAIT = Signal("cpu.iowait")
+CPU_COUNT = Signal("cpu.count")
+RUNQUEUE = Signal("load.runqueue")
+MEM_AVAILABLE = Signal("mem.available_ratio")
+MEM_TOTAL = Signal("mem.total")
+SWAP_IN = Signal("swap.in_rate")
+SWAP_OUT = Signal("swap.out_rate")
+OOM_KILLS = Signal("mem.oom_kills")
+DISK_UTIL = Signal("disk.util")
+DISK_AWAIT = Signal("disk.await")
+DISK_QUEUE = Signal("disk.queue")
+PROC_CPU = Signal("proc.cpu")
+PROC_RSS = Signal("proc.rss")
+PROC_COUNT = Signal("proc.count")
+# The database, whichever engine: PostgreSQL and MySQL collectors both write db.*;
+# the pg.* aliases read results written before the engines shared names.
+DB_ACTIVE = Signal("db.connections.active", ("pg.connections.active",))
+DB_TOTAL = Signal("db.connections.total", ("pg.connections.total",))
+DB_MAX = Signal("db.connections.max", ("pg.connections.max",))
+DB_WAIT = Signal("db.wait", ("pg.wait",))
+# label: the waiting statement's queryid
+DB_LOCK_WAIT = Signal("db.lock_wait", ("pg.lock_wait",))
+DB_LOCKS_UNGRANTED = Signal("db.locks.ungranted", ("pg.locks.ungranted",))
+DB_REFUSED = Signal("db.connections.refused_rate")
+DB_DEADLOCKS = Signal("db.deadlocks", ("pg.deadlocks",))
+DB_HIT_RATIO = Signal("db.cache_hit_ratio", ("pg.cache_hit_ratio",))
+DB_TEMP_BYTES = Signal("db.temp_bytes", ("pg.temp_bytes",))
+QUEUE_LENGTH = Signal("queue.length")
+QUEUE_RESERVED = Signal("queue.reserved")
+QUEUE_DELAYED = Signal("queue.delayed")
+QUEUE_FAILED = Signal("queue.failed")
+REDIS_HIT_RATIO = Signal("redis.hit_ratio")
+REDIS_EVICTED = Signal("redis.evicted_keys")
+APP_LISTEN_QUEUE = Signal("app.listen_queue")
+LISTEN_BACKLOG = Signal("listen.backlog")  # label: the port (the kernel's accept queue)
+NGINX_ACTIVE = Signal("nginx.connections.active")
+APP_WORKERS_BUSY = Signal("app.workers.busy")
+APP_WORKERS_TOTAL = Signal("app.workers.total")
+APP_MAX_CHILDREN = Signal("app.max_children_reached")
+APP_POOL_WAITING = Signal("app.db_pool.waiting")
+APP_POOL_SIZE = Signal("app.db_pool.size")
+APP_POOL_IN_USE = Signal("app.db_pool.in_use")
+LOADGEN_CPU = Signal("loadgen.cpu")
 
 # Process groups (the label of proc.cpu{group}) by role in the stack. A group not
 # listed here counts as "outside the stack" for host.cpu.
+# The groups are what collectors/host.py:process_group() produces.
 GROUP_ROLES: dict[str, tuple[str, ...]] = {
-    "db": ("postgres", "postgresql", "mysql", "mariadb"),
-    "app": ("app", "app_server", "php-fpm", "php", "uvicorn", "gunicorn", "nginx", "octane"),
-    "queue_worker": ("worker", "queue_worker", "queue", "horizon"),
+    "db": ("postgres", "mysql"),
+    "app": ("app", "php-fpm", "nginx"),
+    "queue_worker": ("queue",),
     "cache": ("redis",),
-    "loadgen": ("locust", "loadgen"),
-    "collector": ("collector", "collectors"),
+    "loadgen": ("locust",),
+    "collector": ("collector",),
 }
 OUTSIDE_ROLE = "outside"
 

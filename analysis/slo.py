@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.context import WINDOW_S, Context
 from analysis.errors import AnalysisError
 from analysis.latency import ALL
-from analysis.signals import CPU_UTIL, PG_ACTIVE, PG_MAX, PG_TOTAL, QUEUE_LENGTH, REDIS_HIT_RATIO
+from analysis.signals import CPU_UTIL, DB_ACTIVE, DB_MAX, DB_TOTAL, QUEUE_LENGTH, REDIS_HIT_RATIO
 
 
 @dataclass(frozen=True)
@@ -147,10 +147,10 @@ def _queue_total(ctx: Context) -> pd.Series:
 
 
 def _connection_ratio(ctx: Context) -> pd.Series:
-    total = ctx.signal(PG_TOTAL, how="sum")
+    total = ctx.signal(DB_TOTAL, how="sum")
     if total.isna().all():
-        total = ctx.signal(PG_ACTIVE, how="sum")
-    limit = ctx.signal(PG_MAX)
+        total = ctx.signal(DB_ACTIVE, how="sum")
+    limit = ctx.signal(DB_MAX)
     return total / limit.where(limit > 0)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-_IDENT = r'"?([A-Za-z_][A-Za-z0-9_]*)"?'
+# PostgreSQL quotes identifiers with "", MySQL (and its digests) with backticks.
+_IDENT = r'[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?'
 _QUALIFIED = rf'(?:{_IDENT}\.)?{_IDENT}'
 _TABLE = re.compile(rf'\b(?:from|join|update|into)\s+{_QUALIFIED}', re.IGNORECASE)
 _PREDICATE = re.compile(

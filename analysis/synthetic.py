@@ -279,7 +279,7 @@ class _Model:
             "postgres": cpus * (0.92 * sat if s in ("db.cpu", "db.query", "db.n_plus_one")
                                 else 0.55 * load if s == "cache.misses"
                                 else 0.06 * sat if s == "host.cpu" else 0.15 * load),
-            "worker": cpus * 0.04 * load + 0.02,
+            "queue": cpus * 0.04 * load + 0.02,
             "redis": cpus * 0.02 * load + 0.01,
             "locust": np.zeros_like(sat),
             "other": cpus * (0.72 if s == "host.cpu" else 0.02) * np.ones_like(sat),
@@ -334,21 +334,21 @@ class _Model:
         }
         for group, values in cores.items():
             out[("host", HOST, f"proc.cpu{{{group}}}")] = values
-        rss = {"app": 32 * 70e6, "postgres": 1.6e9, "worker": 2 * 90e6, "redis": 60e6,
+        rss = {"app": 32 * 70e6, "postgres": 1.6e9, "queue": 2 * 90e6, "redis": 60e6,
                "locust": 2 * 120e6, "other": 400e6}
         for group, value in rss.items():
             out[("host", HOST, f"proc.rss{{{group}}}")] = np.full_like(sat, value)
         out[("host", HOST, "proc.count{app}")] = np.full_like(sat, float(workers_total))
         out |= {
-            ("postgres", "db", "pg.connections.active"): pg_active * self.noise(0.05),
-            ("postgres", "db", "pg.connections.total"): np.minimum(pg_total, 100),
-            ("postgres", "db", "pg.connections.max"): np.full_like(sat, 100),
-            ("postgres", "db", "pg.wait{Lock}"): lock_waits,
-            ("postgres", "db", "pg.wait{IO}"): io_waits,
-            ("postgres", "db", "pg.wait{LWLock}"): 0.02 * pg_active,
-            ("postgres", "db", "pg.wait{Client}"): 0.1 * pg_active,
-            ("postgres", "db", "pg.locks.ungranted"): np.floor(lock_waits),
-            ("postgres", "db", "pg.cache_hit_ratio"): (0.82 if s == "db.io" else 0.995)
+            ("postgres", "db", "db.connections.active"): pg_active * self.noise(0.05),
+            ("postgres", "db", "db.connections.total"): np.minimum(pg_total, 100),
+            ("postgres", "db", "db.connections.max"): np.full_like(sat, 100),
+            ("postgres", "db", "db.wait{Lock}"): lock_waits,
+            ("postgres", "db", "db.wait{IO}"): io_waits,
+            ("postgres", "db", "db.wait{LWLock}"): 0.02 * pg_active,
+            ("postgres", "db", "db.wait{Client}"): 0.1 * pg_active,
+            ("postgres", "db", "db.locks.ungranted"): np.floor(lock_waits),
+            ("postgres", "db", "db.cache_hit_ratio"): (0.82 if s == "db.io" else 0.995)
             * np.ones_like(sat),
             ("redis", "redis", "queue.length{default}"): queue_len,
             ("redis", "redis", "queue.reserved{default}"): np.full_like(sat, 2.0),
@@ -359,7 +359,7 @@ class _Model:
             ("app", "app", "app.listen_queue"): np.maximum(inflight - workers_total, 0),
         }
         if s == "db.locks":  # the waiters run the counter statement (queryid ...08)
-            out[("postgres", "db", f"pg.lock_wait{{{HOT_ROW_QUERYID}}}")] = lock_waits
+            out[("postgres", "db", f"db.lock_wait{{{HOT_ROW_QUERYID}}}")] = lock_waits
         if s == "db.connections":
             out[("app", "app", "app.db_pool.waiting")] = np.maximum(
                 (self.running - self.spec.knee_share * self.spec.users) / 8, 0) * after

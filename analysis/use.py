@@ -20,17 +20,18 @@ from analysis.signals import (
     APP_WORKERS_BUSY,
     APP_WORKERS_TOTAL,
     CPU_UTIL,
+    DB_ACTIVE,
+    DB_DEADLOCKS,
+    DB_MAX,
+    DB_TOTAL,
+    DB_WAIT,
     DISK_AWAIT,
     DISK_QUEUE,
     DISK_UTIL,
     LOADGEN_CPU,
     MEM_AVAILABLE,
     OOM_KILLS,
-    PG_ACTIVE,
-    PG_DEADLOCKS,
-    PG_MAX,
-    PG_TOTAL,
-    PG_WAIT,
+    QUEUE_DELAYED,
     QUEUE_FAILED,
     QUEUE_LENGTH,
     REDIS_EVICTED,
@@ -140,33 +141,41 @@ def _disk_rows(ctx: Context) -> list[_Row]:
 
 
 def _db_rows(ctx: Context) -> list[_Row]:
-    if not (ctx.has(PG_TOTAL) or ctx.has(PG_ACTIVE)):
+    if not (ctx.has(DB_TOTAL) or ctx.has(DB_ACTIVE)):
         return []
-    total = ctx.signal(PG_TOTAL, how="sum")
+    total = ctx.signal(DB_TOTAL, how="sum")
     if total.isna().all():
-        total = ctx.signal(PG_ACTIVE, how="sum")
-    active = ctx.signal(PG_ACTIVE, how="sum")
-    waits = sum((ctx.signal(PG_WAIT, kind, how="sum").fillna(0) for kind in ctx.labels(PG_WAIT)
+        total = ctx.signal(DB_ACTIVE, how="sum")
+    active = ctx.signal(DB_ACTIVE, how="sum")
+    waits = sum((ctx.signal(DB_WAIT, kind, how="sum").fillna(0) for kind in ctx.labels(DB_WAIT)
                  if kind in DB_WAIT_KINDS),
                 pd.Series(0.0, index=ctx.w5.index))
     pool = ctx.signal(APP_POOL_WAITING, how="sum")
-    deadlocks = ctx.signal(PG_DEADLOCKS, how="sum")
+    deadlocks = ctx.signal(DB_DEADLOCKS, how="sum")
     return [
-        _Row("DB connections", "-", "pg.connections.total / max",
-             total / ctx.signal(PG_MAX).where(lambda v: v > 0), "app.db_pool.waiting",
+        _Row("DB connections", "-", "db.connections.total / max",
+             total / ctx.signal(DB_MAX).where(lambda v: v > 0), "app.db_pool.waiting",
              pool if pool.notna().any() else None),
         # Waiting backends are the DB's saturation, not a utilization: one active
         # backend reading a page is "100% waiting" at any load, so no headroom follows.
         _Row("DB wait events", "-", "-", None, f"waiting backends ({', '.join(DB_WAIT_KINDS)})",
-             waits.where(active.notna()), "pg.deadlocks",
+             waits.where(active.notna()), "db.deadlocks",
              float(deadlocks.sum()) if deadlocks.notna().any() else math.nan),
     ]
 
 
+def _queue_errors(ctx: Context, name: str) -> tuple[str, float]:
+    failed = ctx.signal(QUEUE_FAILED, name, how="sum")
+    if failed.notna().any():  # a running count: what the run added
+        return f"queue.failed{{{name}}} (new)", float(failed.max() - failed.min())
+    return f"queue.delayed{{{name}}}", float(ctx.signal(QUEUE_DELAYED, name, how="sum").max())
+
+
 def _queue_rows(ctx: Context) -> list[_Row]:
+    # Errors of a queue: its final failures (failed_jobs), else the jobs waiting to be
+    # retried after a failure (:delayed) when failed_jobs is not read.
     rows = [_Row(f"queue {name}", "-", "-", None, f"queue.length{{{name}}} (jobs)",
-                 ctx.signal(QUEUE_LENGTH, name, how="sum"), f"queue.failed{{{name}}}",
-                 float(ctx.signal(QUEUE_FAILED, name, how="sum").max()))
+                 ctx.signal(QUEUE_LENGTH, name, how="sum"), *_queue_errors(ctx, name))
             for name in ctx.labels(QUEUE_LENGTH)]
     if ctx.has(REDIS_HIT_RATIO):
         evicted = ctx.signal(REDIS_EVICTED, how="sum")

@@ -1,7 +1,8 @@
 """`python -m collectors --out DIR --duration 60 [...]`: sample standalone, for any load tool.
 
-Secrets stay out of argv: `--postgres env:NAME` reads the DSN from environment
-variable NAME. Ctrl-C/SIGTERM or the end of --duration stop cleanly and flush.
+Secrets stay out of argv: `--postgres env:NAME` (or `--mysql env:NAME`) reads
+the DSN from environment variable NAME. Ctrl-C/SIGTERM or the end of --duration
+stop cleanly and flush.
 Exit status: 0 done, 2 bad arguments.
 """
 
@@ -14,15 +15,9 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
 
-from collectors.appstatus import AppStatusCollector
-from collectors.base import Collector
-from collectors.host import HostCollector
-from collectors.postgres import PostgresCollector
-from collectors.redisq import RedisCollector
 from collectors.sampler import Sampler
-from collectors.shell import LocalShell, SSHShell, SSHTarget
+from collectors.spec import CollectorSpec, SpecError, build_all, parse_specs
 
 
 class UsageError(ValueError):
@@ -38,39 +33,38 @@ def resolve_secret(value: str, flag: str) -> str:
     return value
 
 
-def build(args: argparse.Namespace) -> tuple[list[Collector], list[str]]:
-    """The collectors asked for (the registry of the CLI), and the secrets to scrub."""
-    collectors: list[Collector] = []
-    secrets: list[str] = []
-    queues = tuple(name.strip() for name in args.queues.split(",") if name.strip())
-    ports = set(args.ports)
+def specs_from(args: argparse.Namespace) -> list[CollectorSpec]:
+    """The collectors the flags ask for, then those of --spec, each with its own settings."""
+    specs: list[CollectorSpec] = []
+    interval, ports = args.interval, list(args.ports)
     if not args.no_host:
-        collectors.append(HostCollector(LocalShell(), ports))
+        specs.append(CollectorSpec("host", interval, ports=ports))
     for target in args.ssh:
+        specs.append(CollectorSpec(
+            "host", interval, ssh=target, key=str(args.key) if args.key else None,
+            known_hosts=str(args.known_hosts) if args.known_hosts else None,
+            trust_new_host_key=args.trust_new_host_key, ports=ports))
+    for engine in ("postgres", "mysql"):
+        value = getattr(args, engine)
+        if value:
+            specs.append(CollectorSpec(engine, interval,
+                                       dsn=resolve_secret(value, f"--{engine}")))
+    if args.redis or args.queue_redis:
+        specs.append(CollectorSpec(
+            "redis", interval,
+            url=resolve_secret(args.redis, "--redis") if args.redis else None,
+            queue_url=resolve_secret(args.queue_redis, "--queue-redis")
+            if args.queue_redis else None,
+            queues=[name.strip() for name in args.queues.split(",") if name.strip()]))
+    for url in [*args.app_status, *filter(None, (args.fpm_status, args.nginx_status))]:
+        specs.append(CollectorSpec("app_status", interval, url=url,
+                                   max_children=args.fpm_max_children))
+    if args.spec:
         try:
-            ssh = SSHTarget.parse(target)
-        except ValueError as error:
-            raise UsageError(str(error)) from None
-        collectors.append(HostCollector(SSHShell(ssh, args.key, args.known_hosts,
-                                                 args.trust_new_host_key), ports))
-    if args.postgres:
-        dsn = resolve_secret(args.postgres, "--postgres")
-        secrets.append(urlsplit(dsn).password or "")
-        collectors.append(PostgresCollector(dsn, target=urlsplit(dsn).hostname or "postgres"))
-    if args.redis:
-        url = resolve_secret(args.redis, "--redis")
-        secrets.append(urlsplit(url).password or "")
-        collectors.append(RedisCollector(url, queues=() if args.queue_redis else queues))
-    if args.queue_redis:
-        url = resolve_secret(args.queue_redis, "--queue-redis")
-        secrets.append(urlsplit(url).password or "")
-        collectors.append(RedisCollector(url, target="redis-queue", name="redis_queue",
-                                         cache_stats=False, queues=queues))
-    for kind, url in (("reference", args.app_status), ("fpm", args.fpm_status),
-                      ("nginx", args.nginx_status)):
-        if url:
-            collectors.append(AppStatusCollector(url, kind))
-    return collectors, secrets
+            specs += parse_specs(resolve_secret(args.spec, "--spec"))
+        except SpecError as error:
+            raise UsageError(f"--spec: {error}") from None
+    return specs
 
 
 def port_list(text: str) -> list[int]:
@@ -97,14 +91,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--trust-new-host-key", action="store_true",
                         help="accept and remember unknown SSH host keys (first use only)")
     parser.add_argument("--postgres", help="PostgreSQL DSN, or env:NAME")
+    parser.add_argument("--mysql", help="MySQL/MariaDB DSN (mysql://user:pw@host:port/db), "
+                                        "or env:NAME")
     parser.add_argument("--redis", help="Redis URL (cache; queues too if shared), or env:NAME")
     parser.add_argument("--queue-redis", help="a separate queue Redis URL, or env:NAME")
     parser.add_argument("--queues", default="",
                         help="queues to report even before their first job: names (default) "
                              "or full list keys (laravel_database_queues:default), comma-separated")
-    parser.add_argument("--app-status", help="reference app /status URL")
-    parser.add_argument("--fpm-status", help="PHP-FPM status URL")
-    parser.add_argument("--nginx-status", help="nginx stub_status URL")
+    parser.add_argument("--app-status", action="append", default=[],
+                        help="a status page URL, any kind (reference /status, PHP-FPM, "
+                             "nginx stub_status: told apart by its content); repeatable")
+    parser.add_argument("--fpm-status", help="PHP-FPM status URL (same as --app-status)")
+    parser.add_argument("--fpm-max-children", type=int,
+                        help="the pool's pm.max_children (the status page does not say)")
+    parser.add_argument("--nginx-status", help="nginx stub_status URL (same as --app-status)")
+    parser.add_argument("--spec", help="more collectors, each with its own settings: a JSON "
+                        "list (see collectors/spec.py), or env:NAME holding it")
     parser.add_argument("--ports", type=port_list, default=[],
                         help="listening ports whose backlog to watch, comma-separated")
     args = parser.parse_args(argv)
@@ -116,8 +118,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        collectors, secrets = build(args)
-    except UsageError as error:
+        collectors, intervals, secrets = build_all(specs_from(args))
+    except (UsageError, SpecError) as error:
         print(f"collectors: {error}", file=sys.stderr)
         return 2
     for collector in collectors:
@@ -131,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     sampler = Sampler(args.out, collectors, args.interval, secrets,
-                      say=lambda text: print(text, file=sys.stderr, flush=True))
+                      say=lambda text: print(text, file=sys.stderr, flush=True),
+                      intervals=intervals)
     sampler.start()
     stop.wait(args.duration)
     sampler.stop()

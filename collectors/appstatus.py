@@ -1,4 +1,5 @@
-"""App-server status pages: the reference app's /status, PHP-FPM `?json`, nginx stub_status.
+"""App-server status pages: the reference app's /status, PHP-FPM `?json&full`, nginx
+stub_status, told apart by what the page says (`kind = "auto"`).
 
 These say whether the application's workers are the bottleneck: busy workers
 against the maximum, requests waiting in the listen queue, and (for the
@@ -31,13 +32,31 @@ def parse_reference_status(data: dict[str, Any], out: Sample) -> None:
     out.add("app.db_pool.waiting", pool.get("waiting"))
 
 
-def parse_fpm_status(data: dict[str, Any], out: Sample) -> None:
-    """PHP-FPM `status?json`: pm.max_children is not on the page; total processes stand in."""
-    out.add("app.workers.busy", data.get("active processes"))
-    out.add("app.workers.total", data.get("total processes"))
+def parse_fpm_status(data: dict[str, Any], out: Sample, max_children: int | None = None) -> None:
+    """PHP-FPM `status?json&full`.
+
+    The status request itself is one of the active processes: not counted as
+    busy. pm.max_children is not on the page: given, it is the pool's size,
+    otherwise the processes spawned now stand in (right under `pm = static`,
+    too low under `dynamic`). With `full`: the longest request in flight (a hung
+    worker shows here) and the memory of the largest request (what sizes
+    pm.max_children).
+    """
+    active = data.get("active processes")
+    out.add("app.workers.busy", max(0, active - 1) if isinstance(active, int) else None)
+    out.add("app.workers.total", max_children or data.get("total processes"))
+    out.add("app.processes", data.get("total processes"))
     out.add("app.listen_queue", data.get("listen queue"))
     out.add("app.max_children_reached", data.get("max children reached"))
     out.add("app.slow_requests", data.get("slow requests"))
+    processes = data.get("processes")
+    if isinstance(processes, list):
+        running = [p for p in processes if p.get("state") == "Running"
+                   and not str(p.get("request uri", "")).startswith("/fpm-status")]
+        out.add("app.request_running_max_s", max(
+            (float(p.get("request duration", 0)) / 1e6 for p in running), default=0.0))
+        out.add("app.request_memory_max_bytes", max(
+            (float(p.get("last request memory", 0)) for p in processes), default=None))
 
 
 def parse_stub_status(text: str, rates: Rates, ts: float, out: Sample) -> None:
@@ -52,20 +71,46 @@ def parse_stub_status(text: str, rates: Rates, ts: float, out: Sample) -> None:
     out.add("nginx.waiting", waiting)
 
 
+def page_kind(response: requests.Response) -> str:
+    """What a status page is: fpm (JSON with `pool`), reference (JSON with `workers`), nginx."""
+    if "Active connections:" in response.text:
+        return "nginx"
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "pool" in data and "process manager" in data:
+        return "fpm"
+    if isinstance(data, dict) and "workers" in data:
+        return "reference"
+    raise ValueError("neither PHP-FPM's status (?json), nginx's stub_status nor the "
+                     "reference app's /status")
+
+
 @dataclass
 class AppStatusCollector:
     url: str
-    kind: str = "reference"  # reference | fpm | nginx
+    kind: str = "auto"  # auto | reference | fpm | nginx
+    max_children: int | None = None  # fpm: pm.max_children (not on the status page)
     name: str = "app_status"
     rates: Rates = field(default_factory=Rates)
     session: requests.Session = field(default_factory=requests.Session)
 
     @property
     def target(self) -> str:
-        return {"reference": "app", "fpm": "php-fpm", "nginx": "nginx"}[self.kind]
+        return {"reference": "app", "fpm": "php-fpm", "nginx": "nginx"}.get(self.kind,
+                                                                            "app_status")
 
     def _get(self) -> requests.Response:
-        url = self.url + ("?json" if self.kind == "fpm" and "?" not in self.url else "")
+        if self.kind == "auto":  # PHP-FPM answers plain text without ?json: ask for JSON
+            query = "" if "?" in self.url else "?json&full"
+            response = self.session.get(self.url + query, timeout=2)
+            response.raise_for_status()
+            self.kind = page_kind(response)
+            if self.kind == "fpm" and query:
+                self.url += query
+            return response
+        url = self.url + ("?json&full" if self.kind == "fpm" and "?" not in self.url else "")
         response = self.session.get(url, timeout=2)
         response.raise_for_status()
         return response
@@ -74,7 +119,9 @@ class AppStatusCollector:
         try:
             self._get()
         except requests.RequestException as error:
-            return [f"{self.target} status page {self.url}: {type(error).__name__}"]
+            return [f"status page {self.url}: {type(error).__name__}"]
+        except ValueError as error:
+            return [f"status page {self.url}: {error}"]
         return []
 
     def sample(self, ts: float) -> Sample:
@@ -83,7 +130,7 @@ class AppStatusCollector:
         if self.kind == "nginx":
             parse_stub_status(response.text, self.rates, ts, out)
         elif self.kind == "fpm":
-            parse_fpm_status(response.json(), out)
+            parse_fpm_status(response.json(), out, self.max_children)
         else:
             parse_reference_status(response.json(), out)
         return out

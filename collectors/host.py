@@ -59,6 +59,9 @@ def process_group(name: str, cmdline: list[str]) -> str:
         return "queue"
     if name.startswith("postgres") or text.startswith("postgres"):
         return "postgres"
+    if name.startswith(("mysqld", "mariadbd")) or text.startswith(("/usr/sbin/mysqld",
+                                                                   "/usr/sbin/mariadbd")):
+        return "mysql"
     if name.startswith("redis-server") or "redis-server" in text[:60]:
         return "redis"
     if name.startswith("php-fpm") or text.startswith("php-fpm"):

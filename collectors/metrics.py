@@ -1,7 +1,11 @@
-"""Every metric the collectors write: name (label in braces, if any) -> (unit, meaning).
+"""Every metric written to metrics.csv: name (label in braces, if any) -> (unit, meaning).
 
-The single registry of names and units; docs/collectors.md repeats it and a test
-checks that every metric a collector emits is listed here.
+The single registry of names and units: the collectors emit these names (and
+the recorder the `loadgen.*` ones), the analysis reads them (analysis/signals.py
+takes units from here) and the progress line picks its ratios from them. Tests
+check that every metric a collector emits and every signal a rule reads is
+listed. `db.*` are what both database engines have (PostgreSQL and MySQL
+collectors write them alike); `pg.*` and `mysql.*` are one engine's own.
 """
 
 from __future__ import annotations
@@ -39,24 +43,40 @@ METRICS: dict[str, tuple[str, str]] = {
     "proc.cpu": ("cores", "{group}: CPU of a process group (1.0 = one core)"),
     "proc.rss": ("bytes", "{group}: resident memory"),
     "proc.count": ("processes", "{group}"),
-    # PostgreSQL
-    "pg.connections.total": ("count", "client backends"),
-    "pg.connections.max": ("count", "max_connections"),
-    "pg.connections.active": ("count", "backends running a statement"),
-    "pg.connections.idle": ("count", "idle backends"),
-    "pg.connections.idle_in_transaction": ("count", "idle inside a transaction"),
-    "pg.wait": ("backends", "{type}: active backends by wait_event_type (CPU = no wait)"),
-    "pg.longest_query_s": ("s", "longest running active statement"),
-    "pg.locks.ungranted": ("count", "lock requests waiting"),
+    # the database, either engine
+    "db.connections.total": ("count", "client connections (PostgreSQL backends; MySQL "
+                                      "Threads_connected)"),
+    "db.connections.max": ("count", "max_connections"),
+    "db.connections.active": ("count", "connections running a statement"),
+    "db.connections.idle": ("count", "idle connections"),
+    "db.connections.idle_in_transaction": ("count", "idle inside an open transaction"),
+    "db.connections.refused_rate": ("connections/s", "refused at max_connections (MySQL "
+                                                     "Connection_errors_max_connections)"),
+    "db.wait": ("backends", "{type}: active connections by what they wait on (PostgreSQL "
+                            "wait_event_type; MySQL Lock; CPU = no wait)"),
+    "db.lock_wait": ("backends", "{queryid}: connections waiting on a lock, by statement"),
+    "db.lock_blockers": ("count", "sessions holding a lock others wait for"),
+    "db.longest_query_s": ("s", "longest running active statement"),
+    "db.locks.ungranted": ("count", "lock requests waiting"),
+    "db.cache_hit_ratio": ("ratio", "buffer reads served from memory in the sample"),
+    "db.temp_bytes": ("bytes/s", "temp files written (sorts/hashes past work_mem)"),
+    "db.deadlocks": ("count/s", "deadlocks"),
+    # PostgreSQL only
     "pg.xact_commit_rate": ("tx/s", "commits"),
     "pg.xact_rollback_rate": ("tx/s", "rollbacks"),
-    "pg.cache_hit_ratio": ("ratio", "blks_hit / (blks_hit + blks_read) in the sample"),
-    "pg.temp_bytes": ("bytes/s", "temp files written (sorts/hashes past work_mem)"),
-    "pg.deadlocks": ("count/s", "deadlocks"),
+    # MySQL / MariaDB only
+    "mysql.questions_rate": ("statements/s", "Questions"),
+    "mysql.slow_queries_rate": ("statements/s", "Slow_queries (over long_query_time)"),
+    "mysql.tmp_disk_tables_rate": ("tables/s", "Created_tmp_disk_tables"),
+    "mysql.aborted_connects_rate": ("connections/s", "Aborted_connects"),
+    "mysql.row_lock_waits_rate": ("waits/s", "Innodb_row_lock_waits"),
+    "mysql.row_lock_current_waits": ("count", "Innodb_row_lock_current_waits"),
     # Redis
-    "queue.length": ("jobs", "{queue}: pending (Laravel queues:<name> list)"),
-    "queue.reserved": ("jobs", "{queue}: being worked on (:reserved)"),
+    "queue.length": ("jobs", "{queue}: pending (Laravel queues:<name> list, or the jobs "
+                             "table of the database driver)"),
+    "queue.reserved": ("jobs", "{queue}: being worked on (:reserved, or reserved_at set)"),
     "queue.delayed": ("jobs", "{queue}: waiting to retry or scheduled (:delayed)"),
+    "queue.failed": ("jobs", "{queue}: final failures recorded in Laravel's failed_jobs"),
     "redis.hit_ratio": ("ratio", "keyspace hits / (hits + misses) in the sample"),
     "redis.ops_rate": ("commands/s", "total_commands_processed"),
     "redis.memory_bytes": ("bytes", "used_memory"),
@@ -64,12 +84,17 @@ METRICS: dict[str, tuple[str, str]] = {
     "redis.blocked_clients": ("count", "blocked_clients (BLPOP workers)"),
     "redis.evicted_keys": ("keys/s", "evictions"),
     # app status pages
-    "app.workers.busy": ("workers", "requests being served (FPM active processes)"),
-    "app.workers.total": ("workers", "request slots (max_children / total processes)"),
+    "app.workers.busy": ("workers", "requests being served (FPM: active processes, not "
+                                    "counting the status request)"),
+    "app.workers.total": ("workers", "request slots (pm.max_children when known, else the "
+                                     "processes spawned)"),
     "app.listen_queue": ("requests", "requests waiting for a worker"),
     "app.max_children_reached": ("count", "times all workers were busy (cumulative)"),
     "app.processes": ("processes", "app worker processes"),
     "app.slow_requests": ("count", "PHP-FPM slow requests (cumulative)"),
+    "app.request_running_max_s": ("s", "PHP-FPM: the longest request in flight now"),
+    "app.request_memory_max_bytes": ("bytes", "PHP-FPM: the largest last-request memory of a "
+                                              "child (sizes pm.max_children)"),
     "app.db_pool.size": ("connections", "app-side PostgreSQL pool size"),
     "app.db_pool.in_use": ("connections", "pool connections checked out"),
     "app.db_pool.waiting": ("requests", "requests waiting for a pool connection"),
@@ -78,9 +103,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "nginx.reading": ("count", "stub_status"),
     "nginx.writing": ("count", "stub_status"),
     "nginx.waiting": ("count", "stub_status"),
-    # self
+    # self, and the load generator (written by the recorder)
     "collector.sample_ms": ("ms", "{collector}: time one sample took"),
+    "loadgen.cpu": ("cores", "{worker}: CPU of a Locust process (1.0 = one core)"),
 }
+
+
+def unit_of(name: str) -> str:
+    """The unit of a registered metric (KeyError for a name nobody writes)."""
+    return METRICS[base_name(name)][0]
 
 
 def base_name(metric: str) -> str:

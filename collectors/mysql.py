@@ -24,6 +24,7 @@ import pymysql
 import pymysql.cursors
 
 from collectors.base import Rates, Sample
+from collectors.laravel_tables import LaravelQueueTables
 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
@@ -88,6 +89,7 @@ class MySQLCollector:
     _baseline_taken: bool = False
     _known_queries: set[str] = field(default_factory=set)
     _tables: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _queue_tables: LaravelQueueTables = field(default_factory=LaravelQueueTables)
 
     def _connect(self) -> pymysql.connections.Connection:
         if self._conn is None or not self._conn.open:
@@ -148,6 +150,7 @@ class MySQLCollector:
         self._lock_waits(out)
         self._statements(out)
         self._table_io(out)
+        self._queue_tables.sample(self._query, pymysql.MySQLError, out)
         return out
 
     def _status(self, ts: float, out: Sample) -> None:
@@ -279,8 +282,10 @@ class MySQLCollector:
                 continue
             scanned, by_index = counters[0] - before[0], counters[1] - before[1]
             if scanned or by_index:
-                # seq_scan (scans, not rows) is not counted per table here: left empty.
-                out.tables.append([row["tbl"], None, scanned, by_index, row["live"]])
+                # Full scans are not counted per table: a full scan reads every live row.
+                live = float(row["live"] or 0)
+                out.tables.append([row["tbl"], round(scanned / max(live, 1.0), 3), scanned,
+                                   by_index, live])
         self._tables = current
 
     def close(self) -> None:

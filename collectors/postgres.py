@@ -1,5 +1,8 @@
 """PostgreSQL collector: statements, activity and waits, connections, database and table counters.
 
+Signals both engines have are `db.*` (shared with the MySQL collector, so every
+`db.*` rule reads either); PostgreSQL's own are `pg.*`.
+
 Read-only session with a statement timeout; its own statements carry a marker
 comment and are left out of the statement deltas. pg_stat_statements deltas
 are keyed by (userid, dbid, queryid, toplevel), survive a stats reset (a
@@ -17,6 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from collectors.base import Rates, Sample
+from collectors.laravel_tables import LaravelQueueTables
 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
@@ -40,6 +44,7 @@ class PostgresCollector:
     _max_connections: int = 0
     _tables: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     _lock_waiters: set[int] = field(default_factory=set)
+    _queue_tables: LaravelQueueTables = field(default_factory=LaravelQueueTables)
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
@@ -88,6 +93,9 @@ class PostgresCollector:
         self._database(conn, ts, out)
         self._statements(conn, ts, out)
         self._user_tables(conn, ts, out)
+        self._queue_tables.sample(
+            lambda sql: conn.execute(MARK + sql).fetchall(),  # type: ignore[arg-type]
+            psycopg.Error, out)
         return out
 
     def _activity(self, conn: psycopg.Connection[Any], out: Sample) -> None:
@@ -116,22 +124,22 @@ class PostgresCollector:
                 if kind == "Lock" and row["lock_query"] is not None:
                     lock_waits[row["lock_query"]] = lock_waits.get(row["lock_query"], 0) + row["n"]
         total = sum(by_state.values())
-        out.add("pg.connections.total", total)
-        out.add("pg.connections.max", self._max_connections)
-        out.add("pg.connections.active", by_state.get("active", 0))
-        out.add("pg.connections.idle", by_state.get("idle", 0))
-        out.add("pg.connections.idle_in_transaction", by_state.get("idle in transaction", 0))
+        out.add("db.connections.total", total)
+        out.add("db.connections.max", self._max_connections)
+        out.add("db.connections.active", by_state.get("active", 0))
+        out.add("db.connections.idle", by_state.get("idle", 0))
+        out.add("db.connections.idle_in_transaction", by_state.get("idle in transaction", 0))
         for kind, count in sorted(waits.items()):
-            out.add(f"pg.wait{{{kind}}}", count)
+            out.add(f"db.wait{{{kind}}}", count)
         # A statement once seen waiting keeps reporting (0 when not waiting), so its
         # average over a window is right; bounded like the statement rows.
         self._lock_waiters.update(list(lock_waits)[:TOP_N - len(self._lock_waiters)])
         for queryid in sorted(self._lock_waiters | set(lock_waits)):
-            out.add(f"pg.lock_wait{{{queryid}}}", lock_waits.get(queryid, 0))
-        out.add("pg.longest_query_s", longest)
+            out.add(f"db.lock_wait{{{queryid}}}", lock_waits.get(queryid, 0))
+        out.add("db.longest_query_s", longest)
         ungranted = conn.execute(
             "/* esppd-collector */ SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
-        out.add("pg.locks.ungranted", ungranted.fetchone()["n"])
+        out.add("db.locks.ungranted", ungranted.fetchone()["n"])
 
     def _database(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         row = conn.execute("""/* esppd-collector */
@@ -141,12 +149,12 @@ class PostgresCollector:
             return
         out.add("pg.xact_commit_rate", self.rates.rate("commit", row["xact_commit"], ts))
         out.add("pg.xact_rollback_rate", self.rates.rate("rollback", row["xact_rollback"], ts))
-        out.add("pg.temp_bytes", self.rates.rate("temp", row["temp_bytes"], ts))
-        out.add("pg.deadlocks", self.rates.rate("deadlocks", row["deadlocks"], ts))
+        out.add("db.temp_bytes", self.rates.rate("temp", row["temp_bytes"], ts))
+        out.add("db.deadlocks", self.rates.rate("deadlocks", row["deadlocks"], ts))
         hit = self.rates.delta("hit", float(row["blks_hit"]))
         read = self.rates.delta("read", float(row["blks_read"]))
         if hit is not None and read is not None and hit + read > 0:
-            out.add("pg.cache_hit_ratio", hit / (hit + read))
+            out.add("db.cache_hit_ratio", hit / (hit + read))
 
     def _statements(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         cols = self._columns
@@ -183,13 +191,13 @@ class PostgresCollector:
         deltas.sort(key=lambda item: item[2]["total_exec_time"], reverse=True)
         top, rest = deltas[:TOP_N], deltas[TOP_N:]
         for queryid, query, delta in top:
-            out.statements.append([queryid, *(round(delta[name], 3) for name in STATEMENT_FIELDS)])
+            out.statements.append(statement_row(queryid, delta))
             if queryid not in self._known_queries:
                 self._known_queries.add(queryid)
                 out.queries.append([queryid, query])
         if rest:
             other = {name: sum(item[2][name] for item in rest) for name in STATEMENT_FIELDS}
-            out.statements.append(["other", *(round(other[name], 3) for name in STATEMENT_FIELDS)])
+            out.statements.append(statement_row("other", other))
 
     def _user_tables(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         # Live rows: n_live_tup, or the planner's estimate when a stats reset zeroed it
@@ -223,3 +231,9 @@ class PostgresCollector:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def statement_row(queryid: str, delta: dict[str, float]) -> list[object]:
+    """A statements.csv row: PostgreSQL's columns, then MySQL's left empty."""
+    return [queryid, *(round(delta[name], 3) for name in STATEMENT_FIELDS),
+            None, None, None, None, None]

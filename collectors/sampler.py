@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from collectors.base import Collector, Sample
@@ -20,7 +20,8 @@ from collectors.sink import AppendFile
 METRICS_HEADER = ("ts", "collector", "target", "metric", "value")
 STATEMENTS_HEADER = ("ts", "target", "queryid", "calls", "total_exec_time_ms", "rows",
                      "shared_blks_hit", "shared_blks_read", "temp_blks_written",
-                     "blk_read_time_ms")
+                     "blk_read_time_ms", "rows_examined", "no_index_used", "tmp_disk_tables",
+                     "sort_merge_passes", "lock_time_ms")
 QUERIES_HEADER = ("queryid", "query")
 TABLES_HEADER = ("ts", "target", "table", "seq_scan", "seq_tup_read", "idx_scan", "n_live_tup")
 MAX_BACKOFF_S = 30.0
@@ -35,10 +36,14 @@ def scrub(message: str, secrets: Iterable[str]) -> str:
 
 class Sampler:
     def __init__(self, out_dir: Path, collectors: list[Collector], interval_s: float = 1.0,
-                 secrets: Iterable[str] = (), say: Callable[[str], None] = print) -> None:
+                 secrets: Iterable[str] = (), say: Callable[[str], None] = print,
+                 intervals: Sequence[float] | None = None) -> None:
+        """`intervals[i]`, when given, is collector i's own interval (else `interval_s`)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         self.collectors = collectors
         self.interval_s = interval_s
+        self.intervals = list(intervals) if intervals is not None else \
+            [interval_s] * len(collectors)
         self.secrets = tuple(secrets)
         self.say = say
         self.metrics = AppendFile(out_dir / "metrics.csv", METRICS_HEADER)
@@ -55,16 +60,16 @@ class Sampler:
                                 "message": scrub(message, self.secrets), **extra})
 
     def start(self) -> None:
-        for collector in self.collectors:
-            thread = threading.Thread(target=self._run, args=(collector,),
+        for collector, interval_s in zip(self.collectors, self.intervals, strict=True):
+            thread = threading.Thread(target=self._run, args=(collector, interval_s),
                                       name=f"collector-{collector.name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _run(self, collector: Collector) -> None:
+    def _run(self, collector: Collector, interval_s: float) -> None:
         backoff = 0.0
         failing_since: float | None = None
-        next_tick = math.ceil(time.time() / self.interval_s) * self.interval_s
+        next_tick = math.ceil(time.time() / interval_s) * interval_s
         while not self._stop.wait(max(0.0, next_tick - time.time())):
             ts = next_tick
             started = time.perf_counter()
@@ -77,8 +82,8 @@ class Sampler:
                     self.say(f"[collectors] {collector.name}@{collector.target}: "
                              f"{scrub(str(error), self.secrets)}; retrying")
                 collector.close()
-                backoff = min(MAX_BACKOFF_S, max(self.interval_s, backoff * 2))
-                next_tick = math.ceil((time.time() + backoff) / self.interval_s) * self.interval_s
+                backoff = min(MAX_BACKOFF_S, max(interval_s, backoff * 2))
+                next_tick = math.ceil((time.time() + backoff) / interval_s) * interval_s
                 continue
             cost_ms = (time.perf_counter() - started) * 1000
             if failing_since is not None:
@@ -86,12 +91,12 @@ class Sampler:
                 failing_since, backoff = None, 0.0
             sample.add(f"collector.sample_ms{{{collector.name}}}", cost_ms)
             self._write(collector, ts, sample)
-            next_tick += self.interval_s
+            next_tick += interval_s
             if time.time() > next_tick:  # overran: skip the missed ticks, say so
-                missed = math.ceil((time.time() - next_tick) / self.interval_s)
+                missed = math.ceil((time.time() - next_tick) / interval_s)
                 self.event("collector_gap", collector, f"overrun: sample took {cost_ms:.0f} ms",
-                           start=next_tick, end=next_tick + missed * self.interval_s)
-                next_tick += missed * self.interval_s
+                           start=next_tick, end=next_tick + missed * interval_s)
+                next_tick += missed * interval_s
 
     def _write(self, collector: Collector, ts: float, sample: Sample) -> None:
         self.metrics.write_rows([ts, collector.name, collector.target, metric, value]

@@ -112,9 +112,9 @@ class Campaign:
             else:
                 check_target(self.config, self.url)
             collectors = CollectorsProcess(self.config, self.results, self._embedded)
-            for warning in collectors.check():
-                self.progress.message(f"[collectors] warning: {warning}")
-                self.event("collector_error", collector="all", target="", message=warning)
+            problems = collectors.check()
+            if problems:
+                raise PreflightError("\n".join(problems))
             teardown.callback(collectors.stop)
             collectors.start()
             return self._drive_load(teardown, remote)

@@ -9,14 +9,15 @@ argv to every user of the machine).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from harness.config import CampaignConfig
+from harness.config import CampaignConfig, CollectorConfig
 from harness.results import ResultsDir
 from reference_app.settings import QUEUE_PREFIX, QUEUES
 from supervision import spawn, stop_process
@@ -24,13 +25,11 @@ from supervision import spawn, stop_process
 if TYPE_CHECKING:
     from reference_app.stack import EmbeddedStack
 
-ENV_POSTGRES = "ESPPD_COLLECT_POSTGRES"
-ENV_REDIS = "ESPPD_COLLECT_REDIS"
-ENV_QUEUE_REDIS = "ESPPD_COLLECT_QUEUE_REDIS"
+ENV_SPEC = "ESPPD_COLLECTORS_SPEC"
 
 
 class CollectorsProcess:
-    def __init__(self, config: CampaignConfig, results: ResultsDir,
+    def __init__(self, config: CampaignConfig, results: ResultsDir | None,
                  stack: EmbeddedStack | None) -> None:
         self.config = config
         self.results = results
@@ -38,77 +37,94 @@ class CollectorsProcess:
         self.available = importlib.util.find_spec("collectors.__main__") is not None
         self._process: subprocess.Popen[bytes] | None = None
 
-    def _resolve(self, value: str | None, embedded: str) -> str | None:
-        return embedded if value == "embedded" else value
+    def specs(self) -> list[dict[str, Any]]:
+        """One spec per configured collector, with its own settings, `embedded` resolved."""
+        return [self._spec(collector) for collector in self.config.collectors]
+
+    def _spec(self, collector: CollectorConfig) -> dict[str, Any]:
+        stack = self.stack
+        spec: dict[str, Any] = {"type": collector.type, "interval": collector.interval}
+        if collector.type == "host":
+            ports = set(collector.ports)
+            if stack is not None and collector.ssh is None:
+                ports |= {stack.app_port, *stack.backend_ports()}
+            spec.update(ssh=collector.ssh, ports=sorted(ports),
+                        key=str(collector.key) if collector.key else None,
+                        known_hosts=str(collector.known_hosts) if collector.known_hosts
+                        else None, trust_new_host_key=collector.trust_new_host_key)
+        elif collector.type in ("postgres", "mysql"):
+            spec["dsn"] = stack.monitor_dsn if stack and collector.dsn == "embedded" \
+                else collector.dsn
+        elif collector.type == "redis":
+            spec.update(url=stack.redis_url if stack and collector.url == "embedded"
+                        else collector.url,
+                        queue_url=stack.queue_redis_url
+                        if stack and collector.queue_url == "embedded" else collector.queue_url,
+                        queues=[*collector.queues,
+                                *([f"{QUEUE_PREFIX}queues:{name}" for name in QUEUES]
+                                  if stack and collector.queue_url == "embedded" else [])])
+        elif collector.type == "app_status":
+            spec.update(url=collector.url, max_children=collector.max_children)
+        return {key: value for key, value in spec.items() if value is not None}
+
+    def expanded_specs(self) -> list[dict[str, Any]]:
+        """The specs, with the embedded app's status pages as one spec each."""
+        specs: list[dict[str, Any]] = []
+        for spec in self.specs():
+            if spec["type"] == "app_status" and spec["url"] == "embedded":
+                specs += self._embedded_status_pages(spec)
+            else:
+                specs.append(spec)
+        return specs
 
     def command(self) -> tuple[list[str], dict[str, str]]:
-        interval = min((c.interval for c in self.config.collectors), default=1.0)
+        """The CLI and its environment: every collector in one spec, in the environment
+        (it holds DSNs), never on the command line."""
+        if self.results is None:
+            raise ValueError("the collectors process needs a results directory")
         argv = [sys.executable, "-m", "collectors", "--out", str(self.results.path),
-                "--duration", str(24 * 3600), "--interval", str(interval)]
-        ports = {port for c in self.config.collectors if c.type == "host" for port in c.ports}
-        if self.stack is not None:
-            ports.add(self.stack.app_port)
-            ports |= set(self.stack.backend_ports())
-        if ports:
-            argv += ["--ports", ",".join(map(str, sorted(ports)))]
-        env = dict(os.environ)
-        for collector in self.config.collectors:
-            if collector.type == "host" and collector.ssh:
-                argv += ["--ssh", collector.ssh]
-                if collector.key:
-                    argv += ["--key", str(collector.key)]
-                if collector.known_hosts:
-                    argv += ["--known-hosts", str(collector.known_hosts)]
-                if collector.trust_new_host_key:
-                    argv += ["--trust-new-host-key"]
-            elif collector.type == "postgres":
-                if collector.dsn == "embedded" and self.stack is not None and \
-                        self.stack.config.db != "postgresql":
-                    continue  # see check(): the embedded database is not PostgreSQL
-                env[ENV_POSTGRES] = self._resolve(
-                    collector.dsn, self.stack.monitor_dsn if self.stack else "") or ""
-                argv += ["--postgres", f"env:{ENV_POSTGRES}"]
-            elif collector.type == "redis":
-                env[ENV_REDIS] = self._resolve(
-                    collector.url, self.stack.redis_url if self.stack else "") or ""
-                argv += ["--redis", f"env:{ENV_REDIS}"]
-                if collector.queue_url:
-                    env[ENV_QUEUE_REDIS] = self._resolve(
-                        collector.queue_url,
-                        self.stack.queue_redis_url if self.stack else "") or ""
-                    argv += ["--queue-redis", f"env:{ENV_QUEUE_REDIS}"]
-                queues = list(collector.queues)
-                if self.stack is not None and collector.queue_url == "embedded":
-                    queues += [f"{QUEUE_PREFIX}queues:{name}" for name in QUEUES]
-                if queues:
-                    argv += ["--queues", ",".join(queues)]
-            elif collector.type == "app_status":
-                argv += self._status_pages(collector.url)
-        return argv, env
+                "--duration", str(24 * 3600), "--no-host", "--spec", f"env:{ENV_SPEC}"]
+        return argv, {**os.environ, ENV_SPEC: json.dumps(self.expanded_specs())}
 
-    def _status_pages(self, url: str | None) -> list[str]:
-        """The status page flags: the embedded app's own pages, or the URL as given."""
-        if url != "embedded":
-            return ["--app-status", url or ""]
+    def _embedded_status_pages(self, spec: dict[str, Any]) -> list[dict[str, Any]]:
         if self.stack is None:
             return []
-        flags = {"app_status": "--app-status", "fpm_status": "--fpm-status",
-                 "nginx_status": "--nginx-status"}
-        return [part for name, page in self.stack.runtime.status_urls().items()
-                for part in (flags[name], page)]
+        pages = [{**spec, "url": url} for url in self.stack.runtime.status_urls().values()]
+        if self.stack.config.app == "laravel":
+            # The embedded pool is the shipped one with this pm.max_children.
+            for page in pages:
+                page["max_children"] = self.stack.config.knobs.pm_max_children
+        return pages
 
     def check(self) -> list[str]:
-        """Warnings (not failures): a campaign without collectors still measures latency."""
+        """Pre-flight of every collector, here, before the load: connect and check
+        permissions, extensions and host keys. One line per problem, naming the collector
+        (what it reads, never a secret) and the fix."""
         if not self.available:
-            return ["collectors are not installed: the report will lack resource signals"]
-        if self.stack is not None and self.stack.config.db != "postgresql" and any(
-                c.type == "postgres" and c.dsn == "embedded" for c in self.config.collectors):
-            return [f"no collector reads {self.stack.config.db} yet: the report will lack "
-                    "database statements and waits (the host collector still sees its CPU)"]
-        return []
+            return ["collectors are not installed: install the project's collectors package"]
+        from collectors.sampler import scrub
+        from collectors.spec import CollectorSpec, SpecError, build_all
+
+        try:
+            specs = [CollectorSpec.parse(index, item)
+                     for index, item in enumerate(self.expanded_specs())]
+            collectors, _intervals, secrets = build_all(specs)
+        except SpecError as error:
+            return [f"collectors: {error}"]
+        problems = []
+        for collector in collectors:
+            try:
+                found = collector.check()
+            except Exception as error:  # noqa: BLE001  # report any failure as one line
+                found = [f"{type(error).__name__}: {error}"]
+            finally:
+                collector.close()
+            problems += [f"collector {collector.name} ({collector.target}): "
+                         f"{scrub(problem, secrets)}" for problem in found]
+        return problems
 
     def start(self) -> None:
-        if not self.available:
+        if not self.available or self.results is None:
             return
         argv, env = self.command()
         self._process = spawn(argv, self.results.logs / "collectors.log", env=env)

@@ -166,24 +166,26 @@ class DistributionConfig(Strict):
 class CollectorConfig(Strict):
     """One collector; `target = "embedded"` means the embedded stack's own server."""
 
-    type: Literal["host", "postgres", "redis", "app_status"]
+    type: Literal["host", "postgres", "mysql", "redis", "app_status"]
     interval: Duration = 1.0
     ssh: str | None = Field(None, description="host: user@host[:port] to read /proc over SSH")
     key: Path | None = None
     known_hosts: Path | None = None
     trust_new_host_key: bool = False
-    dsn: str | None = Field(None, description="postgres: DSN, or 'embedded'")
+    dsn: str | None = Field(None, description="postgres/mysql: DSN, or 'embedded'")
     url: str | None = Field(None, description="redis URL / status page URL, or 'embedded'")
     queue_url: str | None = Field(None, description="redis: a separate queue Redis, or "
                                                      "'embedded'")
     ports: list[int] = Field(default_factory=list, description="host: listen ports to watch")
     queues: list[str] = Field(default_factory=list, description="redis: queues to report from "
                               "the start: names or full keys (laravel_database_queues:default)")
+    max_children: int | None = Field(None, gt=0, description="app_status of PHP-FPM: the "
+                                     "pool's pm.max_children (its status page does not say)")
 
     @model_validator(mode="after")
     def _connection_given(self) -> CollectorConfig:
-        if self.type == "postgres" and not self.dsn:
-            raise ValueError("a postgres collector needs dsn (or dsn = \"embedded\")")
+        if self.type in {"postgres", "mysql"} and not self.dsn:
+            raise ValueError(f"a {self.type} collector needs dsn (or dsn = \"embedded\")")
         if self.type in {"redis", "app_status"} and not self.url:
             raise ValueError(f"a {self.type} collector needs url (or url = \"embedded\")")
         return self
@@ -203,10 +205,16 @@ class OutputConfig(Strict):
     dir: Path = Path("results")
 
 
-def default_collectors() -> list[CollectorConfig]:
-    return [CollectorConfig(type="host"), CollectorConfig(type="postgres", dsn="embedded"),
+def default_collectors(database: Literal["postgres", "mysql"] = "postgres"
+                       ) -> list[CollectorConfig]:
+    """The embedded stack's host, database (its engine's collector), Redis and status pages."""
+    return [CollectorConfig(type="host"), CollectorConfig(type=database, dsn="embedded"),
             CollectorConfig(type="redis", url="embedded", queue_url="embedded"),
             CollectorConfig(type="app_status", url="embedded")]
+
+
+# The collector type that reads each embedded database engine.
+ENGINE_COLLECTOR = {"postgresql": "postgres", "mariadb": "mysql"}
 
 
 class CampaignConfig(Strict):
@@ -219,13 +227,28 @@ class CampaignConfig(Strict):
     slo: SLOConfig = Field(default_factory=SLOConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _collectors_of_the_engine(cls, data: Any) -> Any:
+        """Default collectors read the embedded database with its engine's collector."""
+        if isinstance(data, dict) and "collectors" not in data:
+            target = data.get("target") if isinstance(data.get("target"), dict) else {}
+            engine = ENGINE_COLLECTOR.get(str(target.get("db", "postgresql")), "postgres")
+            data = {**data, "collectors": default_collectors(engine)}  # type: ignore[arg-type]
+        return data
+
     @model_validator(mode="after")
     def _embedded_references(self) -> CampaignConfig:
-        if self.target.kind != "embedded":
-            for index, collector in enumerate(self.collectors):
-                if "embedded" in {collector.dsn, collector.url, collector.queue_url}:
-                    raise ValueError(f"collectors[{index}] points at the embedded stack, but "
-                                     "the target is not embedded")
+        for index, collector in enumerate(self.collectors):
+            embedded = "embedded" in {collector.dsn, collector.url, collector.queue_url}
+            if embedded and self.target.kind != "embedded":
+                raise ValueError(f"collectors[{index}] points at the embedded stack, but "
+                                 "the target is not embedded")
+            wanted = ENGINE_COLLECTOR[self.target.db]
+            if embedded and collector.type in ENGINE_COLLECTOR.values() and \
+                    collector.type != wanted:
+                raise ValueError(f"collectors[{index}]: the embedded database is "
+                                 f"{self.target.db}: use type = \"{wanted}\"")
         return self
 
     def redacted(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import TextIO
 # ratio already, or a (used, capacity) pair of metrics.
 RATIO_PREFIXES = ("cpu.util", "disk.util")
 RATIO_PAIRS = {"app.workers": ("app.workers.busy", "app.workers.total"),
-               "pg.connections": ("pg.connections.total", "pg.connections.max"),
+               "pg.connections": ("db.connections.total", "db.connections.max"),
                "app.db_pool": ("app.db_pool.in_use", "app.db_pool.size")}
 TAIL_BYTES = 64 * 1024
 

@@ -137,6 +137,8 @@ class EmbeddedStack:
         if config.app == "python":
             self.progress(f"seeding ({config.size})")
         self.runtime.seed()
+        # Laravel's failed_jobs, readable by the collectors like a real team would grant it.
+        self.database.grant_monitor_read(("failed_jobs",))
         self.database.reset_statistics()
         self.progress(f"database ready in {time.perf_counter() - started:.1f} s")
         self.runtime.start()

@@ -20,7 +20,13 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.signals import APP_LISTEN_QUEUE, APP_WORKERS_BUSY, APP_WORKERS_TOTAL
+from analysis.signals import (
+    APP_LISTEN_QUEUE,
+    APP_WORKERS_BUSY,
+    APP_WORKERS_TOTAL,
+    LISTEN_BACKLOG,
+    NGINX_ACTIVE,
+)
 from analysis.timefmt import clock
 
 WORKERS_BUSY_LIMIT = 0.95
@@ -34,6 +40,11 @@ def app_workers(ctx: Context) -> Finding | None:
     busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
     total = ctx.signal(APP_WORKERS_TOTAL, how="sum")
     backlog = ctx.signal(APP_LISTEN_QUEUE, how="sum")
+    backlog_source = "app.listen_queue"
+    if backlog.isna().all():
+        # No status page counts the queue: the kernel's accept queue of the app's ports
+        # (PHP-FPM on a TCP port, the app server behind nginx) says the same.
+        backlog, backlog_source = ctx.signal(LISTEN_BACKLOG), "listen.backlog"
     ratio = busy / total.where(total > 0)
     ratio_peak = sustained_peak(ratio)
     backlog_peak = sustained_peak(backlog)
@@ -50,10 +61,15 @@ def app_workers(ctx: Context) -> Finding | None:
     evidence = [
         f"app.workers.busy / app.workers.total: {pct(ratio_peak)} of {workers:.0f} workers "
         f"(30 s sustained peak); {onset_text(onset)}",
-        f"app.listen_queue: {backlog_peak:.1f} requests waiting for a worker (30 s sustained peak)"
-        if not math.isnan(backlog_peak) else "app.listen_queue: not measured",
+        f"{backlog_source}: {backlog_peak:.1f} requests waiting for a worker (30 s sustained "
+        "peak)" if not math.isnan(backlog_peak) else "app.listen_queue: not measured",
         corr_text(rho),
     ]
+    nginx = ctx.signal(NGINX_ACTIVE, how="sum")
+    if nginx.notna().any():
+        evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
+                        "connections held by nginx while the workers were full (30 s "
+                        "sustained peak)")
     return Finding(
         "app.workers", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"All {workers:.0f} app workers were busy and requests queued for a free worker.",

@@ -1,4 +1,4 @@
-"""Database resource rules: db.connections, db.locks, db.io (USE of PostgreSQL).
+"""Database resource rules: db.connections, db.locks, db.io (USE of the database, either engine).
 
 Why wait events: an active backend waiting on Lock is row contention, on IO is a
 cache miss going to disk; both slow requests while the DB CPU stays idle.
@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import WINDOW_S, Context
 from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
@@ -27,19 +27,21 @@ from analysis.rules.statements import lock_wait_share, statement_totals
 from analysis.signals import (
     APP_POOL_WAITING,
     CPU_IOWAIT,
-    PG_ACTIVE,
-    PG_HIT_RATIO,
-    PG_LOCK_WAIT,
-    PG_LOCKS_UNGRANTED,
-    PG_MAX,
-    PG_TOTAL,
-    PG_WAIT,
+    DB_ACTIVE,
+    DB_HIT_RATIO,
+    DB_LOCK_WAIT,
+    DB_LOCKS_UNGRANTED,
+    DB_MAX,
+    DB_REFUSED,
+    DB_TOTAL,
+    DB_WAIT,
 )
 from analysis.sqltext import shorten
 
 CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
 POOL_WAITING_LIMIT = 1.0
-CONNECTION_ERRORS = r"too many clients|remaining connection slots|connection pool|pool timeout"
+CONNECTION_ERRORS = (r"too many clients|remaining connection slots|too many connections|"
+                     r"connection pool|pool timeout")
 LOCK_SHARE_LIMIT = 0.20       # of active backends waiting on Lock
 LOCK_BACKENDS_MIN = 1.0
 IO_BACKENDS_MIN = 1.0  # backends waiting on I/O, held for 30 s
@@ -49,28 +51,31 @@ HIT_RATIO_LIMIT = 0.95
 
 
 def db_connections(ctx: Context) -> Finding | None:
-    total = ctx.signal(PG_TOTAL, how="sum")
+    total = ctx.signal(DB_TOTAL, how="sum")
     if total.isna().all():
-        total = ctx.signal(PG_ACTIVE, how="sum")
-    limit = ctx.signal(PG_MAX)
+        total = ctx.signal(DB_ACTIVE, how="sum")
+    limit = ctx.signal(DB_MAX)
     ratio = total / limit.where(limit > 0)
     waiting = ctx.signal(APP_POOL_WAITING, how="sum")
     ratio_peak, waiting_peak = sustained_peak(ratio), sustained_peak(waiting)
     errors = _connection_errors(ctx)
     refused = _monitor_refusals(ctx)
+    # The server's own count of connections it turned away (MySQL's
+    # Connection_errors_max_connections): refusals, whoever was refused.
+    turned_away = float((ctx.signal(DB_REFUSED, how="sum").fillna(0.0) * WINDOW_S).sum())
     by_ratio = not math.isnan(ratio_peak) and ratio_peak >= CONNECTIONS_LIMIT
     by_pool = not math.isnan(waiting_peak) and waiting_peak >= POOL_WAITING_LIMIT
-    if not (by_ratio or by_pool or errors > 0 or refused):
+    if not (by_ratio or by_pool or errors > 0 or refused or turned_away >= 1):
         return None
     series = ratio if by_ratio else waiting
     onset = ctx.onset(series, CONNECTIONS_LIMIT if by_ratio else POOL_WAITING_LIMIT)
     rho = ctx.correlation(series)
     sev = max(severity(ratio_peak, CONNECTIONS_LIMIT - 0.1, 1.0),
               severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0,
-              1.0 if refused else 0.0)
-    ratio_line = (f"pg.connections.total / max_connections: {pct(ratio_peak)} of "
+              1.0 if refused or turned_away >= 1 else 0.0)
+    ratio_line = (f"db.connections.total / max_connections: {pct(ratio_peak)} of "
                   f"{limit.max():.0f} (30 s sustained peak)" if not math.isnan(ratio_peak)
-                  else "pg.connections vs max_connections: not measured")
+                  else "db.connections vs max_connections: not measured")
     pool_line = (f"app.db_pool.waiting: {waiting_peak:.1f} requests waiting for a pooled "
                  "connection (30 s sustained peak)" if not math.isnan(waiting_peak)
                  else "app.db_pool.waiting: not measured")
@@ -79,18 +84,22 @@ def db_connections(ctx: Context) -> Finding | None:
     evidence = [f"{lines[0]}; {onset_text(onset)}", lines[1],
                 f"connection errors: {errors}" if errors else "no connection errors recorded",
                 corr_text(rho)]
+    if turned_away >= 1:
+        evidence.insert(0, f"db.connections.refused_rate: {ctx.db_server} refused "
+                           f"{turned_away:.0f} connections at max_connections")
     if refused:
         since, message = refused[0]
         recovered = total[total.index >= since].notna().any()
         outcome = ("it got a slot again later" if recovered
-                   else "no PostgreSQL sample succeeded after that")
+                   else f"no {ctx.db_server} sample succeeded after that")
         evidence.insert(0, f"the monitoring connection itself was refused from {_iso(since)} "
                            f"({message}); {outcome}, {len(refused)} outage(s)")
     if by_ratio:
         summary = f"Database connections ran out ({pct(ratio_peak)} of max_connections in use)."
     elif by_pool:
         summary = ("The app's database connection pool ran out: requests waited for a pooled "
-                   f"connection while PostgreSQL had {pct(ratio_peak)} of max_connections in use.")
+                   f"connection while {ctx.db_server} had {pct(ratio_peak)} of max_connections "
+                   "in use.")
     else:
         summary = "Database connections ran out: connections failed or were refused."
     return Finding(
@@ -104,9 +113,9 @@ def db_connections(ctx: Context) -> Finding | None:
 
 
 def db_locks(ctx: Context) -> Finding | None:
-    locks = ctx.signal(PG_WAIT, "Lock", how="sum")
-    ungranted = ctx.signal(PG_LOCKS_UNGRANTED, how="sum")
-    active = ctx.signal(PG_ACTIVE, how="sum")
+    locks = ctx.signal(DB_WAIT, "Lock", how="sum")
+    ungranted = ctx.signal(DB_LOCKS_UNGRANTED, how="sum")
+    active = ctx.signal(DB_ACTIVE, how="sum")
     share = locks / active.where(active > 0)
     share_peak = sustained_peak(share.where(locks >= LOCK_BACKENDS_MIN, 0.0))
     ungranted_peak = sustained_peak(ungranted)
@@ -120,21 +129,22 @@ def db_locks(ctx: Context) -> Finding | None:
     sev = max(severity(share_peak, LOCK_SHARE_LIMIT - 0.1, 0.6),
               severity(ungranted_peak, 0.0, 5.0))
     evidence = [
-        f"pg.wait{{Lock}}: {sustained_peak(locks):.1f} backends = {pct(share_peak)} of active "
+        f"db.wait{{Lock}}: {sustained_peak(locks):.1f} backends = {pct(share_peak)} of active "
         f"backends waiting on locks (30 s sustained peak); {onset_text(onset)}",
-        f"pg.locks.ungranted: {ungranted_peak:.1f}" if not math.isnan(ungranted_peak)
-        else "pg.locks.ungranted: not measured",
+        f"db.locks.ungranted: {ungranted_peak:.1f}" if not math.isnan(ungranted_peak)
+        else "db.locks.ungranted: not measured",
         corr_text(rho),
     ]
     blocked = _lock_waiter(ctx, onset.ts if onset else None)
     if blocked:
-        evidence.append(f"statement waiting on locks most (sampled pg_stat_activity): {blocked}")
+        evidence.append(f"statement waiting on locks most (sampled activity): {blocked}")
     elif blocked := _slowest_writer(ctx, onset.ts if onset else None):
         evidence.append(f"statement whose mean time grew most (likely waiting on the hot row): "
                         f"{blocked}")
     return Finding(
         "db.locks", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"Lock contention in PostgreSQL: {pct(share_peak)} of active backends waited on locks.",
+        f"Lock contention in {ctx.db_server}: {pct(share_peak)} of active connections waited "
+        "on locks.",
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"lock_share": share_peak, "statement": blocked},
@@ -142,8 +152,8 @@ def db_locks(ctx: Context) -> Finding | None:
 
 
 def db_io(ctx: Context) -> Finding | None:
-    io = ctx.signal(PG_WAIT, "IO", how="sum")
-    active = ctx.signal(PG_ACTIVE, how="sum")
+    io = ctx.signal(DB_WAIT, "IO", how="sum")
+    active = ctx.signal(DB_ACTIVE, how="sum")
     share = io / active.where(active > 0)
     share_peak = sustained_peak(share)
     totals = statement_totals(ctx)
@@ -154,7 +164,7 @@ def db_io(ctx: Context) -> Finding | None:
         blocks = totals["hit"].sum() + totals["read"].sum()
         hit_ratio = float(totals["hit"].sum() / blocks) if blocks > 0 else math.nan
         temp = int(totals["temp"].sum())
-    measured_hit = sustained_peak(1 - ctx.signal(PG_HIT_RATIO))
+    measured_hit = sustained_peak(1 - ctx.signal(DB_HIT_RATIO))
     if math.isnan(hit_ratio) and not math.isnan(measured_hit):
         hit_ratio = 1 - measured_hit
     # A share of almost no active backends is noise (one WAL flush at a quiet moment).
@@ -171,7 +181,7 @@ def db_io(ctx: Context) -> Finding | None:
         sev *= 0.6  # reads mostly from shared buffers: the waits are not cache misses
     iowait = sustained_peak(ctx.signal(CPU_IOWAIT))
     evidence = [
-        f"pg.wait{{IO}}: {pct(share_peak)} of active backends waiting on I/O (30 s sustained "
+        f"db.wait{{IO}}: {pct(share_peak)} of active backends waiting on I/O (30 s sustained "
         f"peak); {onset_text(onset)}",
         f"block read time = {pct(read_share)} of statement execution time",
         f"shared buffer hit ratio {hit_ratio * 100:.1f}%" if not math.isnan(hit_ratio)
@@ -183,9 +193,9 @@ def db_io(ctx: Context) -> Finding | None:
     ]
     return Finding(
         "db.io", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"PostgreSQL waited on disk reads (buffer hit ratio "
+        f"{ctx.db_server} waited on disk reads (buffer hit ratio "
         f"{hit_ratio * 100:.1f}%)." if not math.isnan(hit_ratio)
-        else "PostgreSQL waited on disk reads.",
+        else f"{ctx.db_server} waited on disk reads.",
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"io_share": share_peak, "read_share": read_share, "hit_ratio": hit_ratio,
@@ -194,7 +204,7 @@ def db_io(ctx: Context) -> Finding | None:
 
 
 def _monitor_refusals(ctx: Context) -> list[tuple[float, str]]:
-    """(ts, message) of collector errors saying PostgreSQL had no connection slot left:
+    """(ts, message) of collector errors saying the database had no connection slot left:
     our own probe, refused like the app's connections (and the reason its data stops)."""
     events = ctx.events[ctx.events["kind"] == "collector_error"]
     refused = []
@@ -217,9 +227,9 @@ def _connection_errors(ctx: Context) -> int:
 
 
 def _lock_waiter(ctx: Context, since: float | None) -> str | None:
-    """The statement with the most backends waiting on a lock (pg.lock_wait{queryid})."""
-    waiting = {queryid: ctx.signal(PG_LOCK_WAIT, queryid, how="sum").fillna(0.0)
-               for queryid in ctx.labels(PG_LOCK_WAIT)}
+    """The statement with the most backends waiting on a lock (db.lock_wait{queryid})."""
+    waiting = {queryid: ctx.signal(DB_LOCK_WAIT, queryid, how="sum").fillna(0.0)
+               for queryid in ctx.labels(DB_LOCK_WAIT)}
     if since is not None:
         waiting = {q: series[series.index >= since] for q, series in waiting.items()}
     means = {q: float(series.mean()) for q, series in waiting.items() if len(series)}

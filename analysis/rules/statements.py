@@ -16,7 +16,7 @@ from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
 from analysis.latency import ALL, time_labels
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
-from analysis.signals import PG_LOCK_WAIT
+from analysis.signals import DB_LOCK_WAIT
 from analysis.sqltext import index_columns, shorten, tables
 
 DOMINANT_SHARE = 0.40         # of DB execution time
@@ -73,12 +73,14 @@ def db_query(ctx: Context) -> Finding | None:
                    for q, row in named.iterrows()]]
     if named.empty:
         return None
-    # Missing indexes rarely hurt one statement only: the few slowest statements that
-    # dominate DB time together are the finding when the costliest one scans a big table
-    # sequentially (when every statement is slow because the DB is saturated, that is
-    # db.cpu, so without that evidence one statement alone must dominate).
+    # Missing indexes rarely hurt one statement only. Every slow statement that reads a
+    # big table by full scans (without index use) is doing the same defect's work, however
+    # many statements share it: together they are the finding. Without that evidence the
+    # few slowest statements must dominate (when every statement is slow because the DB
+    # is saturated, that is db.cpu), or one statement alone.
+    scanning = _scanning_statements(ctx, named, since)
     slow = named[named["mean_ms"] >= SLOW_MEAN_MS].head(SLOW_GROUP)
-    group = slow if not slow.empty else named.head(1)
+    group = scanning if not scanning.empty else slow if not slow.empty else named.head(1)
     table, scans = _seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
     if table is None:
         group = named.head(1)
@@ -98,7 +100,10 @@ def db_query(ctx: Context) -> Finding | None:
     locked = lock_wait_share(ctx, queryid, since)
     if not math.isnan(locked):
         sev *= 1.0 - locked
-    series = _statement_time(ctx, queryid)
+    # The group's time together: when the database saturates, every statement slows, so
+    # one statement's time follows p95 less than the defect's whole share does.
+    series = sum((_statement_time(ctx, str(q)).fillna(0.0) for q in group.index),
+                 start=pd.Series(0.0, index=ctx.w5.index))
     rho = ctx.correlation(series)
     # A slow statement is slow from the first call; it became *the* bottleneck at the knee.
     knee = ctx.capacity.knee
@@ -110,9 +115,11 @@ def db_query(ctx: Context) -> Finding | None:
         f"{' after the knee' if since else ''}; {top['mean_ms']:.1f} ms mean over "
         f"{int(top['calls'])} calls; {top['rows_per_call']:.1f} rows/call",
         f"text: {short}",
-        *([f"with {len(group) - 1} more slow statement(s) ("
+        *([f"with {len(group) - 1} more {'full-scanning' if len(scanning) else 'slow'} "
+           "statement(s) ("
            + ", ".join(f"{q}: {pct(r['share'])}, {r['mean_ms']:.0f} ms mean"
-                       for q, r in group.iloc[1:].iterrows())
+                       for q, r in group.iloc[1:1 + SLOW_GROUP].iterrows())
+           + (", ..." if len(group) > 1 + SLOW_GROUP else "")
            + f"): {pct(share)} of DB time together"] if len(group) > 1 else []),
         f"DB busy: {busy:.2f} executing backends on average (30 s sustained peak)",
         corr_text(rho),
@@ -210,9 +217,9 @@ def lock_wait_share(ctx: Context, queryid: str, since: float | None) -> float:
     """Share of a statement's execution time spent waiting on a lock: backends sampled
     waiting while running it, over backends executing it (its time per wall second).
     NaN when lock waits by statement were not collected or it did not run."""
-    if not ctx.has(PG_LOCK_WAIT):
+    if not ctx.has(DB_LOCK_WAIT):
         return math.nan
-    waiting = ctx.signal(PG_LOCK_WAIT, queryid, how="sum").fillna(0.0)
+    waiting = ctx.signal(DB_LOCK_WAIT, queryid, how="sum").fillna(0.0)
     executing = _statement_time(ctx, queryid) / (WINDOW_S * 1000.0)
     if since is not None:
         waiting, executing = waiting[waiting.index >= since], executing[executing.index >= since]
@@ -270,12 +277,12 @@ def _requests_of(ctx: Context, series: pd.Series) -> list[str]:
     return [name for r, name in scores if r >= 0.5][:5]
 
 
-def _seq_scan_table(ctx: Context, query: str,
-                    since: float | None) -> tuple[str | None, dict[str, float]]:
-    """The statement's big table with the most rows read by sequential scans."""
+def _scanned_tables(ctx: Context, since: float | None) -> pd.DataFrame:
+    """Big tables read by sequential (full) scans and rarely through an index, with their
+    scan counters summed over [since, end)."""
     frame = ctx.tables if since is None else ctx.tables[ctx.tables["ts"] >= since]
     if frame.empty:
-        return None, {}
+        return pd.DataFrame()
     sums = frame.groupby("table").agg(seq_scan=("seq_scan", "sum"),
                                       seq_tup_read=("seq_tup_read", "sum"),
                                       idx_scan=("idx_scan", "sum"),
@@ -283,10 +290,28 @@ def _seq_scan_table(ctx: Context, query: str,
     sums.index = [str(t).split(".")[-1].lower() for t in sums.index]
     scans = sums["seq_scan"] + sums["idx_scan"]
     sums["index_share"] = sums["idx_scan"] / scans.where(scans > 0)
+    return sums[(sums["n_live_tup"] >= BIG_TABLE_ROWS) & (sums["seq_scan"] > 0)
+                & ~(sums["index_share"] >= INDEX_USE_LIMIT)]
+
+
+def _scanning_statements(ctx: Context, named: pd.DataFrame,
+                         since: float | None) -> pd.DataFrame:
+    """The slow statements that read a full-scanned big table (costliest first)."""
+    scanned = set(_scanned_tables(ctx, since).index)
+    if not scanned:
+        return named.iloc[0:0]
+    reads = pd.Series([bool(scanned & set(tables(str(row["query"]))))
+                       for _q, row in named.iterrows()], index=named.index)
+    return named[reads & (named["mean_ms"] >= SLOW_MEAN_MS)]
+
+
+def _seq_scan_table(ctx: Context, query: str,
+                    since: float | None) -> tuple[str | None, dict[str, float]]:
+    """The statement's big table with the most rows read by sequential scans."""
+    sums = _scanned_tables(ctx, since)
+    if sums.empty:
+        return None, {}
     candidates = sums.loc[[t for t in tables(query) if t in sums.index]]
-    candidates = candidates[(candidates["n_live_tup"] >= BIG_TABLE_ROWS)
-                            & (candidates["seq_scan"] > 0)
-                            & ~(candidates["index_share"] >= INDEX_USE_LIMIT)]
     if candidates.empty:
         return None, {}
     table = str(candidates["seq_tup_read"].idxmax())

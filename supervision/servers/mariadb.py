@@ -137,6 +137,14 @@ class MariaDBServer:
                 cur.execute("GRANT PROCESS ON *.* TO 'monitor'@%s", (host,))
                 cur.execute("GRANT SELECT ON performance_schema.* TO 'monitor'@%s", (host,))
 
+    def grant_monitor_read(self, tables: tuple[str, ...]) -> None:
+        """Let the monitor account read these tables too (Laravel's queue tables)."""
+        with self._root() as root, root.cursor() as cur:
+            for table in tables:
+                for host in ("127.0.0.1", "localhost"):
+                    cur.execute(f"GRANT SELECT ON {self.database}.{table} TO 'monitor'@%s",
+                                (host,))
+
     def reset_statistics(self) -> None:
         """Forget the setup's statement digests, table I/O and status counters."""
         with self._root() as root, root.cursor() as cur:

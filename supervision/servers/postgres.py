@@ -137,6 +137,13 @@ class PostgresServer:
                                        f"{error}") from None
                 time.sleep(0.1)
 
+    def grant_monitor_read(self, tables: tuple[str, ...]) -> None:
+        """Let the monitor account read these tables too (Laravel's queue tables)."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            for table in tables:
+                conn.execute(psycopg.sql.SQL("GRANT SELECT ON {} TO monitor").format(
+                    psycopg.sql.Identifier(table)))
+
     def reset_statistics(self) -> None:
         """Forget the setup's statements and table counters, so a run starts from zero."""
         with psycopg.connect(self.dsn, autocommit=True) as conn:

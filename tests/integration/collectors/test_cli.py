@@ -37,7 +37,7 @@ def test_standalone_run_writes_every_file_and_no_secret(
     assert {("host", "local"), ("host", sshd.target),
             ("postgres", "127.0.0.1"), ("redis", "redis")} <= by_collector
     names = {row["metric"] for row in rows}
-    assert {"cpu.util", "pg.connections.total", "queue.length{default}", "listen.backlog{8080}",
+    assert {"cpu.util", "db.connections.total", "queue.length{default}", "listen.backlog{8080}",
             "collector.sample_ms{postgres}", "collector.sample_ms{host}"} <= names
     for name in ("statements.csv", "queries.csv", "tables.csv", "metrics.csv"):
         assert (out / name).exists()

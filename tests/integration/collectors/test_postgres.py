@@ -96,20 +96,20 @@ def test_activity_waits_locks_and_table_scans(postgres: PostgresServer) -> None:
         deadline = time.monotonic() + 10
         while True:
             metrics = dict(collector.sample(time.time()).metrics)
-            if metrics.get("pg.wait{Lock}", 0) >= 1 or time.monotonic() > deadline:
+            if metrics.get("db.wait{Lock}", 0) >= 1 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        assert metrics["pg.wait{Lock}"] >= 1
-        assert metrics["pg.locks.ungranted"] >= 1
-        assert metrics["pg.connections.idle_in_transaction"] >= 1
-        assert metrics["pg.longest_query_s"] > 0
-        assert metrics["pg.connections.max"] == 100
+        assert metrics["db.wait{Lock}"] >= 1
+        assert metrics["db.locks.ungranted"] >= 1
+        assert metrics["db.connections.idle_in_transaction"] >= 1
+        assert metrics["db.longest_query_s"] > 0
+        assert metrics["db.connections.max"] == 100
         with psycopg.connect(postgres.dsn, autocommit=True) as conn:
             update_id = conn.execute("SELECT queryid FROM pg_stat_statements WHERE query LIKE "
                                      "'UPDATE hot SET%%'").fetchone()[0]
         # The waiter is named by the statement it runs, the pg_stat_statements queryid.
-        assert {k: v for k, v in metrics.items() if k.startswith("pg.lock_wait")} == {
-            f"pg.lock_wait{{{update_id}}}": 1}
+        assert {k: v for k, v in metrics.items() if k.startswith("db.lock_wait")} == {
+            f"db.lock_wait{{{update_id}}}": 1}
     finally:
         holder.rollback()
         holder.close()
@@ -119,7 +119,7 @@ def test_activity_waits_locks_and_table_scans(postgres: PostgresServer) -> None:
         for _ in range(3):
             conn.execute("SELECT count(*) FROM hot WHERE n >= 0")
     sample = collector.sample(time.time())
-    assert dict(sample.metrics)[f"pg.lock_wait{{{update_id}}}"] == 0  # still reported
+    assert dict(sample.metrics)[f"db.lock_wait{{{update_id}}}"] == 0  # still reported
     scans = {row[0]: row for row in sample.tables}
     assert scans["hot"][1] >= 3  # seq_scan delta
     collector.close()

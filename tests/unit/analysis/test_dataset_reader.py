@@ -21,7 +21,7 @@ def test_reads_every_file_into_typed_frames(synthetic: Callable[..., Path]) -> N
     assert dataset.campaign["name"] == "synthetic-db.query"
     assert set(dataset.events["kind"]) >= {"phase_start", "phase_end", "users"}
     assert dataset.requests["ts"].is_monotonic_increasing
-    assert {"proc.cpu", "pg.wait"} <= set(dataset.metrics["base"])
+    assert {"proc.cpu", "db.wait"} <= set(dataset.metrics["base"])
     assert "postgres" in set(dataset.metrics.loc[dataset.metrics["base"] == "proc.cpu", "label"])
 
 

@@ -55,9 +55,9 @@ def test_headroom_is_not_read_from_the_share_of_backends_waiting(
     """One active backend reading a page is 100% waiting at any load: no resource limit."""
     results = copy_of("baseline")
     metrics = pd.read_csv(results / "metrics.csv")
-    active = metrics[metrics["metric"] == "pg.connections.active"]
-    reading = active.assign(metric="pg.wait{IO}")
-    metrics = pd.concat([metrics[metrics["metric"] != "pg.wait{IO}"], reading])
+    active = metrics[metrics["metric"] == "db.connections.active"]
+    reading = active.assign(metric="db.wait{IO}")
+    metrics = pd.concat([metrics[metrics["metric"] != "db.wait{IO}"], reading])
     metrics.sort_values("ts").to_csv(results / "metrics.csv", index=False)
     finding = rule_for("none").rule(build_context(read_dataset(results)))
     assert finding is not None and finding.details["headroom_users"] > 500
@@ -68,7 +68,7 @@ def test_an_app_pool_that_runs_dry_is_told_apart_from_max_connections(
         copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
     results = copy_of("db.connections")
     metrics = pd.read_csv(results / "metrics.csv")
-    few = metrics["metric"] == "pg.connections.total"
+    few = metrics["metric"] == "db.connections.total"
     metrics.loc[few, "value"] = 5.0   # PostgreSQL has room: only the app's pool is short
     metrics.to_csv(results / "metrics.csv", index=False)
     pool_only = rule_for("db.connections").rule(build_context(read_dataset(results)))
@@ -77,7 +77,7 @@ def test_an_app_pool_that_runs_dry_is_told_apart_from_max_connections(
     assert pool_only.evidence[0].startswith("app.db_pool.waiting") and "sustained" in \
         pool_only.evidence[0]
     assert "pool ran out" in pool_only.summary and "5% of max_connections" in pool_only.summary
-    assert server.evidence[0].startswith("pg.connections.total / max_connections")
+    assert server.evidence[0].startswith("db.connections.total / max_connections")
     ranked = {f.bottleneck: f for f in diagnose(build_context(read_dataset(results)))}
     assert ranked["db.connections"].recommendations[0].startswith("If the app has its own pool")
 
@@ -207,7 +207,7 @@ def test_db_query_discounts_time_spent_waiting_on_a_lock(
     mine = statements[statements["queryid"] == queryid]
     # Sampled once a second: 90% of the backends executing it were waiting on a lock.
     waiting = pd.DataFrame({"ts": mine["ts"], "collector": "postgres", "target": "db",
-                            "metric": f"pg.lock_wait{{{queryid}}}",
+                            "metric": f"db.lock_wait{{{queryid}}}",
                             "value": 0.9 * mine["total_exec_time_ms"] / 1000.0})
     waiting.to_csv(results / "metrics.csv", mode="a", header=False, index=False)
     locked = rule_for("db.query").rule(build_context(read_dataset(results)))

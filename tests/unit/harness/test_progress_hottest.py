@@ -20,8 +20,8 @@ def test_pairs_become_ratios_and_the_highest_wins(tmp_path: Path) -> None:
         (100, "host", "local", "mem.available_ratio", 0.70),
         (100, "app_status", "app", "app.workers.busy", 60),
         (100, "app_status", "app", "app.workers.total", 64),
-        (100, "postgres", "db", "pg.connections.total", 30),
-        (100, "postgres", "db", "pg.connections.max", 100),
+        (100, "postgres", "db", "db.connections.total", 30),
+        (100, "postgres", "db", "db.connections.max", 100),
     ])
     name, value = hottest_resource(metrics, newer_than=90)  # type: ignore[misc]
     assert name == "app.workers@app" and value == 60 / 64

@@ -1,0 +1,45 @@
+"""Laravel's queue tables, read by either database collector: `jobs` (the database queue
+driver) and `failed_jobs` (every driver's final failures).
+
+Why from the database: a Redis queue's failures land in failed_jobs too, and a
+database queue has no Redis keys at all. Reading them needs SELECT on the two
+tables (the embedded stack grants it to its monitor account); without it, or
+without the tables, the collector simply leaves these metrics out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from collectors.base import Sample
+
+# Portable SQL (PostgreSQL and MySQL): no FILTER, no engine functions.
+JOBS = ("SELECT queue, SUM(CASE WHEN reserved_at IS NULL THEN 1 ELSE 0 END) AS pending, "
+        "SUM(CASE WHEN reserved_at IS NULL THEN 0 ELSE 1 END) AS reserved "
+        "FROM jobs GROUP BY queue")
+FAILED = "SELECT queue, COUNT(*) AS failed FROM failed_jobs GROUP BY queue"
+
+Query = Callable[[str], list[dict[str, Any]]]
+
+
+class LaravelQueueTables:
+    """Samples the two tables while they can be read; gives up on each at its first error."""
+
+    def __init__(self) -> None:
+        self.readable = {"jobs": True, "failed_jobs": True}
+
+    def sample(self, query: Query, failure: type[Exception], out: Sample) -> None:
+        if self.readable["jobs"]:
+            try:
+                for row in query(JOBS):
+                    out.add(f"queue.length{{{row['queue']}}}", float(row["pending"] or 0))
+                    out.add(f"queue.reserved{{{row['queue']}}}", float(row["reserved"] or 0))
+            except failure:
+                self.readable["jobs"] = False  # no such table, or no SELECT on it
+        if self.readable["failed_jobs"]:
+            try:
+                for row in query(FAILED):
+                    out.add(f"queue.failed{{{row['queue']}}}", float(row["failed"] or 0))
+            except failure:
+                self.readable["failed_jobs"] = False
