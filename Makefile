@@ -15,6 +15,7 @@ stack: bootstrap
 test:
 	@bash .ci/bootstrap --test
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 test-slow:
@@ -23,6 +24,7 @@ test-slow:
 
 lint: bootstrap
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench:
 	@bash .ci/bootstrap --bench

@@ -11,12 +11,15 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import logging  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from harness.config import ConfigError, load_config  # noqa: E402
 from harness.exitcodes import Exit  # noqa: E402
+from harness.logs import LEVELS, log_to  # noqa: E402
+from harness.logs import configure as configure_logging  # noqa: E402
 from reference_app.knobs import KnobError, parse_assignments  # noqa: E402
 
 
@@ -34,7 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                         help="override a reference-app knob (embedded target)")
     parser.add_argument("--out", type=Path, help="results directory (default: results/<name>-<ts>)")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress output (warnings and errors only)")
+    parser.add_argument("--log-level", choices=LEVELS, default="INFO",
+                        help="what the console shows; logs/campaign.log always has DEBUG")
     parser.add_argument("--check", action="store_true",
                         help="validate the config and run the pre-flight checks only")
     parser.add_argument("--analyze", type=Path, metavar="DIR",
@@ -86,6 +92,7 @@ def analyze(results_dir: Path, slo: dict[str, float] | None = None) -> Exit:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    configure_logging(args.log_level, args.quiet)
     if args.analyze is not None:
         code = analyze(args.analyze)
         print(args.analyze)
@@ -119,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"config error: cannot create the results directory: {error}", file=sys.stderr)
         return int(Exit.CONFIG)
+    log_to(results.logs / "campaign.log")
     outcome = Exit.OK
     try:
         outcome = Campaign(config, results, quiet=args.quiet).run()
@@ -128,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(Exit.PREFLIGHT)
     except KeyboardInterrupt:
         outcome = Exit.ABORTED
-    except Exception as error:  # noqa: BLE001  # report what exists, never a bare traceback
-        (results.logs / "campaign-error.log").write_text(traceback.format_exc())
+    except Exception as error:  # report what exists, never a bare traceback
+        logging.getLogger("run_campaign").debug("campaign failed", exc_info=True)
         print(f"campaign failed: {type(error).__name__}: {error} "
-              f"(details in {results.logs / 'campaign-error.log'})", file=sys.stderr)
+              f"(details in {results.logs / 'campaign.log'})", file=sys.stderr)
         outcome = Exit.ABORTED
     code = analyze(results.path, config.slo.model_dump())
     print(results.path)

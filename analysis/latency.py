@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,11 +35,11 @@ class Grouping:
     labels: np.ndarray
     by_name: bool = True
     width: float | None = None
-    spans: Mapping[Hashable, tuple[float, float]] | None = None
+    spans: Mapping[Any, tuple[float, float]] | None = None  # label -> [start, end)
 
     def span(self, label: Hashable) -> tuple[float, float]:
         if self.width is not None:
-            return float(label), float(label) + self.width  # type: ignore[arg-type]
+            return float(label), float(label) + self.width  # type: ignore[arg-type]  # a window start
         assert self.spans is not None, "a Grouping needs width or spans"
         return self.spans[label]
 

@@ -113,7 +113,15 @@ def _db_query(f: Finding, ctx: Context) -> list[str]:
     columns = f.details.get("index_columns") or []
     out = []
     explain = "`EXPLAIN ANALYZE`" if ctx.mysql else "`EXPLAIN (ANALYZE, BUFFERS)`"
-    if table and columns:
+    if table and f.details.get("summary"):
+        out.append(
+            f"It summarizes {table} on every call and returns a few rows: cache the result "
+            "(`Cache::tags([...])->remember(...)`, the tag flushed by the writes that change it; "
+            "check that the cache store actually keeps it) or keep a summary table updated "
+            "on write.")
+        out.append(f"An index on {table}({', '.join(columns) or '...'}) helps only if it narrows "
+                   f"the rows the summary reads; verify with {explain}.")
+    elif table and columns:
         cols = ", ".join(f"'{c}'" for c in columns)
         name = f"{table}_{'_'.join(columns)}_index"
         online = (f"`DB::statement('ALTER TABLE {table} ADD INDEX {name} "

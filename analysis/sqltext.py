@@ -1,30 +1,30 @@
-"""Small, honest readings of normalized SQL text: shorten it, find tables and index columns.
+"""Readings of normalized SQL text: shorten it, find its tables, aliases and index columns.
 
-Why simple regexes: pg_stat_statements text is normalized ($1 placeholders) and
-mostly ORM-generated; a full SQL parser is not needed to suggest "an index on
-(user_id, status) of sppd". The suggestion is a hint to verify with EXPLAIN.
+Why a parser (sqlglot): statement texts are normalized (PostgreSQL's `$1`,
+MySQL digests' `?` and `(...)`) and ORM-generated, with `extract(year FROM x)`,
+subqueries and quoted identifiers that fool pattern matching. A text that does
+not parse in either dialect (a digest cut at its length limit) yields no
+tables and no columns: the finding then says less rather than something wrong.
+The suggested index is a hint to verify with EXPLAIN.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
-# PostgreSQL quotes identifiers with "", MySQL (and its digests) with backticks.
-_IDENT = r'[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?'
-_QUALIFIED = rf'(?:{_IDENT}\.)?{_IDENT}'
-_TABLE = re.compile(rf'\b(?:from|join|update|into)\s+{_QUALIFIED}', re.IGNORECASE)
-_PREDICATE = re.compile(
-    rf'{_QUALIFIED}\s*(=|<>|!=|<=|>=|<|>|\bin\b|\blike\b|\bilike\b|\bbetween\b|\bis\b)',
-    re.IGNORECASE)
-_CLAUSE_END = re.compile(r'\b(group\s+by|order\s+by|limit|offset|having|returning|for\s+update)\b',
-                         re.IGNORECASE)
-_ORDER = re.compile(r'\border\s+by\s+(.+?)(?:\blimit\b|\boffset\b|\bfor\b|$)', re.IGNORECASE)
-_KEYWORDS = {"and", "or", "not", "null", "true", "false", "select", "where"}
-_ALIASED = re.compile(rf'\b(?:from|join)\s+{_QUALIFIED}(?:\s+(?:as\s+)?{_IDENT})?',
-                      re.IGNORECASE)
-_NOT_ALIAS = {"where", "join", "on", "left", "right", "inner", "outer", "full", "cross",
-              "group", "order", "limit", "offset", "using", "natural", "lateral", "set",
-              "for", "union", "having", "window", "returning"}
+import sqlglot
+from sqlglot import exp
+
+# MySQL digests write an IN list as `(...)` and cut long texts with a trailing `...`.
+_DIGEST_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
+_DIGEST_CUT = re.compile(r"\s*\.\.\.\s*$")
+# Predicate node -> operator name, for the index heuristic.
+_OPERATORS: dict[type[exp.Expr], str] = {
+    exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=",
+    exp.In: "in", exp.Like: "like", exp.ILike: "ilike", exp.Between: "between", exp.Is: "is",
+}
+_EQUALITY = {"=", "in", "is"}
 
 
 def shorten(query: str, limit: int = 120) -> str:
@@ -33,58 +33,75 @@ def shorten(query: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+@functools.lru_cache(maxsize=2048)
+def parse(query: str) -> exp.Expr | None:
+    """The statement's syntax tree (PostgreSQL, then MySQL dialect), or None."""
+    text = _DIGEST_CUT.sub("", _DIGEST_LIST.sub("(?)", query))
+    for dialect in ("postgres", "mysql"):
+        try:
+            tree = sqlglot.parse_one(text, read=dialect)
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            continue
+        if tree is not None:
+            return tree
+    return None
+
+
 def tables(query: str) -> list[str]:
-    """Tables named after FROM/JOIN/UPDATE/INTO, in order, without schema or quotes."""
+    """Tables the statement reads or writes, in order, without schema or quotes."""
+    tree = parse(query)
+    if tree is None:
+        return []
     seen: list[str] = []
-    for match in _TABLE.finditer(query):
-        name = match.group(2).lower()
-        if name not in seen and name != "select":
+    for table in tree.find_all(exp.Table):
+        name = table.name.lower()
+        if name and name not in seen:
             seen.append(name)
     return seen
 
 
 def aliases(query: str) -> dict[str, str]:
     """alias -> table for `FROM sppd s JOIN users AS u` (a table is its own alias too)."""
+    tree = parse(query)
     found: dict[str, str] = {}
-    for match in _ALIASED.finditer(query):
-        table = match.group(2).lower()
-        found.setdefault(table, table)
-        alias = match.group(3)
-        if alias and alias.lower() not in _NOT_ALIAS:
-            found[alias.lower()] = table
+    for table in tree.find_all(exp.Table) if tree is not None else ():
+        name = table.name.lower()
+        found.setdefault(name, name)
+        if table.alias:
+            found[table.alias.lower()] = name
     return found
 
 
 def where_columns(query: str) -> list[tuple[str | None, str, str]]:
-    """(table qualifier, column, operator) of each WHERE predicate."""
-    match = re.search(r'\bwhere\b(.*)', query, re.IGNORECASE | re.DOTALL)
-    if not match:
-        return []
-    clause = match.group(1)
-    end = _CLAUSE_END.search(clause)
-    clause = clause[: end.start()] if end else clause
-    out = []
-    for predicate in _PREDICATE.finditer(clause):
-        qualifier, column, operator = predicate.group(1), predicate.group(2), predicate.group(3)
-        if column.lower() in _KEYWORDS or column.startswith("$"):
-            continue
-        out.append((qualifier.lower() if qualifier else None, column.lower(),
-                    " ".join(operator.lower().split())))
+    """(table qualifier, column, operator) of each WHERE predicate on a column."""
+    tree = parse(query)
+    out: list[tuple[str | None, str, str]] = []
+    for where in tree.find_all(exp.Where) if tree is not None else ():
+        for node in where.walk(bfs=False):  # depth first: the predicates in text order
+            operator = _OPERATORS.get(type(node))
+            column = node.this if operator else None
+            if isinstance(column, exp.Column):
+                out.append((column.table.lower() or None, column.name.lower(), operator or ""))
     return out
 
 
 def order_columns(query: str) -> list[tuple[str | None, str]]:
-    """(table qualifier, column) of each ORDER BY term."""
-    match = _ORDER.search(query)
-    if not match:
-        return []
+    """(table qualifier, column) of each ORDER BY term that is a column."""
+    tree = parse(query)
+    order = tree.find(exp.Order) if tree is not None else None
     columns = []
-    for part in match.group(1).split(","):
-        found = re.match(rf'\s*{_QUALIFIED}', part)
-        if found:
-            qualifier = found.group(1)
-            columns.append((qualifier.lower() if qualifier else None, found.group(2).lower()))
+    for term in order.expressions if order is not None else ():
+        column = term.this if isinstance(term, exp.Ordered) else term
+        if isinstance(column, exp.Column):
+            columns.append((column.table.lower() or None, column.name.lower()))
     return columns
+
+
+def aggregates(query: str) -> bool:
+    """True for a statement that summarizes rows (GROUP BY, or count/sum/avg/min/max)."""
+    tree = parse(query)
+    return tree is not None and (tree.find(exp.Group) is not None
+                                 or tree.find(exp.AggFunc) is not None)
 
 
 def index_columns(query: str, table: str) -> list[str]:
@@ -98,8 +115,8 @@ def index_columns(query: str, table: str) -> list[str]:
             qualifier is not None and alias_of.get(qualifier, qualifier) == table)
 
     predicates = [(c, op) for q, c, op in where_columns(query) if mine(q)]
-    equality = [c for c, op in predicates if op in ("=", "in", "is")]
-    ranged = [c for c, op in predicates if op not in ("=", "in", "is")]
+    equality = [c for c, op in predicates if op in _EQUALITY]
+    ranged = [c for c, op in predicates if op not in _EQUALITY]
     ordered = [c for q, c in order_columns(query) if mine(q)]
     columns: list[str] = []
     for column in [*equality, *ranged, *ordered]:

@@ -417,7 +417,7 @@ def _write_csv(path: Path, header: list[str], rows: Iterator[list[object]] | obj
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)  # type: ignore[arg-type]
+        writer.writerows(rows)  # type: ignore[arg-type]  # rows of cells of any type
 
 
 def _write_campaign(out: Path, spec: SyntheticSpec) -> None:
@@ -445,7 +445,7 @@ def _write_events(out: Path, spec: SyntheticSpec, model: _Model) -> None:
         events.append({"ts": float(model.ts[start]), "kind": "users",
                        "target_users": int(model.target[start])})
     events.append({"ts": float(model.ts[-1] + 1), "kind": "stack_stop"})
-    events.sort(key=lambda e: float(e["ts"]))  # type: ignore[arg-type]
+    events.sort(key=lambda e: float(e["ts"]))  # type: ignore[arg-type]  # ts is a number
     with (out / EVENTS_FILE).open("w", encoding="utf-8") as handle:
         for event in events:
             handle.write(json.dumps(event) + "\n")

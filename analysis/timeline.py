@@ -7,6 +7,7 @@ steps exist even when events.jsonl was lost in a crash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ def label_rows(ts: pd.Series | np.ndarray, spans: list[tuple[str, float, float]]
     return labels
 
 
-def _runs(values: pd.Series) -> list[tuple[object, float, float]]:
+def _runs(values: pd.Series) -> list[tuple[Any, float, float]]:
     """(value, start, end) of maximal runs of equal values over a per-second index."""
     if values.empty:
         return []

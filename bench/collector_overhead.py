@@ -79,7 +79,7 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="esppd-bench-"))
     with EmbeddedStack(StackConfig(size="small", log_dir=logs)) as stack, \
             SSHServer(logs) as sshd:
-        postgres_pid = stack.postgres.pid
+        postgres_pid = stack.database.pid
         runs: list[tuple[str, Collector, Callable[[], float]]] = [
             ("host (local, psutil)", HostCollector(LocalShell(), {stack.app_port}),
              lambda: 0.0),

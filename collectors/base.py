@@ -28,8 +28,15 @@ class Sample:
 
 
 class Collector(Protocol):
-    name: str      # registry key: host, postgres, redis, app_status, ...
-    target: str    # what it watches (host name, "postgres", ...), secrets-free
+    @property
+    def name(self) -> str:
+        """What kind of collector: host, postgres, mysql, redis, app_status, ..."""
+        ...
+
+    @property
+    def target(self) -> str:
+        """What it watches (host name, "postgres", ...), secrets-free."""
+        ...
 
     def check(self) -> list[str]:
         """Pre-flight: one actionable line per problem (empty: ready)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import pymysql
@@ -105,12 +105,12 @@ class MySQLCollector:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._connect().cursor() as cur:
             cur.execute(MARK + sql, params)
-            return list(cur.fetchall())
+            return cast(list[dict[str, Any]], list(cur.fetchall()))  # a DictCursor's rows
 
     def _prepare(self, conn: pymysql.connections.Connection) -> None:
         with conn.cursor() as cur:
             cur.execute(MARK + "SELECT VERSION() AS version, @@max_connections AS max_connections")
-            row = cur.fetchone()
+            row = cast(dict[str, Any], cur.fetchone())  # a DictCursor's row
             self._mariadb = "mariadb" in str(row["version"]).lower()
             self._max_connections = int(row["max_connections"])
             # Bound every statement of this session (MariaDB and MySQL spell it differently).

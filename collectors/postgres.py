@@ -56,9 +56,16 @@ class PostgresCollector:
             self._prepare(self._conn)
         return self._conn
 
+    @staticmethod
+    def _one(conn: psycopg.Connection[Any], sql: str) -> dict[str, Any]:
+        """The single row of a statement that always returns one (SHOW, count(*))."""
+        row = conn.execute(MARK + sql).fetchone()
+        if row is None:
+            raise psycopg.ProgrammingError(f"no row from: {sql}")
+        return dict(row)
+
     def _prepare(self, conn: psycopg.Connection[Any]) -> None:
-        row = conn.execute("/* esppd-collector */ SHOW server_version_num").fetchone()
-        version = int(row["server_version_num"])
+        version = int(self._one(conn, "SHOW server_version_num")["server_version_num"])
         self._columns = {
             "total_exec_time": "total_exec_time" if version >= 130000 else "total_time",
             "blk_read_time": "shared_blk_read_time" if version >= 170000 else "blk_read_time",
@@ -67,8 +74,7 @@ class PostgresCollector:
             "lock_query_id": "CASE WHEN wait_event_type = 'Lock' THEN query_id END"
             if version >= 140000 else "NULL::bigint",
         }
-        self._max_connections = int(conn.execute("/* esppd-collector */ SHOW max_connections")
-                                    .fetchone()["max_connections"])
+        self._max_connections = int(self._one(conn, "SHOW max_connections")["max_connections"])
 
     def check(self) -> list[str]:
         try:
@@ -76,7 +82,7 @@ class PostgresCollector:
         except psycopg.Error as error:
             return [f"{self.target}: cannot connect: {str(error).strip().splitlines()[0]}"]
         problems = []
-        preload = conn.execute("/* esppd-collector */ SHOW shared_preload_libraries").fetchone()
+        preload = self._one(conn, "SHOW shared_preload_libraries")
         if "pg_stat_statements" not in preload["shared_preload_libraries"]:
             problems.append(f"pg_stat_statements is not in shared_preload_libraries on "
                             f"{self.target}")
@@ -94,7 +100,7 @@ class PostgresCollector:
         self._statements(conn, ts, out)
         self._user_tables(conn, ts, out)
         self._queue_tables.sample(
-            lambda sql: conn.execute(MARK + sql).fetchall(),  # type: ignore[arg-type]
+            lambda sql: conn.execute(MARK + sql).fetchall(),
             psycopg.Error, out)
         return out
 
@@ -137,9 +143,8 @@ class PostgresCollector:
         for queryid in sorted(self._lock_waiters | set(lock_waits)):
             out.add(f"db.lock_wait{{{queryid}}}", lock_waits.get(queryid, 0))
         out.add("db.longest_query_s", longest)
-        ungranted = conn.execute(
-            "/* esppd-collector */ SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
-        out.add("db.locks.ungranted", ungranted.fetchone()["n"])
+        ungranted = self._one(conn, "SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
+        out.add("db.locks.ungranted", ungranted["n"])
 
     def _database(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         row = conn.execute("""/* esppd-collector */

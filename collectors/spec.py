@@ -85,8 +85,8 @@ class CollectorSpec:
         if not (self.url or self.queue_url):
             raise SpecError("a redis collector needs a url (cache) or a queue_url (queues)")
         queues = tuple(self.queues)
-        cache = [RedisCollector(self.url, queues=() if self.queue_url else queues)] \
-            if self.url else []
+        cache: list[Collector] = [RedisCollector(self.url, queues=() if self.queue_url
+                                                 else queues)] if self.url else []
         if not self.queue_url:
             return cache
         return [*cache, RedisCollector(self.queue_url, target="redis-queue", name="redis_queue",

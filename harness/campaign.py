@@ -9,6 +9,7 @@ was recorded. A second Ctrl-C skips the graceful part and tears down at once.
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from reference_app.seed import SIZES
 from reference_app.stack import EmbeddedStack, StackConfig
 from scenarios.plans import plan_from_options
 from scenarios.sink import AppendJsonl
+
+log = logging.getLogger(__name__)
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
 PROGRESS_EVERY_S = 3.0
@@ -125,7 +128,7 @@ class Campaign:
             return None
         remote = RemoteWorkers(self.config.distribution.hosts, self.results.logs)
         teardown.callback(remote.stop)
-        self.progress.message(f"[load] preparing {len(remote.hosts)} worker host(s) over SSH")
+        log.info(f"[load] preparing {len(remote.hosts)} worker host(s) over SSH")
         remote.prepare(locust_args(self.config, self.results, self.url))
         return remote
 
@@ -135,7 +138,7 @@ class Campaign:
         target = self.config.target
         stack = EmbeddedStack(StackConfig(app=target.app, db=target.db, size=target.size,
                                           knobs=target.knob_values, log_dir=self.results.logs),
-                              progress=lambda text: self.progress.message(f"[stack] {text}"))
+                              progress=lambda text: log.info(f"[stack] {text}"))
         teardown.callback(self._stop_stack, stack)
         stack.start()
         self._embedded = stack
@@ -144,15 +147,15 @@ class Campaign:
         return stack.url
 
     def _stop_stack(self, stack: EmbeddedStack) -> None:
-        self.progress.message("[stack] stopping")
+        log.info("[stack] stopping")
         stack.stop()
         self.event("stack_stop")
 
     def _install_signals(self, teardown: contextlib.ExitStack) -> None:
         def on_signal(name: str) -> None:
-            self.progress.message(f"[campaign] {name}: stopping the load gracefully "
-                                  "(again to abort at once)" if not self.stop.requested else
-                                  f"[campaign] {name} again: tearing down now")
+            log.warning(f"[campaign] {name}: stopping the load gracefully (again to abort at "
+                        "once)" if not self.stop.requested else
+                        f"[campaign] {name} again: tearing down now")
             self.stop.trigger(name)
 
         handlers = [gevent.signal_handler(signal.SIGINT, on_signal, "Ctrl-C"),
@@ -173,7 +176,7 @@ class Campaign:
         if remote is not None:
             remote.start(distribution.master_host, generator.port, args)
         expected = self.config.distribution.expected_workers
-        self.progress.message(f"[load] waiting for {expected} worker(s)")
+        log.info(f"[load] waiting for {expected} worker(s)")
         if not generator.wait_for_workers(expected, self.config.distribution
                                           .expect_workers_timeout):
             raise PreflightError(f"only {generator.ready_workers()} of {expected} Locust "
@@ -191,7 +194,7 @@ class Campaign:
             if generator.finished() and now - started > 2:
                 break
             if now > deadline:
-                self.progress.message("[load] the shape overran its plan by 60 s; stopping")
+                log.info("[load] the shape overran its plan by 60 s; stopping")
                 break
             if now - last_progress >= PROGRESS_EVERY_S:
                 last_progress = now
@@ -202,7 +205,7 @@ class Campaign:
                     total=total, users=live.users, rps=live.rps, p95_ms=live.p95_ms,
                     error_ratio=live.error_ratio, workers=live.workers,
                     hottest=hottest_resource(self.results.path / "metrics.csv", now - 10))
-        self.progress.message("[load] stopping")
+        log.info("[load] stopping")
         generator.stop()
         self.event("load_stop", reason=self.stop.reason or "completed",
                    elapsed_s=round(time.time() - started, 1))

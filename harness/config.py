@@ -232,9 +232,10 @@ class CampaignConfig(Strict):
     def _collectors_of_the_engine(cls, data: Any) -> Any:
         """Default collectors read the embedded database with its engine's collector."""
         if isinstance(data, dict) and "collectors" not in data:
-            target = data.get("target") if isinstance(data.get("target"), dict) else {}
-            engine = ENGINE_COLLECTOR.get(str(target.get("db", "postgresql")), "postgres")
-            data = {**data, "collectors": default_collectors(engine)}  # type: ignore[arg-type]
+            target = data.get("target")
+            db = target.get("db", "postgresql") if isinstance(target, dict) else "postgresql"
+            engine: Literal["postgres", "mysql"] = "mysql" if db == "mariadb" else "postgres"
+            data = {**data, "collectors": default_collectors(engine)}
         return data
 
     @model_validator(mode="after")
@@ -301,7 +302,7 @@ def load_config(path: Path | None, overrides: dict[str, object] | None = None) -
         data["name"] = "adhoc"
     for dotted, value in (overrides or {}).items():
         if dotted == "target.knobs":
-            data.setdefault("target", {}).setdefault("knobs", {}).update(value)  # type: ignore[arg-type]
+            data.setdefault("target", {}).setdefault("knobs", {}).update(value)
         else:
             _set_path(data, dotted, value)
     try:

@@ -67,7 +67,8 @@ class LoadGenerator:
         self.env = Environment(
             user_classes=list(user_classes.values()), shape_class=shape, events=events,
             host=options.host, parsed_options=options, locustfile=str(self.locustfile),
-            available_user_classes=user_classes,
+            # Locust annotates this as instances; it holds the classes (as locust.main does).
+            available_user_classes=user_classes,  # type: ignore[arg-type]
             available_shape_classes={type(s).__name__: s for s in shapes},
             stop_timeout=options.stop_timeout)
         self.runner = self.env.create_master_runner(self.bind_host, self.port)

@@ -62,7 +62,8 @@ def hottest_resource(metrics_csv: Path, newer_than: float) -> tuple[str, float] 
 
 @dataclass
 class ProgressLine:
-    """Prints a refreshed status line on a TTY; one plain line every `every` s otherwise."""
+    """Prints a refreshed status line on a TTY; one plain line every `every` s otherwise.
+    Lines that stay (stages, warnings) are log records (harness/logs.py)."""
 
     stream: TextIO = sys.stderr
     quiet: bool = False
@@ -86,14 +87,6 @@ class ProgressLine:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def message(self, text: str) -> None:
-        """A line that stays (stage changes, warnings)."""
-        if self.quiet:
-            return
-        if self.interactive:
-            self.stream.write("\r\x1b[2K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
 
 
 def _clock(seconds: float | None) -> str:

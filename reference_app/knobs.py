@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 
 class KnobError(ValueError):
@@ -67,6 +68,12 @@ class KnobSpec:
     # so validation cannot expect its bottleneck there.
     min_cpus: int = 1
     apps: tuple[str, ...] = APPS
+    # Where an app's native form of the knob produces another class (app, bottleneck).
+    differs_on: tuple[tuple[str, str], ...] = ()
+
+    def expected(self, app: str) -> str:
+        """The bottleneck this knob should create on `app`."""
+        return dict(self.differs_on).get(app, self.bottleneck)
 
 
 KNOB_SPECS: tuple[KnobSpec, ...] = (
@@ -78,7 +85,10 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
     KnobSpec("cache", _on_off, "off", "cache.misses",
              "Cache::remember never stores: every master-data, dashboard (including the "
              "university's five-year trend), permission and profile lookup misses and goes "
-             "to PostgreSQL"),
+             "to the database",
+             # CACHE_DRIVER=array: a cache that lives one request, so Redis sees no cache
+             # lookups at all; what shows is the five-year summary recomputed on every view.
+             differs_on=(("laravel", "db.query"),)),
     KnobSpec("jobs", _choice("queue", "inline"), "inline", "app.cpu",
              "the travel order (.docx in Python, PDF in Laravel) and the .xlsx export are "
              "built inside the request (Laravel: QUEUE_CONNECTION=sync)"),
@@ -140,7 +150,7 @@ class Knobs:
 
     def with_values(self, values: Mapping[str, str]) -> Knobs:
         """Return a copy with `values` (knob name -> text value) applied and validated."""
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}  # each value parsed to its field's type
         for name, raw in values.items():
             spec = KNOBS_BY_NAME.get(name)
             if spec is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -42,7 +43,7 @@ class PythonRuntime:
         self.port = 0
         self.storage_dir = services.tmp / "storage"
         self.seed_report: SeedReport | None = None
-        self._app = None
+        self._app: subprocess.Popen[bytes] | None = None
         self._queue: Supervisor | None = None
 
     @property

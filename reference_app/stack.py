@@ -106,7 +106,7 @@ class EmbeddedStack:
                 conn.commit()
                 return rows
         with psycopg.connect(self.dsn, autocommit=True) as pg:
-            cursor = pg.execute(statement, params)  # type: ignore[arg-type]  # caller's SQL
+            cursor = pg.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
     def describe(self) -> dict[str, str]:

@@ -84,6 +84,6 @@ class Aggregator:
                                  round(cell.sum_ms, 3), round(cell.max_ms, 3),
                                  cell.histogram.encode()])
         error_rows = []
-        for key in sorted(k for k in self.errors if k[0] < before_second):
-            error_rows.append([*key, self.errors.pop(key)])
+        for error_key in sorted(k for k in self.errors if k[0] < before_second):
+            error_rows.append([*error_key, self.errors.pop(error_key)])
         return request_rows, error_rows

@@ -126,7 +126,8 @@ class LaravelBrowser:
 
 def redirect_path(response: FastResponse) -> str:
     """The path of a redirect's Location, absolute (Laravel) or not ('' if none)."""
-    return urlsplit(response.headers.get("location") or "").path
+    location = response.headers.get("location") if response.headers else None
+    return urlsplit(str(location or "")).path
 
 
 def location_id(response: FastResponse) -> str | None:

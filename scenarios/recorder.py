@@ -180,7 +180,7 @@ class Recorder:
 
 def set_activity(environment: Environment, activity: dict[str, float]) -> None:
     """Per-role activity of the current phase, read by users for their think time."""
-    environment.esppd_activity = dict(activity)  # type: ignore[attr-defined]
+    environment.esppd_activity = dict(activity)  # type: ignore[attr-defined]  # ours: Locust has no slot
 
 
 def install(environment: Environment, results_dir: str | None) -> Recorder:
@@ -193,8 +193,9 @@ def install(environment: Environment, results_dir: str | None) -> Recorder:
     if is_worker:
         events.request.add_listener(recorder.on_request)
         events.report_to_master.add_listener(recorder.on_report_to_master)
-        runner.register_message(PHASE_MESSAGE, lambda msg, **_kw: set_activity(
-            environment, msg.data["activity"]))
+        if runner is not None:
+            runner.register_message(PHASE_MESSAGE, lambda msg, **_kw: set_activity(
+                environment, msg.data["activity"]))
         return recorder
     if files is None:
         return recorder

@@ -12,6 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class RouteMap:
         unknown = set(data) - {"paths", "fields", "patterns"}
         if unknown:
             raise ValueError(f"route map {path}: unknown table(s) {', '.join(sorted(unknown))}")
-        parts = {}
+        parts: dict[str, Any] = {}
         for table, default in (("paths", Paths()), ("fields", Fields()),
                                ("patterns", Patterns())):
             values = data.get(table, {})

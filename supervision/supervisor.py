@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from supervision.accounts import RunAs
 from supervision.processes import spawn, stop_process
@@ -43,7 +44,7 @@ class Program:
 
     @classmethod
     def from_supervisor_conf(cls, path: Path, substitutions: Mapping[str, str] | None = None,
-                             **overrides: object) -> Program:
+                             **overrides: Any) -> Program:
         """Read the first `[program:x]` section of a Supervisor config file.
 
         `substitutions` replace literal strings in `command` and `directory` (the
@@ -74,7 +75,7 @@ class Program:
             stopwaitsecs=section.getfloat("stopwaitsecs", 10.0),
             cwd=Path(substitute(directory)) if directory else None,
         )
-        return replace(program, **overrides)  # type: ignore[arg-type]
+        return replace(program, **overrides)
 
 
 @dataclass

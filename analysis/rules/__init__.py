@@ -45,7 +45,9 @@ REGISTRY: tuple[RuleSpec, ...] = (
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"
 
 CAUSE_MIN_CONFIDENCE = 0.5
-CAUSE_LATE_S = 30.0  # a saturation this long after its symptom began cannot explain it
+# A saturation that set in this long (a load step) or more after its symptom began
+# cannot explain it: the symptom was already there without it.
+CAUSE_LATE_S = 30.0
 DEFECTS = frozenset({"db.query", "db.n_plus_one", "cache.misses"})
 SYMPTOM_FACTOR = 0.5
 REPORT_MIN_CONFIDENCE = 0.2
@@ -94,7 +96,7 @@ def _began_later(cause: Finding, symptom: Finding) -> bool:
     whatever onset its rule reports, so it can explain anything."""
     if cause.bottleneck in DEFECTS or cause.onset_ts is None or symptom.onset_ts is None:
         return False
-    return cause.onset_ts > symptom.onset_ts + CAUSE_LATE_S
+    return cause.onset_ts >= symptom.onset_ts + CAUSE_LATE_S
 
 
 def _unexplained(ctx: Context) -> Finding:

@@ -17,7 +17,7 @@ from analysis.findings import Finding
 from analysis.latency import ALL, time_labels
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
 from analysis.signals import DB_LOCK_WAIT
-from analysis.sqltext import index_columns, shorten, tables
+from analysis.sqltext import aggregates, index_columns, shorten, tables
 
 DOMINANT_SHARE = 0.40         # of DB execution time
 DOMINANT_SHARE_FULL = 0.70
@@ -33,6 +33,7 @@ N_PLUS_ONE_MAX_ROWS = 2.0
 DRIVER_MIN_SHARE = 0.02       # of all requests: rarer request names cannot drive an N+1
 DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers must explain
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
+SUMMARY_ROWS = 100            # an aggregate returning at most this many rows is a summary
 
 
 def statement_totals(ctx: Context, since: float | None = None,
@@ -92,6 +93,9 @@ def db_query(ctx: Context) -> Finding | None:
     if share < DOMINANT_SHARE or not busy >= DB_BUSY_BACKENDS:
         return None
     columns = index_columns(str(top["query"]), table) if table else []
+    # A summary (GROUP BY, count/sum) returning a few rows reads its rows by design: it is
+    # repeated work to cache or precompute more than an index to add.
+    summary = aggregates(str(top["query"])) and float(top["rows_per_call"]) <= SUMMARY_ROWS
     sev = severity(share, DOMINANT_SHARE - 0.1, DOMINANT_SHARE_FULL) * (
         1.0 if top["mean_ms"] >= SLOW_MEAN_MS or table is not None else 0.7)
     if table is not None:  # seq scans of a big table without index use: a missing index
@@ -145,12 +149,13 @@ def db_query(ctx: Context) -> Finding | None:
          if len(group) == 1 else
          f"{len(group)} slow statements take {pct(share)} of DB time (the costliest "
          f"{top['mean_ms']:.0f} ms/call)")
-        + (f": a sequential scan of {table}." if table else "."),
+        + (f": it summarizes {table} on every call." if table and summary else
+           f": a sequential scan of {table}." if table else "."),
         evidence, onset.ts if onset else since, onset.users if onset else None,
         _requests_of(ctx, series), correlation=rho,
         details={"queryid": queryid, "query": short, "share": float(top["share"]),
                  "mean_ms": float(top["mean_ms"]), "rows_per_call": float(top["rows_per_call"]),
-                 "table": table, "index_columns": columns,
+                 "table": table, "index_columns": columns, "summary": summary,
                  "temp_blks_written": int(top["temp"]), "lock_wait_share": locked},
     )
 

@@ -22,5 +22,5 @@ def _options(parser: Any, **_kwargs: Any) -> None:
 @events.init.add_listener
 def _recorder(environment: Environment, **_kwargs: Any) -> None:
     options = environment.parsed_options
-    environment.esppd_recorder = install(  # type: ignore[attr-defined]
+    environment.esppd_recorder = install(  # type: ignore[attr-defined]  # ours, not Locust's
         environment, getattr(options, "results_dir", "") if options else "")

@@ -52,7 +52,7 @@ class TaggedCache:
         full_key = f"{PREFIX}{await self._namespace(tags)}:{key}"
         cached = await self.client.get(full_key)
         if cached is not None:
-            return json.loads(cached)  # type: ignore[no-any-return]
+            return json.loads(cached)
         value = await compute()
         if self.enabled:
             await self.client.set(full_key, json.dumps(value, default=str), ex=ttl_s)

@@ -81,6 +81,7 @@ class Ctx:
     @asynccontextmanager
     async def db(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
         async with self.app.pool.connection() as conn:
+            # psycopg types a connection's rows by the factory it was opened with.
             conn.row_factory = dict_row  # type: ignore[assignment]
             yield conn  # type: ignore[misc]
 

@@ -26,7 +26,8 @@ async def _failed_attempts(ctx: Ctx, field: str) -> tuple[int, float]:
     raw = await ctx.app.redis.hget(THROTTLE_KEY, field)
     if not raw:
         return 0, time.time()
-    count, _, started = raw.decode().partition(":")
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    count, _, started = text.partition(":")
     if time.time() - float(started) > THROTTLE_WINDOW_S:
         return 0, time.time()
     return int(count), float(started)
@@ -128,7 +129,7 @@ async def dashboard(ctx: Ctx) -> Response:
             cur = await conn.execute(
                 "SELECT count(*) AS n FROM sppd WHERE unit_kerja_id = %s AND status = 'diajukan' "
                 "AND user_id <> %s", (user["unit_kerja_id"], user["id"]))
-            pending = (await cur.fetchone())["n"]
+            pending = ((await cur.fetchone()) or {"n": 0})["n"]
         cur = await conn.execute(
             "SELECT s.id, s.nomor, s.maksud, s.tanggal_berangkat, s.status, t.kota FROM sppd s "
             "JOIN tujuan t ON t.id = s.tujuan_id WHERE s.user_id = %s "
@@ -153,7 +154,7 @@ async def university_trend(ctx: Ctx, year: int) -> list[dict[str, Any]]:
                 "count(*) AS jumlah, COALESCE(sum(biaya), 0) AS biaya FROM sppd "
                 "WHERE tanggal_berangkat >= %s AND tanggal_berangkat < %s "
                 "GROUP BY 1, 2 ORDER BY 1, 2", (date(year - 4, 1, 1), date(year + 1, 1, 1)))
-            return jsonable(await cur.fetchall())  # type: ignore[no-any-return]
+            return jsonable(await cur.fetchall())
 
     return await ctx.app.cache.remember(["dashboard:university"], f"trend:{year}",
                                         TTL_DASHBOARD_S, compute)
@@ -172,8 +173,8 @@ async def master_data(ctx: Ctx, kind: str) -> list[dict[str, Any]]:
 
     async def fetch() -> list[dict[str, Any]]:
         async with ctx.db() as conn:
-            cur = await conn.execute(query)  # type: ignore[arg-type]  # constant SQL
-            return jsonable(await cur.fetchall())  # type: ignore[no-any-return]
+            cur = await conn.execute(query)
+            return jsonable(await cur.fetchall())
 
     return await ctx.app.cache.remember(["master"], f"master:{kind}", TTL_MASTER_S, fetch)
 

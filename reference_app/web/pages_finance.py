@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -11,6 +12,7 @@ from reference_app.jobs import month_bounds
 from reference_app.web.context import Ctx, abort, invalid, page, redirect
 from reference_app.web.jobs_dispatch import dispatch_job
 from reference_app.web.pages_sppd import load_visible_sppd
+from reference_app.web.records import returned_id
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -72,7 +74,7 @@ async def export_store(ctx: Ctx) -> Response:
     async with ctx.db() as conn:
         cur = await conn.execute("INSERT INTO exports (user_id, bulan, tahun) VALUES (%s, %s, %s) "
                                  "RETURNING id", (ctx.user["id"], month, year))
-        export_id = (await cur.fetchone())["id"]  # type: ignore[index]
+        export_id = await returned_id(cur)
     await dispatch_job(ctx, "ExportMonthlyReport",
                        {"export_id": export_id, "bulan": month, "tahun": year})
     return redirect(f"/exports/{export_id}")
@@ -81,13 +83,13 @@ async def export_store(ctx: Ctx) -> Response:
 @page("documents.create")
 async def document_store(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    sppd, error = await load_visible_sppd(ctx)
-    if error is not None or sppd is None:
-        return error  # type: ignore[return-value]
+    sppd = await load_visible_sppd(ctx)
+    if isinstance(sppd, Response):
+        return sppd
     async with ctx.db() as conn:
         cur = await conn.execute("INSERT INTO documents (sppd_id, user_id) VALUES (%s, %s) "
                                  "RETURNING id", (sppd["id"], ctx.user["id"]))
-        document_id = (await cur.fetchone())["id"]  # type: ignore[index]
+        document_id = await returned_id(cur)
     await dispatch_job(ctx, "GenerateSppdDocument",
                        {"document_id": document_id, "sppd_id": sppd["id"]})
     return redirect(f"/documents/{document_id}")
@@ -101,29 +103,29 @@ GENERATED = {
 }
 
 
-async def _owned(ctx: Ctx, kind: str) -> tuple[dict[str, object] | None, Response | None]:
+async def _owned(ctx: Ctx, kind: str) -> dict[str, Any] | Response:
     assert ctx.user is not None
     query = GENERATED[kind][0]
     try:
         item_id = int(ctx.request.path_params["item_id"])
     except ValueError:
-        return None, abort(ctx, 404, "Not Found")
+        return abort(ctx, 404, "Not Found")
     async with ctx.db() as conn:
-        cur = await conn.execute(query, (item_id,))  # type: ignore[arg-type]  # constant SQL
+        cur = await conn.execute(query, (item_id,))
         item = await cur.fetchone()
     if item is None:
-        return None, abort(ctx, 404, "Not Found")
+        return abort(ctx, 404, "Not Found")
     if item["user_id"] != ctx.user["id"] and not ctx.can("sppd.view-all"):
-        return None, abort(ctx, 403, "This action is unauthorized.")
-    return item, None
+        return abort(ctx, 403, "This action is unauthorized.")
+    return dict(item)
 
 
 @page("dashboard.view")
 async def generated_status(ctx: Ctx) -> Response:
     kind = ctx.request.url.path.split("/")[1]  # exports | documents
-    item, error = await _owned(ctx, kind)
-    if error is not None or item is None:
-        return error  # type: ignore[return-value]
+    item = await _owned(ctx, kind)
+    if isinstance(item, Response):
+        return item
     download = f"/{kind}/{item['id']}/download" if item["status"] == "ready" else None
     if ctx.wants_json():
         return JSONResponse({"id": item["id"], "status": item["status"], "download": download})
@@ -133,9 +135,9 @@ async def generated_status(ctx: Ctx) -> Response:
 @page("dashboard.view")
 async def generated_download(ctx: Ctx) -> Response:
     kind = ctx.request.url.path.split("/")[1]  # exports | documents
-    item, error = await _owned(ctx, kind)
-    if error is not None or item is None:
-        return error  # type: ignore[return-value]
+    item = await _owned(ctx, kind)
+    if isinstance(item, Response):
+        return item
     if item["status"] != "ready" or not item["path"] or not Path(str(item["path"])).is_file():
         return abort(ctx, 404, "The file is not ready yet.")
     _query, media_type, extension = GENERATED[kind]

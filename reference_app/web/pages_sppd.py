@@ -108,32 +108,32 @@ async def sppd_store(ctx: Ctx) -> Response:
             (user["id"], user["unit_kerja_id"], clean["tujuan_id"], clean["transportasi_id"],
              clean["maksud"], clean["tanggal_berangkat"], clean["tanggal_kembali"],
              clean["biaya"]))
-        new_id = (await cur.fetchone())["id"]  # type: ignore[index]
+        new_id = await records.returned_id(cur)
     await ctx.app.cache.flush(*records.dashboard_tags(user["id"], user["unit_kerja_id"]))
     return redirect(f"/sppd/{new_id}")
 
 
-async def load_visible_sppd(ctx: Ctx) -> tuple[dict[str, Any] | None, Response | None]:
+async def load_visible_sppd(ctx: Ctx) -> dict[str, Any] | Response:
     """The SPPD of the path, or the 404/403 response to send instead."""
     assert ctx.user is not None
     try:
         sppd_id = int(ctx.request.path_params["sppd_id"])
     except ValueError:
-        return None, abort(ctx, 404, "Not Found")
+        return abort(ctx, 404, "Not Found")
     async with ctx.db() as conn:
         sppd = await records.get_sppd(conn, sppd_id)
     if sppd is None:
-        return None, abort(ctx, 404, "Not Found")
+        return abort(ctx, 404, "Not Found")
     if not records.can_view(ctx.user, ctx.permissions, sppd):
-        return None, abort(ctx, 403, "This action is unauthorized.")
-    return sppd, None
+        return abort(ctx, 403, "This action is unauthorized.")
+    return sppd
 
 
 @page("dashboard.view")
 async def sppd_show(ctx: Ctx) -> Response:
-    sppd, error = await load_visible_sppd(ctx)
-    if error is not None or sppd is None:
-        return error  # type: ignore[return-value]
+    sppd = await load_visible_sppd(ctx)
+    if isinstance(sppd, Response):
+        return sppd
     async with ctx.db() as conn:
         cur = await conn.execute(
             "SELECT a.action, a.catatan, a.created_at, u.name FROM approval_logs a "
@@ -159,9 +159,9 @@ async def sppd_show(ctx: Ctx) -> Response:
 async def sppd_submit(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
-    sppd, error = await load_visible_sppd(ctx)
-    if error is not None or sppd is None:
-        return error  # type: ignore[return-value]
+    sppd = await load_visible_sppd(ctx)
+    if isinstance(sppd, Response):
+        return sppd
     if sppd["user_id"] != user["id"]:
         return abort(ctx, 403, "Only the traveller submits their own SPPD.")
     if sppd["status"] != "draft":
@@ -212,9 +212,9 @@ async def approval_decide(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
     decision = ctx.request.url.path.rsplit("/", 1)[-1]  # approve | reject
-    sppd, error = await load_visible_sppd(ctx)
-    if error is not None or sppd is None:
-        return error  # type: ignore[return-value]
+    sppd = await load_visible_sppd(ctx)
+    if isinstance(sppd, Response):
+        return sppd
     if not records.can_approve(user, ctx.permissions, sppd):
         return abort(ctx, 403, "You may only decide on your own unit's SPPD, never your own.")
     catatan = ctx.field("catatan")

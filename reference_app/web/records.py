@@ -59,7 +59,7 @@ async def load_relations_lazily(conn: psycopg.AsyncConnection[Row], row: Row) ->
         ("SELECT nama AS transportasi FROM transportasi WHERE id = %s", row["transportasi_id"]),
     )
     for query, key in lookups:
-        cur = await conn.execute(query, (key,))  # type: ignore[arg-type]  # constant SQL
+        cur = await conn.execute(query, (key,))
         row.update(await cur.fetchone() or {})
 
 
@@ -70,6 +70,14 @@ async def get_sppd(conn: psycopg.AsyncConnection[Row], sppd_id: int) -> Row | No
             cols=sql.SQL(LIST_COLUMNS), rel=sql.SQL(RELATION_COLUMNS),
             joins=sql.SQL(RELATION_JOINS)), (sppd_id,))
     return await cur.fetchone()
+
+
+async def returned_id(cursor: psycopg.AsyncCursor[Row]) -> int:
+    """The id of an `INSERT ... RETURNING id` (which always returns its row)."""
+    row = await cursor.fetchone()
+    if row is None:
+        raise psycopg.ProgrammingError("INSERT ... RETURNING returned no row")
+    return int(row["id"])
 
 
 def can_view(user: Row, permissions: frozenset[str], sppd: Row) -> bool:

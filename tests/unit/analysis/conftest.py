@@ -22,7 +22,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         key = (scenario, tuple(sorted(fields.items())))
         if key not in made:
             out = tmp_path_factory.mktemp(scenario.replace(".", "_"))
-            made[key] = generate(out, SyntheticSpec(scenario=scenario, **fields))  # type: ignore[arg-type]
+            made[key] = generate(out, SyntheticSpec(scenario=scenario, **fields))
         return made[key]
 
     return make

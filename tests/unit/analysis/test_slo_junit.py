@@ -19,7 +19,7 @@ def test_defaults_campaign_and_overrides() -> None:
     with pytest.raises(AnalysisError, match="unknown SLO 'p99_ms'"):
         slo_spec({"slo": {"p99_ms": 1}})
     with pytest.raises(AnalysisError, match="p95_ms must be a number"):
-        slo_spec({}, {"p95_ms": "fast"})  # type: ignore[dict-item]
+        slo_spec({}, {"p95_ms": "fast"})
 
 
 def test_baseline_holds_every_slo_in_every_phase(context_of: Callable[[str], Context]) -> None:

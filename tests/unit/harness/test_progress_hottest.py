@@ -23,7 +23,7 @@ def test_pairs_become_ratios_and_the_highest_wins(tmp_path: Path) -> None:
         (100, "postgres", "db", "db.connections.total", 30),
         (100, "postgres", "db", "db.connections.max", 100),
     ])
-    name, value = hottest_resource(metrics, newer_than=90)  # type: ignore[misc]
+    name, value = hottest_resource(metrics, newer_than=90)
     assert name == "app.workers@app" and value == 60 / 64
 
 

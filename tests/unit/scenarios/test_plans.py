@@ -15,7 +15,7 @@ from scenarios.plans import (
 )
 
 
-def ticks(plan, every: float = 1.0) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def ticks(plan, every: float = 1.0) -> list[tuple[str, int]]:
     out, t = [], 0.0
     while (stage := plan.at(t)) is not None:
         out.append((stage.phase, stage.users))

@@ -17,7 +17,7 @@ from supervision import Program, Supervisor
 SLEEPER = (sys.executable, "-c", "import time; time.sleep(60)")
 
 
-def wait_until(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
