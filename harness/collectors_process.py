@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from reference_app.stack import EmbeddedStack
 
 ENV_SPEC = "ESPPD_COLLECTORS_SPEC"
+log = logging.getLogger(__name__)
 
 
 class CollectorsProcess:
@@ -128,7 +130,20 @@ class CollectorsProcess:
             return
         argv, env = self.command()
         self._process = spawn(argv, self.results.logs / "collectors.log", env=env)
-        time.sleep(0.2)
+        self._wait_for_first_sample()
+
+    def _wait_for_first_sample(self, timeout: float = 10.0) -> None:
+        """Until the process has written a sample (or exited): the load then starts with the
+        server side already measured. Not fatal: a slow collector only delays its rows."""
+        assert self.results is not None and self._process is not None
+        metrics = self.results.path / "metrics.csv"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._process.poll() is None:
+            if metrics.exists() and metrics.stat().st_size > len("ts,collector,target,"):
+                return
+            time.sleep(0.05)
+        log.warning("[collectors] no sample within %.0f s; see %s", timeout,
+                    self.results.logs / "collectors.log")
 
     def stop(self) -> None:
         # SIGINT: the CLI's Ctrl-C path flushes and closes its files.

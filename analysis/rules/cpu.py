@@ -94,7 +94,12 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
                      (util, CPU_SHARE_LIMIT) if by_dominance else
                      (per_process, PER_PROCESS_CORES_LIMIT))
     assert series is not None
-    onset = ctx.onset(series, limit)
+    # The saturation began at the first of its signs: a busy host where this role is the
+    # main consumer often comes well before the role alone reaches 80% of all CPUs.
+    onsets = [ctx.onset(series, limit)]
+    if by_dominance:
+        onsets.append(ctx.onset(util.where(dominance >= DOMINANT_SHARE), CPU_SHARE_LIMIT))
+    onset = min((o for o in onsets if o is not None), key=lambda o: o.ts, default=None)
     rho = ctx.correlation(series)
     sev = max(severity(peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
               severity(process_peak, PER_PROCESS_CORES_LIMIT - 0.05, 1.0),

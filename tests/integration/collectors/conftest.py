@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -32,3 +34,23 @@ def read_events(out: Path) -> list[dict[str, object]]:
 def read_metrics(out: Path) -> list[dict[str, str]]:
     with open(out / "metrics.csv", newline="") as file:
         return list(csv.DictReader(file))
+
+
+def sample_times(out: Path) -> set[float]:
+    """Timestamps of the samples written so far."""
+    path = out / "metrics.csv"
+    return {float(row["ts"]) for row in read_metrics(out)} if path.exists() else set()
+
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T | None], timeout: float = 30.0) -> T:
+    """Poll `predicate` until it returns something truthy (and return it), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not met within {timeout:.0f} s")

@@ -13,7 +13,7 @@ from collectors.sampler import Sampler
 from collectors.shell import LocalShell, ShellError, SSHShell, SSHTarget
 from supervision.servers import SSHServer
 
-from .conftest import read_events, read_metrics
+from .conftest import read_events, read_metrics, sample_times, wait_until
 
 
 def ssh_shell(sshd: SSHServer, known_hosts: Path | None = None,
@@ -23,6 +23,7 @@ def ssh_shell(sshd: SSHServer, known_hosts: Path | None = None,
 
 
 def two_samples(collector: HostCollector) -> dict[str, float]:
+    """Rates need two samples some time apart."""
     collector.sample(time.time())
     time.sleep(0.5)
     return dict(collector.sample(time.time()).metrics)
@@ -79,14 +80,12 @@ def test_sshd_restart_mid_sampling_is_a_recorded_gap(sshd: SSHServer, tmp_path: 
     sampler = Sampler(tmp_path, [HostCollector(ssh_shell(sshd))], interval_s=0.25,
                       say=lambda _text: None)
     sampler.start()
-    time.sleep(1.0)
+    wait_until(lambda: len(sample_times(tmp_path)) >= 3)  # sampling before the restart
     sshd.restart(down_s=1.0)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(
-            e["kind"] == "collector_gap" and e["message"] == "recovered"
-            for e in read_events(tmp_path)):
-        time.sleep(0.25)
-    time.sleep(0.6)
+    gap = wait_until(lambda: next((e for e in read_events(tmp_path)
+                                   if e["kind"] == "collector_gap"
+                                   and e["message"] == "recovered"), None))
+    wait_until(lambda: any(ts >= gap["end"] for ts in sample_times(tmp_path)))  # resumed
     sampler.stop()
     kinds = [e["kind"] for e in read_events(tmp_path) if e.get("message") == "recovered"
              or e["kind"] == "collector_error"]
