@@ -61,7 +61,7 @@ def cases(campaign: Path, moderate: Path, app: str = "python") -> list[Case]:
     return [
         Case("baseline (moderate load)", (), ("none",), str(moderate)),
         Case("baseline (saturation)", (), BASELINE_SATURATION, str(campaign)),
-        *(Case(spec.name, ((spec.name, spec.bad),),
+        *(Case(spec.name, ((spec.name, spec.bad_value(app)),),
                BASELINE_SATURATION if spec.expected(app) == AS_BASELINE
                else (spec.expected(app),), str(campaign), spec.min_cpus)
           for spec in KNOB_SPECS if app in spec.apps),

@@ -72,10 +72,16 @@ class KnobSpec:
     apps: tuple[str, ...] = APPS
     # Where an app's native form of the knob produces another class (app, bottleneck).
     differs_on: tuple[tuple[str, str], ...] = ()
+    # Where an app needs another bad value for the knob to bind (app, value).
+    bad_on: tuple[tuple[str, str], ...] = ()
 
     def expected(self, app: str) -> str:
         """The bottleneck this knob should create on `app`."""
         return dict(self.differs_on).get(app, self.bottleneck)
+
+    def bad_value(self, app: str) -> str:
+        """The value the validation matrix injects on `app`."""
+        return dict(self.bad_on).get(app, self.bad)
 
 
 KNOB_SPECS: tuple[KnobSpec, ...] = (
@@ -127,7 +133,10 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
     KnobSpec("bcrypt_rounds", _positive_int, "13", "app.cpu",
              "bcrypt cost of the users' password hashes (default 10)"),
     KnobSpec("db_max_connections", _positive_int, "20", "db.connections",
-             "the database server's max_connections (default 100)"),
+             "the database server's max_connections (default 100)",
+             # Below what the app opens at peak: the Python app's pools hold 2 x 10 from the
+             # start; PHP-FPM opens one per busy child (16) plus the queue workers' (2).
+             bad_on=(("laravel", "10"),)),
 )
 
 KNOBS_BY_NAME: Mapping[str, KnobSpec] = {spec.name: spec for spec in KNOB_SPECS}
