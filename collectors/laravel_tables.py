@@ -17,8 +17,8 @@ from collectors.base import Sample
 # Portable SQL (PostgreSQL and MySQL): no FILTER, no engine functions.
 JOBS = ("SELECT queue, SUM(CASE WHEN reserved_at IS NULL THEN 1 ELSE 0 END) AS pending, "
         "SUM(CASE WHEN reserved_at IS NULL THEN 0 ELSE 1 END) AS reserved "
-        "FROM jobs GROUP BY queue")
-FAILED = "SELECT queue, COUNT(*) AS failed FROM failed_jobs GROUP BY queue"
+        "FROM {schema}jobs GROUP BY queue")
+FAILED = "SELECT queue, COUNT(*) AS failed FROM {schema}failed_jobs GROUP BY queue"
 
 Query = Callable[[str], list[dict[str, Any]]]
 
@@ -26,20 +26,22 @@ Query = Callable[[str], list[dict[str, Any]]]
 class LaravelQueueTables:
     """Samples the two tables while they can be read; gives up on each at its first error."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: str | None = None) -> None:
+        """`schema`: where the tables are when the session has no default database."""
         self.readable = {"jobs": True, "failed_jobs": True}
+        self.prefix = f"{schema}." if schema else ""
 
     def sample(self, query: Query, failure: type[Exception], out: Sample) -> None:
         if self.readable["jobs"]:
             try:
-                for row in query(JOBS):
+                for row in query(JOBS.format(schema=self.prefix)):
                     out.add(f"queue.length{{{row['queue']}}}", float(row["pending"] or 0))
                     out.add(f"queue.reserved{{{row['queue']}}}", float(row["reserved"] or 0))
             except failure:
                 self.readable["jobs"] = False  # no such table, or no SELECT on it
         if self.readable["failed_jobs"]:
             try:
-                for row in query(FAILED):
+                for row in query(FAILED.format(schema=self.prefix)):
                     out.add(f"queue.failed{{{row['queue']}}}", float(row["failed"] or 0))
             except failure:
                 self.readable["failed_jobs"] = False

@@ -48,7 +48,6 @@ STATUS_RATES = {
     "Slow_queries": "mysql.slow_queries_rate",
     "Created_tmp_disk_tables": "mysql.tmp_disk_tables_rate",
     "Aborted_connects": "mysql.aborted_connects_rate",
-    "Connection_errors_max_connections": "db.connections.refused_rate",
     "Innodb_row_lock_waits": "mysql.row_lock_waits_rate",
     "Innodb_deadlocks": "db.deadlocks",
 }
@@ -89,14 +88,20 @@ class MySQLCollector:
     _baseline_taken: bool = False
     _known_queries: set[str] = field(default_factory=set)
     _tables: dict[str, tuple[float, float]] = field(default_factory=dict)
-    _queue_tables: LaravelQueueTables = field(default_factory=LaravelQueueTables)
+    _queue_tables: LaravelQueueTables | None = None
+
+    @property
+    def _schema(self) -> str | None:
+        """The DSN's database: whose tables to report. The session selects no database:
+        PROCESS and performance_schema do not grant USE of the app's schema."""
+        return MySQLDsn.parse(self.dsn).database
 
     def _connect(self) -> pymysql.connections.Connection:
         if self._conn is None or not self._conn.open:
             dsn = MySQLDsn.parse(self.dsn)
             self._conn = pymysql.connect(
                 host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
-                database=dsn.database, connect_timeout=5, read_timeout=self.timeout_s + 3,
+                connect_timeout=5, read_timeout=self.timeout_s + 3,
                 write_timeout=5, autocommit=True, cursorclass=pymysql.cursors.DictCursor,
                 program_name="esppd-collector")
             self._prepare(self._conn)
@@ -150,6 +155,8 @@ class MySQLCollector:
         self._lock_waits(out)
         self._statements(out)
         self._table_io(out)
+        if self._queue_tables is None:
+            self._queue_tables = LaravelQueueTables(self._schema)
         self._queue_tables.sample(self._query, pymysql.MySQLError, out)
         return out
 
@@ -167,6 +174,14 @@ class MySQLCollector:
         out.add("db.connections.max", self._max_connections)
         for counter, metric in STATUS_RATES.items():
             out.add(metric, self.rates.rate(counter, number(counter), ts))
+        # Refusals at max_connections: MySQL counts them in Connection_errors_max_connections;
+        # MariaDB leaves that at 0 and counts them in Aborted_connects, which also counts
+        # failed logins, so it stands in only once the server has been at its limit.
+        refused = self.rates.rate("refused", number("Connection_errors_max_connections"), ts)
+        aborted = self.rates.rate("aborted", number("Aborted_connects"), ts)
+        if number("Max_used_connections") >= self._max_connections and aborted is not None:
+            refused = max(refused or 0.0, aborted)
+        out.add("db.connections.refused_rate", refused)
         out.add("mysql.row_lock_current_waits", number("Innodb_row_lock_current_waits"))
         reads = self.rates.delta("pool_reads", number("Innodb_buffer_pool_reads"))
         requests = self.rates.delta("pool_requests",
@@ -226,7 +241,7 @@ class MySQLCollector:
         out.add("db.lock_blockers", len(rows))
 
     def _statements(self, out: Sample) -> None:
-        columns = ", ".join(f"{column} AS {name}" for name, column in DIGEST_FIELDS.items())
+        columns = ", ".join(f"{column} AS `{name}`" for name, column in DIGEST_FIELDS.items())
         rows = self._query(
             f"SELECT SCHEMA_NAME AS db, DIGEST AS digest, DIGEST_TEXT AS query, {columns} "  # noqa: S608  # constant columns
             "FROM performance_schema.events_statements_summary_by_digest")
@@ -263,16 +278,24 @@ class MySQLCollector:
             out.statements.append(statement_row("other", other))
 
     def _table_io(self, out: Sample) -> None:
-        """Rows read per table with no index (full scans) and through an index."""
+        """Rows read per table with no index (full scans) and through an index.
+
+        Live rows come from InnoDB's own table statistics, which PROCESS may read (the
+        information_schema.TABLES row counts need privileges on the tables); partitions
+        count under their table, as queries name the table.
+        """
+        stats = "INNODB_SYS_TABLESTATS" if self._mariadb else "INNODB_TABLESTATS"
+        live: dict[str, float] = {}
+        sql = f"SELECT NAME AS name, NUM_ROWS AS n FROM information_schema.{stats} "  # noqa: S608  # a constant
+        for row in self._query(sql + "WHERE NAME LIKE %s", (f"{self._schema}/%",)):
+            table = str(row["name"]).split("/", 1)[1].split("#", 1)[0]
+            live[table] = live.get(table, 0.0) + float(row["n"] or 0)
         rows = self._query(
-            "SELECT i.OBJECT_NAME AS tbl, "
-            "SUM(CASE WHEN i.INDEX_NAME IS NULL THEN i.COUNT_FETCH ELSE 0 END) AS scanned, "
-            "SUM(CASE WHEN i.INDEX_NAME IS NULL THEN 0 ELSE i.COUNT_FETCH END) AS by_index, "
-            "MAX(t.TABLE_ROWS) AS live "
-            "FROM performance_schema.table_io_waits_summary_by_index_usage i "
-            "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = i.OBJECT_SCHEMA "
-            "AND t.TABLE_NAME = i.OBJECT_NAME WHERE i.OBJECT_SCHEMA = DATABASE() "
-            "GROUP BY i.OBJECT_NAME")
+            "SELECT OBJECT_NAME AS tbl, "
+            "SUM(CASE WHEN INDEX_NAME IS NULL THEN COUNT_FETCH ELSE 0 END) AS scanned, "
+            "SUM(CASE WHEN INDEX_NAME IS NULL THEN 0 ELSE COUNT_FETCH END) AS by_index "
+            "FROM performance_schema.table_io_waits_summary_by_index_usage "
+            "WHERE OBJECT_SCHEMA = %s GROUP BY OBJECT_NAME", (self._schema,))
         current = {}
         for row in rows:
             counters = (float(row["scanned"] or 0), float(row["by_index"] or 0))
@@ -283,9 +306,9 @@ class MySQLCollector:
             scanned, by_index = counters[0] - before[0], counters[1] - before[1]
             if scanned or by_index:
                 # Full scans are not counted per table: a full scan reads every live row.
-                live = float(row["live"] or 0)
-                out.tables.append([row["tbl"], round(scanned / max(live, 1.0), 3), scanned,
-                                   by_index, live])
+                rows_live = live.get(row["tbl"], 0.0)
+                out.tables.append([row["tbl"], round(scanned / max(rows_live, 1.0), 3), scanned,
+                                   by_index, rows_live])
         self._tables = current
 
     def close(self) -> None:

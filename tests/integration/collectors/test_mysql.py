@@ -108,9 +108,12 @@ def test_refused_connections_are_recorded(mariadb: MariaDBServer) -> None:
 
 def test_a_missing_privilege_and_performance_schema_off_are_preflight_lines(
         mariadb: MariaDBServer, tmp_path: Path) -> None:
-    with mariadb.connect() as conn, conn.cursor() as cur:
-        cur.execute("CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weakpass'")
-        cur.execute("GRANT SELECT ON esppd.* TO 'weak'@'127.0.0.1'")
+    root = pymysql.connect(unix_socket=str(mariadb.socket), user="root", password="",
+                           autocommit=True)
+    with root, root.cursor() as cur:
+        for host in ("127.0.0.1", "localhost"):
+            cur.execute("CREATE USER 'weak'@%s IDENTIFIED BY 'weakpass'", (host,))
+            cur.execute("GRANT SELECT ON esppd.* TO 'weak'@%s", (host,))
     weak = MySQLCollector(f"mysql://weak:weakpass@127.0.0.1:{mariadb.port}/esppd", target="db1")
     problems = weak.check()
     assert any("GRANT SELECT ON performance_schema.*" in line for line in problems), problems
