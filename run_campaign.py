@@ -68,6 +68,14 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
     return overrides
 
 
+def missing_contract_files(results_dir: Path) -> list[str]:
+    """The files every results directory has (the data contract) that this one lacks."""
+    from analysis.schema import CAMPAIGN_FILE, CSV_SPECS
+
+    required = [CAMPAIGN_FILE, *(spec.filename for spec in CSV_SPECS if spec.required)]
+    return [name for name in required if not (results_dir / name).is_file()]
+
+
 def analyze(results_dir: Path, slo: dict[str, float] | None = None) -> Exit:
     from analysis import AnalysisError
     from analysis import analyze as run_analysis
@@ -94,9 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.log_level, args.quiet)
     if args.analyze is not None:
+        missing = missing_contract_files(args.analyze)
+        if missing:
+            print(f"error: {args.analyze} is not a results directory (no {', '.join(missing)})",
+                  file=sys.stderr)
+            return Exit.CONFIG
         code = analyze(args.analyze)
         print(args.analyze)
-        return int(code if code != Exit.NO_DATA or args.analyze.is_dir() else Exit.CONFIG)
+        return int(code)
     try:
         config = load_config(args.campaign, overrides_from(args))
     except (ConfigError, KnobError) as error:

@@ -41,6 +41,7 @@ class PostgresCollector:
     _baseline_taken: bool = False
     _known_queries: set[str] = field(default_factory=set)
     _stats_reset: Any = None
+    _has_statements_info: bool = True
     _max_connections: int = 0
     _tables: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     _lock_waiters: set[int] = field(default_factory=set)
@@ -75,6 +76,9 @@ class PostgresCollector:
             if version >= 140000 else "NULL::bigint",
         }
         self._max_connections = int(self._one(conn, "SHOW max_connections")["max_connections"])
+        # pg_stat_statements_info (14+) dates resets; on 13 a reset shows as falling call
+        # counts, whose statements are skipped for that one sample.
+        self._has_statements_info = version >= 140000
 
     def check(self) -> list[str]:
         try:
@@ -164,7 +168,8 @@ class PostgresCollector:
     def _statements(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         cols = self._columns
         info = conn.execute(
-            "/* esppd-collector */ SELECT stats_reset FROM pg_stat_statements_info").fetchone()
+            "/* esppd-collector */ SELECT stats_reset FROM pg_stat_statements_info"
+        ).fetchone() if self._has_statements_info else None
         if info is not None and info["stats_reset"] != self._stats_reset:
             if self._stats_reset is not None:
                 self._previous.clear()  # a reset: everything starts from zero again

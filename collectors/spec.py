@@ -60,8 +60,9 @@ class CollectorSpec:
         return spec
 
     def secrets(self) -> list[str]:
-        return [urlsplit(value).password or "" for value in (self.dsn, self.url, self.queue_url)
-                if value]
+        passwords = (urlsplit(value).password for value in (self.dsn, self.url, self.queue_url)
+                     if value)
+        return [password for password in passwords if password]
 
     def collectors(self) -> list[Collector]:
         """What this spec samples (a redis spec with a queue_url is two: cache and queue)."""

@@ -230,10 +230,17 @@ class CampaignConfig(Strict):
     @model_validator(mode="before")
     @classmethod
     def _collectors_of_the_engine(cls, data: Any) -> Any:
-        """Default collectors read the embedded database with its engine's collector."""
+        """Default collectors read the embedded database with its engine's collector.
+
+        A URL target's servers are unknown until [[collectors]] names them: by default
+        only this host is sampled (a saturated load generator distorts every latency).
+        """
         if isinstance(data, dict) and "collectors" not in data:
             target = data.get("target")
-            db = target.get("db", "postgresql") if isinstance(target, dict) else "postgresql"
+            target = target if isinstance(target, dict) else {}
+            if target.get("kind", "embedded") != "embedded":
+                return {**data, "collectors": [CollectorConfig(type="host")]}
+            db = target.get("db", "postgresql")
             engine: Literal["postgres", "mysql"] = "mysql" if db == "mariadb" else "postgres"
             data = {**data, "collectors": default_collectors(engine)}
         return data

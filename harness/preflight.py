@@ -15,7 +15,7 @@ import requests
 
 from harness.config import CampaignConfig
 from reference_app.client import EsppdClient
-from scenarios.accounts import AccountPool
+from scenarios.accounts import ROLES, AccountPool
 from scenarios.routes import RouteMap
 from supervision import ServiceError, find_binary
 
@@ -85,45 +85,66 @@ def check_static(config: CampaignConfig) -> None:
 
 
 def check_embedded_target(url: str) -> None:
-    """The reference app answers and a seeded lecturer can log in."""
-    client = EsppdClient(url)
-    try:
-        health = client.get("/health").json()
-        login = client.login("dosen", 1)
-    except (requests.RequestException, ValueError) as error:
-        raise PreflightError(f"the embedded app at {url} does not answer: {error}") from None
+    """The reference app answers and a seeded account of every role logs in."""
     problems = []
-    if health.get("status") != "ok":
-        problems.append(f"the embedded app is unhealthy: {health}")
-    if login.status_code != 302 or client.location_path(login) == "/login":
-        problems.append(f"login as dosen0001 failed (HTTP {login.status_code}"
-                        + (", sent back to the login page)" if login.status_code == 302 else ")"))
+    for role in ROLES:
+        client = EsppdClient(url)
+        try:
+            if role == ROLES[0] and client.get("/health").json().get("status") != "ok":
+                problems.append(f"the embedded app at {url} is unhealthy")
+            login = client.login(role, 1)
+        except (requests.RequestException, ValueError) as error:
+            raise PreflightError(f"the embedded app at {url} does not answer: {error}") from None
+        landed = client.location_path(login) if login.status_code == 302 else ""
+        if login.status_code != 302 or landed == "/login":
+            problems.append(f"login as {role} 1 failed (HTTP {login.status_code}"
+                            + (", sent back to the login page)" if landed else ")"))
     _raise_if(problems)
 
 
 def check_target(config: CampaignConfig, url: str) -> None:
-    """A remote eSPPD answers on its login page (and one account logs in, when given)."""
+    """A remote eSPPD answers on its login page, and, with target.accounts, an account of
+    every role logs in (every user class runs: one without accounts would die mid-run)."""
     routes = RouteMap.load(config.target.route_map)
-    session = requests.Session()
     try:
-        page = session.get(url + routes.path("login"), timeout=TIMEOUT_S)
+        page = requests.get(url + routes.path("login"), timeout=TIMEOUT_S)
     except requests.RequestException as error:
         raise PreflightError(f"target {url} is unreachable: {type(error).__name__}") from None
     if page.status_code != 200:
         raise PreflightError(f"target {url}{routes.path('login')} answered HTTP "
                              f"{page.status_code}; check target.url and the route map")
-    if config.target.accounts:
-        account = AccountPool.from_csv(config.target.accounts).next("dosen")
+    if not config.target.accounts:
+        return
+    pool = AccountPool.from_csv(config.target.accounts)
+    problems = []
+    for role in ROLES:
+        try:
+            account = pool.next(role)
+        except LookupError:
+            problems.append(f"target.accounts has no {role} account: the {role} users could "
+                            "not log in (add role,email,password rows)")
+            continue
+        problem = _login_problem(url, routes, account.email, account.password)
+        if problem:
+            problems.append(problem)
+    _raise_if(problems)
+
+
+def _login_problem(url: str, routes: RouteMap, email: str, password: str) -> str | None:
+    """Why this account cannot log in (judged by where the login lands), or None."""
+    session = requests.Session()
+    try:
+        page = session.get(url + routes.path("login"), timeout=TIMEOUT_S)
         match = re.search(routes.patterns.csrf_field, page.text)
-        token = match.group(1) if match else ""
         fields = routes.fields
         response = session.post(url + routes.path("login"), timeout=TIMEOUT_S,
                                 allow_redirects=False,
-                                data={fields.token: token, fields.email: account.email,
-                                      fields.password: account.password})
-        landed = urlsplit(response.headers.get("location") or "").path
-        if response.status_code != 302 or landed == routes.path("login"):
-            raise PreflightError(f"login as {account.email} on {url} failed (HTTP "
-                                 f"{response.status_code}"
-                                 + (", sent back to the login page" if landed else "")
-                                 + "); check target.accounts")
+                                data={fields.token: match.group(1) if match else "",
+                                      fields.email: email, fields.password: password})
+    except requests.RequestException as error:
+        return f"login as {email} on {url}: {type(error).__name__}"
+    landed = urlsplit(response.headers.get("location") or "").path
+    if response.status_code != 302 or landed == routes.path("login"):
+        return (f"login as {email} on {url} failed (HTTP {response.status_code}"
+                + (", sent back to the login page" if landed else "") + "); check target.accounts")
+    return None

@@ -171,6 +171,10 @@ class LaravelRuntime:
         self.progress("caching config, routes and views")
         for command in ("config:cache", "route:cache", "view:cache"):
             self.artisan(command)
+        if knobs.cache:
+            # As every deploy does: the restart signal the workers check on each loop then
+            # exists (a cache hit, where a missing key would be a miss every second).
+            self.artisan("queue:restart")
         self._prepare_logs("php-fpm-app.log", "php-fpm-slow.log")
         self.progress(f"starting PHP-FPM (pm.max_children={knobs.pm_max_children}, "
                       f"OPcache {'on' if knobs.opcache else 'off'}) and nginx")

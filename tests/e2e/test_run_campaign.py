@@ -107,6 +107,9 @@ def test_smoke_campaign_writes_the_results_contract_and_exits_0(app: str,
     assert ",app.workers.busy," in metrics and ",app.listen_queue," in metrics
     if app == "laravel":
         assert ",nginx.connections.active," in metrics and "proc.cpu{php-fpm}" in metrics
+    again = subprocess.run([sys.executable, "run_campaign.py", "--analyze", str(out)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
 
 
 def test_a_bad_config_exits_2_and_names_the_key(tmp_path: Path) -> None:
@@ -119,6 +122,9 @@ def test_a_bad_config_exits_2_and_names_the_key(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "run_campaign.py", str(path.with_name("nope.toml"))],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "no such campaign file" in run.stderr
+    run = subprocess.run([sys.executable, "run_campaign.py", "--analyze", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "is not a results directory" in run.stderr
 
 
 @pytest.mark.parametrize("app", ["python", "laravel"])

@@ -7,7 +7,7 @@ import pytest
 
 from analysis.dataset import read_dataset
 from analysis.errors import DatasetError
-from analysis.schema import CSV_SPECS, REQUESTS
+from analysis.schema import CSV_SPECS, MAYBE, REQUESTS
 
 
 def test_reads_every_file_into_typed_frames(synthetic: Callable[..., Path]) -> None:
@@ -16,7 +16,8 @@ def test_reads_every_file_into_typed_frames(synthetic: Callable[..., Path]) -> N
         frame = getattr(dataset, spec.filename.removesuffix(".csv"))
         assert len(frame) > 0, spec.filename
         for column, dtype in spec.columns:
-            expected = {"float64": "float64", "int64": "int64", "str": "str"}[dtype]
+            expected = {"float64": "float64", MAYBE: "float64", "int64": "int64",
+                        "str": "str"}[dtype]
             assert str(frame[column].dtype) == expected, (spec.filename, column)
     assert dataset.campaign["name"] == "synthetic-db.query"
     assert set(dataset.events["kind"]) >= {"phase_start", "phase_end", "users"}

@@ -141,6 +141,8 @@ def test_head_output_is_split_per_file_and_a_forged_header_cannot_replace_a_file
     ("php", ["php", "artisan", "queue:work", "redis"], "queue"),
     ("php-fpm8.2", ["php-fpm: pool www"], "php-fpm"),
     ("redis-server", ["redis-server 127.0.0.1:6379"], "redis"),
+    ("mariadbd", ["/usr/sbin/mariadbd", "--defaults-file=/tmp/my.cnf"], "mysql"),
+    ("mysqld", ["/usr/sbin/mysqld"], "mysql"),
     ("nginx", ["nginx: worker process"], "nginx"),
     ("locust", ["python", "-m", "locust", "--worker"], "locust"),
     ("python", ["python", "-m", "collectors", "--out", "x"], "collector"),

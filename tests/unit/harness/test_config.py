@@ -97,3 +97,10 @@ def test_remote_targets_cannot_use_embedded_things(tmp_path: Path) -> None:
 def test_redact_url_keeps_urls_without_password() -> None:
     assert redact_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
     assert redact_url("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+
+
+def test_a_url_target_without_collectors_samples_this_host_only(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[target]\nkind = "url"\nurl = "http://x"\n'))
+    assert [collector.type for collector in config.collectors] == ["host"]
+    embedded = load_config(write(tmp_path, '[target]\ndb = "mariadb"\napp = "laravel"\n'))
+    assert [c.type for c in embedded.collectors] == ["host", "mysql", "redis", "app_status"]

@@ -89,14 +89,4 @@ class User extends Authenticatable
             ->orderBy('id')
             ->first();
     }
-
-    /**
-     * Cache tags of the dashboards that count this user's SPPD.
-     *
-     * @return array<int, string>
-     */
-    public static function dashboardTags(int $userId, int $unitKerjaId): array
-    {
-        return ["dashboard:user:{$userId}", "dashboard:unit:{$unitKerjaId}", 'dashboard:all'];
-    }
 }

@@ -11,9 +11,12 @@ use Illuminate\Support\Facades\DB;
 /**
  * The dashboard's numbers, cached for 15 minutes.
  *
- * A user's own statistics live under their scope's tag (flushed by every
- * write that changes them); the university's five-year trend scans every
- * yearly partition, is the same for everyone and is left to expire.
+ * A scope's statistics of a year (a lecturer's, a unit's, everyone's) are
+ * forgotten by every write to an SPPD departing that year: three keys, so
+ * plain keys rather than tags, whose flush also deletes the tag's id and
+ * scans its key sets (lookups that miss on every write). The university's
+ * five-year trend scans every yearly partition, is the same for everyone and
+ * is left to expire.
  */
 class DashboardStatistics
 {
@@ -22,12 +25,10 @@ class DashboardStatistics
      */
     public function forUser(User $user, int $year): array
     {
-        [$tag, $scope] = $this->scope($user);
+        [$name, $scope] = $this->scope($user);
 
-        // One tag per entry: Laravel keeps a set of keys per tag, and an umbrella tag that
-        // is never flushed would collect a new key after every flush of the other one.
-        return Cache::tags([$tag])->remember(
-            "stats:{$tag}:{$year}",
+        return Cache::remember(
+            $this->key($name, $year),
             config('esppd.ttl.dashboard'),
             function () use ($scope, $year) {
                 $inYear = function () use ($scope, $year): Builder {
@@ -55,8 +56,8 @@ class DashboardStatistics
      */
     public function universityTrend(int $year): array
     {
-        return Cache::tags(['dashboard:university'])->remember(
-            "trend:{$year}",
+        return Cache::remember(
+            "dashboard:university:trend:{$year}",
             config('esppd.ttl.dashboard'),
             function () use ($year) {
                 return Sppd::query()
@@ -71,7 +72,23 @@ class DashboardStatistics
     }
 
     /**
-     * The cache tag and query filter of the SPPD a user's dashboard counts.
+     * Forget the statistics that count this SPPD, after a write to it.
+     */
+    public function forget(Sppd $sppd): void
+    {
+        $scopes = ["dashboard:user:{$sppd->user_id}", "dashboard:unit:{$sppd->unit_kerja_id}", 'dashboard:all'];
+        foreach ($scopes as $scope) {
+            Cache::forget($this->key($scope, $sppd->tanggal_berangkat->year));
+        }
+    }
+
+    private function key(string $scope, int $year): string
+    {
+        return "{$scope}:stats:{$year}";
+    }
+
+    /**
+     * The cache scope and query filter of the SPPD a user's dashboard counts.
      *
      * @return array{0: string, 1: callable(Builder): Builder}
      */

@@ -8,10 +8,10 @@ use App\Models\ApprovalLog;
 use App\Models\Pagu;
 use App\Models\Sppd;
 use App\Models\User;
+use App\Services\DashboardStatistics;
 use App\Services\SppdNumbering;
 use Illuminate\Http\RedirectResponse;
 use Illuminate\Http\Request;
-use Illuminate\Support\Facades\Cache;
 use Illuminate\Support\Facades\DB;
 use Illuminate\View\View;
 
@@ -20,6 +20,10 @@ use Illuminate\View\View;
  */
 class ApprovalController extends Controller
 {
+    public function __construct(private DashboardStatistics $statistics)
+    {
+    }
+
     /**
      * The unit's SPPD awaiting a decision, other than the head's own.
      */
@@ -86,12 +90,17 @@ class ApprovalController extends Controller
             'approved_at' => now(),
         ]);
         abort_unless($changed === 1, 409, 'The SPPD changed meanwhile; reload and try again.');
-        ApprovalLog::create(['sppd_id' => $sppd->id, 'user_id' => $head->id, 'action' => $status, 'catatan' => $catatan]);
+        ApprovalLog::create([
+            'sppd_id' => $sppd->id,
+            'user_id' => $head->id,
+            'action' => $status,
+            'catatan' => $catatan,
+        ]);
     }
 
     private function decided(User $head, Sppd $sppd, string $status): RedirectResponse
     {
-        Cache::tags(User::dashboardTags($sppd->user_id, $sppd->unit_kerja_id))->flush();
+        $this->statistics->forget($sppd);
         $sppd->load('tujuan');
         SendSppdNotification::dispatch(
             $sppd->user_id,

@@ -5,16 +5,19 @@ namespace App\Http\Controllers;
 use App\Http\Requests\StoreLaporanRequest;
 use App\Models\LaporanPerjalanan;
 use App\Models\Sppd;
-use App\Models\User;
+use App\Services\DashboardStatistics;
 use Illuminate\Http\RedirectResponse;
 use Illuminate\Http\Request;
-use Illuminate\Support\Facades\Cache;
 use Illuminate\Support\Facades\DB;
 use Illuminate\Validation\ValidationException;
 use Illuminate\View\View;
 
 class LaporanController extends Controller
 {
+    public function __construct(private DashboardStatistics $statistics)
+    {
+    }
+
     /**
      * Trip reports (own, or all for finance) and the approved trips still owing one.
      */
@@ -56,7 +59,7 @@ class LaporanController extends Controller
                 'biaya_riil' => $data['biaya_riil'],
             ]);
         });
-        Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
+        $this->statistics->forget($sppd);
 
         return redirect()->route('laporan.index');
     }

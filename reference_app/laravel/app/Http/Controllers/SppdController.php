@@ -8,16 +8,20 @@ use App\Jobs\SendSppdNotification;
 use App\Models\ApprovalLog;
 use App\Models\Sppd;
 use App\Models\User;
+use App\Services\DashboardStatistics;
 use App\Services\MasterData;
 use App\Services\SppdNumbering;
 use Illuminate\Http\RedirectResponse;
 use Illuminate\Http\Request;
-use Illuminate\Support\Facades\Cache;
 use Illuminate\Support\Facades\DB;
 use Illuminate\View\View;
 
 class SppdController extends Controller
 {
+    public function __construct(private DashboardStatistics $statistics)
+    {
+    }
+
     /**
      * The SPPD the user may see, newest trip first, optionally filtered.
      */
@@ -61,7 +65,7 @@ class SppdController extends Controller
             $data['biaya'] = (int) $tujuan['uang_harian'] * $request->tripDays();
         }
         $sppd = Sppd::create($data + ['user_id' => $user->id, 'unit_kerja_id' => $user->unit_kerja_id]);
-        Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
+        $this->statistics->forget($sppd);
 
         return redirect()->route('sppd.show', $sppd);
     }
@@ -99,7 +103,7 @@ class SppdController extends Controller
             ApprovalLog::create(['sppd_id' => $sppd->id, 'user_id' => $user->id, 'action' => 'diajukan']);
         });
 
-        Cache::tags(User::dashboardTags($user->id, $user->unit_kerja_id))->flush();
+        $this->statistics->forget($sppd);
         $head = User::headOf($sppd->unit_kerja_id);
         if ($head !== null) {
             $sppd->load('tujuan');

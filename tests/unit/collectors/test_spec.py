@@ -1,0 +1,38 @@
+"""Collector specs: each collector's own settings, or one clear error naming the problem."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from collectors.spec import SpecError, build_all, parse_specs
+
+
+def test_each_collector_keeps_its_settings_and_secrets_are_collected() -> None:
+    specs = parse_specs(
+        '[{"type": "host", "interval": 0.5, "ports": [80]},'
+        ' {"type": "postgres", "dsn": "postgresql://m:pg-secret@db1:5432/esppd", "interval": 2},'
+        ' {"type": "mysql", "dsn": "mysql://m:my-secret@db2:3306/esppd"},'
+        ' {"type": "redis", "url": "redis://:r1@cache:6379/0",'
+        '  "queue_url": "redis://:r2@queue:6379/0", "queues": ["documents"]},'
+        ' {"type": "app_status", "url": "http://app/fpm-status", "max_children": 24}]')
+    collectors, intervals, secrets = build_all(specs)
+    assert [(c.name, c.target) for c in collectors] == [
+        ("host", "local"), ("postgres", "db1"), ("mysql", "db2"), ("redis", "redis"),
+        ("redis_queue", "redis-queue"), ("app_status", "app_status")]
+    assert intervals == [0.5, 2.0, 1.0, 1.0, 1.0, 1.0]
+    assert set(secrets) == {"pg-secret", "my-secret", "r1", "r2"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{}", "a JSON list"),
+    ('[{"type": "oracle"}]', "type 'oracle'"),
+    ('[{"type": "host", "colour": "red"}]', "unknown key(s) colour"),
+    ('[{"type": "postgres"}]', "needs a dsn"),
+    ('[{"type": "host", "ssh": "db1"}]', "user@host"),
+    ('[{"type": "redis"}]', "needs a url"),
+])
+def test_a_bad_spec_is_one_clear_error(text: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        build_all(parse_specs(text))
