@@ -1,7 +1,7 @@
 # The two commands of the README: `make campaign` (the main job) and `make test`.
 PY := .venv/bin/python
 
-.PHONY: bootstrap campaign stack test test-slow lint bench validate
+.PHONY: bootstrap campaign stack test test-slow lint bench validate validate-faults
 
 bootstrap:
 	@bash .ci/bootstrap
@@ -40,3 +40,8 @@ bench:
 validate: bootstrap
 	$(PY) -m harness.validate --app python; python_rc=$$?; \
 	$(PY) -m harness.validate --app laravel && exit $$python_rc
+
+# Faults injected from outside a running stack, on both apps; fails if either has a wrong case.
+validate-faults: bootstrap
+	$(PY) -m harness.faults --app python; python_rc=$$?; \
+	$(PY) -m harness.faults --app laravel && exit $$python_rc

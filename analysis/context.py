@@ -17,7 +17,7 @@ from scipy.stats import spearmanr
 from analysis.capacity import Capacity, Level, analyze_capacity
 from analysis.dataset import Dataset
 from analysis.latency import ALL, Grouping, time_labels, window_stats
-from analysis.signals import CPU_COUNT, CPU_UTIL, PROC_CPU, Signal, role_of
+from analysis.signals import CPU_COUNT, CPU_UTIL, DB_ACTIVE_STATEMENT, PROC_CPU, Signal, role_of
 from analysis.timeline import Span, Step, label_rows, phases, steps, users_per_second
 
 WINDOW_S = 5.0
@@ -58,6 +58,10 @@ class Context:
     ncpu: dict[str, float]
     notes: list[str] = field(default_factory=list)
     db_engine: str = "postgresql"  # or "mysql": whose collector wrote the db.* rows
+    # Queued-work turnarounds users waited for (method JOB) per 5 s window: count,
+    # failures (the user gave up or the job failed), sum_ms.
+    jobs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    blockers: pd.DataFrame = field(default_factory=pd.DataFrame)  # blockers.csv rows
 
     @property
     def mysql(self) -> bool:
@@ -182,11 +186,26 @@ class Context:
         return [str(name) for name, value in ratio.items() if value >= 1.5][:limit]
 
     def db_time(self) -> pd.Series:
-        """Statement execution time per 5 s window (ms), all statements."""
+        """Statement execution time per 5 s window (ms), all statements: timed by the
+        engine, plus the sampled time of statements it does not time."""
+        sampled = self.sampled_statement_time()
+        extra = sampled.sum(axis=1, min_count=1) if sampled.shape[1] else None
         if self.statements.empty:
-            return pd.Series(np.nan, index=self.w5.index)
+            return extra if extra is not None else pd.Series(np.nan, index=self.w5.index)
         frame = self.statements.assign(window=time_labels(self.statements["ts"], WINDOW_S))
-        return frame.groupby("window")["total_exec_time_ms"].sum().reindex(self.w5.index)
+        timed = frame.groupby("window")["total_exec_time_ms"].sum().reindex(self.w5.index)
+        return timed if extra is None else timed.add(extra, fill_value=0.0)
+
+    def sampled_statement_time(self) -> pd.DataFrame:
+        """Window x statement id: DB time (ms) of statements no digest times (MariaDB's
+        prepared statements), estimated as the mean sessions seen running them times
+        the window's length (Little's law, as ASH does)."""
+        rows = self.metrics5[self.metrics5["base"].isin(DB_ACTIVE_STATEMENT.names)]
+        if rows.empty:
+            return pd.DataFrame(index=self.w5.index)
+        wide = rows.pivot_table(index="window", columns="label", values="value",
+                                aggfunc="sum")
+        return wide.reindex(self.w5.index) * WINDOW_S * 1000.0
 
 
 JOB_METHOD = "JOB"
@@ -230,7 +249,19 @@ def build_context(dataset: Dataset) -> Context:
         tables=dataset.tables, errors=dataset.errors, events=dataset.events,
         capacity=analyze_capacity(levels, level_source), ncpu=ncpu, notes=notes,
         db_engine="mysql" if (dataset.metrics["collector"] == "mysql").any() else "postgresql",
+        jobs=_job_windows(dataset.requests[is_job], w5.index),
+        blockers=dataset.blockers,
     )
+
+
+def _job_windows(jobs: pd.DataFrame, grid: pd.Index) -> pd.DataFrame:
+    """JOB rows summed per 5 s window on the grid (zeros where none ended)."""
+    columns = ["count", "failures", "sum_ms"]
+    if jobs.empty:
+        return pd.DataFrame(0.0, index=grid, columns=columns)
+    window = time_labels(jobs["ts"].to_numpy(dtype=float), WINDOW_S)
+    sums = jobs[columns].astype(float).groupby(window).sum()
+    return sums.reindex(grid, fill_value=0.0)
 
 
 def _run_span(per_second: pd.DataFrame, ts: np.ndarray) -> tuple[float, float]:

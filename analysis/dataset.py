@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis.errors import DatasetError
 from analysis.schema import (
+    BLOCKERS,
     CAMPAIGN_FILE,
     ERRORS,
     EVENTS_FILE,
@@ -51,6 +52,7 @@ class Dataset:
     statements: pd.DataFrame
     queries: pd.DataFrame
     tables: pd.DataFrame
+    blockers: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -65,7 +67,7 @@ def read_dataset(root: Path) -> Dataset:
         raise DatasetError(f"{root}: not a results directory (it does not exist or is a file)")
     notes: list[str] = []
     frames = {spec.filename: read_csv(root, spec, notes) for spec in
-              (REQUESTS, ERRORS, USERS, METRICS, STATEMENTS, QUERIES, TABLES)}
+              (REQUESTS, ERRORS, USERS, METRICS, STATEMENTS, QUERIES, TABLES, BLOCKERS)}
     metrics = split_metric_labels(frames[METRICS.filename])
     _check_histograms(frames[REQUESTS.filename], root / REQUESTS.filename)
     return Dataset(
@@ -79,6 +81,7 @@ def read_dataset(root: Path) -> Dataset:
         statements=frames[STATEMENTS.filename],
         queries=frames[QUERIES.filename].drop_duplicates("queryid", keep="last"),
         tables=frames[TABLES.filename],
+        blockers=frames[BLOCKERS.filename],
         notes=notes,
     )
 

@@ -23,6 +23,7 @@ from analysis.signals import (
 if TYPE_CHECKING:
     from analysis.context import Context
     from analysis.findings import Finding
+from analysis.culprit import LockCulprit
 
 GIB = 2**30
 MIB = 2**20
@@ -183,8 +184,22 @@ def _db_connections(f: Finding, ctx: Context) -> list[str]:
     return [*first, "Alert on connections > 80% of max_connections."]
 
 
+DEADLOCK_ADVICE_RATE = 0.05      # deadlocks/s: more than the odd one
+
+
 def _db_locks(f: Finding, ctx: Context) -> list[str]:
+    deadlocks = [
+        "Deadlocks: take the locks of a transaction in one order everywhere (e.g. the "
+        "counter row before the SPPD row), lock a row you will write in the statement that "
+        "writes it (`UPDATE ... SET n = n + 1` or an upsert rather than a locking read "
+        "first; InnoDB also gap-locks a missing row under `FOR UPDATE`), and retry on a "
+        "deadlock: `DB::transaction(fn () => ..., 3)`."
+    ] if f.details.get("deadlocks_per_s", 0.0) >= DEADLOCK_ADVICE_RATE else []
+    culprit = f.details.get("culprit")
+    if isinstance(culprit, LockCulprit) and culprit.one_holder:
+        return [*deadlocks, *_lock_holder(culprit, ctx)]
     return [
+        *deadlocks,
         "Shorten the transactions that touch the hot row: change status in one conditional "
         "statement (`Sppd::whereKey($id)->where('status', 'diajukan')->update([...])`) instead "
         "of read, work, then write inside `lockForUpdate()`.",
@@ -195,6 +210,31 @@ def _db_locks(f: Finding, ctx: Context) -> list[str]:
         "Set `innodb_lock_wait_timeout` (e.g. 5) so waits fail fast instead of piling up."
         if ctx.mysql else "Set `lock_timeout` (e.g. 5s) so waits fail fast instead of piling up.",
     ]
+
+
+def _lock_holder(culprit: LockCulprit, ctx: Context) -> list[str]:
+    """One session held the lock: end it, find its code path, keep it from recurring."""
+    who = f"session {culprit.pid}" + (f" ({culprit.application})" if culprit.application else "")
+    end = (f"`KILL {culprit.pid}`" if ctx.mysql
+           else f"`SELECT pg_terminate_backend({culprit.pid})`")
+    out = [f"End the {who} that holds the lock ({end}), then find what opened it (client "
+           f"{culprit.client or 'unknown'}, user {culprit.user or 'unknown'}): a script, a "
+           "console session or a job that took a lock and did not commit."]
+    if culprit.idle_in_transaction:
+        out.append("A session idle inside its transaction keeps every lock it took: "
+                   + ("set `wait_timeout` low for interactive and batch accounts, and commit "
+                      "or roll back before any wait." if ctx.mysql else
+                      "set `idle_in_transaction_session_timeout` (e.g. 60s) for the "
+                      "database or the role (`ALTER ROLE ... SET ...`), so a forgotten "
+                      "transaction ends by itself."))
+    else:
+        out.append("A long statement holds the lock while it runs: run it off-peak or in "
+                   "small batches, or bound it with "
+                   + ("`max_statement_time`." if ctx.mysql else "`statement_timeout`."))
+    out.append("Let the app's requests give up instead of piling up behind a holder: "
+               + ("`innodb_lock_wait_timeout` (e.g. 5)." if ctx.mysql else
+                  "`lock_timeout` (e.g. 5s) for the app's role."))
+    return out
 
 
 def _db_io(f: Finding, ctx: Context) -> list[str]:
@@ -248,6 +288,26 @@ def _host_disk(f: Finding, ctx: Context) -> list[str]:
 
 def _queue(f: Finding, ctx: Context) -> list[str]:
     name = f.details.get("queue", "default")
+    workers = f.details.get("workers")
+    if workers in ("gone", "stopped"):
+        return [
+            "The workers finish nothing: " + (
+                "start them again and keep them supervised (Supervisor `autorestart=true`, "
+                "systemd `Restart=always`)." if workers == "gone" else
+                "find why they make no progress (`ps -o stat,wchan -C php`: `T` is stopped; "
+                "otherwise a lock, a remote call or a full disk they wait on) and restart "
+                "them (`php artisan queue:restart`)."),
+            f"Alert on a stalled queue, not only a long one: `php artisan queue:monitor "
+            f"redis:{name} --max=100` and an alert when no job completes for minutes.",
+            "Set a job `timeout` below `retry_after` so a hung job is killed and retried "
+            "instead of holding its worker forever.",
+        ]
+    if workers == "failing":
+        return [
+            "Jobs fail for good: read `failed_jobs` (`php artisan queue:failed`), fix the "
+            "cause, then `php artisan queue:retry all`.",
+            f"Alert on failures and backlog: `php artisan queue:monitor redis:{name} --max=100`.",
+        ]
     return [
         f"Run more queue workers for `{name}` (Supervisor `numprocs` or Horizon "
         "`maxProcesses`) until completions exceed arrivals at peak.",

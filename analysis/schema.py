@@ -83,6 +83,17 @@ TABLES = CsvSpec(
     required=False,
 )
 
-CSV_SPECS: tuple[CsvSpec, ...] = (REQUESTS, ERRORS, USERS, METRICS, STATEMENTS, QUERIES, TABLES)
+# Sessions others wait for, per sample (collectors.sampler.BLOCKERS_HEADER): who holds
+# the lock, doing what, blocking how many; `blocked` when it waits on a lock itself.
+BLOCKERS = CsvSpec(
+    "blockers.csv",
+    (("ts", FLOAT), ("target", STR), ("pid", STR), ("application", STR), ("client", STR),
+     ("user", STR), ("state", STR), ("xact_age_s", MAYBE), ("waiting", INT),
+     ("blocked", STR), ("query", STR)),
+    required=False,
+)
+
+CSV_SPECS: tuple[CsvSpec, ...] = (REQUESTS, ERRORS, USERS, METRICS, STATEMENTS, QUERIES, TABLES,
+                                  BLOCKERS)
 CAMPAIGN_FILE = "campaign.toml"
 EVENTS_FILE = "events.jsonl"

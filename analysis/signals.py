@@ -52,6 +52,8 @@ DB_MAX = Signal("db.connections.max", ("pg.connections.max",))
 DB_WAIT = Signal("db.wait", ("pg.wait",))
 # label: the waiting statement's queryid
 DB_LOCK_WAIT = Signal("db.lock_wait", ("pg.lock_wait",))
+# label: the id of a statement no digest times (MariaDB's prepared statements)
+DB_ACTIVE_STATEMENT = Signal("db.active")
 DB_LOCKS_UNGRANTED = Signal("db.locks.ungranted", ("pg.locks.ungranted",))
 DB_REFUSED = Signal("db.connections.refused_rate")
 DB_DEADLOCKS = Signal("db.deadlocks", ("pg.deadlocks",))

@@ -11,6 +11,7 @@ The suggested index is a hint to verify with EXPLAIN.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 
 import sqlglot
@@ -31,6 +32,15 @@ def shorten(query: str, limit: int = 120) -> str:
     """One line, collapsed whitespace, at most `limit` characters."""
     text = " ".join(query.split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _quiet_fallbacks(record: logging.LogRecord) -> bool:
+    """sqlglot warns on every statement it keeps as a plain command (SET NAMES, USE):
+    for the analysis that is an answer (no tables), not a problem for the log."""
+    return "unsupported syntax" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_quiet_fallbacks)
 
 
 @functools.lru_cache(maxsize=2048)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.schema import (
+    BLOCKERS,
     CAMPAIGN_FILE,
     ERRORS,
     EVENTS_FILE,
@@ -162,6 +163,7 @@ def generate(out: Path, spec: SyntheticSpec) -> Path:
     _write_csv(out / QUERIES.filename, QUERIES.names,
                ([s.queryid, s.text] for s in model.statements))
     _write_csv(out / TABLES.filename, TABLES.names, model.table_rows())
+    _write_csv(out / BLOCKERS.filename, BLOCKERS.names, model.blocker_rows())
     (out / "locust").mkdir(exist_ok=True)
     if spec.truncate_last_line:
         path = out / REQUESTS.filename
@@ -339,6 +341,7 @@ class _Model:
         for group, value in rss.items():
             out[("host", HOST, f"proc.rss{{{group}}}")] = np.full_like(sat, value)
         out[("host", HOST, "proc.count{app}")] = np.full_like(sat, float(workers_total))
+        out[("host", HOST, "proc.count{queue}")] = np.full_like(sat, 2.0)
         out |= {
             ("postgres", "db", "db.connections.active"): pg_active * self.noise(0.05),
             ("postgres", "db", "db.connections.total"): np.minimum(pg_total, 100),
@@ -411,6 +414,16 @@ class _Model:
                 if rows < 1000:
                     idx = 0
                 yield [f"{ts + 0.5:.3f}", "db", table, seq, seq * rows, max(idx, 0), rows]
+
+    def blocker_rows(self) -> Iterator[list[object]]:
+        """The hot row's contention: each second another app session holds the counter
+        row that the waiting ones want (many short holders, the app's own)."""
+        waiting = self._metric_series()[("postgres", "db", "db.locks.ungranted")]
+        hot_row = next(st.text for st in self.statements if st.queryid == HOT_ROW_QUERYID)
+        for i, ts in enumerate(self.ts):
+            if waiting[i] >= 1:
+                yield [f"{ts + 0.5:.3f}", "db", 5000 + i, "esppd", "local", "esppd", "active",
+                       0.3, int(waiting[i]), False, hot_row]
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterator[list[object]] | object) -> None:

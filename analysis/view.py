@@ -148,11 +148,19 @@ def _statements(totals: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for queryid, row in totals.head(TOP_STATEMENTS).iterrows():
         out.append({"queryid": str(queryid), "share": float(row["share"]),
-                    "calls": int(row["calls"]), "total_ms": float(row["total_ms"]),
-                    "mean_ms": float(row["mean_ms"]), "rows_per_call": float(row["rows_per_call"]),
-                    "shared_blks_read": int(row["read"]), "temp_blks_written": int(row["temp"]),
-                    "query": str(row["query"])})
+                    "calls": _counted(row["calls"], int), "total_ms": float(row["total_ms"]),
+                    "mean_ms": _counted(row["mean_ms"], float),
+                    "rows_per_call": _counted(row["rows_per_call"], float),
+                    "shared_blks_read": _counted(row["read"], int),
+                    "temp_blks_written": int(row["temp"]),
+                    "sampled": bool(row.get("sampled", False)), "query": str(row["query"])})
     return out
+
+
+def _counted(value: Any, cast: type[int] | type[float]) -> int | float | None:
+    """None for what the server did not count (a statement known only from sampling
+    its running sessions has a time but no calls, rows or blocks)."""
+    return None if pd.isna(value) else cast(value)
 
 
 def _errors(ctx: Context) -> list[dict[str, Any]]:

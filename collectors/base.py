@@ -21,6 +21,7 @@ class Sample:
     statements: list[list[object]] = field(default_factory=list)
     queries: list[list[object]] = field(default_factory=list)
     tables: list[list[object]] = field(default_factory=list)
+    blockers: list[list[object]] = field(default_factory=list)  # sessions others wait for
 
     def add(self, metric: str, value: float | None) -> None:
         if value is not None:

@@ -55,6 +55,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "db.wait": ("backends", "{type}: active connections by what they wait on (PostgreSQL "
                             "wait_event_type; MySQL Lock; CPU = no wait)"),
     "db.lock_wait": ("backends", "{queryid}: connections waiting on a lock, by statement"),
+    "db.active": ("backends", "{queryid}: connections running a statement no digest times "
+                              "(MariaDB's prepared statements; id: its text's fingerprint): "
+                              "sampled DB time"),
     "db.lock_blockers": ("count", "sessions holding a lock others wait for"),
     "db.longest_query_s": ("s", "longest running active statement"),
     "db.locks.ungranted": ("count", "lock requests waiting"),

@@ -25,10 +25,12 @@ import pymysql.cursors
 
 from collectors.base import Rates, Sample
 from collectors.laravel_tables import LaravelQueueTables
+from collectors.sqlnorm import fingerprint, normalize
 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
 PS_PER_MS = 1e9
+TOP_BLOCKERS = 5
 OWN_STATEMENT = re.compile(r"performance_schema|information_schema|^\s*SHOW\b", re.I)
 # Digest columns -> statements.csv fields (engine-neutral where the meaning is shared).
 DIGEST_FIELDS = {
@@ -89,6 +91,8 @@ class MySQLCollector:
     _known_queries: set[str] = field(default_factory=set)
     _tables: dict[str, tuple[float, float]] = field(default_factory=dict)
     _queue_tables: LaravelQueueTables | None = None
+    _running: set[str] = field(default_factory=set)
+    _waiters: set[str] = field(default_factory=set)
 
     @property
     def _schema(self) -> str | None:
@@ -190,20 +194,32 @@ class MySQLCollector:
             out.add("db.cache_hit_ratio", max(0.0, 1 - reads / requests))
 
     def _processlist(self, out: Sample) -> None:
-        """Client threads by what they do; `active` is a thread running a statement."""
+        """Client threads by what they do; `active` is a thread running a statement.
+
+        A session waiting on a lock is counted by the statement it runs
+        (`db.lock_wait{id}`): its digest, or for a server-side prepared statement,
+        which MariaDB never digests (Laravel's PDO default), the fingerprint of its
+        text. Those undigested statements are counted running too (`db.active{id}`):
+        sampled each second, the sessions running a statement are its DB time (the
+        method of Oracle's ASH), where no digest times it.
+        """
+        source = "information_schema.PROCESSLIST" if self._mariadb \
+            else "performance_schema.processlist"
         rows = self._query(
-            "SELECT p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "
-            "t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state "
-            "FROM information_schema.PROCESSLIST p "
+            "SELECT p.ID AS id, p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "  # noqa: S608  # FROM one of two constants
+            "p.INFO AS info, t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state, "
+            "MAX(s.DIGEST) AS digest "
+            f"FROM {source} p "
             "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
-            "WHERE p.ID <> CONNECTION_ID()" if self._mariadb else
-            "SELECT p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "
-            "t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state "
-            "FROM performance_schema.processlist p "
-            "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
-            "WHERE p.ID <> CONNECTION_ID()")
+            "LEFT JOIN performance_schema.threads th ON th.PROCESSLIST_ID = p.ID "
+            "LEFT JOIN performance_schema.events_statements_current s "
+            "ON s.THREAD_ID = th.THREAD_ID AND s.END_EVENT_ID IS NULL "
+            "WHERE p.ID <> CONNECTION_ID() "
+            "GROUP BY p.ID, p.COMMAND, p.STATE, p.TIME, p.INFO, t.trx_id, t.trx_state")
         active = idle = idle_in_trx = lock_waits = 0
         longest = 0.0
+        running: dict[str, int] = {}
+        waiting: dict[str, int] = {}
         for row in rows:
             command = row["command"] or ""
             if command in BACKGROUND or (row["state"] or "").startswith("Waiting on empty"):
@@ -214,31 +230,74 @@ class MySQLCollector:
                 continue
             active += 1
             longest = max(longest, float(row["seconds"] or 0))
-            lock_waits += int(row["trx_state"] == "LOCK WAIT")
+            locked = row["trx_state"] == "LOCK WAIT"
+            lock_waits += int(locked)
+            statement = self._statement_id(row["digest"], row["info"], out)
+            if statement is not None and not row["digest"]:  # digests time it exactly
+                running[statement] = running.get(statement, 0) + 1
+            if statement is not None and locked:
+                waiting[statement] = waiting.get(statement, 0) + 1
         out.add("db.connections.active", active)
         out.add("db.connections.idle", idle)
         out.add("db.connections.idle_in_transaction", idle_in_trx)
         out.add("db.wait{Lock}", lock_waits)
         out.add("db.wait{CPU}", active - lock_waits)
         out.add("db.longest_query_s", longest)
+        # A statement once seen keeps reporting (0 when not running), so its average over a
+        # window is right; bounded like the statement rows.
+        for metric, counts, seen in (("db.active", running, self._running),
+                                     ("db.lock_wait", waiting, self._waiters)):
+            seen.update(list(counts)[:TOP_N - len(seen)])
+            for statement in sorted(seen | set(counts)):
+                out.add(f"{metric}{{{statement}}}", counts.get(statement, 0))
+
+    def _statement_id(self, digest: str | None, text: str | None, out: Sample) -> str | None:
+        """A running statement's digest, else its text's fingerprint (its text is recorded)."""
+        if digest:
+            return str(digest)[:32]
+        if not text or OWN_STATEMENT.search(text):
+            return None
+        statement, normalized = fingerprint(text)
+        if statement not in self._known_queries:
+            self._known_queries.add(statement)
+            out.queries.append([statement, normalized])
+        return statement
 
     def _lock_waits(self, out: Sample) -> None:
         """Lock requests waiting, and who blocks them (the culprit's thread, age, query)."""
         if self._mariadb:
             rows = self._query(
-                "SELECT b.trx_mysql_thread_id AS blocker, "
+                "SELECT b.trx_mysql_thread_id AS blocker, p.USER AS user, p.HOST AS client, "
+                "p.COMMAND AS command, b.trx_state AS trx_state, "
                 "TIMESTAMPDIFF(SECOND, b.trx_started, NOW()) AS blocker_age_s, "
-                "COUNT(*) AS waiting FROM information_schema.INNODB_LOCK_WAITS w "
+                "b.trx_query AS query, COUNT(*) AS waiting "
+                "FROM information_schema.INNODB_LOCK_WAITS w "
                 "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
-                "GROUP BY b.trx_mysql_thread_id, b.trx_started")
+                "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id "
+                "GROUP BY b.trx_mysql_thread_id, p.USER, p.HOST, p.COMMAND, "
+                "b.trx_state, b.trx_started, b.trx_query")
         else:
             rows = self._query(
-                "SELECT t.PROCESSLIST_ID AS blocker, NULL AS blocker_age_s, COUNT(*) AS waiting "
+                "SELECT t.PROCESSLIST_ID AS blocker, t.PROCESSLIST_USER AS user, "
+                "t.PROCESSLIST_HOST AS client, t.PROCESSLIST_COMMAND AS command, "
+                "NULL AS trx_state, NULL AS blocker_age_s, "
+                "t.PROCESSLIST_INFO AS query, COUNT(*) AS waiting "
                 "FROM performance_schema.data_lock_waits w "
                 "JOIN performance_schema.threads t ON t.THREAD_ID = w.BLOCKING_THREAD_ID "
-                "GROUP BY t.PROCESSLIST_ID")
+                "GROUP BY t.PROCESSLIST_ID, t.PROCESSLIST_USER, t.PROCESSLIST_HOST, "
+                "t.PROCESSLIST_COMMAND, t.PROCESSLIST_INFO")
         out.add("db.locks.ungranted", sum(int(row["waiting"]) for row in rows))
         out.add("db.lock_blockers", len(rows))
+        ranked = sorted(rows, key=lambda row: -int(row["waiting"]))[:TOP_BLOCKERS]
+        out.blockers.extend(
+            [row["blocker"], "", str(row["client"] or "").rsplit(":", 1)[0] or "local",
+             row["user"] or "",
+             # A sleeping thread inside a transaction is PostgreSQL's "idle in transaction".
+             "idle in transaction" if row["command"] == "Sleep" else "active",
+             float(row["blocker_age_s"]) if row["blocker_age_s"] is not None else None,
+             int(row["waiting"]), row["trx_state"] == "LOCK WAIT",
+             normalize(str(row["query"] or ""))]
+            for row in ranked)
 
     def _statements(self, out: Sample) -> None:
         columns = ", ".join(f"{column} AS `{name}`" for name, column in DIGEST_FIELDS.items())

@@ -21,9 +21,11 @@ from psycopg.rows import dict_row
 
 from collectors.base import Rates, Sample
 from collectors.laravel_tables import LaravelQueueTables
+from collectors.sqlnorm import normalize
 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
+TOP_BLOCKERS = 5
 STATEMENT_FIELDS = ("calls", "total_exec_time", "rows", "shared_blks_hit", "shared_blks_read",
                     "temp_blks_written", "blk_read_time")
 
@@ -149,6 +151,30 @@ class PostgresCollector:
         out.add("db.longest_query_s", longest)
         ungranted = self._one(conn, "SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
         out.add("db.locks.ungranted", ungranted["n"])
+        if lock_waits or waits["Lock"]:
+            self._blockers(conn, out)
+
+    def _blockers(self, conn: psycopg.Connection[Any], out: Sample) -> None:
+        """The sessions lock waiters wait for (pg_blocking_pids): the culprit, named."""
+        rows = conn.execute("""/* esppd-collector */
+            SELECT b.pid, b.application_name, host(b.client_addr) AS client,
+                   b.usename, b.state,
+                   extract(epoch FROM now() - b.xact_start) AS xact_age_s,
+                   count(*) AS waiting, b.wait_event_type = 'Lock' AS blocked, b.query
+            FROM pg_stat_activity w
+            CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid)
+            JOIN pg_stat_activity b ON b.pid = blocker.pid
+            WHERE w.wait_event_type = 'Lock'
+            GROUP BY b.pid, b.application_name, b.client_addr, b.usename, b.state,
+                     b.xact_start, b.wait_event_type, b.query
+            ORDER BY waiting DESC
+            LIMIT %s""", (TOP_BLOCKERS,)).fetchall()
+        out.blockers.extend(
+            [row["pid"], row["application_name"] or "", row["client"] or "local",
+             row["usename"] or "", row["state"] or "",
+             round(float(row["xact_age_s"]), 1) if row["xact_age_s"] is not None else None,
+             row["waiting"], bool(row["blocked"]), normalize(row["query"] or "")]
+            for row in rows)
 
     def _database(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
         row = conn.execute("""/* esppd-collector */

@@ -24,6 +24,11 @@ STATEMENTS_HEADER = ("ts", "target", "queryid", "calls", "total_exec_time_ms", "
                      "sort_merge_passes", "lock_time_ms")
 QUERIES_HEADER = ("queryid", "query")
 TABLES_HEADER = ("ts", "target", "table", "seq_scan", "seq_tup_read", "idx_scan", "n_live_tup")
+# Sessions holding locks others wait for: who (pid, application, client, user), doing
+# what (state, transaction age, normalized last statement), blocking how many, and
+# whether it waits on a lock itself (then it is a link of a chain, not its root).
+BLOCKERS_HEADER = ("ts", "target", "pid", "application", "client", "user", "state",
+                   "xact_age_s", "waiting", "blocked", "query")
 MAX_BACKOFF_S = 30.0
 
 
@@ -50,6 +55,7 @@ class Sampler:
         self.statements = AppendFile(out_dir / "statements.csv", STATEMENTS_HEADER)
         self.queries = AppendFile(out_dir / "queries.csv", QUERIES_HEADER)
         self.tables = AppendFile(out_dir / "tables.csv", TABLES_HEADER)
+        self.blockers = AppendFile(out_dir / "blockers.csv", BLOCKERS_HEADER)
         self.events = AppendFile(out_dir / "events.jsonl")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -107,6 +113,8 @@ class Sampler:
             self.queries.write_rows(sample.queries)
         if sample.tables:
             self.tables.write_rows([ts, collector.target, *row] for row in sample.tables)
+        if sample.blockers:
+            self.blockers.write_rows([ts, collector.target, *row] for row in sample.blockers)
 
     def stop(self) -> None:
         self._stop.set()
@@ -114,5 +122,6 @@ class Sampler:
             thread.join(timeout=10)
         for collector in self.collectors:
             collector.close()
-        for sink in (self.metrics, self.statements, self.queries, self.tables, self.events):
+        for sink in (self.metrics, self.statements, self.queries, self.tables, self.blockers,
+                     self.events):
             sink.close()

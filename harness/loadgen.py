@@ -1,7 +1,8 @@
 """Locust master in this process; workers as local processes (remote_workers.py: over SSH).
 
 Why in-process: the runner reads the live stats for its progress line and
-learns at once when a worker goes missing. Importing this module imports
+learns at once when a worker joins (Locust's worker_connect event), goes missing
+or leaves, and when the shape has run its course (test_stop). Importing this module imports
 Locust, which monkey-patches the process for gevent, so the runner imports it
 only once config and pre-flight have passed, and keeps collectors in their own
 process (their timing must not depend on this event loop).
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
+import gevent.event
 from locust import events
 from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.html import get_html_report
-from locust.runners import STATE_MISSING, WORKER_REPORT_INTERVAL, MasterRunner
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 from locust.util.load_locustfile import load_locustfile
 
@@ -56,7 +58,8 @@ class LoadGenerator:
         self.runner: MasterRunner | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
         self._greenlets: list[gevent.Greenlet] = []
-        self._known_workers: dict[str, str] = {}
+        self._present: set[str] = set()   # joined, neither missing nor gone
+        self._stopped = gevent.event.Event()
 
     def start_master(self) -> None:
         user_classes, shapes = load_locustfile(str(self.locustfile))
@@ -72,12 +75,14 @@ class LoadGenerator:
             available_shape_classes={type(s).__name__: s for s in shapes},
             stop_timeout=options.stop_timeout)
         self.runner = self.env.create_master_runner(self.bind_host, self.port)
+        events.worker_connect.add_listener(self._worker_joined)
+        events.test_stop.add_listener(self._test_stopped)
         events.init.fire(environment=self.env, runner=self.runner, web_ui=None)
         writer = StatsCSVFileWriter(self.env, PERCENTILES_TO_REPORT,
                                     str(self.locust_dir / "locust"), full_history=True)
         self._greenlets += [gevent.spawn(writer.stats_writer), gevent.spawn(stats_history,
                                                                             self.runner),
-                            gevent.spawn(self._watch_workers)]
+                            gevent.spawn(self._watch_losses)]
 
     def start_local_workers(self, count: int) -> None:
         for index in range(1, count + 1):
@@ -89,8 +94,7 @@ class LoadGenerator:
 
     def ready_workers(self) -> int:
         assert self.runner is not None
-        return len(self.runner.clients.ready) + len(self.runner.clients.running) + len(
-            self.runner.clients.spawning)
+        return self.runner.worker_count
 
     def wait_for_workers(self, expected: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -105,9 +109,8 @@ class LoadGenerator:
         self.runner.start_shape()
 
     def finished(self) -> bool:
-        """True when the shape has run its course (its tick() returned None)."""
-        assert self.runner is not None
-        return self.runner.shape_greenlet is None and self.runner.state in {"stopped", "ready"}
+        """True once the shape has run its course (its tick() returned None) and users stopped."""
+        return self._stopped.is_set()
 
     def live(self) -> LiveStats:
         assert self.runner is not None
@@ -119,21 +122,26 @@ class LoadGenerator:
                          error_ratio=total.num_failures / requests,
                          workers=self.ready_workers())
 
-    def _watch_workers(self) -> None:
-        """Turn worker arrivals and losses into events (a lost worker is data, not a crash)."""
+    def _worker_joined(self, client_id: str, **_kwargs: object) -> None:
+        self._present.add(client_id)
+        self.on_event("worker_joined", worker=client_id)
+
+    def _test_stopped(self, **_kwargs: object) -> None:
+        self._stopped.set()
+
+    def _watch_losses(self) -> None:
+        """A worker that misses its heartbeats or leaves is an event: data, not a crash.
+
+        Locust has no event for a lost worker: its heartbeat check marks it missing
+        (clients.missing) and a worker that quits leaves `clients`.
+        """
         assert self.runner is not None
         while True:
-            current = {worker.id: worker.state for worker in self.runner.clients.values()}
-            for worker_id, state in current.items():
-                before = self._known_workers.get(worker_id)
-                if before is None:
-                    self.on_event("worker_joined", worker=worker_id)
-                elif state == STATE_MISSING and before != STATE_MISSING:
-                    self.on_event("worker_lost", worker=worker_id)
-            for worker_id in set(self._known_workers) - set(current):
-                if self._known_workers[worker_id] != STATE_MISSING:
-                    self.on_event("worker_lost", worker=worker_id)
-            self._known_workers = current
+            present = {worker.id for worker in self.runner.clients.values()}
+            present -= {worker.id for worker in self.runner.clients.missing}
+            for worker_id in sorted(self._present - present):
+                self.on_event("worker_lost", worker=worker_id)
+            self._present &= present
             gevent.sleep(0.5)
 
     def stop(self) -> None:
@@ -150,6 +158,9 @@ class LoadGenerator:
                     (self.locust_dir / "report.html").write_text(
                         get_html_report(self.env), encoding="utf-8")
                 events.quitting.fire(environment=self.env, reverse=True)
+            with contextlib.suppress(ValueError):  # stop() runs again on teardown
+                events.worker_connect.remove_listener(self._worker_joined)
+                events.test_stop.remove_listener(self._test_stopped)
         for greenlet in self._greenlets:
             greenlet.kill(block=False)
         for worker in self._workers:

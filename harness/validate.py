@@ -6,11 +6,12 @@ verdict with the class the knob is meant to create. The analysis never sees the
 knobs: each case is a separate `run_campaign.py` whose results are all it reads.
 Writes results/validation-<ts>/matrix.md and matrix.json.
 
-    .venv/bin/python -m harness.validate [--app python|laravel] [--only NAME ...]
+    .venv/bin/python -m harness.validate [--app python|laravel] [--db mariadb] [--only NAME ...]
     .venv/bin/python -m harness.validate --reanalyze results/validation-<ts>
 
 `--app laravel` runs the knobs Laravel has (its own included) against the
 Laravel target on PHP-FPM and nginx; the campaigns and expectations are the same.
+`--db mariadb` runs them on MariaDB, read by the MySQL collector.
 """
 
 from __future__ import annotations
@@ -68,9 +69,9 @@ def cases(campaign: Path, moderate: Path, app: str = "python") -> list[Case]:
     ]
 
 
-def run_case(case: Case, out: Path, app: str = "python") -> Outcome:
+def run_case(case: Case, out: Path, app: str = "python", db: str = "postgresql") -> Outcome:
     argv = [sys.executable, str(ROOT / "run_campaign.py"), case.campaign, "--out", str(out),
-            "--quiet", "--app", app]
+            "--quiet", "--app", app, "--db", db]
     for name, value in case.knobs:
         argv += ["--knob", f"{name}={value}"]
     started = time.monotonic()
@@ -137,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=ROOT / "campaigns" / "validate-moderate.toml")
     parser.add_argument("--app", choices=("python", "laravel"), default="python",
                         help="the embedded reference app to validate against")
+    parser.add_argument("--db", choices=("postgresql", "mariadb"), default="postgresql",
+                        help="its database (mariadb: laravel only)")
     parser.add_argument("--only", nargs="*", default=[], help="case names to run")
     parser.add_argument("--out", type=Path, help="default: results/validation-<ts>")
     parser.add_argument("--ignore-cpus", action="store_true",
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reanalyze", type=Path, metavar="MATRIX_DIR",
                         help="re-analyze the cases of an earlier run (no new campaigns)")
     args = parser.parse_args(argv)
+    if args.db == "mariadb" and args.app != "laravel":
+        parser.error("--db mariadb needs --app laravel (the Python app runs on PostgreSQL)")
     selected = [case for case in cases(args.campaign, args.moderate, args.app)
                 if not args.only or case.name.split(" ")[0] in args.only
                 or case.name in args.only]
@@ -161,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         selected = [case for case in selected if case.name in previous]
     else:
-        out = args.out or ROOT / "results" / (f"validation-{args.app}-"
+        engine = "-mariadb" if args.db == "mariadb" else ""
+        out = args.out or ROOT / "results" / (f"validation-{args.app}{engine}-"
                                               f"{time.strftime('%Y%m%dT%H%M%S')}")
         try:
             out.mkdir(parents=True, exist_ok=False)
@@ -184,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             elif cpus < case.min_cpus and not args.ignore_cpus:
                 outcome = skipped_case(case, cpus)
             else:
-                outcome = run_case(case, out / slug, args.app)
+                outcome = run_case(case, out / slug, args.app, args.db)
         except KeyboardInterrupt:
             print(f"[validate] stopped; the matrix so far is in {out}", file=sys.stderr)
             return 4

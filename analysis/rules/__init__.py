@@ -9,6 +9,8 @@ row, so saturated app CPU next to an N+1 is the N+1's to fix first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from analysis.context import Context
 from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.recommend import recommendations
@@ -19,6 +21,7 @@ from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
 from analysis.rules.queue_cache import cache_misses, queue_backlog
 from analysis.rules.statements import db_n_plus_one, db_query
+from analysis.timefmt import clock
 
 _DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks", "db.io")
 
@@ -39,7 +42,8 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("host.disk", host_disk, ("db.io",)),
     RuleSpec("queue.backlog", queue_backlog, ("db.connections",)),  # workers are DB clients
     RuleSpec("cache.misses", cache_misses),
-    RuleSpec("app.errors", app_errors),
+    # A deadlock is an error the app gets; a refused connection is another.
+    RuleSpec("app.errors", app_errors, ("db.locks", "db.connections")),
     RuleSpec("none", none),
 )
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"
@@ -57,15 +61,20 @@ def rule_for(bottleneck: str) -> RuleSpec:
     return next(spec for spec in REGISTRY if spec.bottleneck == bottleneck)
 
 
-def diagnose(ctx: Context) -> list[Finding]:
-    """Run every rule, demote symptoms explained by a present cause, rank by confidence."""
+def diagnose(ctx: Context, failed_slos: Sequence[str] = ()) -> list[Finding]:
+    """Run every rule, demote symptoms explained by a present cause, rank by confidence.
+
+    `failed_slos` names the SLOs that failed: with any, "no bottleneck" is not a verdict;
+    what remains is that nothing measured explains the failure."""
     found = {spec.bottleneck: f for spec in REGISTRY if (f := spec.rule(ctx)) is not None}
+    if failed_slos and "none" in found:
+        found["none"] = _unexplained(ctx, failed_slos)
     demote_symptoms(found)
     others = [f.confidence for name, f in found.items() if name != "none"]
     if "none" in found and others:
         found["none"].confidence = round(min(found["none"].confidence, 1 - max(others)), 3)
     if not found or all(f.confidence < REPORT_MIN_CONFIDENCE for f in found.values()):
-        found.setdefault("none", _unexplained(ctx))
+        found.setdefault("none", _unexplained(ctx, failed_slos))
     order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
     ranked = sorted(found.values(), key=lambda f: (-f.confidence, order[f.bottleneck]))
     for finding in ranked:
@@ -76,6 +85,7 @@ def diagnose(ctx: Context) -> list[Finding]:
 def demote_symptoms(found: dict[str, Finding]) -> None:
     """Halve each finding that a present cause (as found, before any halving) explains."""
     original = {name: f.confidence for name, f in found.items()}
+    consequences: dict[str, list[Finding]] = {}
     for spec in REGISTRY:
         finding = found.get(spec.bottleneck)
         if finding is None:
@@ -86,7 +96,19 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
         if causes:
             finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
             finding.evidence.append("probably a consequence of " + ", ".join(
-                f"{c} (confidence {original[c]:.2f})" for c in causes))
+                f"{c} (confidence {original[c]:.2f}{_since(found[c], ',')})" for c in causes))
+            for cause in causes:
+                consequences.setdefault(cause, []).append(finding)
+    for cause, symptoms in consequences.items():
+        # The chain in time order, as a reader follows it: cause first, then what it did.
+        ordered = sorted(symptoms, key=lambda f: (f.onset_ts is None, f.onset_ts or 0.0))
+        found[cause].evidence.append("chain: " + " -> ".join(
+            f"{f.bottleneck}{_since(f)}" for f in [found[cause], *ordered]))
+        found[cause].details["consequences"] = [f.bottleneck for f in ordered]
+
+
+def _since(finding: Finding, separator: str = "") -> str:
+    return f"{separator} from {clock(finding.onset_ts)}" if finding.onset_ts is not None else ""
 
 
 def _began_later(cause: Finding, symptom: Finding) -> bool:
@@ -99,12 +121,15 @@ def _began_later(cause: Finding, symptom: Finding) -> bool:
     return cause.onset_ts >= symptom.onset_ts + CAUSE_LATE_S
 
 
-def _unexplained(ctx: Context) -> Finding:
+def _unexplained(ctx: Context, failed_slos: Sequence[str] = ()) -> Finding:
     knee = ctx.capacity.knee
+    failed = ", ".join(dict.fromkeys(failed_slos))
     return Finding(
         "none", 0.2,
-        "No measured resource explains the behaviour: no bottleneck can be named from "
-        "the collected signals.",
+        (f"SLOs failed ({failed}), but no measured resource explains it: no bottleneck can "
+         "be named from the collected signals." if failed else
+         "No measured resource explains the behaviour: no bottleneck can be named from "
+         "the collected signals."),
         ["no rule found sustained saturation in the measured signals"]
         + ([f"but throughput stopped following users at {knee.users:.0f} users: collect the "
             "missing signals (PostgreSQL, app status, host) and re-run"] if knee else []),

@@ -46,6 +46,9 @@ def app_workers(ctx: Context) -> Finding | None:
         # (PHP-FPM on a TCP port, the app server behind nginx) says the same.
         backlog, backlog_source = ctx.signal(LISTEN_BACKLOG), "listen.backlog"
     ratio = busy / total.where(total > 0)
+    # PHP-FPM's status request occupies a worker and is not counted busy, so a pool of
+    # two shows 50% at most; requests waiting for a worker mean the pool was full.
+    ratio = ratio.mask(ratio.notna() & (backlog >= LISTEN_QUEUE_LIMIT), 1.0)
     ratio_peak = sustained_peak(ratio)
     backlog_peak = sustained_peak(backlog)
     by_ratio = not math.isnan(ratio_peak) and ratio_peak >= WORKERS_BUSY_LIMIT

@@ -70,7 +70,7 @@ def app_cpu(ctx: Context) -> Finding | None:
 
 
 def db_cpu(ctx: Context) -> Finding | None:
-    return _role_cpu(ctx, ("db",), "db.cpu", "PostgreSQL")
+    return _role_cpu(ctx, ("db",), "db.cpu", ctx.db_server)
 
 
 def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,

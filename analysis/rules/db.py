@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from analysis.context import WINDOW_S, Context
+from analysis.culprit import lock_culprit
 from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
@@ -28,6 +29,7 @@ from analysis.signals import (
     APP_POOL_WAITING,
     CPU_IOWAIT,
     DB_ACTIVE,
+    DB_DEADLOCKS,
     DB_HIT_RATIO,
     DB_LOCK_WAIT,
     DB_LOCKS_UNGRANTED,
@@ -44,6 +46,13 @@ CONNECTION_ERRORS = (r"too many clients|remaining connection slots|too many conn
                      r"connection pool|pool timeout")
 LOCK_SHARE_LIMIT = 0.20       # of active backends waiting on Lock
 LOCK_BACKENDS_MIN = 1.0
+# Deadlocks per second (30 s sustained): InnoDB kills a deadlocked transaction at once,
+# so contention on a hot row shows as deadlocks (errors) more than as long lock waits.
+DEADLOCK_RATE_LIMIT = 0.1
+DEADLOCK_RATE_FULL = 1.0
+MIN_LOCK_GROWTH = 1.5         # mean time after / before the contention began
+TRANSACTION_CONTROL = re.compile(r"\s*(COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION|SET|USE)\b",
+                                 re.I)
 IO_BACKENDS_MIN = 1.0  # backends waiting on I/O, held for 30 s
 IO_SHARE_LIMIT = 0.30         # of active backends waiting on IO
 READ_TIME_SHARE_LIMIT = 0.30  # of statement execution time spent reading blocks
@@ -119,15 +128,22 @@ def db_locks(ctx: Context) -> Finding | None:
     share = locks / active.where(active > 0)
     share_peak = sustained_peak(share.where(locks >= LOCK_BACKENDS_MIN, 0.0))
     ungranted_peak = sustained_peak(ungranted)
+    deadlocks = ctx.signal(DB_DEADLOCKS, how="sum")
+    deadlock_peak = sustained_peak(deadlocks)
     by_share = not math.isnan(share_peak) and share_peak >= LOCK_SHARE_LIMIT
     by_ungranted = not math.isnan(ungranted_peak) and ungranted_peak >= LOCK_BACKENDS_MIN
-    if not (by_share or by_ungranted):
+    by_deadlocks = not math.isnan(deadlock_peak) and deadlock_peak >= DEADLOCK_RATE_LIMIT
+    if not (by_share or by_ungranted or by_deadlocks):
         return None
-    onset = ctx.onset(share, LOCK_SHARE_LIMIT) if by_share else \
-        ctx.onset(ungranted, LOCK_BACKENDS_MIN)
-    rho = ctx.correlation(locks)
+    onsets = [ctx.onset(share, LOCK_SHARE_LIMIT) if by_share else None,
+              ctx.onset(ungranted, LOCK_BACKENDS_MIN) if by_ungranted else None,
+              ctx.onset(deadlocks, DEADLOCK_RATE_LIMIT) if by_deadlocks else None]
+    # The contention began at the first of its signs.
+    onset = min((o for o in onsets if o is not None), key=lambda o: o.ts, default=None)
+    rho = ctx.correlation(locks + deadlocks.fillna(0.0) if by_deadlocks else locks)
     sev = max(severity(share_peak, LOCK_SHARE_LIMIT - 0.1, 0.6),
-              severity(ungranted_peak, 0.0, 5.0))
+              severity(ungranted_peak, 0.0, 5.0),
+              severity(deadlock_peak, DEADLOCK_RATE_LIMIT * 0.5, DEADLOCK_RATE_FULL))
     evidence = [
         f"db.wait{{Lock}}: {sustained_peak(locks):.1f} backends = {pct(share_peak)} of active "
         f"backends waiting on locks (30 s sustained peak); {onset_text(onset)}",
@@ -135,6 +151,15 @@ def db_locks(ctx: Context) -> Finding | None:
         else "db.locks.ungranted: not measured",
         corr_text(rho),
     ]
+    if by_deadlocks:
+        evidence.insert(0, f"db.deadlocks: {deadlock_peak:.2f}/s (30 s sustained peak), "
+                           f"{deadlocks.sum() * WINDOW_S:.0f} in the run: transactions "
+                           "each waiting for a lock the other holds (a locking read then a "
+                           "write of the same hot row, or rows locked in different orders); "
+                           "each one fails with an error the app must retry")
+    culprit = lock_culprit(ctx, onset.ts if onset else None)
+    if culprit:
+        evidence.insert(1, culprit.describe())
     blocked = _lock_waiter(ctx, onset.ts if onset else None)
     if blocked:
         evidence.append(f"statement waiting on locks most (sampled activity): {blocked}")
@@ -143,11 +168,15 @@ def db_locks(ctx: Context) -> Finding | None:
                         f"{blocked}")
     return Finding(
         "db.locks", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"Lock contention in {ctx.db_server}: {pct(share_peak)} of active connections waited "
-        "on locks.",
+        f"Lock contention in {ctx.db_server}: "
+        + (f"{pct(share_peak)} of active connections waited on locks"
+           if by_share or by_ungranted else "")
+        + (" and " if (by_share or by_ungranted) and by_deadlocks else "")
+        + (f"{deadlock_peak:.2f} deadlocks/s" if by_deadlocks else "") + ".",
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"lock_share": share_peak, "statement": blocked},
+        details={"lock_share": share_peak, "statement": blocked,
+                 "deadlocks_per_s": deadlock_peak, "culprit": culprit},
     )
 
 
@@ -251,6 +280,11 @@ def _slowest_writer(ctx: Context, since: float | None) -> str | None:
     after = statement_totals(ctx, since)
     growth = (after["mean_ms"] / before["mean_ms"]).drop("other", errors="ignore")
     growth = growth.replace([float("inf")], pd.NA).dropna()
+    # Transaction control takes no row locks; a statement no slower than before was not
+    # waiting on the hot row.
+    control = after["query"].str.match(TRANSACTION_CONTROL)
+    growth = growth[~control.reindex(growth.index, fill_value=False).astype(bool)]
+    growth = growth[growth.astype(float) >= MIN_LOCK_GROWTH]
     if growth.empty:
         return None
     queryid = str(growth.astype(float).idxmax())

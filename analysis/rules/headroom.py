@@ -27,7 +27,12 @@ def none(ctx: Context) -> Finding | None:
     busiest = measured.sort_values("utilization_peak", ascending=False).head(1)
     peak_util = float(busiest["utilization_peak"].iloc[0]) if len(busiest) else math.nan
     flat = len(levels) < 2 or levels[-1].p95_ms <= LATENCY_FLAT * levels[0].p95_ms
-    if ctx.capacity.knee is not None or not flat or not error_rate < ERROR_LIMIT:
+    jobs_ended = float(ctx.jobs["count"].sum()) if not ctx.jobs.empty else 0.0
+    job_failure = float(ctx.jobs["failures"].sum()) / jobs_ended if jobs_ended else 0.0
+    # "No bottleneck" needs every user-visible outcome fine and no resource at its
+    # limit: a resource already past it has no headroom to extrapolate.
+    if ctx.capacity.knee is not None or not flat or not error_rate < ERROR_LIMIT \
+            or job_failure >= ERROR_LIMIT or peak_util >= UTIL_LIMIT:
         return None
     top_users = float(ctx.w5["users"].max())
     evidence = [f"no knee: throughput followed users up to {top_users:.0f} users"

@@ -8,11 +8,12 @@ exports arrive late) even when every HTTP request stays fast.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import Context, Onset
 from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
@@ -22,45 +23,169 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.signals import QUEUE_LENGTH, REDIS_HIT_RATIO
+from analysis.signals import PROC_COUNT, PROC_CPU, QUEUE_FAILED, QUEUE_LENGTH, REDIS_HIT_RATIO
+from analysis.timefmt import clock
 
 QUEUE_LENGTH_LIMIT = 100.0    # the queue SLO
 QUEUE_GROWTH_LIMIT = 0.2      # jobs/s of sustained growth over the second half
 HIT_RATIO_LIMIT = 0.80        # the cache SLO
 HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
 FLAT_RATIO_STD = 0.03
+# A queue that only grows for this long, by this many jobs, finishes nothing: a stall,
+# whatever its length (workers that keep up make it fall now and then).
+STALL_MIN_S = 30.0
+STALL_FULL_S = 90.0
+STALL_MIN_JOBS = 10.0
+STALL_TOLERANCE = 0.5         # jobs a 5 s mean may fall and still count as not falling
+JOB_FAILURE_LIMIT = 0.05      # of the turnarounds users waited for
+JOB_FAILURE_FULL = 0.5
+IDLE_WORKER_CORES = 0.02      # per worker process: not running at all
+BUSY_WORKER_CORES = 0.8       # per worker process: computing all the time
+
+
+@dataclass(frozen=True)
+class Stall:
+    """The longest stretch in which a queue only grew."""
+
+    start: float
+    end: float
+    rise: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
 
 
 def queue_backlog(ctx: Context) -> Finding | None:
-    best: tuple[float, str, float, float] | None = None
+    """A queue that backs up: long, growing, stalled, or failing the users who wait on it.
+
+    Why not from latency: a stalled queue hurts users minutes later (documents and
+    exports never arrive) while every page stays fast."""
+    best: tuple[float, str] | None = None
     for name in ctx.labels(QUEUE_LENGTH):
         series = ctx.signal(QUEUE_LENGTH, name, how="sum")
-        peak = sustained_peak(series)
-        growth = _growth(series)
-        score = max(severity(peak, QUEUE_LENGTH_LIMIT * 0.5, QUEUE_LENGTH_LIMIT * 5),
-                    severity(growth, QUEUE_GROWTH_LIMIT * 0.5, QUEUE_GROWTH_LIMIT * 10))
+        stall = _longest_stall(series)
+        score = max(severity(sustained_peak(series), QUEUE_LENGTH_LIMIT * 0.5,
+                             QUEUE_LENGTH_LIMIT * 5),
+                    severity(_growth(series), QUEUE_GROWTH_LIMIT * 0.5, QUEUE_GROWTH_LIMIT * 10),
+                    _stall_severity(stall))
         if best is None or score > best[0]:
-            best = (score, name, peak, growth)
+            best = (score, name)
+    jobs_failed, jobs_ended = _job_failures(ctx)
+    job_failure = jobs_failed / jobs_ended if jobs_ended else 0.0
     if best is None:
         return None
-    score, name, peak, growth = best
-    if not (peak >= QUEUE_LENGTH_LIMIT or (growth >= QUEUE_GROWTH_LIMIT and peak >= 20)):
-        return None
+    score, name = best
     series = ctx.signal(QUEUE_LENGTH, name, how="sum")
+    peak, growth, stall = sustained_peak(series), _growth(series), _longest_stall(series)
+    users_failed = jobs_failed >= 3 and job_failure >= JOB_FAILURE_LIMIT
+    stalled = stall is not None and stall.seconds >= STALL_MIN_S
+    if not (peak >= QUEUE_LENGTH_LIMIT or (growth >= QUEUE_GROWTH_LIMIT and peak >= 20)
+            or stalled or (users_failed and peak >= 1)):
+        return None
+    if users_failed:
+        score = max(score, severity(job_failure, JOB_FAILURE_LIMIT * 0.5, JOB_FAILURE_FULL))
     onset = ctx.onset(series, QUEUE_LENGTH_LIMIT) or ctx.onset(series, 20.0)
+    if stalled and stall is not None and (onset is None or stall.start < onset.ts):
+        onset = Onset(stall.start, ctx.users_at(stall.start))
     rho = ctx.correlation(series)
     last = float(series.dropna().iloc[-1]) if series.notna().any() else math.nan
+    evidence = [
+        f"queue.length{{{name}}}: {peak:.0f} jobs (30 s sustained peak), {last:.0f} at the end; "
+        f"{onset_text(onset)}",
+        f"growth over the second half of the run: {growth:+.2f} jobs/s (arrivals exceed what "
+        "the workers finish)"]
+    if stalled and stall is not None:
+        evidence.append(
+            f"it only grew for {stall.seconds:.0f} s from {clock(stall.start)} (+{stall.rise:.0f} "
+            "jobs): the workers finished nothing while jobs kept arriving")
+    if jobs_ended:
+        evidence.append(f"{int(jobs_failed)} of {int(jobs_ended)} waits for queued work failed "
+                        f"({pct(job_failure)}): users polled for a result that never came")
+    state, doing = _worker_state(ctx, stall.start if stalled and stall else
+                                 onset.ts if onset else None)
+    if doing:
+        evidence.append(doing)
+    evidence.append(corr_text(rho))
     return Finding(
         "queue.backlog", confidence(score, None, None),
-        f"Queue {name} backs up: {growth:+.1f} jobs/s, {last:.0f} jobs waiting at the end.",
-        [f"queue.length{{{name}}}: {peak:.0f} jobs (30 s sustained peak), {last:.0f} at the end; "
-         f"{onset_text(onset)}",
-         f"growth over the second half of the run: {growth:+.2f} jobs/s (arrivals exceed what "
-         "the workers finish)",
-         corr_text(rho)],
-        onset.ts if onset else None, onset.users if onset else None, [], correlation=rho,
-        details={"queue": name, "peak": peak, "growth": growth, "last": last},
+        (f"Queue {name} stalled: it only grew for {stall.seconds:.0f} s, {last:.0f} jobs "
+         "waiting at the end." if stalled and stall is not None else
+         f"Queue {name} backs up: {growth:+.1f} jobs/s, {last:.0f} jobs waiting at the end."),
+        evidence, onset.ts if onset else None, onset.users if onset else None, [],
+        correlation=rho,
+        details={"queue": name, "peak": peak, "growth": growth, "last": last,
+                 "stall_s": stall.seconds if stall else 0.0, "job_failure_rate": job_failure,
+                 "workers": state},
     )
+
+
+def _longest_stall(series: pd.Series) -> Stall | None:
+    """The longest stretch of 5 s means that never fell (beyond a tolerance) and rose by
+    at least STALL_MIN_JOBS."""
+    values = series.dropna()
+    best: Stall | None = None
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i < len(values) and values.iloc[i] >= values.iloc[i - 1] - STALL_TOLERANCE:
+            continue
+        # A flat stretch before the growth is an idle queue, not a stall: begin where
+        # the queue last stood at its starting level.
+        stretch = values.iloc[start:i]
+        level = stretch <= stretch.iloc[0] + STALL_TOLERANCE
+        first = start + int(np.flatnonzero(level.to_numpy())[-1])
+        rise = float(values.iloc[i - 1] - values.iloc[first])
+        span = Stall(float(values.index[first]), float(values.index[i - 1]), rise)
+        if rise >= STALL_MIN_JOBS and (best is None or span.seconds > best.seconds):
+            best = span
+        start = i
+    return best
+
+
+def _stall_severity(stall: Stall | None) -> float:
+    return 0.0 if stall is None else severity(stall.seconds, STALL_MIN_S * 0.5, STALL_FULL_S)
+
+
+def _job_failures(ctx: Context) -> tuple[float, float]:
+    """Failed and all turnarounds of queued work that users waited for (JOB rows)."""
+    if ctx.jobs.empty:
+        return 0.0, 0.0
+    return float(ctx.jobs["failures"].sum()), float(ctx.jobs["count"].sum())
+
+
+def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
+    """(kind, what the queue workers did while the queue grew): gone, stopped, busy,
+    waiting, or unknown; plus the jobs that failed for good meanwhile."""
+    if since is None:
+        return "unknown", ""
+    count = ctx.after(ctx.signal(PROC_COUNT, "queue", how="sum"), since).dropna()
+    cores = ctx.after(ctx.signal(PROC_CPU, "queue", how="sum"), since).dropna()
+    failed = ctx.after(ctx.signal(QUEUE_FAILED, how="sum"), since).dropna()
+    new_failures = float(failed.iloc[-1] - failed.iloc[0]) if len(failed) >= 2 else 0.0
+    kind, text = "unknown", ""
+    if len(count) and float(count.median()) == 0:
+        kind, text = "gone", ("no queue worker process was running (gone: exited, killed or "
+                              "never started)")
+    elif len(count) and len(cores):
+        workers, used = float(count.median()), float(cores.mean())
+        if used <= IDLE_WORKER_CORES * workers:
+            kind, text = "stopped", (
+                f"the {workers:.0f} queue worker processes used {used:.2f} cores: stopped (a "
+                "signal, a debugger) or blocked waiting (a lock, a remote call, a full disk)")
+        elif used >= BUSY_WORKER_CORES * workers:
+            kind, text = "busy", (f"the {workers:.0f} queue worker processes were busy "
+                                  f"computing ({used:.2f} cores): too few workers for the "
+                                  "jobs' cost")
+        else:
+            kind, text = "waiting", (
+                f"the {workers:.0f} queue worker processes used {used:.2f} cores: they spend "
+                "their time waiting on something (a database, a remote call), or on one long "
+                "job")
+    if new_failures > 0:
+        kind = "failing" if kind in ("unknown", "waiting") else kind
+        text = "; ".join(part for part in (
+            text, f"{new_failures:.0f} jobs failed for good meanwhile (queue.failed)") if part)
+    return kind, text
 
 
 def cache_misses(ctx: Context) -> Finding | None:

@@ -1,4 +1,5 @@
-"""Statement rules from pg_stat_statements deltas: db.query and db.n_plus_one.
+"""Statement rules from statement deltas (pg_stat_statements, MySQL digests, or sampled
+sessions where the engine times nothing): db.query and db.n_plus_one.
 
 Why per statement: "the database is slow" is not actionable; "this SELECT on sppd
 takes 62% of DB time, 55 ms a call, by sequential scan: index (user_id, status)" is.
@@ -44,12 +45,16 @@ def statement_totals(ctx: Context, since: float | None = None,
         frame = frame[frame["ts"] >= since]
     if until is not None:
         frame = frame[frame["ts"] < until]
-    if frame.empty:
+    sampled = _sampled_totals(ctx, since, until)
+    if frame.empty and sampled.empty:
         return pd.DataFrame()
     sums = frame.groupby("queryid").agg(
         calls=("calls", "sum"), total_ms=("total_exec_time_ms", "sum"), rows=("rows", "sum"),
         hit=("shared_blks_hit", "sum"), read=("shared_blks_read", "sum"),
         temp=("temp_blks_written", "sum"), read_ms=("blk_read_time_ms", "sum"))
+    sums["sampled"] = False
+    if not sampled.empty:
+        sums = pd.concat([sums, sampled]) if not sums.empty else sampled
     sums["share"] = sums["total_ms"] / sums["total_ms"].sum()
     sums["mean_ms"] = sums["total_ms"] / sums["calls"].where(sums["calls"] > 0)
     sums["rows_per_call"] = sums["rows"] / sums["calls"].where(sums["calls"] > 0)
@@ -57,6 +62,23 @@ def statement_totals(ctx: Context, since: float | None = None,
     sums["query"] = [str(texts.get(q, "")) if q != "other" else "(other statements)"
                      for q in sums.index]
     return sums.sort_values("total_ms", ascending=False)
+
+
+def _sampled_totals(ctx: Context, since: float | None, until: float | None) -> pd.DataFrame:
+    """Statements no digest times (MariaDB's prepared statements), as statement_totals rows:
+    their DB time estimated from sampled sessions; calls, rows and buffers unknown."""
+    time = ctx.sampled_statement_time()
+    if since is not None:
+        time = time[time.index >= since]
+    if until is not None:
+        time = time[time.index < until]
+    spent = time.sum()
+    spent = spent[spent > 0]
+    if spent.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({"calls": math.nan, "total_ms": spent.astype(float), "rows": math.nan,
+                         "hit": math.nan, "read": math.nan, "temp": 0.0, "read_ms": math.nan,
+                         "sampled": True}, index=spent.index.astype(str))
 
 
 def db_busy(ctx: Context) -> float:
@@ -98,7 +120,8 @@ def db_query(ctx: Context) -> Finding | None:
     summary = aggregates(str(top["query"])) and float(top["rows_per_call"]) <= SUMMARY_ROWS
     sev = severity(share, DOMINANT_SHARE - 0.1, DOMINANT_SHARE_FULL) * (
         1.0 if top["mean_ms"] >= SLOW_MEAN_MS or table is not None else 0.7)
-    if table is not None:  # seq scans of a big table without index use: a missing index
+    sampled = bool(top["sampled"])
+    if table is not None and not sampled:  # full scans of a big table: a missing index
         sev = max(sev, severity(float(top["mean_ms"]), SLOW_MEAN_MS, SLOW_MEAN_MS * 10))
     # Time spent queueing for a row lock is not the statement's own cost: only the rest is.
     locked = lock_wait_share(ctx, queryid, since)
@@ -114,14 +137,19 @@ def db_query(ctx: Context) -> Finding | None:
     onset = Onset(knee.ts, knee.users) if knee else \
         ctx.onset(series / (WINDOW_S * 1000.0), DB_BUSY_BACKENDS)
     short = shorten(str(top["query"]))
+    cost = (f"{top['total_ms'] / 1000 / max(_span_s(ctx, since), 1.0):.2f} sessions running "
+            "it on average (sampled each second: the server does not time prepared "
+            "statements)" if sampled else
+            f"{top['mean_ms']:.1f} ms mean over {int(top['calls'])} calls; "
+            f"{top['rows_per_call']:.1f} rows/call")
     evidence = [
         f"statement {queryid}: {pct(top['share'])} of DB execution time"
-        f"{' after the knee' if since else ''}; {top['mean_ms']:.1f} ms mean over "
-        f"{int(top['calls'])} calls; {top['rows_per_call']:.1f} rows/call",
+        f"{' after the knee' if since else ''}; {cost}",
         f"text: {short}",
         *([f"with {len(group) - 1} more {'full-scanning' if len(scanning) else 'slow'} "
            "statement(s) ("
-           + ", ".join(f"{q}: {pct(r['share'])}, {r['mean_ms']:.0f} ms mean"
+           + ", ".join(f"{q}: {pct(r['share'])}"
+                       + ("" if r["sampled"] else f", {r['mean_ms']:.0f} ms mean")
                        for q, r in group.iloc[1:1 + SLOW_GROUP].iterrows())
            + (", ..." if len(group) > 1 + SLOW_GROUP else "")
            + f"): {pct(share)} of DB time together"] if len(group) > 1 else []),
@@ -145,10 +173,11 @@ def db_query(ctx: Context) -> Finding | None:
                         "(rows, sorting, joins), not a missing index")
     return Finding(
         "db.query", confidence(sev, rho, None) * (0.7 + 0.3 * severity(busy, 0.2, 1.0)),
-        (f"One statement dominates DB time ({pct(share)}, {top['mean_ms']:.0f} ms/call)"
+        (f"One statement dominates DB time ({pct(share)}"
+         + ("" if sampled else f", {top['mean_ms']:.0f} ms/call") + ")"
          if len(group) == 1 else
-         f"{len(group)} slow statements take {pct(share)} of DB time (the costliest "
-         f"{top['mean_ms']:.0f} ms/call)")
+         f"{len(group)} slow statements take {pct(share)} of DB time"
+         + ("" if sampled else f" (the costliest {top['mean_ms']:.0f} ms/call)"))
         + (f": it summarizes {table} on every call." if table and summary else
            f": a sequential scan of {table}." if table else "."),
         evidence, onset.ts if onset else since, onset.users if onset else None,
@@ -233,7 +262,20 @@ def lock_wait_share(ctx: Context, queryid: str, since: float | None) -> float:
 
 
 def _statement_time(ctx: Context, queryid: str) -> pd.Series:
+    """Its DB time per window (ms): timed by the engine, or sampled when it is not."""
+    sampled = ctx.sampled_statement_time()
+    if queryid in sampled.columns:
+        return sampled[queryid].fillna(0.0)
     return _statement_windows(ctx, queryid, "total_exec_time_ms")
+
+
+def _span_s(ctx: Context, since: float | None) -> float:
+    """Seconds of the run from `since` (or its start) to its end."""
+    index = ctx.w5.index
+    if len(index) == 0:
+        return 0.0
+    start = float(index[0]) if since is None else max(float(since), float(index[0]))
+    return float(index[-1]) + WINDOW_S - start
 
 
 def _statement_calls(ctx: Context, queryid: str) -> pd.Series:
@@ -307,7 +349,8 @@ def _scanning_statements(ctx: Context, named: pd.DataFrame,
         return named.iloc[0:0]
     reads = pd.Series([bool(scanned & set(tables(str(row["query"]))))
                        for _q, row in named.iterrows()], index=named.index)
-    return named[reads & (named["mean_ms"] >= SLOW_MEAN_MS)]
+    # A statement seen running in the samples is slow enough to matter; its mean is unknown.
+    return named[reads & ((named["mean_ms"] >= SLOW_MEAN_MS) | named["sampled"].astype(bool))]
 
 
 def _seq_scan_table(ctx: Context, query: str,

@@ -74,9 +74,15 @@ def test_a_lock_wait_is_counted_with_its_blocker(mariadb: MariaDBServer) -> None
         deadline = time.monotonic() + 10
         seen: dict[str, float] = {}
         while time.monotonic() < deadline and not seen.get("db.locks.ungranted"):
-            seen = metrics(collector)
+            sample = collector.sample(time.time())
+            seen = dict(sample.metrics)
             time.sleep(0.1)
         assert seen["db.locks.ungranted"] >= 1 and seen["db.lock_blockers"] == 1
+        # The culprit, named: the holder's thread, asleep inside its transaction.
+        assert [row[0] for row in sample.blockers] == [holder.thread_id()]
+        _id, _app, client, user, state, age, waiting, blocked, _query = sample.blockers[0]
+        assert (state, waiting, blocked) == ("idle in transaction", 1, False)
+        assert client and user and age is not None and age >= 0
         assert seen["db.wait{Lock}"] >= 1
         assert seen["db.connections.idle_in_transaction"] >= 1  # the holder, asleep in its trx
     finally:

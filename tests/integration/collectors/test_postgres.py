@@ -95,10 +95,19 @@ def test_activity_waits_locks_and_table_scans(postgres: PostgresServer) -> None:
     try:
         deadline = time.monotonic() + 10
         while True:
-            metrics = dict(collector.sample(time.time()).metrics)
+            sample = collector.sample(time.time())
+            metrics = dict(sample.metrics)
             if metrics.get("db.wait{Lock}", 0) >= 1 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
+        holder_pid = holder.info.backend_pid
+        # The culprit, named: the holder idle in its transaction, its statement without
+        # the values it ran with; it waits on nothing itself.
+        assert [row[0] for row in sample.blockers] == [holder_pid]
+        _pid, _app, client, user, state, age, waiting, blocked, query = sample.blockers[0]
+        assert (state, waiting, blocked) == ("idle in transaction", 1, False)
+        assert client and user and age is not None and age >= 0
+        assert query == "UPDATE hot SET n = n + ? WHERE id = ?"
         assert metrics["db.wait{Lock}"] >= 1
         assert metrics["db.locks.ungranted"] >= 1
         assert metrics["db.connections.idle_in_transaction"] >= 1

@@ -53,9 +53,11 @@ def recorded(results: Path) -> tuple[Counter[str], Counter[str]]:
 
 
 def locust_totals(prefix: Path) -> tuple[int, int]:
-    with open(f"{prefix}_stats.csv") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
-    return int(row["Request Count"]), int(row["Failure Count"])
+    """Locust's own final totals: its JSON stats, written after the runner stopped (its
+    `_stats.csv` is written each second and misses requests that end after the last)."""
+    entries = json.loads(Path(f"{prefix}.json").read_text())
+    return (sum(int(e["num_requests"]) for e in entries),
+            sum(int(e["num_failures"]) for e in entries))
 
 
 @pytest.mark.parametrize("user_class", ["Dosen", "Atasan", "Keuangan"])
@@ -64,7 +66,7 @@ def test_each_user_class_runs_clean_and_the_recorder_matches_locust(
     results = tmp_path / "results"
     run = locust(["--headless", "-u", "4", "-r", "4", "-t", "12s", "--host", stack.url,
                   "--results-dir", str(results), "--esppd-accounts", SMALL_POOLS,
-                  "--esppd-think-scale", "0.08", "--csv", str(tmp_path / "locust"),
+                  "--esppd-think-scale", "0.08", "--json-file", str(tmp_path / "locust"),
                   "--only-summary", user_class], tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     counts, failures = recorded(results)
@@ -88,7 +90,7 @@ def test_distributed_run_merges_every_workers_requests(stack: EmbeddedStack,
     try:
         run = locust(["--master", "--headless", "--expect-workers", "2", "--master-bind-port",
                       str(port), "-u", "8", "-r", "8", "-t", "15s", "--results-dir",
-                      str(results), "--csv", str(tmp_path / "locust"), "--only-summary",
+                      str(results), "--json-file", str(tmp_path / "locust"), "--only-summary",
                       *common], tmp_path)
     finally:
         for worker in workers:

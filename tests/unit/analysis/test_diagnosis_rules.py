@@ -247,5 +247,7 @@ def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> No
     demote_symptoms(found)
     assert found["app.cpu"].confidence == pytest.approx(0.435)
     assert found["app.cpu"].evidence == ["probably a consequence of db.n_plus_one "
-                                         "(confidence 0.82)"]
+                                         "(confidence 0.82, from 00:17:40Z)"]
+    assert found["db.n_plus_one"].evidence == ["chain: db.n_plus_one from 00:17:40Z -> "
+                                               "app.cpu from 00:16:40Z"]
     assert found["db.n_plus_one"].confidence == 0.82

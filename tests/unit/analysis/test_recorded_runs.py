@@ -9,11 +9,13 @@ recorded with `tests/fixtures/recorded/record.py`.
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from analysis.api import analyze
 from analysis.context import build_context
 from analysis.dataset import read_dataset
 from analysis.rules import diagnose
@@ -28,6 +30,10 @@ CASES = {
     "laravel-indexes-off": ("db.query", "19 statements full-scan big tables: together they "
                                         "are the database's CPU"),
     "laravel-cache-off": ("db.query", "a five-year summary recomputed on every dashboard view"),
+    "mariadb-indexes-off": ("db.query", "MariaDB times none of Laravel's prepared statements: "
+                                        "the full scans are known from sampled sessions"),
+    "mariadb-hot-row-lock": ("db.locks", "InnoDB deadlocks on the agenda counter, 1.9/s, each "
+                                         "a 500"),
 }
 
 
@@ -39,3 +45,14 @@ def test_a_recorded_run_gets_its_verdict(name: str, tmp_path: Path) -> None:
     expected, why = CASES[name]
     assert findings[0].bottleneck == expected, (why, [(f.bottleneck, f.confidence)
                                                       for f in findings])
+
+
+def test_statements_known_only_from_samples_are_reported_as_sampled(tmp_path: Path) -> None:
+    """MariaDB counts no calls of a prepared statement: the report says so, not NaN."""
+    with tarfile.open(RECORDED / "mariadb-indexes-off.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    analyze(tmp_path)
+    statements = json.loads((tmp_path / "analysis.json").read_text())["statements"]
+    sampled = [s for s in statements if s["sampled"]]
+    assert sampled and all(s["calls"] is None and s["total_ms"] > 0 for s in sampled)
+    assert ">sampled</td>" in (tmp_path / "report.html").read_text()

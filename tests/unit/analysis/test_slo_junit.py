@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from analysis.context import Context
+from analysis.context import Context, build_context
+from analysis.dataset import read_dataset
 from analysis.errors import AnalysisError
 from analysis.junit import write_junit
 from analysis.slo import SloResult, SloSpec, all_hold, evaluate, slo_spec
+from scenarios.histogram import Histogram
 
 
 def test_defaults_campaign_and_overrides() -> None:
@@ -72,3 +74,25 @@ def test_junit_has_one_testcase_per_slo_and_phase(context_of: Callable[[str], Co
     assert len(failed) == sum(1 for r in results if r.passed is False) > 0
     assert suite.get("failures") == str(len(failed))
     assert {c.get("classname") for c in cases} == {"slo.warmup", "slo.steady", "slo.peak"}
+
+
+
+def test_a_p95_of_too_few_requests_is_not_judged(tmp_path: Path) -> None:
+    """A 1 s ramp-up of five cold logins: its p95 is its slowest request, not a p95."""
+    def hist(ms: float, count: int) -> str:
+        histogram = Histogram()
+        histogram.record(ms, count)
+        return histogram.encode()
+
+    (tmp_path / "campaign.toml").write_text('name = "tiny"\n')
+    users = ["ts,phase,target_users,user_class,users", "1000,ramp-up,5,Dosen,5"]
+    users += [f"{1001 + i},steady,5,Dosen,5" for i in range(40)]
+    (tmp_path / "users.csv").write_text("\n".join(users) + "\n")
+    rows = ["ts,name,method,count,failures,sum_ms,max_ms,hist",
+            f"1000,/login,POST,5,0,4500,900,{hist(900, 5)}"]
+    rows += [f"{1001 + i},/dashboard,GET,10,0,500,50,{hist(50, 10)}" for i in range(40)]
+    (tmp_path / "requests.csv").write_text("\n".join(rows) + "\n")
+    results = {r.phase: r for r in evaluate(build_context(read_dataset(tmp_path)), SloSpec())
+               if r.slo.startswith("p95")}
+    assert results["ramp-up"].passed is None and "only 5 requests" in results["ramp-up"].detail
+    assert results["steady"].passed is True

@@ -1,0 +1,350 @@
+"""Fault suite: faults injected from outside a running reference stack, diagnosed blind.
+
+    .venv/bin/python -m harness.faults [--app python|laravel] [--only NAME ...]
+
+Why from outside: the knob matrix turns a best practice off inside the app, with rules
+written by the same team; real incidents come from elsewhere (a console session that
+holds a lock, a stopped worker, a backup eating the CPU). Each case starts the stack
+with `python -m reference_app up` (untouched: no knobs), points a campaign at it as a
+URL target with explicit collectors, as a user would at a real eSPPD, runs a constant
+moderate load, injects the fault after a healthy stretch and keeps it until the end.
+The expected class and the culprit phrase are written down here, before the run; the
+analysis sees only the results directory. Writes results/faults-<app>-<ts>/matrix.md
+and matrix.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import psutil
+import psycopg
+
+from collectors.host import process_group
+from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES
+from scenarios.accounts import ROLES
+from supervision import ServiceError
+
+ROOT = Path(__file__).resolve().parent.parent
+HEALTHY_S = 30.0       # load before the fault, for its onset to stand out
+DURATION_S = 100       # the whole constant-load phase
+SIZE = "default"
+STACK_START_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running `python -m reference_app up`: its ready line and its process."""
+
+    process: subprocess.Popen[str]
+    ready: dict[str, str]
+
+    @property
+    def dsn(self) -> str:
+        return self.ready["dsn"]
+
+    def processes(self, group: str, title: str = "") -> list[psutil.Process]:
+        """The stack's processes of one process group (as the host collector groups them),
+        optionally only those whose title starts with `title`."""
+        found = []
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                cmdline = child.cmdline()
+                if process_group(child.name(), cmdline) == group and \
+                        " ".join(cmdline).startswith(title):
+                    found.append(child)
+        return found
+
+
+Injection = Callable[[Stack], contextlib.AbstractContextManager[str]]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    expected: tuple[str, ...]   # acceptable top verdicts
+    culprit: str                # a phrase the top finding's evidence must hold ("": none)
+    inject: Injection           # holds the fault while its context is open; yields what it did
+    apps: tuple[str, ...] = ("python", "laravel")
+
+
+@contextlib.contextmanager
+def cpu_hog(stack: Stack) -> Iterator[str]:
+    """Busy loops on every CPU, as a backup or a runaway script outside the stack."""
+    cpus = os.cpu_count() or 1
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(cpus)]
+    try:
+        yield f"{cpus} busy-loop processes outside the stack"
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+@contextlib.contextmanager
+def _holding(stack: Stack, statement: str) -> Iterator[str]:
+    """A console session that runs one locking statement and then idles in its transaction."""
+    with psycopg.connect(stack.dsn, application_name="psql") as conn:
+        # The stack ends idle transactions after 60 s (deploy/postgresql/esppd.conf); a
+        # console session doing a long manual fix turns that off for itself.
+        conn.execute("SET idle_in_transaction_session_timeout = 0")
+        conn.execute(statement)  # psycopg opens the transaction; nothing commits it
+        try:
+            yield f"a psql session idle in its transaction after: {statement}"
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+
+
+def table_lock_holder(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    return _holding(stack, "LOCK TABLE sppd IN SHARE ROW EXCLUSIVE MODE")
+
+
+def row_lock_holder(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    return _holding(stack, "SELECT * FROM nomor_counter FOR UPDATE")
+
+
+@contextlib.contextmanager
+def stopped_queue_workers(stack: Stack) -> Iterator[str]:
+    """SIGSTOP every queue worker: alive, supervised, finishing nothing."""
+    workers = stack.processes("queue")
+    if not workers:
+        raise ServiceError("no queue worker process found under the stack")
+    for worker in workers:
+        worker.suspend()
+    try:
+        yield f"{len(workers)} queue worker processes stopped (SIGSTOP)"
+    finally:
+        for worker in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker.resume()
+
+
+@contextlib.contextmanager
+def connection_hog(stack: Stack) -> Iterator[str]:
+    """Another client that opens every connection the server will give it and idles."""
+    held: list[psycopg.Connection[Any]] = []
+    try:
+        while True:
+            try:
+                held.append(psycopg.connect(stack.dsn, application_name="batch-import",
+                                            connect_timeout=5))
+            except psycopg.OperationalError:
+                break
+        yield f"{len(held)} idle connections held by another client until refused"
+    finally:
+        for conn in held:
+            conn.close()
+
+
+@contextlib.contextmanager
+def hung_php_workers(stack: Stack) -> Iterator[str]:
+    """All PHP-FPM children but one stop (as if hung in a remote call): they accept no
+    request, and the rest queue for the one left."""
+    children = stack.processes("php-fpm", title="php-fpm: pool")
+    if len(children) < 2:
+        raise ServiceError("fewer than two PHP-FPM children found under the stack")
+    stopped = children[1:]
+    for child in stopped:
+        child.suspend()
+    try:
+        yield f"{len(stopped)} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
+    finally:
+        for child in stopped:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.resume()
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault("cpu hog", ("host.cpu",), "", cpu_hog),
+    Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
+    Fault("row lock holder", ("db.locks",), "culprit: session", row_lock_holder),
+    Fault("stopped queue workers", ("queue.backlog",), "stopped", stopped_queue_workers),
+    Fault("connection hog", ("db.connections",), "", connection_hog),
+    Fault("hung PHP-FPM workers", ("app.workers",), "", hung_php_workers, apps=("laravel",)),
+)
+
+
+@dataclass
+class FaultOutcome:
+    fault: str
+    injected: str
+    expected: str
+    named: str
+    confidence: float
+    onset_s: float | None      # seconds after the injection (negative: before it)
+    evidence: str
+    culprit: str               # the evidence line that names it ("" if none)
+    correct: bool
+    wall_s: float
+    results: str
+    exit_code: int
+
+
+@contextlib.contextmanager
+def running_stack(app: str, log: IO[str]) -> Iterator[Stack]:
+    """`python -m reference_app up` until its JSON ready line; stopped with SIGINT."""
+    process = subprocess.Popen(  # our own module
+        [sys.executable, "-m", "reference_app", "up", "--app", app, "--size", SIZE],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        deadline = time.monotonic() + STACK_START_TIMEOUT_S
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("{"):
+                yield Stack(process, json.loads(line))
+                return
+            if time.monotonic() > deadline:
+                break
+        raise ServiceError(f"the {app} stack did not start; see {log.name}")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def write_campaign(stack: Stack, out: Path) -> Path:
+    """A URL-target campaign with the collectors a user would list for this stack."""
+    size = SIZES[SIZE]
+    accounts = out / "accounts.csv"
+    counts = {"dosen": size.dosen, "atasan": size.units, "keuangan": size.keuangan}
+    accounts.write_text("role,email,password\n" + "".join(
+        f"{role},{role}{n:04d}@{EMAIL_DOMAIN},{PASSWORD}\n"
+        for role in ROLES for n in range(1, counts[role] + 1)))
+    ready = stack.ready
+    status = [url for key, url in ready.items() if key.endswith("status") and url]
+    campaign = out / "fault.toml"
+    campaign.write_text("\n".join([
+        'name = "fault"',
+        "[target]", 'kind = "url"', f'url = "{ready["url"]}"', f'accounts = "{accounts}"',
+        "[load]", 'shape = "constant"', "users = 40", "spawn_rate = 20",
+        f'duration = "{DURATION_S}s"', "think_scale = 0.5",
+        "[distribution]", "workers = 2",
+        "[[collectors]]", 'type = "host"',
+        "[[collectors]]", 'type = "postgres"', f'dsn = "{ready["monitor_dsn"]}"',
+        "[[collectors]]", 'type = "redis"', f'url = "{ready["redis"]}"',
+        f'queue_url = "{ready["queue_redis"]}"',
+        *(line for url in status for line in ("[[collectors]]", 'type = "app_status"',
+                                               f'url = "{url}"')),
+    ]) + "\n")
+    return campaign
+
+
+def run_fault(fault: Fault, app: str, out: Path) -> FaultOutcome:
+    out.mkdir(parents=True)
+    started = time.monotonic()
+    injected, injected_at, code = "not injected", None, -1
+    with open(out / "harness.log", "w") as log, running_stack(app, log) as stack:
+        campaign = write_campaign(stack, out)
+        runner = subprocess.Popen(  # our own script
+            [sys.executable, str(ROOT / "run_campaign.py"), str(campaign),
+             "--out", str(out / "results"), "--quiet"], cwd=ROOT, stdout=log, stderr=log)
+        try:
+            if _wait_for_load(out / "results", runner):
+                time.sleep(HEALTHY_S)
+                with fault.inject(stack) as injected:
+                    injected_at = time.time()
+                    code = runner.wait()
+            else:
+                code = runner.wait()
+        finally:
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGINT)
+                runner.wait()
+    return outcome_of(fault, out, injected, injected_at, code, time.monotonic() - started)
+
+
+def _wait_for_load(results: Path, runner: subprocess.Popen[bytes]) -> bool:
+    """True once users are running (users.csv has rows), False if the run ended first."""
+    users = results / "users.csv"
+    while runner.poll() is None:
+        if users.is_file() and users.read_text().count("\n") > 1:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def outcome_of(fault: Fault, out: Path, injected: str, injected_at: float | None, code: int,
+               wall: float) -> FaultOutcome:
+    expected = " or ".join(fault.expected)
+    try:
+        top = json.loads((out / "results" / "analysis.json").read_text())["verdicts"][0]
+    except (OSError, ValueError, KeyError, IndexError):
+        return FaultOutcome(fault.name, injected, expected, "(no analysis)", 0.0, None,
+                            f"run_campaign.py exited {code}; see harness.log", "", False,
+                            wall, str(out), code)
+    evidence = [str(line) for line in top.get("evidence") or []]
+    culprit = next((line for line in evidence if fault.culprit and fault.culprit in line), "")
+    onset = top.get("onset_ts")
+    return FaultOutcome(
+        fault.name, injected, expected, top["bottleneck"], float(top["confidence"]),
+        round(onset - injected_at, 1) if onset is not None and injected_at else None,
+        evidence[0] if evidence else str(top.get("summary", "")), culprit,
+        top["bottleneck"] in fault.expected and (not fault.culprit or bool(culprit)),
+        wall, str(out), code)
+
+
+def markdown(outcomes: list[FaultOutcome], app: str, wall_s: float) -> str:
+    correct = sum(outcome.correct for outcome in outcomes)
+    lines = [f"# Fault matrix ({app}): {correct}/{len(outcomes)} named correctly", "",
+             f"Wall time {wall_s / 60:.1f} min.", "",
+             "| fault | injected | expected | named | confidence | onset after injection | "
+             "key evidence | culprit |", "|---|---|---|---|---:|---:|---|---|"]
+    for o in outcomes:
+        mark = "ok" if o.correct else "**WRONG**"
+        onset = f"{o.onset_s:+.0f} s" if o.onset_s is not None else "-"
+        cells = [c.replace("|", "\\|") for c in (o.injected, o.evidence, o.culprit or "-")]
+        lines.append(f"| {o.fault} | {cells[0]} | {o.expected} | {o.named} ({mark}) | "
+                     f"{o.confidence:.2f} | {onset} | {cells[1]} | {cells[2]} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.faults",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--app", choices=("python", "laravel"), default="python")
+    parser.add_argument("--only", nargs="*", default=[], help="fault names to run")
+    parser.add_argument("--out", type=Path, help="default: results/faults-<app>-<ts>")
+    args = parser.parse_args(argv)
+    faults = [f for f in FAULTS if args.app in f.apps and (not args.only or f.name in args.only)]
+    if not faults:
+        parser.error(f"no fault matches {args.only} for the {args.app} app")
+    out = args.out or ROOT / "results" / f"faults-{args.app}-{time.strftime('%Y%m%d-%H%M%S')}"
+    started = time.monotonic()
+    outcomes = []
+    try:
+        for index, fault in enumerate(faults, 1):
+            print(f"[faults] {index}/{len(faults)} {fault.name} ...", file=sys.stderr, flush=True)
+            outcome = run_fault(fault, args.app, out / fault.name.replace(" ", "-"))
+            outcomes.append(outcome)
+            print(f"[faults] {fault.name}: {outcome.named} ({outcome.confidence:.2f}) "
+                  f"{'ok' if outcome.correct else 'WRONG'}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("[faults] interrupted: writing the cases that finished", file=sys.stderr)
+    except ServiceError as error:
+        print(f"[faults] {error}", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "matrix.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
+    (out / "matrix.md").write_text(markdown(outcomes, args.app, time.monotonic() - started))
+    print(out / "matrix.md")
+    return 0 if outcomes and all(o.correct for o in outcomes) and len(outcomes) == len(faults) \
+        else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""The fault suite's fast subset: three faults of different classes, injected from outside
+a running Python stack under a constant moderate load, diagnosed blind.
+
+The full suite (`make validate-faults`) runs every fault on both apps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.faults import FAULTS, run_fault
+
+pytestmark = pytest.mark.timeout(420)
+FAST = ("table lock holder", "stopped queue workers", "cpu hog")
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_a_fault_from_outside_is_named_with_its_culprit(name: str, tmp_path: Path) -> None:
+    fault = next(f for f in FAULTS if f.name == name)
+    outcome = run_fault(fault, "python", tmp_path / "case")
+    assert outcome.exit_code in (0, 1), outcome.evidence
+    assert outcome.named in fault.expected, (outcome.named, outcome.confidence,
+                                             outcome.evidence, outcome.results)
+    assert outcome.correct, ("culprit not named", fault.culprit, outcome.results)
+    # The analysis dates the fault: not before the injection, and within a minute of it.
+    assert outcome.onset_s is not None and -5 <= outcome.onset_s <= 60, outcome.onset_s
