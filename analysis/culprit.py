@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import WINDOW_S, Context
+from analysis.signals import DB_WAIT
 from analysis.timefmt import clock
 
 HOLDER_SHARE = 0.5          # of all blocked session-samples, one root's: one holder
@@ -38,6 +39,7 @@ class LockCulprit:
     query: str
     share: float             # of all blocked session-samples
     roots: int               # distinct root blockers seen
+    queue_max: float         # sessions waiting on locks in all, at most, while it held
 
     @property
     def one_holder(self) -> bool:
@@ -64,7 +66,9 @@ class LockCulprit:
                     f"{self.max_waiting} at once{statement}")
         return (f"culprit: session {self.pid} on {self.target} ({who}) held the lock others "
                 f"waited for during {held:.0f} s from {clock(self.first)}: {self.state}{age}; "
-                f"up to {self.max_waiting} sessions waited on it at once{statement}")
+                f"up to {self.max_waiting} sessions waited on it directly"
+                + (f" and {self.queue_max:.0f} on locks in all (the queue behind it)"
+                   if self.queue_max > self.max_waiting else "") + statement)
 
 
 def lock_culprit(ctx: Context, since: float | None) -> LockCulprit | None:
@@ -95,7 +99,15 @@ def lock_culprit(ctx: Context, since: float | None) -> LockCulprit | None:
         last=float(top["last"]), max_waiting=int(top["max_waiting"]),
         xact_age_s=float(top["xact_age_s"]) if pd.notna(top["xact_age_s"]) else math.nan,
         query=str(queries.iloc[-1]) if len(queries) else "",
-        share=float(top["waited"] / per_root["waited"].sum()), roots=len(per_root))
+        share=float(top["waited"] / per_root["waited"].sum()), roots=len(per_root),
+        queue_max=_queue_max(ctx, float(top["first"]), float(top["last"])))
+
+
+def _queue_max(ctx: Context, first: float, last: float) -> float:
+    """Most sessions waiting on locks in one 5 s window while the holder held."""
+    waits = ctx.signal(DB_WAIT, "Lock", how="sum")
+    inside = waits[(waits.index >= first - WINDOW_S) & (waits.index <= last)]
+    return float(inside.max()) if inside.notna().any() else math.nan
 
 
 def _text(value: object) -> str:

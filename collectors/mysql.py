@@ -288,7 +288,9 @@ class MySQLCollector:
                 "t.PROCESSLIST_COMMAND, t.PROCESSLIST_INFO")
         out.add("db.locks.ungranted", sum(int(row["waiting"]) for row in rows))
         out.add("db.lock_blockers", len(rows))
-        ranked = sorted(rows, key=lambda row: -int(row["waiting"]))[:TOP_BLOCKERS]
+        # Roots first: the links of a queue behind a holder block more than it does.
+        ranked = sorted(rows, key=lambda row: (row["trx_state"] == "LOCK WAIT",
+                                               -int(row["waiting"])))[:TOP_BLOCKERS]
         out.blockers.extend(
             [row["blocker"], "", str(row["client"] or "").rsplit(":", 1)[0] or "local",
              row["user"] or "",

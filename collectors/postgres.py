@@ -155,19 +155,23 @@ class PostgresCollector:
             self._blockers(conn, out)
 
     def _blockers(self, conn: psycopg.Connection[Any], out: Sample) -> None:
-        """The sessions lock waiters wait for (pg_blocking_pids): the culprit, named."""
+        """The sessions lock waiters wait for (pg_blocking_pids): the culprit, named.
+
+        Roots (blockers that wait on nothing) first: the links of a queue behind one
+        holder each block more sessions than the holder itself does."""
         rows = conn.execute("""/* esppd-collector */
             SELECT b.pid, b.application_name, host(b.client_addr) AS client,
                    b.usename, b.state,
                    extract(epoch FROM now() - b.xact_start) AS xact_age_s,
-                   count(*) AS waiting, b.wait_event_type = 'Lock' AS blocked, b.query
+                   count(*) AS waiting,
+                   coalesce(b.wait_event_type = 'Lock', false) AS blocked, b.query
             FROM pg_stat_activity w
             CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid)
             JOIN pg_stat_activity b ON b.pid = blocker.pid
             WHERE w.wait_event_type = 'Lock'
             GROUP BY b.pid, b.application_name, b.client_addr, b.usename, b.state,
                      b.xact_start, b.wait_event_type, b.query
-            ORDER BY waiting DESC
+            ORDER BY blocked, waiting DESC
             LIMIT %s""", (TOP_BLOCKERS,)).fetchall()
         out.blockers.extend(
             [row["pid"], row["application_name"] or "", row["client"] or "local",

@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -37,9 +38,16 @@ from scenarios.accounts import ROLES
 from supervision import ServiceError
 
 ROOT = Path(__file__).resolve().parent.parent
-HEALTHY_S = 30.0       # load before the fault, for its onset to stand out
-DURATION_S = 100       # the whole constant-load phase
-SIZE = "default"
+
+
+@dataclass(frozen=True)
+class FaultLoad:
+    """The constant moderate load every fault runs under, and the seed it runs on."""
+
+    size: str = "default"
+    healthy_s: float = 30.0   # load before the fault, for its onset to stand out
+    duration_s: int = 100     # the whole constant-load phase
+    users: int = 40
 STACK_START_TIMEOUT_S = 300.0
 
 
@@ -194,21 +202,17 @@ class FaultOutcome:
 
 
 @contextlib.contextmanager
-def running_stack(app: str, log: IO[str]) -> Iterator[Stack]:
+def running_stack(app: str, size: str, log: IO[str]) -> Iterator[Stack]:
     """`python -m reference_app up` until its JSON ready line; stopped with SIGINT."""
     process = subprocess.Popen(  # our own module
-        [sys.executable, "-m", "reference_app", "up", "--app", app, "--size", SIZE],
+        [sys.executable, "-m", "reference_app", "up", "--app", app, "--size", size],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
-        deadline = time.monotonic() + STACK_START_TIMEOUT_S
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("{"):
-                yield Stack(process, json.loads(line))
-                return
-            if time.monotonic() > deadline:
-                break
-        raise ServiceError(f"the {app} stack did not start; see {log.name}")
+        ready = _ready_line(process, STACK_START_TIMEOUT_S)
+        if ready is None:
+            raise ServiceError(f"the {app} stack did not start within "
+                               f"{STACK_START_TIMEOUT_S:.0f} s; see {log.name}")
+        yield Stack(process, ready)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -218,9 +222,26 @@ def running_stack(app: str, log: IO[str]) -> Iterator[Stack]:
             process.wait()
 
 
-def write_campaign(stack: Stack, out: Path) -> Path:
+def _ready_line(process: subprocess.Popen[str], timeout_s: float) -> dict[str, str] | None:
+    """The stack's JSON ready line, or None if it exits or stays silent past the timeout."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not selector.select(timeout=left):
+                continue
+            line = process.stdout.readline()
+            if not line:
+                return None  # it exited
+            if line.startswith("{"):
+                return dict(json.loads(line))
+    return None
+
+
+def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
     """A URL-target campaign with the collectors a user would list for this stack."""
-    size = SIZES[SIZE]
+    size = SIZES[load.size]
     accounts = out / "accounts.csv"
     counts = {"dosen": size.dosen, "atasan": size.units, "keuangan": size.keuangan}
     accounts.write_text("role,email,password\n" + "".join(
@@ -232,8 +253,8 @@ def write_campaign(stack: Stack, out: Path) -> Path:
     campaign.write_text("\n".join([
         'name = "fault"',
         "[target]", 'kind = "url"', f'url = "{ready["url"]}"', f'accounts = "{accounts}"',
-        "[load]", 'shape = "constant"', "users = 40", "spawn_rate = 20",
-        f'duration = "{DURATION_S}s"', "think_scale = 0.5",
+        "[load]", 'shape = "constant"', f"users = {load.users}", "spawn_rate = 20",
+        f'duration = "{load.duration_s}s"', "think_scale = 0.5",
         "[distribution]", "workers = 2",
         "[[collectors]]", 'type = "host"',
         "[[collectors]]", 'type = "postgres"', f'dsn = "{ready["monitor_dsn"]}"',
@@ -245,18 +266,18 @@ def write_campaign(stack: Stack, out: Path) -> Path:
     return campaign
 
 
-def run_fault(fault: Fault, app: str, out: Path) -> FaultOutcome:
+def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad()) -> FaultOutcome:
     out.mkdir(parents=True)
     started = time.monotonic()
     injected, injected_at, code = "not injected", None, -1
-    with open(out / "harness.log", "w") as log, running_stack(app, log) as stack:
-        campaign = write_campaign(stack, out)
+    with open(out / "harness.log", "w") as log, running_stack(app, load.size, log) as stack:
+        campaign = write_campaign(stack, load, out)
         runner = subprocess.Popen(  # our own script
             [sys.executable, str(ROOT / "run_campaign.py"), str(campaign),
              "--out", str(out / "results"), "--quiet"], cwd=ROOT, stdout=log, stderr=log)
         try:
             if _wait_for_load(out / "results", runner):
-                time.sleep(HEALTHY_S)
+                time.sleep(load.healthy_s)
                 with fault.inject(stack) as injected:
                     injected_at = time.time()
                     code = runner.wait()

@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from harness.faults import FAULTS, run_fault
+from harness.faults import FAULTS, FaultLoad, run_fault
 
 pytestmark = pytest.mark.timeout(420)
 FAST = ("table lock holder", "stopped queue workers", "cpu hog")
+# Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
+# still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
+LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)
 
 
 @pytest.mark.parametrize("name", FAST)
 def test_a_fault_from_outside_is_named_with_its_culprit(name: str, tmp_path: Path) -> None:
     fault = next(f for f in FAULTS if f.name == name)
-    outcome = run_fault(fault, "python", tmp_path / "case")
+    outcome = run_fault(fault, "python", tmp_path / "case", LOAD)
     assert outcome.exit_code in (0, 1), outcome.evidence
     assert outcome.named in fault.expected, (outcome.named, outcome.confidence,
                                              outcome.evidence, outcome.results)

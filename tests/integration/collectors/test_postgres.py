@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 
+from collectors.base import Sample
 from collectors.postgres import PostgresCollector
 from collectors.sampler import Sampler
 from supervision.servers import PostgresServer, PostgresSettings
@@ -211,3 +212,38 @@ def test_statement_texts_are_written_once(postgres: PostgresServer) -> None:
     assert any("- $2" in query for _id, query in first.queries)
     assert not any("- $2" in query for _id, query in second.queries)
     collector.close()
+
+
+def test_the_root_of_a_lock_queue_comes_first(postgres: PostgresServer) -> None:
+    """Three sessions queue for a row a fourth holds: the first in the queue blocks the
+    two behind it, more than the holder does; the holder is still the first row."""
+    with psycopg.connect(postgres.dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE IF NOT EXISTS queue_row (id int PRIMARY KEY, n int)")
+        setup.execute("INSERT INTO queue_row VALUES (1, 0) ON CONFLICT DO NOTHING")
+    collector = PostgresCollector(postgres.monitor_dsn)
+    holder = psycopg.connect(postgres.dsn)
+    holder.execute("UPDATE queue_row SET n = n + 1 WHERE id = 1")
+
+    def wait_for_row() -> None:
+        with psycopg.connect(postgres.dsn, autocommit=True) as waiter:
+            waiter.execute("UPDATE queue_row SET n = n + 1 WHERE id = 1")
+
+    threads = [threading.Thread(target=wait_for_row) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        def queued() -> Sample | None:
+            sample = collector.sample(time.time())
+            return sample if dict(sample.metrics).get("db.wait{Lock}", 0) >= 3 else None
+
+        sample = wait_until(queued, timeout=10)
+        assert len(sample.blockers) >= 2  # the holder, and the first waiter in the queue
+        assert sample.blockers[0][0] == holder.info.backend_pid
+        assert [row[7] for row in sample.blockers] == \
+            [False] + [True] * (len(sample.blockers) - 1)
+    finally:
+        holder.rollback()
+        holder.close()
+        for thread in threads:
+            thread.join(timeout=10)
+        collector.close()
