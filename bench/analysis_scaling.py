@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.synthetic import SyntheticSpec, generate
+from testkit.synthetic import SyntheticSpec, generate
 
 CHILD = ("import sys; from pathlib import Path; from analysis.api import analyze; "
          "analyze(Path(sys.argv[1]))")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis import analyze
-from analysis.synthetic import SyntheticSpec, generate
+from testkit.synthetic import SyntheticSpec, generate
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -10,7 +10,7 @@ import pytest
 
 from analysis.context import Context, build_context
 from analysis.dataset import read_dataset
-from analysis.synthetic import SyntheticSpec, generate
+from testkit.synthetic import SyntheticSpec, generate
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ SCRIPT = '<script>alert("x")</script>'
 @pytest.fixture(scope="module")
 def analyzed_db_query(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A db.query campaign whose dominant statement text carries a <script>."""
-    from analysis.synthetic import SyntheticSpec, generate
+    from testkit.synthetic import SyntheticSpec, generate
     root = generate(tmp_path_factory.mktemp("xss"), SyntheticSpec(scenario="db.query"))
     path = root / "queries.csv"
     with path.open(encoding="utf-8") as handle:

@@ -13,7 +13,7 @@ from analysis.context import Context, build_context
 from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
 from analysis.rules import REGISTRY, diagnose, rule_for
-from analysis.synthetic import HOT_ROW_QUERYID, SCENARIOS
+from testkit.synthetic import HOT_ROW_QUERYID, SCENARIOS
 
 CLASSES = [c for c in TAXONOMY if c != "none"]
 # A scenario where the rule must stay silent although something else is saturated.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.schema import CSV_SPECS
-from analysis.synthetic import SyntheticSpec, generate
+from testkit.synthetic import SyntheticSpec, generate
 
 
 def test_every_contract_file_with_its_header(synthetic: Callable[..., Path]) -> None:
