@@ -125,19 +125,26 @@ def row_lock_holder(stack: Stack) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
+def _stopped(processes: list[psutil.Process]) -> Iterator[None]:
+    """SIGSTOP the processes while the context is open, SIGCONT after (those still alive)."""
+    for process in processes:
+        process.suspend()
+    try:
+        yield
+    finally:
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.resume()
+
+
+@contextlib.contextmanager
 def stopped_queue_workers(stack: Stack) -> Iterator[str]:
     """SIGSTOP every queue worker: alive, supervised, finishing nothing."""
     workers = stack.processes("queue")
     if not workers:
         raise ServiceError("no queue worker process found under the stack")
-    for worker in workers:
-        worker.suspend()
-    try:
+    with _stopped(workers):
         yield f"{len(workers)} queue worker processes stopped (SIGSTOP)"
-    finally:
-        for worker in workers:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                worker.resume()
 
 
 @contextlib.contextmanager
@@ -164,15 +171,8 @@ def hung_php_workers(stack: Stack) -> Iterator[str]:
     children = stack.processes("php-fpm", title="php-fpm: pool")
     if len(children) < 2:
         raise ServiceError("fewer than two PHP-FPM children found under the stack")
-    stopped = children[1:]
-    for child in stopped:
-        child.suspend()
-    try:
-        yield f"{len(stopped)} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
-    finally:
-        for child in stopped:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.resume()
+    with _stopped(children[1:]):
+        yield f"{len(children) - 1} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
 
 
 FAULTS: tuple[Fault, ...] = (
