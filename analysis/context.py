@@ -196,6 +196,13 @@ class Context:
         timed = frame.groupby("window")["total_exec_time_ms"].sum().reindex(self.w5.index)
         return timed if extra is None else timed.add(extra, fill_value=0.0)
 
+    def job_waits(self, inside: np.ndarray | None = None) -> tuple[float, float]:
+        """(failed, ended) waits for queued work (JOB rows), in the windows `inside` or all."""
+        jobs = self.jobs if inside is None or self.jobs.empty else self.jobs[inside]
+        if jobs.empty:
+            return 0.0, 0.0
+        return float(jobs["failures"].sum()), float(jobs["count"].sum())
+
     def sampled_statement_time(self) -> pd.DataFrame:
         """Window x statement id: DB time (ms) of statements no digest times (MariaDB's
         prepared statements), estimated as the mean sessions seen running them times

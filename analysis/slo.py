@@ -94,13 +94,12 @@ def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
                               "be its slowest request"))
         results.append(_below("error rate", phase.label, errors, spec.error_rate, "ratio",
                               "failures / requests in the phase"))
-        jobs = ctx.jobs[inside] if not ctx.jobs.empty else ctx.jobs
-        if not jobs.empty and float(jobs["count"].sum()) > 0:
+        jobs_failed, jobs_ended = ctx.job_waits(inside)
+        if jobs_ended > 0:
             # What users waited on (a document, an export) is part of their experience
             # even though it is no page: a wait that ended without the result failed.
             results.append(_below("failed waits for queued work", phase.label,
-                                  float(jobs["failures"].sum() / jobs["count"].sum()),
-                                  spec.error_rate, "ratio",
+                                  jobs_failed / jobs_ended, spec.error_rate, "ratio",
                                   "JOB turnarounds that failed or gave up / all that ended"))
         queue = _max_inside(_queue_total(ctx), inside)
         results.append(_below("queue length", phase.label, queue, spec.queue_length, "jobs",

@@ -9,8 +9,9 @@ spike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass
@@ -26,6 +27,14 @@ class Sample:
     def add(self, metric: str, value: float | None) -> None:
         if value is not None:
             self.metrics.append((metric, float(value)))
+
+    def add_per_label(self, metric: str, counts: Mapping[Any, float], seen: set[Any],
+                      limit: int) -> None:
+        """`metric{label}` for each label counted now and each seen before (0 when absent
+        now), so a window's mean is right; at most `limit` labels are remembered."""
+        seen.update(list(counts)[:limit - len(seen)])
+        for label in sorted(seen | set(counts)):
+            self.add(f"{metric}{{{label}}}", counts.get(label, 0))
 
 
 class Collector(Protocol):

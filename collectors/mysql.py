@@ -243,13 +243,9 @@ class MySQLCollector:
         out.add("db.wait{Lock}", lock_waits)
         out.add("db.wait{CPU}", active - lock_waits)
         out.add("db.longest_query_s", longest)
-        # A statement once seen keeps reporting (0 when not running), so its average over a
-        # window is right; bounded like the statement rows.
-        for metric, counts, seen in (("db.active", running, self._running),
-                                     ("db.lock_wait", waiting, self._waiters)):
-            seen.update(list(counts)[:TOP_N - len(seen)])
-            for statement in sorted(seen | set(counts)):
-                out.add(f"{metric}{{{statement}}}", counts.get(statement, 0))
+        # Bounded like the statement rows.
+        out.add_per_label("db.active", running, self._running, TOP_N)
+        out.add_per_label("db.lock_wait", waiting, self._waiters, TOP_N)
 
     def _statement_id(self, digest: str | None, text: str | None, out: Sample) -> str | None:
         """A running statement's digest, else its text's fingerprint (its text is recorded)."""

@@ -143,11 +143,8 @@ class PostgresCollector:
         out.add("db.connections.idle_in_transaction", by_state.get("idle in transaction", 0))
         for kind, count in sorted(waits.items()):
             out.add(f"db.wait{{{kind}}}", count)
-        # A statement once seen waiting keeps reporting (0 when not waiting), so its
-        # average over a window is right; bounded like the statement rows.
-        self._lock_waiters.update(list(lock_waits)[:TOP_N - len(self._lock_waiters)])
-        for queryid in sorted(self._lock_waiters | set(lock_waits)):
-            out.add(f"db.lock_wait{{{queryid}}}", lock_waits.get(queryid, 0))
+        # Bounded like the statement rows.
+        out.add_per_label("db.lock_wait", lock_waits, self._lock_waiters, TOP_N)
         out.add("db.longest_query_s", longest)
         ungranted = self._one(conn, "SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
         out.add("db.locks.ungranted", ungranted["n"])

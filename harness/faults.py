@@ -33,6 +33,7 @@ import psutil
 import psycopg
 
 from collectors.host import process_group
+from harness.validate import top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES
 from scenarios.accounts import ROLES
 from supervision import ServiceError
@@ -303,9 +304,8 @@ def _wait_for_load(results: Path, runner: subprocess.Popen[bytes]) -> bool:
 def outcome_of(fault: Fault, out: Path, injected: str, injected_at: float | None, code: int,
                wall: float) -> FaultOutcome:
     expected = " or ".join(fault.expected)
-    try:
-        top = json.loads((out / "results" / "analysis.json").read_text())["verdicts"][0]
-    except (OSError, ValueError, KeyError, IndexError):
+    top = top_verdict(out / "results")
+    if top is None:
         return FaultOutcome(fault.name, injected, expected, "(no analysis)", 0.0, None,
                             f"run_campaign.py exited {code}; see harness.log", "", False,
                             wall, str(out), code)

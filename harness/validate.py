@@ -98,11 +98,18 @@ def reanalyze_case(case: Case, out: Path, previous: dict[str, Any]) -> Outcome:
                       float(previous.get("wall_s", 0.0)))
 
 
+def top_verdict(results: Path) -> dict[str, Any] | None:
+    """The first verdict of a results directory's analysis.json, or None if there is none."""
+    try:
+        return dict(json.loads((results / "analysis.json").read_text())["verdicts"][0])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 def outcome_of(case: Case, out: Path, code: int, wall: float) -> Outcome:
     knobs = ", ".join(f"{name}={value}" for name, value in case.knobs) or "-"
-    try:
-        top = json.loads((out / "analysis.json").read_text())["verdicts"][0]
-    except (OSError, ValueError, KeyError, IndexError):
+    top = top_verdict(out)
+    if top is None:
         return Outcome(case.name, knobs, " or ".join(case.expected), "(no analysis)", 0.0,
                        None, f"run_campaign.py exited {code}; see {out.name}.log", False,
                        wall, str(out), code)

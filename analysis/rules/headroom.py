@@ -27,8 +27,8 @@ def none(ctx: Context) -> Finding | None:
     busiest = measured.sort_values("utilization_peak", ascending=False).head(1)
     peak_util = float(busiest["utilization_peak"].iloc[0]) if len(busiest) else math.nan
     flat = len(levels) < 2 or levels[-1].p95_ms <= LATENCY_FLAT * levels[0].p95_ms
-    jobs_ended = float(ctx.jobs["count"].sum()) if not ctx.jobs.empty else 0.0
-    job_failure = float(ctx.jobs["failures"].sum()) / jobs_ended if jobs_ended else 0.0
+    jobs_failed, jobs_ended = ctx.job_waits()
+    job_failure = jobs_failed / jobs_ended if jobs_ended else 0.0
     # "No bottleneck" needs every user-visible outcome fine and no resource at its
     # limit: a resource already past it has no headroom to extrapolate.
     if ctx.capacity.knee is not None or not flat or not error_rate < ERROR_LIMIT \

@@ -61,33 +61,30 @@ def queue_backlog(ctx: Context) -> Finding | None:
 
     Why not from latency: a stalled queue hurts users minutes later (documents and
     exports never arrive) while every page stays fast."""
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, pd.Series, float, float, Stall | None] | None = None
     for name in ctx.labels(QUEUE_LENGTH):
         series = ctx.signal(QUEUE_LENGTH, name, how="sum")
-        stall = _longest_stall(series)
-        score = max(severity(sustained_peak(series), QUEUE_LENGTH_LIMIT * 0.5,
-                             QUEUE_LENGTH_LIMIT * 5),
-                    severity(_growth(series), QUEUE_GROWTH_LIMIT * 0.5, QUEUE_GROWTH_LIMIT * 10),
+        peak, growth, stall = sustained_peak(series), _growth(series), _longest_stall(series)
+        score = max(severity(peak, QUEUE_LENGTH_LIMIT * 0.5, QUEUE_LENGTH_LIMIT * 5),
+                    severity(growth, QUEUE_GROWTH_LIMIT * 0.5, QUEUE_GROWTH_LIMIT * 10),
                     _stall_severity(stall))
         if best is None or score > best[0]:
-            best = (score, name)
-    jobs_failed, jobs_ended = _job_failures(ctx)
-    job_failure = jobs_failed / jobs_ended if jobs_ended else 0.0
+            best = (score, name, series, peak, growth, stall)
     if best is None:
         return None
-    score, name = best
-    series = ctx.signal(QUEUE_LENGTH, name, how="sum")
-    peak, growth, stall = sustained_peak(series), _growth(series), _longest_stall(series)
+    score, name, series, peak, growth, stall = best
+    jobs_failed, jobs_ended = ctx.job_waits()
+    job_failure = jobs_failed / jobs_ended if jobs_ended else 0.0
     users_failed = jobs_failed >= 3 and job_failure >= JOB_FAILURE_LIMIT
-    stalled = stall is not None and stall.seconds >= STALL_MIN_S
+    stalled = stall if stall is not None and stall.seconds >= STALL_MIN_S else None
     if not (peak >= QUEUE_LENGTH_LIMIT or (growth >= QUEUE_GROWTH_LIMIT and peak >= 20)
             or stalled or (users_failed and peak >= 1)):
         return None
     if users_failed:
         score = max(score, severity(job_failure, JOB_FAILURE_LIMIT * 0.5, JOB_FAILURE_FULL))
     onset = ctx.onset(series, QUEUE_LENGTH_LIMIT) or ctx.onset(series, 20.0)
-    if stalled and stall is not None and (onset is None or stall.start < onset.ts):
-        onset = Onset(stall.start, ctx.users_at(stall.start))
+    if stalled and (onset is None or stalled.start < onset.ts):
+        onset = Onset(stalled.start, ctx.users_at(stalled.start))
     rho = ctx.correlation(series)
     last = float(series.dropna().iloc[-1]) if series.notna().any() else math.nan
     evidence = [
@@ -95,22 +92,22 @@ def queue_backlog(ctx: Context) -> Finding | None:
         f"{onset_text(onset)}",
         f"growth over the second half of the run: {growth:+.2f} jobs/s (arrivals exceed what "
         "the workers finish)"]
-    if stalled and stall is not None:
+    if stalled:
         evidence.append(
-            f"it only grew for {stall.seconds:.0f} s from {clock(stall.start)} (+{stall.rise:.0f} "
-            "jobs): the workers finished nothing while jobs kept arriving")
+            f"it only grew for {stalled.seconds:.0f} s from {clock(stalled.start)} "
+            f"(+{stalled.rise:.0f} jobs): the workers finished nothing while jobs kept arriving")
     if jobs_ended:
         evidence.append(f"{int(jobs_failed)} of {int(jobs_ended)} waits for queued work failed "
                         f"({pct(job_failure)}): users polled for a result that never came")
-    state, doing = _worker_state(ctx, stall.start if stalled and stall else
+    state, doing = _worker_state(ctx, stalled.start if stalled else
                                  onset.ts if onset else None)
     if doing:
         evidence.append(doing)
     evidence.append(corr_text(rho))
     return Finding(
         "queue.backlog", confidence(score, None, None),
-        (f"Queue {name} stalled: it only grew for {stall.seconds:.0f} s, {last:.0f} jobs "
-         "waiting at the end." if stalled and stall is not None else
+        (f"Queue {name} stalled: it only grew for {stalled.seconds:.0f} s, {last:.0f} jobs "
+         "waiting at the end." if stalled else
          f"Queue {name} backs up: {growth:+.1f} jobs/s, {last:.0f} jobs waiting at the end."),
         evidence, onset.ts if onset else None, onset.users if onset else None, [],
         correlation=rho,
@@ -144,13 +141,6 @@ def _longest_stall(series: pd.Series) -> Stall | None:
 
 def _stall_severity(stall: Stall | None) -> float:
     return 0.0 if stall is None else severity(stall.seconds, STALL_MIN_S * 0.5, STALL_FULL_S)
-
-
-def _job_failures(ctx: Context) -> tuple[float, float]:
-    """Failed and all turnarounds of queued work that users waited for (JOB rows)."""
-    if ctx.jobs.empty:
-        return 0.0, 0.0
-    return float(ctx.jobs["failures"].sum()), float(ctx.jobs["count"].sum())
 
 
 def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
