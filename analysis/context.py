@@ -17,7 +17,15 @@ from scipy.stats import spearmanr
 from analysis.capacity import Capacity, Level, analyze_capacity
 from analysis.dataset import Dataset
 from analysis.latency import ALL, Grouping, time_labels, window_stats
-from analysis.signals import CPU_COUNT, CPU_UTIL, DB_ACTIVE_STATEMENT, PROC_CPU, Signal, role_of
+from analysis.signals import (
+    CPU_COUNT,
+    CPU_UTIL,
+    DB_ACTIVE_STATEMENT,
+    PEAK_SIGNALS,
+    PROC_CPU,
+    Signal,
+    role_of,
+)
 from analysis.timeline import Span, Step, label_rows, phases, steps, users_per_second
 
 WINDOW_S = 5.0
@@ -62,6 +70,11 @@ class Context:
     # failures (the user gave up or the job failed), sum_ms.
     jobs: pd.DataFrame = field(default_factory=pd.DataFrame)
     blockers: pd.DataFrame = field(default_factory=pd.DataFrame)  # blockers.csv rows
+    processes: pd.DataFrame = field(default_factory=pd.DataFrame)  # processes.csv rows
+    sessions: pd.DataFrame = field(default_factory=pd.DataFrame)  # sessions.csv rows
+    # The highest sample per 5 s window of the signals whose limit bites at an instant
+    # (PEAK_SIGNALS), long format like metrics5.
+    peaks5: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def mysql(self) -> bool:
@@ -80,9 +93,16 @@ class Context:
         rows = self.metrics5[self.metrics5["base"].isin(signal.names)]
         return sorted(rows["label"].unique().tolist())
 
-    def per_target(self, signal: Signal, label: str | None = None) -> pd.DataFrame:
+    def peak(self, signal: Signal, how: str = "max") -> pd.Series:
+        """The highest 1 s sample per 5 s window (a PEAK_SIGNALS signal), combined over
+        targets like signal(): a connection refused at a full second is missed by a mean."""
+        return self.signal(signal, how=how, frame=self.peaks5)
+
+    def per_target(self, signal: Signal, label: str | None = None,
+                   frame: pd.DataFrame | None = None) -> pd.DataFrame:
         """Window x target (labels combined by max when label is None)."""
-        rows = self.metrics5[self.metrics5["base"].isin(signal.names)]
+        frame = self.metrics5 if frame is None else frame
+        rows = frame[frame["base"].isin(signal.names)]
         if label is not None:
             rows = rows[rows["label"] == label]
         if rows.empty:
@@ -90,9 +110,10 @@ class Context:
         wide = rows.pivot_table(index="window", columns="target", values="value", aggfunc="max")
         return wide.reindex(self.w5.index)
 
-    def signal(self, signal: Signal, label: str | None = None, how: str = "max") -> pd.Series:
+    def signal(self, signal: Signal, label: str | None = None, how: str = "max",
+               frame: pd.DataFrame | None = None) -> pd.Series:
         """One series on the 5 s grid, combined over targets (max by default, or sum)."""
-        wide = self.per_target(signal, label)
+        wide = self.per_target(signal, label, frame)
         if wide.shape[1] == 0:
             return pd.Series(np.nan, index=self.w5.index, name=signal.name)
         series = wide.sum(axis=1, min_count=1) if how == "sum" else wide.max(axis=1)
@@ -258,6 +279,10 @@ def build_context(dataset: Dataset) -> Context:
         db_engine="mysql" if (dataset.metrics["collector"] == "mysql").any() else "postgresql",
         jobs=_job_windows(dataset.requests[is_job], w5.index),
         blockers=dataset.blockers,
+        peaks5=_metrics_windows(dataset.metrics[dataset.metrics["base"].isin(
+            [name for signal in PEAK_SIGNALS for name in signal.names])], "max"),
+        processes=dataset.processes,
+        sessions=dataset.sessions,
     )
 
 
@@ -329,15 +354,15 @@ def _level_points(level_stats: pd.DataFrame, per_second: pd.DataFrame) -> list[L
     return [p for p in points if p.users > 0]
 
 
-def _metrics_windows(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each (metric, label, target) per 5 s window, long format."""
+def _metrics_windows(metrics: pd.DataFrame, how: str = "mean") -> pd.DataFrame:
+    """Mean (or max) of each (metric, label, target) per 5 s window, long format."""
     if metrics.empty:
         return pd.DataFrame({"window": pd.Series(dtype="float64"), "base": pd.Series(dtype="str"),
                              "label": pd.Series(dtype="str"), "target": pd.Series(dtype="str"),
                              "value": pd.Series(dtype="float64")})
     frame = metrics.assign(window=time_labels(metrics["ts"], WINDOW_S))
     return frame.groupby(["window", "base", "label", "target"], as_index=False,
-                         observed=True)["value"].mean()
+                         observed=True)["value"].agg(how)
 
 
 def _cpu_counts(metrics5: pd.DataFrame, notes: list[str]) -> dict[str, float]:

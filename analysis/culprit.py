@@ -18,7 +18,7 @@ from analysis.context import WINDOW_S, Context
 from analysis.signals import DB_WAIT
 from analysis.timefmt import clock
 
-HOLDER_SHARE = 0.5          # of all blocked session-samples, one root's: one holder
+HOLDER_SHARE = 0.5          # one holder's share (of blocked session-samples, of connections)
 LEAD_S = 60.0               # a holder may take its lock before the waits become sustained
 
 
@@ -50,10 +50,7 @@ class LockCulprit:
         return self.state.startswith("idle in transaction")
 
     def describe(self) -> str:
-        who = ", ".join(part for part in (
-            f"application {self.application!r}" if self.application else "",
-            f"client {self.client}" if self.client else "",
-            f"user {self.user}" if self.user else "") if part)
+        who = session_owner(self.application, self.client, self.user)
         held = self.last - self.first
         age = (f", its transaction {self.xact_age_s:.0f} s old"
                if not math.isnan(self.xact_age_s) else "")
@@ -108,6 +105,14 @@ def _queue_max(ctx: Context, first: float, last: float) -> float:
     waits = ctx.signal(DB_WAIT, "Lock", how="sum")
     inside = waits[(waits.index >= first - WINDOW_S) & (waits.index <= last)]
     return float(inside.max()) if inside.notna().any() else math.nan
+
+
+def session_owner(application: str, client: str, user: str) -> str:
+    """"application 'psql', client 10.0.0.7, user report": who a database session is."""
+    return ", ".join(part for part in (
+        f"application {application!r}" if application else "",
+        f"client {client}" if client else "",
+        f"user {user}" if user else "") if part)
 
 
 def _text(value: object) -> str:

@@ -22,14 +22,17 @@ from analysis.errors import DatasetError
 from analysis.schema import (
     BLOCKERS,
     CAMPAIGN_FILE,
+    CSV_SPECS,
     ERRORS,
     EVENTS_FILE,
     FLOAT,
     INT,
     MAYBE,
     METRICS,
+    PROCESSES,
     QUERIES,
     REQUESTS,
+    SESSIONS,
     STATEMENTS,
     TABLES,
     USERS,
@@ -53,6 +56,8 @@ class Dataset:
     queries: pd.DataFrame
     tables: pd.DataFrame
     blockers: pd.DataFrame
+    processes: pd.DataFrame
+    sessions: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -67,7 +72,7 @@ def read_dataset(root: Path) -> Dataset:
         raise DatasetError(f"{root}: not a results directory (it does not exist or is a file)")
     notes: list[str] = []
     frames = {spec.filename: read_csv(root, spec, notes) for spec in
-              (REQUESTS, ERRORS, USERS, METRICS, STATEMENTS, QUERIES, TABLES, BLOCKERS)}
+              CSV_SPECS}
     metrics = split_metric_labels(frames[METRICS.filename])
     _check_histograms(frames[REQUESTS.filename], root / REQUESTS.filename)
     return Dataset(
@@ -82,6 +87,8 @@ def read_dataset(root: Path) -> Dataset:
         queries=frames[QUERIES.filename].drop_duplicates("queryid", keep="last"),
         tables=frames[TABLES.filename],
         blockers=frames[BLOCKERS.filename],
+        processes=frames[PROCESSES.filename],
+        sessions=frames[SESSIONS.filename],
         notes=notes,
     )
 

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from analysis.signals import (
+    APP_WORKERS_BUSY,
     APP_WORKERS_TOTAL,
     MEM_AVAILABLE,
     MEM_TOTAL,
     PROC_COUNT,
+    PROC_CPU,
     PROC_RSS,
     role_of,
 )
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from analysis.context import Context
     from analysis.findings import Finding
 from analysis.culprit import LockCulprit
+from analysis.holders import ConnectionHolder
+from analysis.top_processes import ProcessCulprit
 
 GIB = 2**30
 MIB = 2**20
@@ -34,15 +38,18 @@ def recommendations(finding: Finding, ctx: Context) -> list[str]:
     return BY_CLASS[finding.bottleneck](finding, ctx)
 
 
+def _worker_groups(ctx: Context) -> list[str]:
+    """PHP-FPM's children when they are measured apart (nginx's workers are not PHP)."""
+    groups = ctx.groups() or []
+    return [g for g in groups if g == "php-fpm"] or [g for g in groups if role_of(g) == "app"]
+
+
 def php_fpm_max_children(ctx: Context) -> tuple[int, float, float] | None:
     """(max_children, GiB available to PHP, MiB per worker) from measured RAM and RSS."""
     total = ctx.signal(MEM_TOTAL).max()
     available = ctx.signal(MEM_AVAILABLE).min()
     rss, processes = 0.0, 0.0
-    groups = ctx.groups() or []
-    # PHP-FPM's children when they are measured apart (nginx's workers are not PHP).
-    workers = [g for g in groups if g == "php-fpm"] or [g for g in groups if role_of(g) == "app"]
-    for group in workers:
+    for group in _worker_groups(ctx):
         rss += float(ctx.signal(PROC_RSS, group, how="sum").max() or 0.0)
         processes += float(ctx.signal(PROC_COUNT, group, how="sum").max() or 0.0)
     if processes <= 0:
@@ -53,6 +60,23 @@ def php_fpm_max_children(ctx: Context) -> tuple[int, float, float] | None:
     per_worker = rss / processes
     for_php = total * available + rss  # free memory plus what PHP already holds
     return int(0.8 * for_php // per_worker), for_php / GIB, per_worker / MIB
+
+
+def cpu_bound_children(ctx: Context) -> tuple[int, float, float] | None:
+    """(workers the CPUs keep busy at 80%, cores per busy worker, CPUs) from the measured
+    CPU of the worker processes over the busy workers: a busy worker that waits on the
+    database uses little, one that renders a page uses a lot, and more workers than the
+    CPUs can feed only queue for CPU (Little's law on the cores)."""
+    busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
+    for group in _worker_groups(ctx):
+        cores = ctx.signal(PROC_CPU, group, how="sum")
+        per_worker = float((cores / busy.where(busy >= 1)).median())
+        hosts = [t for t in ctx.per_target(PROC_CPU, group).columns if t in ctx.ncpu]
+        if math.isnan(per_worker) or per_worker <= 0 or not hosts:
+            continue
+        cpus = max(ctx.ncpu[t] for t in hosts)
+        return int(0.8 * cpus / per_worker), per_worker, cpus
+    return None
 
 
 def _loadgen(f: Finding, ctx: Context) -> list[str]:
@@ -79,9 +103,30 @@ def _app_cpu(f: Finding, ctx: Context) -> list[str]:
 
 
 def _app_workers(f: Finding, ctx: Context) -> list[str]:
+    if f.details.get("stopped", 0) > 0:
+        return [
+            f"{f.details['stopped']:.0f} worker processes were stopped (state `T`): find who "
+            "stops them (`ps -eo pid,stat,wchan:20,args | grep -e php-fpm -e T`: a debugger, "
+            "`kill -STOP`, a frozen container) and let them run again (`kill -CONT <pid>`) or "
+            "restart the pool.",
+            "Alert on it: PHP-FPM's `pm.status_path` with `?full` lists each child's state "
+            "and requests served; a child whose count stands still while others serve is stuck.",
+            "Sizing the pool does not help while the listed workers cannot run.",
+        ]
     sized = php_fpm_max_children(ctx)
+    by_cpu = cpu_bound_children(ctx)
     workers = f.details.get("workers", math.nan)
-    if sized:
+    if by_cpu and by_cpu[0] <= workers:
+        size = (f"Do not raise `pm.max_children`: each busy worker used {by_cpu[1]:.2f} cores, "
+                f"so {by_cpu[2]:.0f} CPUs keep about {by_cpu[0]} busy at 80% and the "
+                f"{workers:.0f} there already queue for CPU; make requests cheaper or add "
+                "CPUs (see the CPU finding) first.")
+    elif sized and by_cpu and by_cpu[0] < sized[0]:
+        size = (f"Raise PHP-FPM `pm.max_children` from {workers:.0f} to about {by_cpu[0]}: "
+                f"each busy worker used {by_cpu[1]:.2f} cores, so {by_cpu[2]:.0f} CPUs keep "
+                f"about that many busy at 80% (RAM would allow {sized[0]} at {sized[2]:.0f} "
+                "MiB per worker; more than the CPUs feed only queue for CPU).")
+    elif sized:
         children, for_php, per_worker = sized
         size = (f"Raise PHP-FPM `pm.max_children` from {workers:.0f} to about {children} "
                 f"(80% of {for_php:.1f} GiB available to PHP / {per_worker:.0f} MiB measured "
@@ -173,7 +218,9 @@ def _db_connections(f: Finding, ctx: Context) -> list[str]:
     maximum = f.details.get("max_connections", math.nan)
     measured = "not measured" if math.isnan(maximum) else f"{maximum:.0f} measured"
     proxy = ("ProxySQL" if ctx.mysql else "PgBouncer in transaction mode")
-    server = (f"Size connections end to end: {ctx.db_server} max_connections ({measured}) "
+    reserved = "" if ctx.mysql else ", max_connections less superuser_reserved_connections"
+    server = (f"Size connections end to end: the connections {ctx.db_server} gives the app "
+              f"({measured}{reserved}) "
               ">= PHP-FPM max_children x app servers + queue workers + ~10 for admin, "
               f"or put {proxy} in front and point `DB_PORT` at it.")
     pool = ("If the app has its own pool, raise its size to the number of concurrent workers "
@@ -181,7 +228,28 @@ def _db_connections(f: Finding, ctx: Context) -> list[str]:
             "`DB::transaction`).")
     # an app pool that ran dry while the server had room is fixed in the app first
     first = [pool, server] if f.details.get("app_pool_only") else [server, pool]
+    holder = f.details.get("holder")
+    if isinstance(holder, ConnectionHolder) and holder.one_idle_holder:
+        first = [*_idle_holder(holder, ctx), server]
     return [*first, "Alert on connections > 80% of max_connections."]
+
+
+def _idle_holder(holder: ConnectionHolder, ctx: Context) -> list[str]:
+    """One client keeping most connections open without work: find it and cap it."""
+    if ctx.mysql:
+        find = ("`SELECT id, user, host, command, time FROM information_schema.PROCESSLIST "
+                "WHERE command = 'Sleep'`, then `KILL <id>`")
+        cap = ("`ALTER USER ... WITH MAX_USER_CONNECTIONS n` for that account, and a lower "
+               "`wait_timeout` so abandoned sessions close")
+    else:
+        find = ("`SELECT pid, application_name, client_addr, state, state_change FROM "
+                "pg_stat_activity WHERE state LIKE 'idle%'`, then `pg_terminate_backend(pid)`")
+        cap = ("`ALTER ROLE ... CONNECTION LIMIT n` for its role, `idle_session_timeout` "
+               "(PostgreSQL 14+) so abandoned sessions close, or PgBouncer in front of it")
+    return [f"{holder.who} held {holder.mean:.0f} of {holder.total:.0f} connections, "
+            f"{holder.idle:.0f} of them idle: find what opens them ({find}) and make it "
+            "close them or pool them.",
+            f"Cap that client so it cannot starve the app again: {cap}."]
 
 
 DEADLOCK_ADVICE_RATE = 0.05      # deadlocks/s: more than the odd one
@@ -256,8 +324,24 @@ def _db_io(f: Finding, ctx: Context) -> list[str]:
     return out
 
 
+def _process_first(f: Finding, what: str) -> list[str]:
+    """The named process first, when the collector saw who used the resource."""
+    culprit = f.details.get("culprit")
+    if not isinstance(culprit, ProcessCulprit):
+        return []
+    pids = ",".join(culprit.pids[:5])
+    named = (f"Start with {culprit.command!r} ({culprit.where}, "
+             f"pid{'s' if len(culprit.pids) > 1 else ''} {pids} on {culprit.target}): it {what}.")
+    if culprit.inside_stack:
+        return [f"{named} It is part of the stack: size it for the host (the settings below) "
+                "or give it a host of its own."]
+    return [f"{named} Find what runs it (`ps -o pid,ppid,user,lstart,args -p {pids}`, cron, "
+            "systemd timers) and stop, reschedule or limit it (`nice`, `ionice`, a cgroup)."]
+
+
 def _host_cpu(f: Finding, ctx: Context) -> list[str]:
     return [
+        *_process_first(f, "used most of the CPU outside the stack"),
         "Move the processes outside the stack (backups, antivirus scans, other apps, cron jobs) "
         "off the eSPPD host or schedule them outside office hours.",
         "On a VM, check CPU steal and ask for dedicated vCPUs; cap neighbours with cgroups "
@@ -269,6 +353,7 @@ def _host_memory(f: Finding, ctx: Context) -> list[str]:
     database = ("innodb_buffer_pool_size + per-connection buffers x connections" if ctx.mysql
                 else "PostgreSQL shared_buffers + work_mem x active connections")
     return [
+        *_process_first(f, "held the most memory"),
         f"Fit the budget in RAM: PHP-FPM max_children x worker RSS + {database} + Redis "
         "maxmemory + the OS cache.",
         "Lower pm.max_children to what RAM holds (see the app workers row), set Redis "
@@ -278,6 +363,7 @@ def _host_memory(f: Finding, ctx: Context) -> list[str]:
 
 def _host_disk(f: Finding, ctx: Context) -> list[str]:
     return [
+        *_process_first(f, "read and wrote the most"),
         "Find the writer (`iotop`, pg_stat_io on PostgreSQL 16+): PostgreSQL data/WAL, Laravel "
         "logs or an outside process.",
         "Put PostgreSQL data and WAL on faster storage; spread checkpoints "

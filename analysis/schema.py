@@ -93,7 +93,25 @@ BLOCKERS = CsvSpec(
     required=False,
 )
 
+# The top processes by CPU, memory and storage I/O per host sample
+# (collectors.sampler.PROCESSES_HEADER): who saturates a host.
+PROCESSES = CsvSpec(
+    "processes.csv",
+    (("ts", FLOAT), ("target", STR), ("pid", STR), ("command", STR), ("group", STR),
+     ("cpu", FLOAT), ("rss", FLOAT), ("io_rate", MAYBE)),
+    required=False,
+)
+
+# Database connections by holder and state, the largest groups per sample
+# (collectors.sampler.SESSIONS_HEADER): who filled max_connections.
+SESSIONS = CsvSpec(
+    "sessions.csv",
+    (("ts", FLOAT), ("target", STR), ("application", STR), ("client", STR), ("user", STR),
+     ("state", STR), ("count", INT)),
+    required=False,
+)
+
 CSV_SPECS: tuple[CsvSpec, ...] = (REQUESTS, ERRORS, USERS, METRICS, STATEMENTS, QUERIES, TABLES,
-                                  BLOCKERS)
+                                  BLOCKERS, PROCESSES, SESSIONS)
 CAMPAIGN_FILE = "campaign.toml"
 EVENTS_FILE = "events.jsonl"

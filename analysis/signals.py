@@ -44,11 +44,14 @@ DISK_QUEUE = Signal("disk.queue")
 PROC_CPU = Signal("proc.cpu")
 PROC_RSS = Signal("proc.rss")
 PROC_COUNT = Signal("proc.count")
+PROC_STOPPED = Signal("proc.stopped")
 # The database, whichever engine: PostgreSQL and MySQL collectors both write db.*;
 # the pg.* aliases read results written before the engines shared names.
 DB_ACTIVE = Signal("db.connections.active", ("pg.connections.active",))
 DB_TOTAL = Signal("db.connections.total", ("pg.connections.total",))
 DB_MAX = Signal("db.connections.max", ("pg.connections.max",))
+# Signals whose limit bites at an instant: their highest sample per window is kept too.
+PEAK_SIGNALS = (DB_TOTAL,)
 DB_WAIT = Signal("db.wait", ("pg.wait",))
 # label: the waiting statement's queryid
 DB_LOCK_WAIT = Signal("db.lock_wait", ("pg.lock_wait",))
@@ -88,6 +91,8 @@ GROUP_ROLES: dict[str, tuple[str, ...]] = {
     "collector": ("collector",),
 }
 OUTSIDE_ROLE = "outside"
+# The groups whose processes are the app's workers (app.workers.total counts their slots).
+WORKER_GROUPS = ("app", "php-fpm")
 
 
 def role_of(group: str) -> str:

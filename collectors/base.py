@@ -9,7 +9,7 @@ spike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,6 +23,8 @@ class Sample:
     queries: list[list[object]] = field(default_factory=list)
     tables: list[list[object]] = field(default_factory=list)
     blockers: list[list[object]] = field(default_factory=list)  # sessions others wait for
+    processes: list[list[object]] = field(default_factory=list)  # top CPU, memory, I/O users
+    sessions: list[list[object]] = field(default_factory=list)  # DB connections by holder
 
     def add(self, metric: str, value: float | None) -> None:
         if value is not None:
@@ -35,6 +37,19 @@ class Sample:
         seen.update(list(counts)[:limit - len(seen)])
         for label in sorted(seen | set(counts)):
             self.add(f"{metric}{{{label}}}", counts.get(label, 0))
+
+
+TOP_HOLDERS = 10  # connection holder groups per sample
+
+
+def holders(counts: Iterable[tuple[tuple[str, str, str, str], int]]) -> list[list[object]]:
+    """sessions.csv rows: connections summed by (application, client, user, state), the
+    largest groups first, at most TOP_HOLDERS of them."""
+    summed: dict[tuple[str, str, str, str], int] = {}
+    for key, count in counts:
+        summed[key] = summed.get(key, 0) + count
+    top = sorted(summed.items(), key=lambda item: -item[1])[:TOP_HOLDERS]
+    return [[*key, count] for key, count in top]
 
 
 class Collector(Protocol):

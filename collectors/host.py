@@ -4,12 +4,15 @@ The same /proc parsers serve a local host and one read over SSH. Per-process
 groups come from psutil locally (on one host a CPU total says nothing about
 who is to blame: postgres, the app, the queue workers, redis, the load
 generator). Over SSH they come from every /proc/<pid>/stat and cmdline, read
-in the same round trip as the host-wide files.
+in the same round trip as the host-wide files. The few processes using most
+CPU, memory and (while a disk is busy) storage I/O go to processes.csv, so a
+saturated host names its culprit, inside the stack or not.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,7 +21,6 @@ import psutil
 from collectors.base import Rates, Sample
 from collectors.procfs import (
     PROC_FILES,
-    PROCESS_GLOBS,
     TCP_FILES,
     CpuTimes,
     parse_diskstats,
@@ -30,10 +32,17 @@ from collectors.procfs import (
     parse_process_table,
     parse_stat,
     parse_tcp_retrans,
+    process_globs,
 )
 from collectors.shell import Shell
 
 SECTOR_BYTES = 512
+TOP_PROCESSES = 3            # per resource and sample, written to processes.csv
+MIN_CPU_CORES = 0.02         # a process below this is not worth a row
+MIN_IO_RATE = 64 * 1024.0    # bytes/s
+IO_WATCH_UTIL = 0.5          # read per-process I/O counters while a disk is this busy
+STOPPED_STATES = frozenset({"T", "t", psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP})
+INTERPRETER = re.compile(r"^(python|php|perl|ruby|node|bash|sh|java)[\d.]*$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,24 @@ class ProcessCpu:
     children_s: float
     rss: float
     ts: float = 0.0
+    command: str = ""
+    stopped: bool = False
+    io_bytes: float | None = None
+
+
+def short_command(name: str, cmdline: list[str]) -> str:
+    """What a person calls the process, never its arguments (they may hold secrets):
+    the program, and for an interpreter the script or module it runs."""
+    program = cmdline[0] if cmdline else ""
+    if not program or " " in program:   # empty (a kernel thread) or a rewritten title
+        return name
+    base = os.path.basename(program)
+    if INTERPRETER.match(base) and len(cmdline) > 1:
+        if cmdline[1] == "-m" and len(cmdline) > 2:
+            return f"{base} -m {cmdline[2]}"
+        if not cmdline[1].startswith("-"):
+            return f"{base} {os.path.basename(cmdline[1])}"
+    return base
 
 
 def process_group(name: str, cmdline: list[str]) -> str:
@@ -83,8 +110,9 @@ class HostCollector:
     rates: Rates = field(default_factory=Rates)
     _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
     _proc_prev: dict[int, ProcessCpu] = field(default_factory=dict)
-    _groups: dict[int, tuple[psutil.Process, str]] = field(default_factory=dict)
+    _groups: dict[int, tuple[psutil.Process, str, str]] = field(default_factory=dict)
     _tcp_files: tuple[str, ...] = TCP_FILES
+    _watch_io: bool = False
 
     @property
     def target(self) -> str:
@@ -98,9 +126,10 @@ class HostCollector:
         return [] if "/proc/stat" in texts else [f"{self.target}: cannot read /proc/stat"]
 
     def sample(self, ts: float) -> Sample:
+        with_io = self._watch_io  # decided by the previous sample's disks
         texts = self.shell.read_files(
             PROC_FILES + (self._tcp_files if self.ports else ())
-            + (() if self.shell.local else PROCESS_GLOBS))
+            + (() if self.shell.local else process_globs(with_io)))
         out = Sample()
         self._cpu(texts["/proc/stat"], out)
         self._memory(texts, ts, out)
@@ -119,8 +148,8 @@ class HostCollector:
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
                 out.add(f"pressure.{kind}", parse_pressure(text))
-        self._process_groups(self._local_processes(ts) if self.shell.local
-                             else self._remote_processes(texts, ts), ts, out)
+        self._process_groups(self._local_processes(ts, with_io) if self.shell.local
+                             else self._remote_processes(texts, ts, with_io), ts, out)
         return out
 
     def _listen_backlog(self, texts: dict[str, str], out: Sample) -> None:
@@ -165,12 +194,14 @@ class HostCollector:
             out.add("mem.oom_kills", self.rates.delta("oom_kill", vmstat["oom_kill"]))
 
     def _disks(self, text: str, ts: float, out: Sample) -> None:
+        busiest = 0.0
         for device, c in parse_diskstats(text).items():
             key = f"disk.{device}"
             busy = self.rates.rate(f"{key}.ticks", c.io_ticks_ms, ts)
             ops = self.rates.rate(f"{key}.ops", c.reads + c.writes, ts)
             io_ms = self.rates.rate(f"{key}.io_ms", c.read_ms + c.write_ms, ts)
             out.add(f"disk.util{{{device}}}", None if busy is None else min(1.0, busy / 1000))
+            busiest = max(busiest, 0.0 if busy is None else busy / 1000)
             out.add(f"disk.iops{{{device}}}", ops)
             out.add(f"disk.queue{{{device}}}",
                     None if (q := self.rates.rate(f"{key}.weighted", c.weighted_ms, ts)) is None
@@ -181,39 +212,48 @@ class HostCollector:
                 f"{key}.wsec", c.write_sectors, ts), SECTOR_BYTES))
             if ops is not None and io_ms is not None:
                 out.add(f"disk.await{{{device}}}", io_ms / ops if ops > 0 else 0.0)
+        self._watch_io = busiest >= IO_WATCH_UTIL
 
-    def _local_processes(self, ts: float) -> Iterator[ProcessCpu]:
+    def _local_processes(self, ts: float, with_io: bool) -> Iterator[ProcessCpu]:
         """Every process from psutil (the group of a pid is decided once: psutil keeps
         the same Process object while it lives, so cmdline is not read every sample)."""
         own = os.getpid()
-        groups: dict[int, tuple[psutil.Process, str]] = {}
+        groups: dict[int, tuple[psutil.Process, str, str]] = {}
         for proc in psutil.process_iter():
             if proc.pid == own:
                 continue
             try:
                 known = self._groups.get(proc.pid)
                 with proc.oneshot():
-                    group = known[1] if known and known[0] is proc else process_group(
-                        proc.name(), proc.cmdline())
+                    if known and known[0] is proc:
+                        group, command = known[1], known[2]
+                    else:
+                        name, cmdline = proc.name(), proc.cmdline()
+                        group, command = process_group(name, cmdline), short_command(name,
+                                                                                     cmdline)
                     times, memory, ppid = proc.cpu_times(), proc.memory_info(), proc.ppid()
+                    stopped = proc.status() in STOPPED_STATES
+                io = _io_bytes(proc) if with_io else None
             except psutil.Error:
                 continue  # exited or not ours to read
-            groups[proc.pid] = (proc, group)
+            groups[proc.pid] = (proc, group, command)
             yield ProcessCpu(proc.pid, ppid, group, times.user + times.system,
                              times.children_user + times.children_system, float(memory.rss),
-                             ts)
+                             ts, command, stopped, io)
         self._groups = groups
 
-    def _remote_processes(self, texts: dict[str, str], ts: float) -> Iterator[ProcessCpu]:
+    def _remote_processes(self, texts: dict[str, str], ts: float, with_io: bool
+                          ) -> Iterator[ProcessCpu]:
         """The same from the remote /proc/<pid>/stat and cmdline sections."""
         ticks, page = self.shell.sysconf()
-        for proc in parse_process_table(texts):
+        for proc in parse_process_table(texts, with_io):
             yield ProcessCpu(proc.pid, proc.ppid, process_group(proc.name, proc.cmdline),
                              proc.cpu_ticks / ticks, proc.children_ticks / ticks,
-                             proc.rss_pages * page, ts)
+                             proc.rss_pages * page, ts, short_command(proc.name, proc.cmdline),
+                             proc.state in STOPPED_STATES, proc.io_bytes)
 
     def _process_groups(self, processes: Iterator[ProcessCpu], ts: float, out: Sample) -> None:
-        """CPU (cores) and RSS per group.
+        """CPU (cores), RSS, count and stopped processes per group; the top processes.
 
         Short-lived processes (PostgreSQL parallel workers, autovacuum, forked helpers)
         often start and exit between two samples; their CPU shows up only in their
@@ -225,14 +265,21 @@ class HostCollector:
         cpu: dict[str, float] = {}
         rss: dict[str, float] = {}
         count: dict[str, int] = {}
+        stopped: dict[str, int] = {}
+        cores: dict[int, float] = {}
+        io_rate: dict[int, float] = {}
         for pid, proc in now.items():
             before = self._proc_prev.get(pid)
             if before is not None and ts > before.ts:
                 used = (proc.own_s - before.own_s) + max(
                     0.0, proc.children_s - before.children_s - counted_before.get(pid, 0.0))
-                cpu[proc.group] = cpu.get(proc.group, 0.0) + max(0.0, used) / (ts - before.ts)
+                cores[pid] = max(0.0, used) / (ts - before.ts)
+                cpu[proc.group] = cpu.get(proc.group, 0.0) + cores[pid]
+                if proc.io_bytes is not None and before.io_bytes is not None:
+                    io_rate[pid] = max(0.0, proc.io_bytes - before.io_bytes) / (ts - before.ts)
             rss[proc.group] = rss.get(proc.group, 0.0) + proc.rss
             count[proc.group] = count.get(proc.group, 0) + 1
+            stopped[proc.group] = stopped.get(proc.group, 0) + proc.stopped
         first = not self._proc_prev
         self._proc_prev = now
         for group in sorted(count):
@@ -240,9 +287,34 @@ class HostCollector:
                 out.add(f"proc.cpu{{{group}}}", cpu.get(group, 0.0))
             out.add(f"proc.rss{{{group}}}", rss[group])
             out.add(f"proc.count{{{group}}}", count[group])
+            out.add(f"proc.stopped{{{group}}}", stopped[group])
+        out.processes.extend(_top_processes(now, cores, io_rate))
 
     def close(self) -> None:
         self.shell.close()
+
+
+def _top_processes(now: dict[int, ProcessCpu], cores: dict[int, float],
+                   io_rate: dict[int, float]) -> list[list[object]]:
+    """Rows (pid, command, group, cores, rss, io bytes/s) of the processes using most CPU,
+    memory and storage I/O: a handful per sample, whatever the host's process count."""
+    def top(values: dict[int, float], floor: float) -> list[int]:
+        ranked = sorted(values, key=values.__getitem__, reverse=True)[:TOP_PROCESSES]
+        return [pid for pid in ranked if values[pid] >= floor]
+
+    chosen = dict.fromkeys(top(cores, MIN_CPU_CORES) + top(io_rate, MIN_IO_RATE)
+                           + top({pid: p.rss for pid, p in now.items()}, 0.0))
+    return [[pid, now[pid].command, now[pid].group, round(cores.get(pid, 0.0), 4),
+             now[pid].rss, round(io_rate[pid]) if pid in io_rate else None]
+            for pid in chosen]
+
+
+def _io_bytes(proc: psutil.Process) -> float | None:
+    try:
+        counters = proc.io_counters()
+    except (psutil.AccessDenied, AttributeError):
+        return None
+    return float(counters.read_bytes + counters.write_bytes)
 
 
 def _counted_in_gone(before: dict[int, ProcessCpu], now: dict[int, ProcessCpu]

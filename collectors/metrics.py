@@ -43,10 +43,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "proc.cpu": ("cores", "{group}: CPU of a process group (1.0 = one core)"),
     "proc.rss": ("bytes", "{group}: resident memory"),
     "proc.count": ("processes", "{group}"),
+    "proc.stopped": ("processes", "{group}: stopped by a signal or a debugger (state T): "
+                                  "listed, but serving nothing"),
     # the database, either engine
     "db.connections.total": ("count", "client connections (PostgreSQL backends; MySQL "
                                       "Threads_connected)"),
-    "db.connections.max": ("count", "max_connections"),
+    "db.connections.max": ("count", "connections an ordinary role can open: PostgreSQL's "
+                                    "max_connections less its reserved slots"),
     "db.connections.active": ("count", "connections running a statement"),
     "db.connections.idle": ("count", "idle connections"),
     "db.connections.idle_in_transaction": ("count", "idle inside an open transaction"),

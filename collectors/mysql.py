@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from collectors.base import Rates, Sample
+from collectors.base import Rates, Sample, holders
 from collectors.laravel_tables import LaravelQueueTables
 from collectors.sqlnorm import fingerprint, normalize
 
@@ -207,6 +207,7 @@ class MySQLCollector:
             else "performance_schema.processlist"
         rows = self._query(
             "SELECT p.ID AS id, p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "  # noqa: S608  # FROM one of two constants
+            "p.USER AS user, p.HOST AS host, "
             "p.INFO AS info, t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state, "
             "MAX(s.DIGEST) AS digest "
             f"FROM {source} p "
@@ -215,15 +216,21 @@ class MySQLCollector:
             "LEFT JOIN performance_schema.events_statements_current s "
             "ON s.THREAD_ID = th.THREAD_ID AND s.END_EVENT_ID IS NULL "
             "WHERE p.ID <> CONNECTION_ID() "
-            "GROUP BY p.ID, p.COMMAND, p.STATE, p.TIME, p.INFO, t.trx_id, t.trx_state")
+            "GROUP BY p.ID, p.COMMAND, p.STATE, p.TIME, p.USER, p.HOST, p.INFO, t.trx_id, "
+            "t.trx_state")
         active = idle = idle_in_trx = lock_waits = 0
         longest = 0.0
         running: dict[str, int] = {}
         waiting: dict[str, int] = {}
+        held: list[tuple[tuple[str, str, str, str], int]] = []
         for row in rows:
             command = row["command"] or ""
             if command in BACKGROUND or (row["state"] or "").startswith("Waiting on empty"):
                 continue
+            client = (row["host"] or "").rpartition(":")[0] or row["host"] or "local"
+            state = ("active" if command != "Sleep" else
+                     "idle in transaction" if row["in_trx"] else "idle")
+            held.append((("", client, row["user"] or "", state), 1))
             if command == "Sleep":
                 idle += 1
                 idle_in_trx += int(bool(row["in_trx"]))
@@ -237,6 +244,7 @@ class MySQLCollector:
                 running[statement] = running.get(statement, 0) + 1
             if statement is not None and locked:
                 waiting[statement] = waiting.get(statement, 0) + 1
+        out.sessions.extend(holders(held))
         out.add("db.connections.active", active)
         out.add("db.connections.idle", idle)
         out.add("db.connections.idle_in_transaction", idle_in_trx)

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from collectors.base import Rates, Sample
+from collectors.base import Rates, Sample, holders
 from collectors.laravel_tables import LaravelQueueTables
 from collectors.sqlnorm import normalize
 
@@ -77,7 +77,15 @@ class PostgresCollector:
             "lock_query_id": "CASE WHEN wait_event_type = 'Lock' THEN query_id END"
             if version >= 140000 else "NULL::bigint",
         }
-        self._max_connections = int(self._one(conn, "SHOW max_connections")["max_connections"])
+        # What an ordinary role can reach: the slots kept for superusers (and, 16+, for
+        # pg_use_reserved_connections) refuse the app with "too many clients" before
+        # max_connections. With max_connections = 10 the app gets 7.
+        reserved = int(self._one(conn, "SHOW superuser_reserved_connections")[
+            "superuser_reserved_connections"])
+        if version >= 160000:
+            reserved += int(self._one(conn, "SHOW reserved_connections")["reserved_connections"])
+        self._max_connections = int(
+            self._one(conn, "SHOW max_connections")["max_connections"]) - reserved
         # pg_stat_statements_info (14+) dates resets; on 13 a reset shows as falling call
         # counts, whose statements are skipped for that one sample.
         self._has_statements_info = version >= 140000
@@ -116,12 +124,16 @@ class PostgresCollector:
         queues behind a lock."""
         rows = conn.execute(f"""/* esppd-collector */
             SELECT state, wait_event_type, {self._columns["lock_query_id"]} AS lock_query,
+                   application_name, host(client_addr) AS client, usename,
                    count(*) AS n,
                    max(extract(epoch FROM now() - query_start))
                        FILTER (WHERE state = 'active') AS longest
             FROM pg_stat_activity
             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-            GROUP BY 1, 2, 3""").fetchall()  # noqa: S608  # version columns
+            GROUP BY 1, 2, 3, 4, 5, 6""").fetchall()  # noqa: S608  # version columns
+        out.sessions.extend(holders(
+            ((row["application_name"] or "", row["client"] or "local", row["usename"] or "",
+              row["state"] or "unknown"), row["n"]) for row in rows))
         by_state: dict[str, int] = {}
         waits: dict[str, int] = {"Lock": 0, "LWLock": 0, "IO": 0, "CPU": 0}
         lock_waits: dict[int, int] = {}

@@ -19,7 +19,16 @@ TCP_FILES = ("/proc/net/tcp", "/proc/net/tcp6")
 # Every process's stat and command line (a remote host's process groups come from these;
 # locally psutil reads the same files).
 PROCESS_GLOBS = ("/proc/[0-9]*/stat", "/proc/[0-9]*/cmdline")
-PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline)$")
+# Every process's storage I/O counters: read only while a disk is busy, to name who uses it.
+PROCESS_IO_GLOB = "/proc/[0-9]*/io"
+
+
+def process_globs(with_io: bool) -> tuple[str, ...]:
+    """The per-process files in reading order: command lines last, so that a forged
+    `==> path <==` line in one cannot replace a file read before it (see parse_head)."""
+    stat, cmdline = PROCESS_GLOBS
+    return (stat, PROCESS_IO_GLOB, cmdline) if with_io else PROCESS_GLOBS
+PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline|io)$")
 HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+) <==$")
 WHOLE_DISK = re.compile(
     r"^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|dm-\d+|md\d+)$")
@@ -177,6 +186,8 @@ class ProcessStat:
     cpu_ticks: float  # utime + stime, in clock ticks
     children_ticks: float  # cutime + cstime: exited children this process has reaped
     rss_pages: float
+    state: str = "R"  # R running, S sleeping, D disk wait, T stopped, t traced, Z zombie
+    io_bytes: float | None = None  # read_bytes + write_bytes from /proc/<pid>/io, when read
 
 
 def parse_head(text: str) -> dict[str, str]:
@@ -198,14 +209,15 @@ def parse_head(text: str) -> dict[str, str]:
     return texts
 
 
-def parse_process_table(texts: dict[str, str]) -> list[ProcessStat]:
-    """Processes from /proc/<pid>/stat and cmdline texts (one that exited has no stat)."""
-    stats: dict[int, str] = {}
-    cmdlines: dict[int, str] = {}
+def parse_process_table(texts: dict[str, str], with_io: bool = False) -> list[ProcessStat]:
+    """Processes from /proc/<pid>/stat and cmdline texts (one that exited has no stat),
+    and /proc/<pid>/io when it was read (else an io section can only be forged)."""
+    files: dict[str, dict[int, str]] = {"stat": {}, "cmdline": {}, "io": {}}
     for path, text in texts.items():
         match = PROCESS_FILE.match(path)
         if match:
-            (stats if match.group(2) == "stat" else cmdlines)[int(match.group(1))] = text
+            files[match.group(2)][int(match.group(1))] = text
+    stats, cmdlines, ios = files["stat"], files["cmdline"], files["io"]
     table = []
     for pid, stat in stats.items():
         # comm is in parentheses and may hold spaces or parentheses itself.
@@ -218,5 +230,15 @@ def parse_process_table(texts: dict[str, str]) -> list[ProcessStat]:
             pid=pid, ppid=int(fields[1]), name=stat[open_at + 1:close_at],
             cmdline=[arg for arg in cmdlines.get(pid, "").split("\0") if arg.strip()],
             cpu_ticks=float(fields[11]) + float(fields[12]),
-            children_ticks=float(fields[13]) + float(fields[14]), rss_pages=float(fields[21])))
+            children_ticks=float(fields[13]) + float(fields[14]), rss_pages=float(fields[21]),
+            state=fields[0],
+            io_bytes=parse_process_io(ios[pid]) if with_io and pid in ios else None))
     return table
+
+
+def parse_process_io(text: str) -> float | None:
+    """Bytes a process made the storage layer read and write (/proc/<pid>/io)."""
+    counters = parse_keyed(text)
+    if "read_bytes" not in counters or "write_bytes" not in counters:
+        return None
+    return counters["read_bytes"] + counters["write_bytes"]

@@ -29,6 +29,12 @@ TABLES_HEADER = ("ts", "target", "table", "seq_scan", "seq_tup_read", "idx_scan"
 # whether it waits on a lock itself (then it is a link of a chain, not its root).
 BLOCKERS_HEADER = ("ts", "target", "pid", "application", "client", "user", "state",
                    "xact_age_s", "waiting", "blocked", "query")
+# The few processes using most CPU, memory and storage I/O on a host, per sample: the
+# culprit of a saturated host, inside the stack or outside it (command without arguments).
+PROCESSES_HEADER = ("ts", "target", "pid", "command", "group", "cpu", "rss", "io_rate")
+# Database connections by who holds them (application, client address, user) and state,
+# the largest groups per sample: who filled max_connections.
+SESSIONS_HEADER = ("ts", "target", "application", "client", "user", "state", "count")
 MAX_BACKOFF_S = 30.0
 
 
@@ -56,6 +62,8 @@ class Sampler:
         self.queries = AppendFile(out_dir / "queries.csv", QUERIES_HEADER)
         self.tables = AppendFile(out_dir / "tables.csv", TABLES_HEADER)
         self.blockers = AppendFile(out_dir / "blockers.csv", BLOCKERS_HEADER)
+        self.processes = AppendFile(out_dir / "processes.csv", PROCESSES_HEADER)
+        self.sessions = AppendFile(out_dir / "sessions.csv", SESSIONS_HEADER)
         self.events = AppendFile(out_dir / "events.jsonl")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -115,6 +123,10 @@ class Sampler:
             self.tables.write_rows([ts, collector.target, *row] for row in sample.tables)
         if sample.blockers:
             self.blockers.write_rows([ts, collector.target, *row] for row in sample.blockers)
+        if sample.processes:
+            self.processes.write_rows([ts, collector.target, *row] for row in sample.processes)
+        if sample.sessions:
+            self.sessions.write_rows([ts, collector.target, *row] for row in sample.sessions)
 
     def stop(self) -> None:
         self._stop.set()
@@ -123,5 +135,5 @@ class Sampler:
         for collector in self.collectors:
             collector.close()
         for sink in (self.metrics, self.statements, self.queries, self.tables, self.blockers,
-                     self.events):
+                     self.processes, self.sessions, self.events):
             sink.close()

@@ -23,9 +23,10 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,6 +87,7 @@ class Fault:
     culprit: str                # a phrase the top finding's evidence must hold ("": none)
     inject: Injection           # holds the fault while its context is open; yields what it did
     apps: tuple[str, ...] = ("python", "laravel")
+    users: int | None = None    # a load of its own, where the suite's would not show it
 
 
 @contextlib.contextmanager
@@ -100,6 +102,72 @@ def cpu_hog(stack: Stack) -> Iterator[str]:
         for hog in hogs:
             hog.kill()
             hog.wait()
+
+
+# Writes 1 MiB blocks around a 256 MiB file with O_DIRECT (past the page cache, so every
+# write reaches the disk) from 4 threads of one process, keeping the device's queue full.
+DISK_WRITER = """
+import mmap, os, sys, threading
+path, size, block = sys.argv[1], 256 << 20, 1 << 20
+def write(start):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o600)
+    buffer = mmap.mmap(-1, block)
+    buffer.write(os.urandom(block))
+    offset = start
+    while True:
+        os.pwrite(fd, buffer, offset)
+        offset = (offset + 4 * block) % size
+threads = [threading.Thread(target=write, args=(n * block,), daemon=True) for n in range(4)]
+for thread in threads:
+    thread.start()
+threads[0].join()
+"""
+
+
+@contextlib.contextmanager
+def disk_hog(stack: Stack) -> Iterator[str]:
+    """A writer outside the stack that keeps the disk busy (a backup, a log flood, an
+    rsync): the database's commits queue behind it for the same device."""
+    # In the temp dir, where the embedded stack keeps its databases: the same device.
+    with tempfile.TemporaryDirectory(prefix="esppd-disk-hog-") as folder:
+        writer = subprocess.Popen([sys.executable, "-c", DISK_WRITER, f"{folder}/fill"])
+        try:
+            _still_running(writer, "the disk writer (O_DIRECT unsupported here?)")
+            yield "a process outside the stack writing with O_DIRECT from 4 threads"
+        finally:
+            writer.kill()
+            writer.wait()
+
+
+# Holds `sys.argv[1]` bytes, every page written, until killed.
+MEMORY_HOLDER = "import sys, time\nheld = b'x' * int(sys.argv[1])\nwhile True: time.sleep(1)"
+MEMORY_LEFT = 0.05             # of RAM left available while the hog holds the rest
+
+
+@contextlib.contextmanager
+def memory_hog(stack: Stack) -> Iterator[str]:
+    """A process outside the stack that takes the host's available memory and keeps it
+    (a leaking report job), leaving 5% of RAM available for everything else."""
+    memory = psutil.virtual_memory()
+    take = int(memory.available - MEMORY_LEFT * memory.total)
+    if take <= 0:
+        raise ServiceError("less than 5% of RAM is available: nothing to take")
+    holder = subprocess.Popen([sys.executable, "-c", MEMORY_HOLDER, str(take)])
+    try:
+        _still_running(holder, "the memory holder")
+        yield (f"a process outside the stack holding {take / 1024 ** 3:.1f} GiB, "
+               f"{MEMORY_LEFT:.0%} of RAM left available")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _still_running(process: subprocess.Popen[bytes], what: str, grace_s: float = 2.0) -> None:
+    """A fault whose process died is no fault: say so instead of diagnosing a healthy run."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s)
+    if process.poll() is not None:
+        raise ServiceError(f"{what} exited with {process.returncode}: the fault did not hold")
 
 
 @contextlib.contextmanager
@@ -177,12 +245,17 @@ def hung_php_workers(stack: Stack) -> Iterator[str]:
 
 
 FAULTS: tuple[Fault, ...] = (
-    Fault("cpu hog", ("host.cpu",), "", cpu_hog),
+    Fault("cpu hog", ("host.cpu",), "culprit: 'python", cpu_hog),
     Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
     Fault("row lock holder", ("db.locks",), "culprit: session", row_lock_holder),
     Fault("stopped queue workers", ("queue.backlog",), "stopped", stopped_queue_workers),
-    Fault("connection hog", ("db.connections",), "", connection_hog),
-    Fault("hung PHP-FPM workers", ("app.workers",), "", hung_php_workers, apps=("laravel",)),
+    Fault("connection hog", ("db.connections",), "culprit: application 'batch-import'",
+          connection_hog),
+    Fault("disk hog", ("host.disk",), "culprit: 'python", disk_hog),
+    Fault("memory hog", ("host.memory",), "culprit: 'python", memory_hog),
+    # 80 users: at 40 one PHP-FPM child keeps up alone (busy 76%), hiding the fault.
+    Fault("hung PHP-FPM workers", ("app.workers",), "stopped", hung_php_workers,
+          apps=("laravel",), users=80),
 )
 
 
@@ -269,6 +342,8 @@ def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
 
 def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad()) -> FaultOutcome:
     out.mkdir(parents=True)
+    if fault.users is not None:
+        load = replace(load, users=fault.users)
     started = time.monotonic()
     injected, injected_at, code = "not injected", None, -1
     with open(out / "harness.log", "w") as log, running_stack(app, load.size, log) as stack:

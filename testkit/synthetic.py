@@ -23,8 +23,10 @@ from analysis.schema import (
     ERRORS,
     EVENTS_FILE,
     METRICS,
+    PROCESSES,
     QUERIES,
     REQUESTS,
+    SESSIONS,
     STATEMENTS,
     TABLES,
     USERS,
@@ -164,6 +166,8 @@ def generate(out: Path, spec: SyntheticSpec) -> Path:
                ([s.queryid, s.text] for s in model.statements))
     _write_csv(out / TABLES.filename, TABLES.names, model.table_rows())
     _write_csv(out / BLOCKERS.filename, BLOCKERS.names, model.blocker_rows())
+    _write_csv(out / PROCESSES.filename, PROCESSES.names, model.process_rows())
+    _write_csv(out / SESSIONS.filename, SESSIONS.names, model.session_rows())
     (out / "locust").mkdir(exist_ok=True)
     if spec.truncate_last_line:
         path = out / REQUESTS.filename
@@ -424,6 +428,30 @@ class _Model:
             if waiting[i] >= 1:
                 yield [f"{ts + 0.5:.3f}", "db", 5000 + i, "esppd", "local", "esppd", "active",
                        0.3, int(waiting[i]), False, hot_row]
+
+
+    def process_rows(self) -> Iterator[list[object]]:
+        """One process per group each second, with its group's CPU and memory."""
+        series = self._metric_series()
+        commands = {"app": "esppd-app", "postgres": "postgres", "queue": "esppd-queue",
+                    "redis": "redis-server", "locust": "python3 -m locust",
+                    "other": "backup.sh"}
+        for i, ts in enumerate(self.ts):
+            for pid, (group, command) in enumerate(commands.items(), 100):
+                cpu = series.get(("host", HOST, f"proc.cpu{{{group}}}"))
+                yield [f"{ts + 0.5:.3f}", HOST, pid, command, group,
+                       f"{cpu[i] if cpu is not None else 0.0:.4f}",
+                       f"{series[('host', HOST, f'proc.rss{{{group}}}')][i]:.0f}", ""]
+
+    def session_rows(self) -> Iterator[list[object]]:
+        """The app's own connections, active and idle."""
+        series = self._metric_series()
+        total = series[("postgres", "db", "db.connections.total")]
+        active = np.minimum(series[("postgres", "db", "db.connections.active")], total)
+        for i, ts in enumerate(self.ts):
+            for state, count in (("active", active[i]), ("idle", total[i] - active[i])):
+                yield [f"{ts + 0.5:.3f}", "db", "", "127.0.0.1", "esppd", state,
+                       f"{count:.0f}"]
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterator[list[object]] | object) -> None:

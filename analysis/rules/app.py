@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from analysis.context import Context
 from analysis.findings import Finding
 from analysis.latency import ALL
@@ -26,6 +28,9 @@ from analysis.signals import (
     APP_WORKERS_TOTAL,
     LISTEN_BACKLOG,
     NGINX_ACTIVE,
+    PROC_COUNT,
+    PROC_STOPPED,
+    WORKER_GROUPS,
 )
 from analysis.timefmt import clock
 
@@ -45,7 +50,9 @@ def app_workers(ctx: Context) -> Finding | None:
         # No status page counts the queue: the kernel's accept queue of the app's ports
         # (PHP-FPM on a TCP port, the app server behind nginx) says the same.
         backlog, backlog_source = ctx.signal(LISTEN_BACKLOG), "listen.backlog"
-    ratio = busy / total.where(total > 0)
+    working, stopped = _working_slots(ctx, total)
+    ratio = (busy / working.where(working > 0)).clip(upper=1.0)
+    ratio = ratio.mask((working <= 0) & (total > 0), 1.0)
     # PHP-FPM's status request occupies a worker and is not counted busy, so a pool of
     # two shows 50% at most; requests waiting for a worker mean the pool was full.
     ratio = ratio.mask(ratio.notna() & (backlog >= LISTEN_QUEUE_LIMIT), 1.0)
@@ -61,9 +68,17 @@ def app_workers(ctx: Context) -> Finding | None:
     sev = max(severity(ratio_peak, 0.85, 1.0),
               severity(backlog_peak, 0.0, 10.0) if by_backlog else 0.0)
     workers = float(total.max()) if total.notna().any() else math.nan
+    stopped_peak = float(stopped.max()) if stopped.notna().any() else 0.0
+    working_low = float(working.min()) if stopped_peak > 0 else workers
     evidence = [
         f"app.workers.busy / app.workers.total: {pct(ratio_peak)} of {workers:.0f} workers "
+        f"(30 s sustained peak); {onset_text(onset)}" if stopped_peak <= 0 else
+        f"app.workers.busy / working workers: {pct(ratio_peak)} of {working_low:.0f} working "
         f"(30 s sustained peak); {onset_text(onset)}",
+        *([f"proc.stopped{{{_worker_group(ctx)}}}: {stopped_peak:.0f} worker processes "
+           f"stopped (state T: a signal or a debugger) from {clock(_first_above(stopped, 0))}; "
+           f"the pool lists them idle, but they serve nothing, so {working_low:.0f} of "
+           f"{workers:.0f} workers did the work"] if stopped_peak > 0 else []),
         f"{backlog_source}: {backlog_peak:.1f} requests waiting for a worker (30 s sustained "
         "peak)" if not math.isnan(backlog_peak) else "app.listen_queue: not measured",
         corr_text(rho),
@@ -73,13 +88,47 @@ def app_workers(ctx: Context) -> Finding | None:
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
                         "connections held by nginx while the workers were full (30 s "
                         "sustained peak)")
+    summary = (f"All {workers:.0f} app workers were busy and requests queued for a free worker."
+               if stopped_peak <= 0 else
+               f"Only {working_low:.0f} of {workers:.0f} app workers served requests "
+               f"({stopped_peak:.0f} stopped), and requests queued for them.")
     return Finding(
         "app.workers", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"All {workers:.0f} app workers were busy and requests queued for a free worker.",
-        evidence, onset.ts if onset else None, onset.users if onset else None,
+        summary, evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak},
+        details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak,
+                 "stopped": stopped_peak},
     )
+
+
+def _working_slots(ctx: Context, total: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Worker slots whose processes can run, and the stopped worker processes.
+
+    A process stopped by a signal or a debugger stays in its pool: PHP-FPM lists it idle,
+    so busy / total reads low while the few left do all the work. A pool with more
+    processes than slots has a master that serves nothing (PHP-FPM, pre-fork servers).
+    """
+    group = _worker_group(ctx)
+    if group is None:
+        return total, pd.Series(math.nan, index=ctx.w5.index)
+    stopped = ctx.signal(PROC_STOPPED, group, how="sum")
+    if not (stopped > 0).any():
+        return total, stopped
+    count = ctx.signal(PROC_COUNT, group, how="sum")
+    serving = count.where(count <= total, count - 1).clip(lower=1)
+    return (total - stopped.fillna(0) * total / serving).clip(lower=0), stopped
+
+
+def _worker_group(ctx: Context) -> str | None:
+    """The process group that serves the app's requests: the largest worker group."""
+    counts = {group: float(ctx.signal(PROC_COUNT, group, how="sum").mean())
+              for group in WORKER_GROUPS if group in ctx.labels(PROC_COUNT)}
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def _first_above(series: pd.Series, limit: float) -> float:
+    above = series[series > limit]
+    return float(above.index[0]) if len(above) else math.nan
 
 
 def app_errors(ctx: Context) -> Finding | None:

@@ -22,6 +22,7 @@ from analysis.rules.common import (
     sustained_peak,
 )
 from analysis.signals import CPU_UTIL, LOADGEN_CPU, PROC_COUNT, RUNQUEUE, role_of
+from analysis.top_processes import process_culprit
 
 CPU_SHARE_LIMIT = 0.80        # same as the CPU SLO: < 80% sustained
 CPU_SHARE_FULL = 0.95
@@ -152,19 +153,22 @@ def host_cpu(ctx: Context) -> Finding | None:
     rho = ctx.correlation(util)
     sev = min(severity(sustained_peak(util), CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
               severity(score, OUTSIDE_SHARE_LIMIT - 0.1, 0.5))
+    culprit = process_culprit(ctx, "cpu", onset.ts if onset else None, target,
+                              outside_only=True)
     return Finding(
         "host.cpu", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"Host {target} CPU is saturated by processes outside the eSPPD stack "
         f"({pct(score)} of its CPUs).",
         [f"cpu.util on {target}: {pct(sustained_peak(util))} (30 s sustained peak); "
          f"{onset_text(onset)}",
+         *([culprit.describe()] if culprit else []),
          f"outside the stack (groups outside postgres/app/worker/redis/locust, or unattributed): "
          f"{pct(score)} of {ctx.ncpu[target]:.0f} CPUs while the host was >= 80% busy",
          corr_text(rho), *_runqueue_line(ctx, target),
          _group_breakdown(ctx, target, onset.ts if onset else None)],
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"target": target, "outside_share": score},
+        details={"target": target, "outside_share": score, "culprit": culprit},
     )
 
 

@@ -12,9 +12,10 @@ import time
 
 import pandas as pd
 
-from analysis.context import WINDOW_S, Context
+from analysis.context import WINDOW_S, Context, Onset
 from analysis.culprit import lock_culprit
 from analysis.findings import Finding
+from analysis.holders import connection_holder
 from analysis.rules.common import (
     confidence,
     corr_text,
@@ -39,6 +40,7 @@ from analysis.signals import (
     DB_WAIT,
 )
 from analysis.sqltext import shorten
+from analysis.timefmt import clock
 
 CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
 POOL_WAITING_LIMIT = 1.0
@@ -78,6 +80,12 @@ def db_connections(ctx: Context) -> Finding | None:
         return None
     series = ratio if by_ratio else waiting
     onset = ctx.onset(series, CONNECTIONS_LIMIT if by_ratio else POOL_WAITING_LIMIT)
+    # A connection is refused the second the server is full, long before the mean is:
+    # the first window whose highest sample reached the limit starts the episode.
+    at_limit = (ctx.peak(DB_TOTAL, how="sum") >= limit) & (limit > 0)
+    touched = float(at_limit[at_limit].index[0]) if by_ratio and at_limit.any() else None
+    if touched is not None and (onset is None or touched < onset.ts):
+        onset = Onset(touched, ctx.users_at(touched))
     rho = ctx.correlation(series)
     sev = max(severity(ratio_peak, CONNECTIONS_LIMIT - 0.1, 1.0),
               severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0,
@@ -90,9 +98,15 @@ def db_connections(ctx: Context) -> Finding | None:
                  else "app.db_pool.waiting: not measured")
     # the signal that decided comes first and carries the onset
     lines = [ratio_line, pool_line] if by_ratio or not by_pool else [pool_line, ratio_line]
+    if touched is not None:
+        lines[0] += (f"; at the limit ({limit.max():.0f}) in {int(at_limit.sum())} of "
+                     f"{int(limit.notna().sum())} 5 s windows, first at {clock(touched)}")
     evidence = [f"{lines[0]}; {onset_text(onset)}", lines[1],
                 f"connection errors: {errors}" if errors else "no connection errors recorded",
                 corr_text(rho)]
+    holder = connection_holder(ctx, onset.ts if onset else None)
+    if holder:
+        evidence.insert(1, holder.describe())
     if turned_away >= 1:
         evidence.insert(0, f"db.connections.refused_rate: {ctx.db_server} refused "
                            f"{turned_away:.0f} connections at max_connections")
@@ -117,7 +131,7 @@ def db_connections(ctx: Context) -> Finding | None:
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"ratio": ratio_peak, "max_connections": float(limit.max()),
                  "pool_waiting": waiting_peak, "connection_errors": errors,
-                 "app_pool_only": by_pool and not by_ratio},
+                 "app_pool_only": by_pool and not by_ratio, "holder": holder},
     )
 
 

@@ -22,6 +22,7 @@ from analysis.rules.common import (
     sustained_peak,
 )
 from analysis.signals import DISK_AWAIT, DISK_QUEUE, DISK_UTIL, MEM_AVAILABLE, SWAP_IN, SWAP_OUT
+from analysis.top_processes import process_culprit
 
 MEM_AVAILABLE_LIMIT = 0.10
 SWAP_RATE_LIMIT = 100.0       # pages/s in + out
@@ -46,17 +47,20 @@ def host_memory(ctx: Context) -> Finding | None:
     rho = ctx.correlation(swap if by_swap else -low)
     sev = max(severity(-low_floor, -MEM_AVAILABLE_LIMIT - 0.05, -0.02),
               severity(swap_peak, SWAP_RATE_LIMIT * 0.5, SWAP_RATE_LIMIT * 5))
+    culprit = process_culprit(ctx, "rss", onset.ts if onset else None,
+                              _worst_target(ctx.per_target(MEM_AVAILABLE), lowest=True))
     return Finding(
         "host.memory", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"Memory ran out: {pct(low_floor)} available and the host swapped "
-        f"({swap_peak:.0f} pages/s).",
+        f"Memory ran out: {pct(low_floor)} available"
+        + (f" and the host swapped ({swap_peak:.0f} pages/s)." if swap_peak >= 1 else "."),
         [f"mem.available_ratio: lowest 30 s level {pct(low_floor)}; {onset_text(onset)}",
+         *([culprit.describe()] if culprit else []),
          f"swap in+out: {swap_peak:.0f} pages/s (30 s sustained peak)"
          if not math.isnan(swap_peak) else "swap rates: not measured",
          corr_text(rho)],
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"available": low_floor, "swap_rate": swap_peak},
+        details={"available": low_floor, "swap_rate": swap_peak, "culprit": culprit},
     )
 
 
@@ -80,18 +84,31 @@ def host_disk(ctx: Context) -> Finding | None:
     onset = ctx.onset(util, DISK_UTIL_LIMIT)
     rho = ctx.correlation(util)
     sev = severity(peak, DISK_UTIL_LIMIT - 0.05, 1.0) * (1.0 if paired else 0.5)
+    culprit = process_culprit(ctx, "io_rate", onset.ts if onset else None,
+                              _worst_target(ctx.per_target(DISK_UTIL, device)))
     return Finding(
         "host.disk", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"Disk {device} saturated: {pct(peak)} busy with {await_peak:.0f} ms await.",
         [f"disk.util{{{device}}}: {pct(peak)} (30 s sustained peak); {onset_text(onset)}",
+         *([culprit.describe()] if culprit else []),
          f"disk.await{{{device}}}: {await_peak:.1f} ms; disk.queue{{{device}}}: "
          f"{queue_peak:.1f} requests" if not unknown else
          "await and queue depth not measured: utilization alone is weak evidence",
          corr_text(rho)],
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"device": device, "util": peak, "await_ms": await_peak},
+        details={"device": device, "util": peak, "await_ms": await_peak, "culprit": culprit},
     )
+
+
+def _worst_target(wide: pd.DataFrame, lowest: bool = False) -> str | None:
+    """The host whose sustained level of a signal was worst (highest, or lowest)."""
+    levels = {str(target): (-sustained_peak(-wide[target]) if lowest
+                            else sustained_peak(wide[target])) for target in wide.columns}
+    levels = {target: level for target, level in levels.items() if not math.isnan(level)}
+    if not levels:
+        return None
+    return (min if lowest else max)(levels, key=levels.__getitem__)
 
 
 def _min_across_targets(ctx: Context) -> pd.Series:

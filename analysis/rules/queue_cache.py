@@ -23,7 +23,14 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.signals import PROC_COUNT, PROC_CPU, QUEUE_FAILED, QUEUE_LENGTH, REDIS_HIT_RATIO
+from analysis.signals import (
+    PROC_COUNT,
+    PROC_CPU,
+    PROC_STOPPED,
+    QUEUE_FAILED,
+    QUEUE_LENGTH,
+    REDIS_HIT_RATIO,
+)
 from analysis.timefmt import clock
 
 QUEUE_LENGTH_LIMIT = 100.0    # the queue SLO
@@ -158,7 +165,12 @@ def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
                               "never started)")
     elif len(count) and len(cores):
         workers, used = float(count.median()), float(cores.mean())
-        if used <= IDLE_WORKER_CORES * workers:
+        stopped = ctx.after(ctx.signal(PROC_STOPPED, "queue", how="sum"), since).dropna()
+        if len(stopped) and float(stopped.median()) > 0:
+            kind, text = "stopped", (
+                f"{float(stopped.median()):.0f} of the {workers:.0f} queue worker processes "
+                f"were stopped (state T: a signal or a debugger) and used {used:.2f} cores")
+        elif used <= IDLE_WORKER_CORES * workers:
             kind, text = "stopped", (
                 f"the {workers:.0f} queue worker processes used {used:.2f} cores: stopped (a "
                 "signal, a debugger) or blocked waiting (a lock, a remote call, a full disk)")

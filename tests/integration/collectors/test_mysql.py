@@ -85,6 +85,9 @@ def test_a_lock_wait_is_counted_with_its_blocker(mariadb: MariaDBServer) -> None
         assert client and user and age is not None and age >= 0
         assert seen["db.wait{Lock}"] >= 1
         assert seen["db.connections.idle_in_transaction"] >= 1  # the holder, asleep in its trx
+        # Connections by holder: the owner's account, the holder asleep in its transaction.
+        states = {row[3]: row[4] for row in sample.sessions if row[2] == "esppd"}
+        assert states.get("idle in transaction", 0) >= 1 and states.get("active", 0) >= 1
     finally:
         holder.rollback()
         holder.close()

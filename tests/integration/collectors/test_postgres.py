@@ -113,7 +113,8 @@ def test_activity_waits_locks_and_table_scans(postgres: PostgresServer) -> None:
         assert metrics["db.locks.ungranted"] >= 1
         assert metrics["db.connections.idle_in_transaction"] >= 1
         assert metrics["db.longest_query_s"] > 0
-        assert metrics["db.connections.max"] == 100
+        # What the app can reach: max_connections less the 3 slots kept for superusers
+        assert metrics["db.connections.max"] == 100 - 3
         with psycopg.connect(postgres.dsn, autocommit=True) as conn:
             update_id = conn.execute("SELECT queryid FROM pg_stat_statements WHERE query LIKE "
                                      "'UPDATE hot SET%%'").fetchone()[0]
@@ -246,4 +247,19 @@ def test_the_root_of_a_lock_queue_comes_first(postgres: PostgresServer) -> None:
         holder.close()
         for thread in threads:
             thread.join(timeout=10)
+        collector.close()
+
+
+def test_connections_are_grouped_by_who_holds_them(postgres: PostgresServer) -> None:
+    held = [psycopg.connect(postgres.dsn, application_name="batch-import") for _ in range(3)]
+    collector = PostgresCollector(postgres.monitor_dsn)
+    try:
+        rows = collector.sample(time.time()).sessions
+        batch = [row for row in rows if row[0] == "batch-import"]
+        assert batch == [["batch-import", batch[0][1], batch[0][2], "idle", 3]]
+        assert batch[0][1] in ("127.0.0.1", "local") and batch[0][2]  # client, role
+        assert len(rows) <= 10
+    finally:
+        for conn in held:
+            conn.close()
         collector.close()

@@ -5,14 +5,16 @@ t0 and t1 were taken around a 200 MiB direct write to vda and a second of CPU sp
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 import pytest
 
 from collectors.base import Rates
-from collectors.host import HostCollector, process_group
+from collectors.host import HostCollector, process_group, short_command
 from collectors.procfs import (
     PROC_FILES,
+    PROCESS_IO_GLOB,
     TCP_FILES,
     parse_diskstats,
     parse_head,
@@ -40,7 +42,8 @@ class SnapshotShell:
 
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
         self.asked = paths
-        texts = dict(self.processes)
+        texts = {path: text for path, text in self.processes.items()
+                 if any(fnmatch.fnmatch(path, pattern) for pattern in paths)}
         for path in paths:
             file = self.directory / path.removeprefix("/proc/").replace("/", "_")
             if file.exists():
@@ -280,3 +283,71 @@ def test_a_tree_that_exits_together_is_not_counted_twice() -> None:
     # 10's cutime = 305 + (505) = 810, and only 10 ticks of it are new.
     second = sample(1.0, stat_line(10, 1, "pytest", 100, 810))
     assert second["proc.cpu{other}"] == pytest.approx(0.1)
+
+
+def _disk_busy_for(tmp_path: Path, ms: int) -> Path:
+    """Snapshot t1 with vda's busy time (io_ticks) advanced by `ms`."""
+    folder = tmp_path / f"busy{ms}"
+    folder.mkdir(exist_ok=True)
+    for file in (SNAPSHOTS / "t1").iterdir():
+        (folder / file.name).write_text(file.read_text())
+    lines = []
+    for line in (folder / "diskstats").read_text().splitlines():
+        fields = line.split()
+        if fields[2] == "vda":
+            fields[12] = str(int(fields[12]) + ms)
+        lines.append(" ".join(fields))
+    (folder / "diskstats").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_top_processes_stopped_ones_and_io_read_only_while_a_disk_is_busy(
+        tmp_path: Path) -> None:
+    def stat(pid: int, name: str, state: str, ticks: int) -> str:
+        return f"{pid} ({name}) " + " ".join([state] + ["0"] * 10 + [str(ticks), "0"]
+                                             + ["0"] * 8 + ["2000"])
+
+    def io(written: int) -> str:
+        return f"rchar: 0\nread_bytes: 0\nwrite_bytes: {written}\n"
+
+    processes = {"/proc/6/stat": stat(6, "dd", "D", 10),
+                 "/proc/6/cmdline": "dd\0if=/dev/zero\0of=/srv/big\0",
+                 "/proc/6/io": io(0),
+                 "/proc/7/stat": stat(7, "php-fpm8.2", "T", 0),
+                 "/proc/7/cmdline": "php-fpm: pool www\0"}
+    collector = HostCollector(SnapshotShell(SNAPSHOTS / "t1", processes))
+    first = host_sample(collector, "t1", 100.0)
+    assert first["proc.stopped{php-fpm}"] == 1 and first["proc.stopped{other}"] == 0
+    processes["/proc/6/stat"] = stat(6, "dd", "D", 110)
+    collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 900), processes)
+    rows = {row[0]: row for row in collector.sample(101.0).processes}
+    assert PROCESS_IO_GLOB not in collector.shell.asked  # no disk was busy before
+    _, command, group, cores, rss, io_rate = rows[6]
+    assert (command, group) == ("dd", "other")  # never its arguments
+    assert cores == pytest.approx(1.0) and rss == 2000 * 4096
+    assert io_rate is None  # the disk was found 90% busy now: counters from the next sample
+    processes["/proc/6/io"] = io(100_000_000)
+    collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 1800), processes)
+    collector.sample(102.0)
+    assert PROCESS_IO_GLOB in collector.shell.asked
+    processes["/proc/6/io"] = io(300_000_000)
+    collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 2700), processes)
+    rows = {row[0]: row for row in collector.sample(103.0).processes}
+    assert rows[6][5] == pytest.approx(200e6)
+    collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 2700), processes)  # idle now
+    collector.sample(104.0)
+    collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 2700), processes)
+    collector.sample(105.0)
+    assert PROCESS_IO_GLOB not in collector.shell.asked
+
+
+@pytest.mark.parametrize(("name", "cmdline", "command"), [
+    ("python3", ["/usr/bin/python3", "/opt/backup.py", "--password=x"], "python3 backup.py"),
+    ("python3", ["python3", "-m", "celery", "worker"], "python3 -m celery"),
+    ("mysql", ["mysql", "-psecret", "esppd"], "mysql"),
+    ("postgres", ["postgres: esppd esppd 10.0.0.1(5432) idle"], "postgres"),
+    ("kworker/0:1", [], "kworker/0:1"),
+])
+def test_short_command_names_the_program_never_its_arguments(
+        name: str, cmdline: list[str], command: str) -> None:
+    assert short_command(name, cmdline) == command

@@ -1,0 +1,95 @@
+"""Who held the database's connections (sessions.csv): one holder, idle or busy.
+
+Why it matters for the fix: connections that run out because the app's workers all
+run queries need sizing end to end; connections held idle by one client (a script,
+a misconfigured pool, a report tool) need that client found and capped, and raising
+max_connections only feeds it more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from analysis.context import WINDOW_S, Context
+from analysis.culprit import HOLDER_SHARE, session_owner
+from analysis.signals import DB_TOTAL
+from analysis.timefmt import clock
+
+IDLE_SHARE = 0.5       # of its connections idle: it holds more than it uses
+HOLDER = ["target", "application", "client", "user"]
+
+
+@dataclass(frozen=True)
+class ConnectionHolder:
+    """The (application, client, user) holding most connections, over the finding's window."""
+
+    target: str
+    application: str
+    client: str
+    user: str
+    mean: float          # connections held, on average
+    total: float         # all connections, on average
+    idle: float          # of its connections, idle or idle in transaction, on average
+    first: float
+
+    @property
+    def share(self) -> float:
+        return self.mean / self.total if self.total else math.nan
+
+    @property
+    def idle_share(self) -> float:
+        return self.idle / self.mean if self.mean else math.nan
+
+    @property
+    def one_idle_holder(self) -> bool:
+        """One client holds most connections and mostly does nothing with them."""
+        return self.share >= HOLDER_SHARE and self.idle_share >= IDLE_SHARE
+
+    @property
+    def who(self) -> str:
+        return session_owner(self.application, self.client, self.user) or "unknown"
+
+    def describe(self) -> str:
+        held = (f"held {self.mean:.0f} of {self.total:.0f} connections on average from "
+                f"{clock(self.first)} ({self.idle:.0f} of them idle)")
+        if self.one_idle_holder:
+            return (f"culprit: {self.who} on {self.target} {held}: connections kept open "
+                    "without work")
+        return (f"connections by holder: {self.who} on {self.target} {held}"
+                + ("; mostly running statements, so the load itself" if
+                   self.idle_share < IDLE_SHARE else ""))
+
+
+def connection_holder(ctx: Context, since: float | None) -> ConnectionHolder | None:
+    frame = ctx.sessions
+    if frame.empty:
+        return None
+    if since is not None:
+        frame = frame[frame["ts"] >= since - WINDOW_S]
+    if frame.empty:
+        return None
+    frame = frame.fillna({"application": "", "client": "", "user": "", "state": ""})
+    samples = frame.groupby("target")["ts"].nunique()
+    held = frame.groupby(HOLDER)["count"].sum()
+    best = held.idxmax()
+    rows = frame[(frame[HOLDER] == list(best)).all(axis=1)]
+    per_sample = samples.get(best[0], 1)
+    idle = rows[rows["state"].str.startswith("idle")]["count"].sum()
+    listed = float(frame[frame["target"] == best[0]]["count"].sum()) / per_sample
+    return ConnectionHolder(
+        target=str(best[0]), application=str(best[1]), client=str(best[2]), user=str(best[3]),
+        mean=float(held.loc[best]) / per_sample,
+        total=max(listed, _all_connections(ctx, str(best[0]), since)),
+        idle=float(idle) / per_sample, first=float(rows["ts"].min()))
+
+
+def _all_connections(ctx: Context, target: str, since: float | None) -> float:
+    """Mean connections of the whole server, not only the groups the collector listed
+    (it keeps the largest 10); 0 when not measured."""
+    wide = ctx.per_target(DB_TOTAL)
+    if target not in wide.columns:
+        return 0.0
+    series = wide[target] if since is None else ctx.after(wide[target], since - WINDOW_S)
+    mean = float(series.mean())
+    return 0.0 if math.isnan(mean) else mean

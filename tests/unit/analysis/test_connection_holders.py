@@ -1,0 +1,56 @@
+"""Who held the database connections (sessions.csv): one client keeping them idle is the
+culprit with advice for it; the app's own busy connections are the load itself."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.context import build_context
+from analysis.dataset import read_dataset
+from analysis.rules import diagnose
+from collectors.sampler import SESSIONS_HEADER
+
+
+def _write_sessions(results: Path, outsider_share: float) -> None:
+    metrics = pd.read_csv(results / "metrics.csv")
+    totals = metrics[metrics["metric"] == "db.connections.total"]
+    with (results / "sessions.csv").open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(SESSIONS_HEADER)
+        for ts, target, total in zip(totals["ts"], totals["target"], totals["value"],
+                                     strict=True):
+            outsider = round(total * outsider_share)
+            if outsider:
+                out.writerow([ts, target, "batch-import", "10.0.0.9", "report", "idle",
+                              outsider])
+            out.writerow([ts, target, "", "127.0.0.1", "esppd", "active",
+                          round(total) - outsider])
+
+
+def test_one_client_holding_idle_connections_is_the_culprit(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("db.connections")
+    _write_sessions(results, outsider_share=0.8)
+    finding = diagnose(build_context(read_dataset(results)))[0]
+    assert finding.bottleneck == "db.connections"
+    culprit = next(line for line in finding.evidence if line.startswith("culprit: "))
+    assert "application 'batch-import'" in culprit and "client 10.0.0.9" in culprit
+    assert "without work" in culprit
+    assert "batch-import" in finding.recommendations[0]
+    assert "CONNECTION LIMIT" in " ".join(finding.recommendations)
+
+
+def test_the_apps_own_busy_connections_are_the_load_not_a_culprit(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("db.connections")
+    _write_sessions(results, outsider_share=0.0)
+    finding = diagnose(build_context(read_dataset(results)))[0]
+    assert finding.bottleneck == "db.connections"
+    assert not any(line.startswith("culprit: ") for line in finding.evidence)
+    assert any("connections by holder" in line and "the load itself" in line
+               for line in finding.evidence)
+    assert finding.recommendations[0].startswith(("Size connections", "If the app has"))
