@@ -72,6 +72,9 @@ class Context:
     blockers: pd.DataFrame = field(default_factory=pd.DataFrame)  # blockers.csv rows
     processes: pd.DataFrame = field(default_factory=pd.DataFrame)  # processes.csv rows
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame)  # sessions.csv rows
+    # Per phase, requests sent while users were being added (label "<phase> ramp") and the
+    # rest ("<phase> steady"): a p95 that fails only in the ramps is a start-up burst.
+    ramp_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     # The highest sample per 5 s window of the signals whose limit bites at an instant
     # (PEAK_SIGNALS), long format like metrics5.
     peaks5: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -258,6 +261,7 @@ def build_context(dataset: Dataset) -> Context:
         Grouping("level", level_labels, by_name=False, spans=level_spans),
         Grouping("run", np.full(len(ts), "run", dtype=object), by_name=True,
                  spans={"run": _run_span(per_second, ts)}),
+        _ramp_grouping(per_second, phase_spans, ts),
     ]
     stats = window_stats(requests, groupings)
     w5_names = stats["5s"]
@@ -272,7 +276,7 @@ def build_context(dataset: Dataset) -> Context:
     return Context(
         per_second=per_second, phases=phase_spans, steps=load_steps, w1=stats["1s"], w5=w5,
         w5_names=w5_names, phase_stats=stats["phase"], run_stats=stats["run"],
-        level_stats=stats["level"],
+        level_stats=stats["level"], ramp_stats=stats["ramp"],
         metrics5=metrics5, statements=dataset.statements, queries=dataset.queries,
         tables=dataset.tables, errors=dataset.errors, events=dataset.events,
         capacity=analyze_capacity(levels, level_source), ncpu=ncpu, notes=notes,
@@ -352,6 +356,34 @@ def _level_points(level_stats: pd.DataFrame, per_second: pd.DataFrame) -> list[L
         points.append(Level(str(row.label), users, float(row.rps), float(row.p95),
                             float(row.mean_ms), float(row.start), float(row.end)))
     return [p for p in points if p.users > 0]
+
+
+RAMP_S = 15  # seconds after users rose in which requests count as the ramp's
+
+
+def ramp_seconds(per_second: pd.DataFrame) -> pd.Series:
+    """Per second of the run: True within RAMP_S seconds after the running users rose
+    (logins, cold caches and a burst of new sessions, not the steady state)."""
+    if per_second.empty:
+        return pd.Series(dtype=bool)
+    users = per_second["users"].astype(float)
+    seconds = pd.RangeIndex(int(users.index.min()), int(users.index.max()) + 1)
+    users = users.groupby(np.floor(users.index.to_numpy(dtype=float)).astype(int)).max()
+    rose = users.reindex(seconds).ffill().diff().fillna(users.iloc[0]) > 0
+    return rose.astype(float).rolling(RAMP_S, min_periods=1).max() > 0
+
+
+def _ramp_grouping(per_second: pd.DataFrame, spans: list[Span], ts: np.ndarray) -> Grouping:
+    phase_of = label_rows(ts, [(p.label, p.start, p.end) for p in spans])
+    ramp = ramp_seconds(per_second)
+    seconds = np.floor(ts).astype(int)
+    in_ramp = ramp.reindex(seconds, fill_value=False).to_numpy(dtype=bool) if len(ramp) else \
+        np.zeros(len(ts), dtype=bool)
+    labels = np.array([None if phase is None else f"{phase} {'ramp' if up else 'steady'}"
+                       for phase, up in zip(phase_of, in_ramp, strict=True)], dtype=object)
+    return Grouping("ramp", labels, by_name=False,
+                    spans={f"{p.label} {part}": (p.start, p.end) for p in spans
+                           for part in ("ramp", "steady")})
 
 
 def _metrics_windows(metrics: pd.DataFrame, how: str = "mean") -> pd.DataFrame:

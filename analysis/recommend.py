@@ -107,8 +107,8 @@ def _app_workers(f: Finding, ctx: Context) -> list[str]:
         return [
             f"{f.details['stopped']:.0f} worker processes were stopped (state `T`): find who "
             "stops them (`ps -eo pid,stat,wchan:20,args | grep -e php-fpm -e T`: a debugger, "
-            "`kill -STOP`, a frozen container) and let them run again (`kill -CONT <pid>`) or "
-            "restart the pool.",
+            "`kill -STOP`, a frozen container) and let them run again (`kill -CONT` with their "
+            "pids) or restart the pool.",
             "Alert on it: PHP-FPM's `pm.status_path` with `?full` lists each child's state "
             "and requests served; a child whose count stands still while others serve is stuck.",
             "Sizing the pool does not help while the listed workers cannot run.",
@@ -238,7 +238,7 @@ def _idle_holder(holder: ConnectionHolder, ctx: Context) -> list[str]:
     """One client keeping most connections open without work: find it and cap it."""
     if ctx.mysql:
         find = ("`SELECT id, user, host, command, time FROM information_schema.PROCESSLIST "
-                "WHERE command = 'Sleep'`, then `KILL <id>`")
+                "WHERE command = 'Sleep'`, then `KILL` each id")
         cap = ("`ALTER USER ... WITH MAX_USER_CONNECTIONS n` for that account, and a lower "
                "`wait_timeout` so abandoned sessions close")
     else:
@@ -424,6 +424,21 @@ def _errors(f: Finding, ctx: Context) -> list[str]:
 
 
 def _none(f: Finding, ctx: Context) -> list[str]:
+    if f.details.get("ramp_only"):
+        return [
+            "Add users more gradually (a lower `spawn_rate`) or warm up (OPcache, caches, "
+            "sessions) before the measured phase, so that a start-up burst is not read as the "
+            "steady state.",
+            "If real users do arrive together (the 08:00 logins), that burst is what they "
+            "feel: logins are CPU-bound (the password hash), so stagger them or size the CPU "
+            "for the burst.",
+        ]
+    if f.details.get("unexplained"):
+        return [
+            "Nothing measured explains the failed SLOs: add the collectors this run lacked "
+            "(database, app status, the host of every tier) or look at what they do not see "
+            "(an external API, DNS, the network between tiers), then re-run.",
+        ]
     headroom = f.details.get("headroom_users", math.nan)
     out = ["Keep this configuration as the production baseline."]
     if not math.isnan(headroom):

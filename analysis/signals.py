@@ -50,8 +50,9 @@ PROC_STOPPED = Signal("proc.stopped")
 DB_ACTIVE = Signal("db.connections.active", ("pg.connections.active",))
 DB_TOTAL = Signal("db.connections.total", ("pg.connections.total",))
 DB_MAX = Signal("db.connections.max", ("pg.connections.max",))
-# Signals whose limit bites at an instant: their highest sample per window is kept too.
-PEAK_SIGNALS = (DB_TOTAL,)
+# Signals whose limit bites at an instant (a full connection table refuses, a second of
+# full CPU queues a burst): their highest sample per window is kept too.
+PEAK_SIGNALS = (DB_TOTAL, CPU_UTIL)
 DB_WAIT = Signal("db.wait", ("pg.wait",))
 # label: the waiting statement's queryid
 DB_LOCK_WAIT = Signal("db.lock_wait", ("pg.lock_wait",))

@@ -20,6 +20,7 @@ from analysis.errors import AnalysisError
 from analysis.latency import ALL
 from analysis.signals import CPU_UTIL, DB_ACTIVE, DB_MAX, DB_TOTAL, QUEUE_LENGTH, REDIS_HIT_RATIO
 
+P95_SLO = "p95 latency"
 MIN_P95_REQUESTS = 20
 
 
@@ -87,7 +88,7 @@ def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
         enough = row is not None and count >= MIN_P95_REQUESTS
         p95 = float(row["p95"]) if row is not None and enough else math.nan
         errors = float(row["error_rate"]) if row is not None else math.nan
-        results.append(_below("p95 latency", phase.label, p95, spec.p95_ms, "ms",
+        results.append(_below(P95_SLO, phase.label, p95, spec.p95_ms, "ms",
                               "p95 of the merged latency histogram of the phase"
                               if enough or row is None else
                               f"only {count} requests in the phase: a p95 would "

@@ -21,7 +21,12 @@ def verdicts(paths: list[Path]) -> list[tuple[float, bool]]:
     """(confidence, correct) of every case that ran, from knob or fault matrix.json."""
     out = []
     for path in paths:
-        for case in json.loads(path.read_text()):
+        data = json.loads(path.read_text())
+        # A knob matrix is {"wall_s", "cases": [...]}; a fault matrix is the list itself.
+        cases = data.get("cases") if isinstance(data, dict) else data
+        if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
+            raise ValueError(f"{path}: not a knob or fault matrix.json")
+        for case in cases:
             if not case.get("skipped") and "confidence" in case and "correct" in case:
                 out.append((float(case["confidence"]), bool(case["correct"])))
     return out

@@ -9,10 +9,12 @@ row, so saturated app CPU next to an N+1 is the N+1's to fix first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from analysis.context import Context
+from analysis.context import RAMP_S, Context, ramp_seconds
 from analysis.findings import TAXONOMY, Finding, RuleSpec
+from analysis.latency import ALL
 from analysis.recommend import recommendations
 from analysis.rules.app import app_errors, app_workers
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
@@ -21,6 +23,8 @@ from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
 from analysis.rules.queue_cache import cache_misses, queue_backlog
 from analysis.rules.statements import db_n_plus_one, db_query
+from analysis.signals import CPU_UTIL
+from analysis.slo import MIN_P95_REQUESTS, P95_SLO, SloResult
 from analysis.timefmt import clock
 
 _DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks", "db.io")
@@ -49,6 +53,7 @@ REGISTRY: tuple[RuleSpec, ...] = (
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"
 
 CAUSE_MIN_CONFIDENCE = 0.5
+RAMP_CONFIDENCE = 0.5   # no bottleneck, but the run's own ramps broke the SLO
 # A saturation that set in this long (a load step) or more after its symptom began
 # cannot explain it: the symptom was already there without it.
 CAUSE_LATE_S = 30.0
@@ -61,11 +66,12 @@ def rule_for(bottleneck: str) -> RuleSpec:
     return next(spec for spec in REGISTRY if spec.bottleneck == bottleneck)
 
 
-def diagnose(ctx: Context, failed_slos: Sequence[str] = ()) -> list[Finding]:
+def diagnose(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> list[Finding]:
     """Run every rule, demote symptoms explained by a present cause, rank by confidence.
 
-    `failed_slos` names the SLOs that failed: with any, "no bottleneck" is not a verdict;
-    what remains is that nothing measured explains the failure."""
+    `failed_slos` are the SLOs that failed: with any, "no bottleneck" is not a verdict;
+    what remains is that nothing measured explains the failure, or that it failed only
+    while users were being added."""
     found = {spec.bottleneck: f for spec in REGISTRY if (f := spec.rule(ctx)) is not None}
     if failed_slos and "none" in found:
         found["none"] = _unexplained(ctx, failed_slos)
@@ -121,9 +127,17 @@ def _began_later(cause: Finding, symptom: Finding) -> bool:
     return cause.onset_ts >= symptom.onset_ts + CAUSE_LATE_S
 
 
-def _unexplained(ctx: Context, failed_slos: Sequence[str] = ()) -> Finding:
+def _unexplained(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> Finding:
+    ramp = _ramp_only(ctx, failed_slos)
+    if ramp:
+        return Finding(
+            "none", RAMP_CONFIDENCE,
+            "The p95 SLO failed only while users were being added (new users log in "
+            "together and find caches cold); the rest of each phase meets it: no "
+            "bottleneck at this load.",
+            ramp, details={"ramp_only": True})
     knee = ctx.capacity.knee
-    failed = ", ".join(dict.fromkeys(failed_slos))
+    failed = ", ".join(dict.fromkeys(r.slo for r in failed_slos))
     return Finding(
         "none", 0.2,
         (f"SLOs failed ({failed}), but no measured resource explains it: no bottleneck can "
@@ -134,4 +148,33 @@ def _unexplained(ctx: Context, failed_slos: Sequence[str] = ()) -> Finding:
         + ([f"but throughput stopped following users at {knee.users:.0f} users: collect the "
             "missing signals (PostgreSQL, app status, host) and re-run"] if knee else []),
         knee.ts if knee else None, knee.users if knee else None,
+        details={"unexplained": bool(failed)},
     )
+
+
+def _ramp_only(ctx: Context, failed_slos: Sequence[SloResult]) -> list[str]:
+    """Evidence that every failed SLO is a p95 that fails only in the seconds after users
+    rose (the steady part of each such phase meets it); empty when that is not so."""
+    if not failed_slos or any(not r.slo.startswith(P95_SLO) for r in failed_slos):
+        return []
+    stats = ctx.ramp_stats[ctx.ramp_stats["name"] == ALL].set_index("label")
+    lines = []
+    for result in failed_slos:
+        ramp, steady = (f"{result.phase} ramp", f"{result.phase} steady")
+        if ramp not in stats.index or steady not in stats.index:
+            return []
+        up, rest = stats.loc[ramp], stats.loc[steady]
+        if rest["count"] < MIN_P95_REQUESTS or not rest["p95"] <= result.limit:
+            return []
+        lines.append(f"{result.phase}: p95 {up['p95']:.0f} ms over the {up['count']:.0f} "
+                     f"requests sent within {RAMP_S} s after users rose, {rest['p95']:.0f} ms "
+                     f"over the other {rest['count']:.0f} (limit {result.limit:.0f} ms)")
+    cpu = ctx.peak(CPU_UTIL)
+    in_ramp = ramp_seconds(ctx.per_second).reindex(
+        cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)
+    served = (ctx.w5["count"].reindex(cpu.index).fillna(0) > 0).to_numpy()
+    during, after = cpu[in_ramp & served].median(), cpu[~in_ramp & served].median()
+    if not (math.isnan(during) or math.isnan(after)):
+        lines.append(f"cpu.util: busiest second of each 5 s, median {during:.0%} during the "
+                     f"ramps, {after:.0%} in the rest")
+    return lines
