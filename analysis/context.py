@@ -22,7 +22,9 @@ from analysis.signals import (
     CPU_UTIL,
     DB_ACTIVE_STATEMENT,
     PEAK_SIGNALS,
+    PROC_COUNT,
     PROC_CPU,
+    WORKER_GROUPS,
     Signal,
     role_of,
 )
@@ -157,6 +159,12 @@ class Context:
     def groups(self) -> list[str]:
         rows = self.metrics5[self.metrics5["base"].isin(PROC_CPU.names)]
         return sorted(rows["label"].unique().tolist())
+
+    def worker_group(self) -> str | None:
+        """The process group that serves the app's requests: the largest worker group."""
+        counts = {group: float(self.signal(PROC_COUNT, group, how="sum").mean())
+                  for group in WORKER_GROUPS if group in self.labels(PROC_COUNT)}
+        return max(counts, key=counts.__getitem__) if counts else None
 
     # --- time and load -----------------------------------------------------
     def onset(self, series: pd.Series, threshold: float, above: bool = True) -> Onset | None:

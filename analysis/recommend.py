@@ -38,18 +38,15 @@ def recommendations(finding: Finding, ctx: Context) -> list[str]:
     return BY_CLASS[finding.bottleneck](finding, ctx)
 
 
-def _worker_groups(ctx: Context) -> list[str]:
-    """PHP-FPM's children when they are measured apart (nginx's workers are not PHP)."""
-    groups = ctx.groups() or []
-    return [g for g in groups if g == "php-fpm"] or [g for g in groups if role_of(g) == "app"]
-
-
 def php_fpm_max_children(ctx: Context) -> tuple[int, float, float] | None:
     """(max_children, GiB available to PHP, MiB per worker) from measured RAM and RSS."""
     total = ctx.signal(MEM_TOTAL).max()
     available = ctx.signal(MEM_AVAILABLE).min()
     rss, processes = 0.0, 0.0
-    for group in _worker_groups(ctx):
+    groups = ctx.groups() or []
+    # PHP-FPM's children when they are measured apart (nginx's workers are not PHP).
+    workers = [g for g in groups if g == "php-fpm"] or [g for g in groups if role_of(g) == "app"]
+    for group in workers:
         rss += float(ctx.signal(PROC_RSS, group, how="sum").max() or 0.0)
         processes += float(ctx.signal(PROC_COUNT, group, how="sum").max() or 0.0)
     if processes <= 0:
@@ -67,16 +64,16 @@ def cpu_bound_children(ctx: Context) -> tuple[int, float, float] | None:
     CPU of the worker processes over the busy workers: a busy worker that waits on the
     database uses little, one that renders a page uses a lot, and more workers than the
     CPUs can feed only queue for CPU (Little's law on the cores)."""
+    group = ctx.worker_group()
+    if group is None:
+        return None
     busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
-    for group in _worker_groups(ctx):
-        cores = ctx.signal(PROC_CPU, group, how="sum")
-        per_worker = float((cores / busy.where(busy >= 1)).median())
-        hosts = [t for t in ctx.per_target(PROC_CPU, group).columns if t in ctx.ncpu]
-        if math.isnan(per_worker) or per_worker <= 0 or not hosts:
-            continue
-        cpus = max(ctx.ncpu[t] for t in hosts)
-        return int(0.8 * cpus / per_worker), per_worker, cpus
-    return None
+    per_worker = float((ctx.signal(PROC_CPU, group, how="sum") / busy.where(busy >= 1)).median())
+    hosts = [t for t in ctx.per_target(PROC_CPU, group).columns if t in ctx.ncpu]
+    if math.isnan(per_worker) or per_worker <= 0 or not hosts:
+        return None
+    cpus = max(ctx.ncpu[t] for t in hosts)
+    return int(0.8 * cpus / per_worker), per_worker, cpus
 
 
 def _loadgen(f: Finding, ctx: Context) -> list[str]:

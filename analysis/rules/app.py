@@ -30,7 +30,6 @@ from analysis.signals import (
     NGINX_ACTIVE,
     PROC_COUNT,
     PROC_STOPPED,
-    WORKER_GROUPS,
 )
 from analysis.timefmt import clock
 
@@ -50,7 +49,8 @@ def app_workers(ctx: Context) -> Finding | None:
         # No status page counts the queue: the kernel's accept queue of the app's ports
         # (PHP-FPM on a TCP port, the app server behind nginx) says the same.
         backlog, backlog_source = ctx.signal(LISTEN_BACKLOG), "listen.backlog"
-    working, stopped = _working_slots(ctx, total)
+    group = ctx.worker_group()
+    working, stopped = _working_slots(ctx, total, group)
     ratio = (busy / working.where(working > 0)).clip(upper=1.0)
     ratio = ratio.mask((working <= 0) & (total > 0), 1.0)
     # PHP-FPM's status request occupies a worker and is not counted busy, so a pool of
@@ -75,7 +75,7 @@ def app_workers(ctx: Context) -> Finding | None:
         f"(30 s sustained peak); {onset_text(onset)}" if stopped_peak <= 0 else
         f"app.workers.busy / working workers: {pct(ratio_peak)} of {working_low:.0f} working "
         f"(30 s sustained peak); {onset_text(onset)}",
-        *([f"proc.stopped{{{_worker_group(ctx)}}}: {stopped_peak:.0f} worker processes "
+        *([f"proc.stopped{{{group}}}: {stopped_peak:.0f} worker processes "
            f"stopped (state T: a signal or a debugger) from {clock(_first_above(stopped, 0))}; "
            f"the pool lists them idle, but they serve nothing, so {working_low:.0f} of "
            f"{workers:.0f} workers did the work"] if stopped_peak > 0 else []),
@@ -101,14 +101,14 @@ def app_workers(ctx: Context) -> Finding | None:
     )
 
 
-def _working_slots(ctx: Context, total: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _working_slots(ctx: Context, total: pd.Series, group: str | None
+                   ) -> tuple[pd.Series, pd.Series]:
     """Worker slots whose processes can run, and the stopped worker processes.
 
     A process stopped by a signal or a debugger stays in its pool: PHP-FPM lists it idle,
     so busy / total reads low while the few left do all the work. A pool with more
     processes than slots has a master that serves nothing (PHP-FPM, pre-fork servers).
     """
-    group = _worker_group(ctx)
     if group is None:
         return total, pd.Series(math.nan, index=ctx.w5.index)
     stopped = ctx.signal(PROC_STOPPED, group, how="sum")
@@ -117,13 +117,6 @@ def _working_slots(ctx: Context, total: pd.Series) -> tuple[pd.Series, pd.Series
     count = ctx.signal(PROC_COUNT, group, how="sum")
     serving = count.where(count <= total, count - 1).clip(lower=1)
     return (total - stopped.fillna(0) * total / serving).clip(lower=0), stopped
-
-
-def _worker_group(ctx: Context) -> str | None:
-    """The process group that serves the app's requests: the largest worker group."""
-    counts = {group: float(ctx.signal(PROC_COUNT, group, how="sum").mean())
-              for group in WORKER_GROUPS if group in ctx.labels(PROC_COUNT)}
-    return max(counts, key=counts.__getitem__) if counts else None
 
 
 def _first_above(series: pd.Series, limit: float) -> float:

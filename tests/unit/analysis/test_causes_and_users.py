@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis.context import Context, build_context, ramp_seconds
 from analysis.dataset import read_dataset
+from analysis.findings import Finding
 from analysis.rules import diagnose, rule_for
 from analysis.slo import SloResult, SloSpec, evaluate
 from analysis.timeline import users_per_second
@@ -152,14 +153,19 @@ def _slow_ramps(results: Path, steady_too: bool) -> None:
     requests.to_csv(results / "requests.csv", index=False)
 
 
+def _judged(results: Path) -> tuple[list[SloResult], Finding]:
+    """The failed SLOs and the top verdict given them, as analysis.api does."""
+    ctx = build_context(read_dataset(results))
+    failed = [r for r in evaluate(ctx, SloSpec()) if r.passed is False]
+    return failed, diagnose(ctx, failed)[0]
+
+
 def test_a_p95_that_fails_only_in_the_ramps_is_a_start_up_burst(
         copy_of: Callable[[str], Path]) -> None:
     results = copy_of("baseline")
     _slow_ramps(results, steady_too=False)
-    ctx = build_context(read_dataset(results))
-    failed = [r for r in evaluate(ctx, SloSpec()) if r.passed is False]
+    failed, verdict = _judged(results)
     assert failed and all(r.slo.startswith("p95 latency") for r in failed)
-    verdict = diagnose(ctx, failed)[0]
     assert verdict.bottleneck == "none" and verdict.details.get("ramp_only")
     assert "only while users were being added" in verdict.summary
     assert any("after users rose" in line for line in verdict.evidence)
@@ -170,8 +176,6 @@ def test_a_p95_that_fails_in_the_steady_state_too_stays_unexplained(
         copy_of: Callable[[str], Path]) -> None:
     results = copy_of("baseline")
     _slow_ramps(results, steady_too=True)
-    ctx = build_context(read_dataset(results))
-    failed = [r for r in evaluate(ctx, SloSpec()) if r.passed is False]
-    verdict = diagnose(ctx, failed)[0]
+    _, verdict = _judged(results)
     assert verdict.bottleneck == "none" and not verdict.details.get("ramp_only")
     assert verdict.confidence <= 0.2
