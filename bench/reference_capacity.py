@@ -64,6 +64,9 @@ def peak_day(app: str, seconds_per_hour: int, spawn_rate: float) -> None:
             sys.exit(f"the peak-day campaign produced no analysis ({out}); nothing to report")
         analysis = json.loads((out / "analysis.json").read_text())
         rss = php_fpm_child_rss(out / "metrics.csv") if app == "laravel" else None
+        busiest = max((phase for phase in analysis["phases"] if phase["p95"] is not None),
+                      key=lambda phase: phase["rps"])
+        cpu = cpu_by_group(out / "metrics.csv", busiest["start"], busiest["end"])
     print(f"## Peak day at 500 users on the {app} app, best practices on ({wall:.0f} s wall, "
           f"{seconds_per_hour} s per hour, spawn rate {spawn_rate}/s)\n")
     print("| hour | users | requests/s | p95 ms | errors | meets p95 < 500 ms and errors < 1% |")
@@ -76,11 +79,24 @@ def peak_day(app: str, seconds_per_hour: int, spawn_rate: float) -> None:
               f"{phase['p95']:.0f} | {phase['error_rate'] * 100:.2f}% | "
               f"{'yes' if ok else '**no**'} |")
     print(f"\n{analysis['verdict']}")
+    print(f"\nCPU in the busiest hour ({busiest['phase']}, {busiest['rps']:.0f} requests/s), "
+          "cores by process group: " + ", ".join(f"{group} {cores:.2f}"
+                                                  for group, cores in cpu.items()))
     if rss is not None:
         print(f"\nPHP-FPM children: {rss / 2**20:.0f} MiB RSS each at the peak (pool RSS / "
               "children, 95th percentile of the run); pm.max_children for the RAM left to "
               "PHP: " + ", ".join(f"{ram} GiB -> {int(ram * 2**30 // rss)}"
                                   for ram in (1, 2, 4)))
+
+
+def cpu_by_group(metrics: Path, start: float, end: float) -> dict[str, float]:
+    """Mean cores per process group between start and end, largest first: where a
+    request's CPU goes across the stack and the generator."""
+    frame = pd.read_csv(metrics)
+    frame = frame[frame["metric"].str.startswith("proc.cpu{") & frame["ts"].between(start, end)]
+    per_sample = frame.pivot_table(index="ts", columns="metric", values="value", aggfunc="sum")
+    means = per_sample.mean().sort_values(ascending=False)
+    return {str(metric)[len("proc.cpu{"):-1]: float(cores) for metric, cores in means.items()}
 
 
 def php_fpm_child_rss(metrics: Path) -> float | None:
