@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-level", choices=LEVELS, default="INFO",
                         help="what the console shows; logs/campaign.log always has DEBUG")
     parser.add_argument("--check", action="store_true",
-                        help="validate the config and run the pre-flight checks only")
+                        help="print the plan, check the config and the pre-flight only")
     parser.add_argument("--analyze", type=Path, metavar="DIR",
                         help="re-analyze an existing results directory and exit")
     args = parser.parse_args(argv)
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from harness.campaign import Campaign
     from harness.collectors_process import CollectorsProcess
+    from harness.plan import describe
     from harness.preflight import PreflightError, check_static, check_target
     from harness.results import ResultsDir
 
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         except PreflightError as error:
             print(f"pre-flight failed:\n{error}", file=sys.stderr)
             return int(Exit.PREFLIGHT)
+        print(describe(config))
         print("config and pre-flight OK")
         return int(Exit.OK)
     try:

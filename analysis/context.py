@@ -17,6 +17,7 @@ from scipy.stats import spearmanr
 from analysis.capacity import Capacity, Level, analyze_capacity
 from analysis.dataset import Dataset
 from analysis.latency import ALL, Grouping, time_labels, window_stats
+from analysis.run_status import RunStatus, run_status
 from analysis.signals import (
     CPU_COUNT,
     CPU_UTIL,
@@ -29,6 +30,7 @@ from analysis.signals import (
     role_of,
 )
 from analysis.timeline import Span, Step, label_rows, phases, steps, users_per_second
+from scenarios.aggregate import JOB_METHOD
 
 WINDOW_S = 5.0
 SUSTAIN_WINDOWS = 6      # 30 s of 5 s windows
@@ -80,6 +82,7 @@ class Context:
     # The highest sample per 5 s window of the signals whose limit bites at an instant
     # (PEAK_SIGNALS), long format like metrics5.
     peaks5: pd.DataFrame = field(default_factory=pd.DataFrame)
+    run: RunStatus = field(default_factory=RunStatus)  # did the load run to its end
 
     @property
     def mysql(self) -> bool:
@@ -247,8 +250,6 @@ class Context:
         return wide.reindex(self.w5.index) * WINDOW_S * 1000.0
 
 
-JOB_METHOD = "JOB"
-
 
 def build_context(dataset: Dataset) -> Context:
     """All derived frames from the dataset's measurement files (never campaign.toml)."""
@@ -295,6 +296,8 @@ def build_context(dataset: Dataset) -> Context:
             [name for signal in PEAK_SIGNALS for name in signal.names])], "max"),
         processes=dataset.processes,
         sessions=dataset.sessions,
+        run=run_status(dataset.events, float(per_second.index.max()) + 1.0
+                       if len(per_second) else math.nan),
     )
 
 

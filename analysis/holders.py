@@ -3,7 +3,9 @@
 Why it matters for the fix: connections that run out because the app's workers all
 run queries need sizing end to end; connections held idle by one client (a script,
 a misconfigured pool, a report tool) need that client found and capped, and raising
-max_connections only feeds it more.
+max_connections only feeds it more. One exception: the app's own processes keeping
+one connection each between requests (PHP-FPM persistent connections, a pool sized
+to the workers) are idle by design; they are sized, not hunted.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 
 from analysis.context import WINDOW_S, Context
 from analysis.culprit import HOLDER_SHARE, session_owner
-from analysis.signals import DB_TOTAL
+from analysis.signals import DB_TOTAL, PROC_COUNT, WORKER_GROUPS
 from analysis.timefmt import clock
 
 IDLE_SHARE = 0.5       # of its connections idle: it holds more than it uses
 HOLDER = ["target", "application", "client", "user"]
+APP_GROUPS = (*WORKER_GROUPS, "queue")  # processes of the app that hold connections
+POOL_SLACK = 2         # connections beyond one per app process (a master, a migration)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,17 @@ class ConnectionHolder:
     total: float         # all connections, on average
     idle: float          # of its connections, idle or idle in transaction, on average
     first: float
+    app_processes: float = math.nan  # the app's workers and queue workers, on average
+
+    @property
+    def app_pool(self) -> bool:
+        """No more connections than the app has processes, and at least half of what
+        they could hold (all of them, or what the server let them have): the app's
+        processes keeping one connection each."""
+        if math.isnan(self.app_processes):
+            return False
+        return (self.mean <= self.app_processes + POOL_SLACK
+                and self.mean >= 0.5 * min(self.app_processes, self.total))
 
     @property
     def share(self) -> float:
@@ -43,8 +58,10 @@ class ConnectionHolder:
 
     @property
     def one_idle_holder(self) -> bool:
-        """One client holds most connections and mostly does nothing with them."""
-        return self.share >= HOLDER_SHARE and self.idle_share >= IDLE_SHARE
+        """One client, not the app's own pool, holds most connections and mostly does
+        nothing with them."""
+        return (self.share >= HOLDER_SHARE and self.idle_share >= IDLE_SHARE
+                and not self.app_pool)
 
     @property
     def who(self) -> str:
@@ -56,6 +73,10 @@ class ConnectionHolder:
         if self.one_idle_holder:
             return (f"culprit: {self.who} on {self.target} {held}: connections kept open "
                     "without work")
+        if self.app_pool:
+            return (f"connections by holder: {self.who} on {self.target} {held}: one per "
+                    f"app process ({self.app_processes:.0f} app and queue worker processes), "
+                    "kept open between requests (persistent connections or a pool)")
         return (f"connections by holder: {self.who} on {self.target} {held}"
                 + ("; mostly running statements, so the load itself" if
                    self.idle_share < IDLE_SHARE else ""))
@@ -81,7 +102,18 @@ def connection_holder(ctx: Context, since: float | None) -> ConnectionHolder | N
         target=str(best[0]), application=str(best[1]), client=str(best[2]), user=str(best[3]),
         mean=float(held.loc[best]) / per_sample,
         total=max(listed, _all_connections(ctx, str(best[0]), since)),
-        idle=float(idle) / per_sample, first=float(rows["ts"].min()))
+        idle=float(idle) / per_sample, first=float(rows["ts"].min()),
+        app_processes=_app_processes(ctx, since))
+
+
+def _app_processes(ctx: Context, since: float | None) -> float:
+    """Mean processes of the app's worker and queue groups (NaN when not measured)."""
+    groups = [group for group in APP_GROUPS if group in ctx.labels(PROC_COUNT)]
+    if not groups:
+        return math.nan
+    counts = sum(ctx.signal(PROC_COUNT, group, how="sum") for group in groups)
+    series = counts if since is None else ctx.after(counts, since - WINDOW_S)
+    return float(series.mean())
 
 
 def _all_connections(ctx: Context, target: str, since: float | None) -> float:

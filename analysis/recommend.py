@@ -437,10 +437,13 @@ def _none(f: Finding, ctx: Context) -> list[str]:
             "(an external API, DNS, the network between tiers), then re-run.",
         ]
     headroom = f.details.get("headroom_users", math.nan)
-    out = ["Keep this configuration as the production baseline."]
+    out = (["Keep this configuration as the production baseline."] if ctx.run.complete else
+           ["Run the campaign to its end before taking this configuration as a baseline: "
+            "the load stopped early, so its heaviest phases may never have run."])
     if not math.isnan(headroom):
-        out.insert(0, f"Estimated headroom: about {headroom:.0f} users before the busiest "
-                      "resource reaches 80%; confirm with a capacity-step campaign to that load.")
+        out.insert(0, f"Estimated headroom: about {headroom:.0f} users before "
+                      f"{f.details.get('headroom_resource')} reaches 80%; confirm with a "
+                      "capacity-step campaign to that load.")
     return out
 
 

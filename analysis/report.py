@@ -41,8 +41,10 @@ def render_report(model: Model, figures: dict[str, Path], results_dir: Path) -> 
                  "path": path.relative_to(results_dir).as_posix()}
                 for name, path in figures.items()]
     template = environment().get_template("report.html")
+    locust = results_dir / "locust" / "report.html"
     return template.render(m=model.data, figures=embedded,
-                           config_text=config_text(model.data["config"]))
+                           config_text=config_text(model.data["config"]),
+                           locust_report="locust/report.html" if locust.is_file() else None)
 
 
 def _pct(value: Any) -> str:

@@ -120,7 +120,10 @@ def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
         results.append(_below("CPU sustained", phase.label,
                               _max_inside(_sustained_cpu(ctx, spec.cpu_sustain_s), inside),
                               spec.cpu_util, "ratio",
-                              f"highest {spec.cpu_sustain_s:.0f} s mean of cpu.util on any host"))
+                              f"highest {spec.cpu_sustain_s:.0f} s mean of cpu.util on any host"
+                              + ("" if phase.duration_s >= spec.cpu_sustain_s else
+                                 f", ending inside this {phase.duration_s:.0f} s phase, so "
+                                 "partly from the seconds before it")))
     return results
 
 

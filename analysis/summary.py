@@ -13,7 +13,10 @@ from analysis.view import Model
 def render_summary(model: Model) -> str:
     m = model.data
     lines = [f"# eSPPD load analysis: {_plain(m['campaign'])}", "",
-             f"{m['start']} to {m['end']}", "", f"**{_plain(m['verdict'])}**", ""]
+             f"{m['start']} to {m['end']}", ""]
+    if m["run"]["partial"]:
+        lines += [f"> **{_plain(m['run']['partial'])}**", ""]
+    lines += [f"**{_plain(m['verdict'])}**", ""]
     for caveat in m["caveats"]:
         lines += [f"> {_plain(caveat)}", ""]
     lines += ["## Findings", ""]
@@ -28,10 +31,15 @@ def render_summary(model: Model) -> str:
     lines += ["", f"## SLOs: {status}", "", "| phase | SLO | result | measured |",
               "|---|---|---|---|"]
     for r in m["slo"]["results"]:
-        result = "pass" if r["passed"] else ("skipped" if r["passed"] is None else "**FAIL**")
+        if r["passed"] is None:
+            continue
+        result = "pass" if r["passed"] else "**FAIL**"
         lines.append(f"| {_cell(r['phase'])} | {_cell(r['slo'])} | {result} | "
                      f"{_cell(r['detail'])} |")
-    lines += ["", "## Capacity", "", _capacity_line(m["capacity"]), ""]
+    if m["slo"]["not_judged"]:
+        lines += ["", "Not judged:", *[f"- {_plain(line)}" for line in m["slo"]["not_judged"]]]
+    if len(m["capacity"]["levels"]) >= 2:  # one level has no knee or curve to speak of
+        lines += ["", "## Capacity", "", _capacity_line(m["capacity"]), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -42,11 +50,11 @@ def _capacity_line(cap: dict[str, Any]) -> str:
     if usl:
         n_star = f"{usl['n_star']:.0f}" if usl["n_star"] is not None else "inf"
         x_max = f"{usl['x_max']:.1f}" if usl["x_max"] is not None else "inf"
-        fit = (f"USL: alpha={usl['alpha']:.4g}, beta={usl['beta']:.3g}, N*={n_star}, "
-               f"X_max={x_max} req/s, R^2={usl['r_squared']:.3f}, "
-               f"X(500)={usl['predicted_x_at_500']:.1f} req/s.")
-        if usl["extrapolated"]:
-            fit += " N* and X_max are extrapolated far beyond the measured load."
+        ceiling = ("no ceiling within the measured range (N* and X_max lie beyond twice the "
+                   "most users measured, so they are not a capacity)" if usl["extrapolated"]
+                   else f"N*={n_star}, X_max={x_max} req/s")
+        fit = (f"USL: alpha={usl['alpha']:.4g}, beta={usl['beta']:.3g}, {ceiling}, "
+               f"R^2={usl['r_squared']:.3f}, X(500)={usl['predicted_x_at_500']:.1f} req/s.")
     else:
         fit = cap["usl_note"] or ""
     return f"{knee} {fit}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.context import SUSTAIN_WINDOWS, Context
@@ -47,6 +48,10 @@ COLUMNS = ["resource", "target", "utilization_metric", "utilization_mean", "util
 DB_WAIT_KINDS = ("Lock", "LWLock", "IO", "IPC", "BufferPin")  # waits on the DB itself
 
 
+MIN_FIT_WINDOWS = 6    # 30 s of windows with users, at two load levels at least
+MIN_GROWTH_R = 0.5     # correlation of use with users below which use is not load-driven
+
+
 @dataclass(frozen=True)
 class _Row:
     resource: str
@@ -59,10 +64,53 @@ class _Row:
     e: float = math.nan
 
 
+@dataclass(frozen=True)
+class Growth:
+    """How a resource's utilization followed the users: util = base + per_user * users,
+    least squares over the 5 s windows with users."""
+
+    resource: str
+    target: str
+    base: float
+    per_user: float
+    r: float
+
+    @property
+    def load_driven(self) -> bool:
+        return self.per_user > 0 and self.r >= MIN_GROWTH_R
+
+    def users_at(self, utilization: float) -> float:
+        return (utilization - self.base) / self.per_user
+
+
+def use_growth(ctx: Context) -> list[Growth]:
+    """Every measured utilization fitted against users: a headroom can only come from a
+    resource whose use grows with load (a pre-opened pool sits at the same share at 0
+    and at 500 users)."""
+    users = ctx.w5["users"]
+    out = []
+    for row in _rows(ctx):
+        if row.u is None:
+            continue
+        frame = pd.concat([users, row.u.reindex(ctx.w5.index)], axis=1, keys=["x", "y"])
+        frame = frame[frame["x"] > 0].dropna()
+        if len(frame) < MIN_FIT_WINDOWS or frame["x"].nunique() < 2 \
+                or frame["y"].nunique() < 2:
+            continue
+        per_user, base = np.polyfit(frame["x"], frame["y"], 1)
+        r = float(np.corrcoef(frame["x"], frame["y"])[0, 1])
+        out.append(Growth(row.resource, row.target, float(base), float(per_user), r))
+    return out
+
+
+def _rows(ctx: Context) -> list[_Row]:
+    return [*_cpu_rows(ctx), *_memory_rows(ctx), *_disk_rows(ctx), *_db_rows(ctx),
+            *_queue_rows(ctx), *_app_rows(ctx), *_loadgen_rows(ctx)]
+
+
 def use_table(ctx: Context) -> pd.DataFrame:
     """One row per resource and target; NaN where a signal was not measured."""
-    rows = [*_cpu_rows(ctx), *_memory_rows(ctx), *_disk_rows(ctx), *_db_rows(ctx),
-            *_queue_rows(ctx), *_app_rows(ctx), *_loadgen_rows(ctx)]
+    rows = _rows(ctx)
     knee = ctx.capacity.knee
     records = []
     for row in rows:

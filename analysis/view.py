@@ -50,20 +50,34 @@ def build_model(ctx: Context, campaign: dict[str, Any], findings: list[Finding],
         "campaign": str(campaign.get("name", results_dir)),
         "start": iso(start), "end": iso(end),
         "duration_s": end - start if not math.isnan(start) else None,
+        "run": ctx.run.to_dict() | {"partial": ctx.run.describe()},
         "verdict": verdict_sentence(findings[0]),
         "verdicts": [f.to_dict() for f in findings],
-        "slo": {"ok": slo_ok, "limits": spec.__dict__, "results": [r.to_dict() for r in slo]},
+        "slo": {"ok": slo_ok, "limits": spec.__dict__, "results": [r.to_dict() for r in slo],
+                "not_judged": not_judged(slo, [phase.label for phase in ctx.phases])},
         "capacity": _capacity(ctx.capacity),
         "phases": _phases(ctx),
         "requests": _per_request(ctx.run_stats),
         "use": _records(use),
         "statements": _statements(statements),
         "errors": _errors(ctx),
-        "caveats": _caveats(campaign, ctx),
+        "caveats": _caveats(campaign, ctx, slo),
         "notes": list(ctx.notes),
         "config": redact(campaign),
     }
     return Model(clean(data))
+
+
+def not_judged(results: list[SloResult], phases: list[str]) -> list[str]:
+    """The skipped SLO rows said once per SLO and reason (not one row per phase), so
+    the table lists only what was judged."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for result in results:
+        if result.passed is None:
+            grouped.setdefault((result.slo, result.detail), []).append(result.phase)
+    return [f"{slo}: {detail}, " + ("in every phase" if set(where) >= set(phases) and
+                                    len(where) > 1 else ", ".join(where))
+            for (slo, detail), where in grouped.items()]
 
 
 def clean(value: Any) -> Any:
@@ -179,15 +193,17 @@ def _errors(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-def _caveats(campaign: dict[str, Any], ctx: Context) -> list[str]:
+def _caveats(campaign: dict[str, Any], ctx: Context, slo: list[SloResult]) -> list[str]:
+    """Caveats that apply to this run: coordinated omission only bends the tail of a
+    closed-model run that stalled (a knee, or a failed latency SLO)."""
     load = campaign.get("load") if isinstance(campaign.get("load"), dict) else {}
+    stalled = ctx.capacity.knee is not None or any(
+        result.passed is False and result.unit == "ms" for result in slo)
     caveats = []
-    if str((load or {}).get("model", "closed")).lower() != "open":
+    if stalled and str((load or {}).get("model", "closed")).lower() != "open":
         caveats.append(
             "Coordinated omission: this was a closed-model run (Locust users wait for each "
             "response, and constant pacing does not catch up), so during a stall fewer requests "
             "were sent and measured latency percentiles look better than what users "
             "experienced. Treat tail latencies above the knee as lower bounds.")
-    if ctx.capacity.knee is None and isinstance(ctx.capacity.usl, str):
-        caveats.append(ctx.capacity.usl)
     return caveats

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import gevent
@@ -24,13 +23,13 @@ from harness.collectors_process import CollectorsProcess
 from harness.config import CampaignConfig
 from harness.exitcodes import Exit
 from harness.loadgen import LoadGenerator
+from harness.plan import load_plan
 from harness.preflight import PreflightError, check_embedded_target, check_static, check_target
 from harness.progress import ProgressLine, hottest_resource
 from harness.remote_workers import RemoteWorkers
 from harness.results import ResultsDir
 from reference_app.seed import SIZES
 from reference_app.stack import EmbeddedStack, StackConfig
-from scenarios.plans import plan_from_options
 from scenarios.sink import AppendJsonl
 
 log = logging.getLogger(__name__)
@@ -79,16 +78,6 @@ def locust_args(config: CampaignConfig, results: ResultsDir, url: str) -> list[s
     if target.route_map:
         args += ["--esppd-route-map", str(target.route_map)]
     return args
-
-
-def planned_duration(config: CampaignConfig) -> float:
-    """How long the shape will run (for the progress line and the safety deadline)."""
-    load = config.load
-    return plan_from_options(SimpleNamespace(
-        esppd_shape=load.shape, esppd_users=load.users, esppd_spawn_rate=load.spawn_rate,
-        esppd_duration=load.duration, esppd_step_users=load.step_users,
-        esppd_step_duration=load.step_duration,
-        esppd_seconds_per_hour=load.seconds_per_hour)).duration_s
 
 
 class Campaign:
@@ -164,7 +153,7 @@ class Campaign:
 
     def _drive_load(self, teardown: contextlib.ExitStack, remote: RemoteWorkers | None) -> Exit:
         args = locust_args(self.config, self.results, self.url)
-        total = planned_duration(self.config)
+        total = load_plan(self.config).duration_s
         distribution = self.config.distribution
         generator = LoadGenerator(LOCUSTFILE, args, self.results.locust, self.results.logs,
                                   self.event, bind_host=distribution.master_host
@@ -198,12 +187,8 @@ class Campaign:
                 break
             if now - last_progress >= PROGRESS_EVERY_S:
                 last_progress = now
-                live = generator.live()
-                recorder = getattr(generator.env, "esppd_recorder", None)
                 self.progress.show(
-                    phase=getattr(recorder, "phase", "") or "starting", elapsed=now - started,
-                    total=total, users=live.users, rps=live.rps, p95_ms=live.p95_ms,
-                    error_ratio=live.error_ratio, workers=live.workers,
+                    generator.live(), elapsed=now - started, total=total,
                     hottest=hottest_resource(self.results.path / "metrics.csv", now - 10))
         log.info("[load] stopping")
         generator.stop()

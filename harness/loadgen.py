@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
@@ -24,24 +23,14 @@ from locust import events
 from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.html import get_html_report
-from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner
+from locust.runners import STATE_STOPPED, STATE_STOPPING, WORKER_REPORT_INTERVAL, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 from locust.util.load_locustfile import load_locustfile
 
+from harness.progress import LiveStats
 from supervision import free_port, spawn, stop_process
 
 EventSink = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class LiveStats:
-    """What the progress line shows, read from the master's aggregated stats."""
-
-    users: int
-    rps: float
-    p95_ms: float
-    error_ratio: float
-    workers: int
 
 
 class LoadGenerator:
@@ -58,6 +47,7 @@ class LoadGenerator:
         self.runner: MasterRunner | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
         self._greenlets: list[gevent.Greenlet] = []
+        self._loss_watch: gevent.Greenlet | None = None
         self._present: set[str] = set()   # joined, neither missing nor gone
         self._stopped = gevent.event.Event()
 
@@ -80,9 +70,10 @@ class LoadGenerator:
         events.init.fire(environment=self.env, runner=self.runner, web_ui=None)
         writer = StatsCSVFileWriter(self.env, PERCENTILES_TO_REPORT,
                                     str(self.locust_dir / "locust"), full_history=True)
+        self._loss_watch = gevent.spawn(self._watch_losses)
         self._greenlets += [gevent.spawn(writer.stats_writer), gevent.spawn(stats_history,
                                                                             self.runner),
-                            gevent.spawn(self._watch_losses)]
+                            self._loss_watch]
 
     def start_local_workers(self, count: int) -> None:
         for index in range(1, count + 1):
@@ -113,14 +104,14 @@ class LoadGenerator:
         return self._stopped.is_set()
 
     def live(self) -> LiveStats:
-        assert self.runner is not None
-        total = self.runner.stats.total
-        requests = max(total.num_requests, 1)
-        return LiveStats(users=self.runner.user_count,
-                         rps=float(total.current_rps or 0.0),
-                         p95_ms=float(total.get_current_response_time_percentile(0.95) or 0),
-                         error_ratio=total.num_failures / requests,
-                         workers=self.ready_workers())
+        """The last written seconds from the recorder's merged histograms (pages only, as
+        the report counts them; one window for rps, p95 and errors)."""
+        assert self.runner is not None and self.env is not None
+        recorder = self.env.esppd_recorder  # type: ignore[attr-defined]  # ours, not Locust's
+        window = recorder.recent.stats()
+        return LiveStats(phase=recorder.phase or "starting", users=self.runner.user_count,
+                         rps=window.rps, p95_ms=window.p95_ms, error_ratio=window.error_ratio,
+                         workers=self.ready_workers(), window_s=window.seconds)
 
     def _worker_joined(self, client_id: str, **_kwargs: object) -> None:
         self._present.add(client_id)
@@ -133,19 +124,26 @@ class LoadGenerator:
         """A worker that misses its heartbeats or leaves is an event: data, not a crash.
 
         Locust has no event for a lost worker: its heartbeat check marks it missing
-        (clients.missing) and a worker that quits leaves `clients`.
+        (clients.missing) and a worker that quits leaves `clients`. Once the test has
+        stopped (the shape ended: headless Locust quits its workers), leaving is the
+        normal end, not a loss; missing heartbeats still are.
         """
         assert self.runner is not None
         while True:
-            present = {worker.id for worker in self.runner.clients.values()}
-            present -= {worker.id for worker in self.runner.clients.missing}
-            for worker_id in sorted(self._present - present):
+            listed = {worker.id for worker in self.runner.clients.values()}
+            missing = {worker.id for worker in self.runner.clients.missing}
+            left = self._present - listed
+            ended = self.runner.state in (STATE_STOPPING, STATE_STOPPED)
+            lost = (self._present & missing) | (set() if ended else left)
+            for worker_id in sorted(lost):
                 self.on_event("worker_lost", worker=worker_id)
-            self._present &= present
+            self._present -= lost | left
             gevent.sleep(0.5)
 
     def stop(self) -> None:
         """Stop users, let the workers' last reports in, quit them, write Locust's HTML report."""
+        if self._loss_watch is not None:  # workers leaving now are not lost
+            self._loss_watch.kill(block=False)
         if self.runner is not None:
             with contextlib.suppress(Exception):  # best effort on the way out
                 self.runner.stop()

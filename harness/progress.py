@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,20 @@ def hottest_resource(metrics_csv: Path, newer_than: float) -> tuple[str, float] 
     return name, latest[name]
 
 
+@dataclass(frozen=True)
+class LiveStats:
+    """What the progress line shows: the load generator's users and workers, and the
+    recorder's last written seconds."""
+
+    phase: str
+    users: int
+    rps: float
+    p95_ms: float
+    error_ratio: float
+    workers: int
+    window_s: int  # the last whole seconds written that rps, p95 and errors cover
+
+
 @dataclass
 class ProgressLine:
     """Prints a refreshed status line on a TTY; one plain line every `every` s otherwise.
@@ -72,21 +87,31 @@ class ProgressLine:
     def interactive(self) -> bool:
         return self.stream.isatty()
 
-    def show(self, *, phase: str, elapsed: float, total: float | None, users: int, rps: float,
-             p95_ms: float, error_ratio: float, workers: int,
+    def show(self, live: LiveStats, *, elapsed: float, total: float | None,
              hottest: tuple[str, float] | None) -> None:
         if self.quiet:
             return
-        remaining = f"/{_clock(total)}" if total else ""
-        resource = f" | hottest {hottest[0]} {hottest[1]:.0%}" if hottest else ""
-        text = (f"[{phase}] {_clock(elapsed)}{remaining} | {workers} workers | {users} users | "
-                f"{rps:.1f} rps | p95 {p95_ms:.0f} ms | errors {error_ratio:.2%}{resource}")
+        self.write(status_text(live, elapsed, total, hottest))
+
+    def write(self, text: str) -> None:
         if self.interactive:
             self.stream.write("\r\x1b[2K" + text)
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+
+def status_text(live: LiveStats, elapsed: float, total: float | None,
+                hottest: tuple[str, float] | None) -> str:
+    """One status line; rps, p95 and errors over the same last seconds of pages (the
+    recorder's merged histograms, as the report computes them)."""
+    remaining = f"/{_clock(total)}" if total else ""
+    resource = f" | hottest {hottest[0]} {hottest[1]:.0%}" if hottest else ""
+    p95 = "-" if math.isnan(live.p95_ms) else f"{live.p95_ms:.0f} ms"
+    errors = "-" if math.isnan(live.error_ratio) else f"{live.error_ratio:.2%}"
+    return (f"[{live.phase}] {_clock(elapsed)}{remaining} | {live.workers} workers | "
+            f"{live.users} users | last {live.window_s} s: {live.rps:.1f} rps, p95 {p95}, "
+            f"errors {errors}{resource}")
 
 
 def _clock(seconds: float | None) -> str:

@@ -13,7 +13,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 import time
 from types import FrameType
 
@@ -65,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 return run_smoke(stack)
             print(json.dumps(stack.describe()), flush=True)
-            threading.Event().wait()
+            while True:
+                # Short sleeps, not one untimed wait: the kernel may hand SIGINT to a
+                # supervisor thread, and a main thread blocked without a timeout would
+                # never run the handler (a stop that hung once under load).
+                time.sleep(0.5)
     except (KeyboardInterrupt, Stopped):
         print("[stack] stopped", file=sys.stderr)
         return 0

@@ -12,7 +12,6 @@ Logs stay in `log_dir` (the results dir when a campaign runs).
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from reference_app.laravel_runtime import LaravelRuntime
 from reference_app.python_runtime import PythonRuntime
 from reference_app.seed import SeedReport
 from reference_app.stack_config import Progress, StackConfig, StackServices
+from supervision.scratch import scratch_dir, sweep_orphans
 from supervision.servers import (
     MariaDBServer,
     MariaDBSettings,
@@ -39,7 +39,7 @@ class EmbeddedStack:
     def __init__(self, config: StackConfig, progress: Progress | None = None) -> None:
         self.config = config
         self.progress = progress or (lambda _message: None)
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-stack-"))
+        self._tmp = scratch_dir("stack")
         # Absolute: PHP-FPM and nginx resolve relative paths against their own prefix.
         self.log_dir = (config.log_dir or self._tmp / "logs").resolve()
         max_connections = config.knobs.db_max_connections
@@ -126,6 +126,9 @@ class EmbeddedStack:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        orphans = sweep_orphans()
+        if orphans:
+            self.progress(f"removed {len(orphans)} scratch directories of killed runs")
         config = self.config
         engine = "MariaDB" if config.db == "mariadb" else "PostgreSQL"
         self.progress(f"starting {engine}")

@@ -8,12 +8,14 @@ second adds a row with the same key (readers sum rows with equal keys).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from scenarios.histogram import Histogram
 
 Key = tuple[int, str, str]  # (second, name, method)
+JOB_METHOD = "JOB"  # a user's wait for queued work (a document, an export), not a page
 MAX_ERROR_LENGTH = 200
 
 
@@ -87,3 +89,43 @@ class Aggregator:
         for error_key in sorted(k for k in self.errors if k[0] < before_second):
             error_rows.append([*error_key, self.errors.pop(error_key)])
         return request_rows, error_rows
+
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    seconds: int
+    requests: int
+    rps: float
+    p95_ms: float        # NaN without requests
+    error_ratio: float   # NaN without requests
+
+
+@dataclass
+class RecentSeconds:
+    """The last written seconds merged over every request name, pages only (JOB waits
+    apart): the progress line shows the same histograms the report will, over one
+    window for every figure."""
+
+    window_s: int = 10
+    seconds: dict[int, Cell] = field(default_factory=dict)
+
+    def add(self, rows: list[list[Any]], until_second: int) -> None:
+        """requests.csv rows as drained (second, name, method, count, failures, sum_ms,
+        max_ms, histogram), complete up to until_second (exclusive)."""
+        for second, _name, method, count, failures, sum_ms, max_ms, buckets in rows:
+            if method == JOB_METHOD:
+                continue
+            self.seconds.setdefault(int(second), Cell()).merge(
+                Cell(count, failures, sum_ms, max_ms, Histogram.decode(buckets)))
+        for second in [s for s in self.seconds if s < until_second - self.window_s]:
+            del self.seconds[second]
+
+    def stats(self) -> WindowStats:
+        total = Cell()
+        for cell in self.seconds.values():
+            total.merge(cell)
+        if total.count == 0:
+            return WindowStats(self.window_s, 0, 0.0, math.nan, math.nan)
+        return WindowStats(self.window_s, total.count, total.count / self.window_s,
+                           total.histogram.quantile(0.95), total.failures / total.count)

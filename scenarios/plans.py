@@ -119,11 +119,12 @@ def plan_from_options(options: object) -> Plan:
     users = int(getattr(options, "esppd_users", 0) or getattr(options, "num_users", 0) or 1)
     rate = float(getattr(options, "esppd_spawn_rate", 0) or getattr(options, "spawn_rate", 0)
                  or max(1.0, users / 10))
-    duration = float(getattr(options, "esppd_duration", 0) or getattr(options, "run_time", 0)
-                     or 60)
+    asked = float(getattr(options, "esppd_duration", 0) or getattr(options, "run_time", 0) or 0)
     per_hour = float(getattr(options, "esppd_seconds_per_hour", 10) or 10)
     if shape == "constant":
-        return constant(users, rate, duration)
+        # As plain Locust: without -t the users run until stopped (the web UI's button).
+        return constant(users, rate, asked or math.inf)
+    duration = asked or 60
     if shape == "capacity-step":
         step = int(getattr(options, "esppd_step_users", 0) or max(1, users // 10))
         hold = float(getattr(options, "esppd_step_duration", 0) or 30)

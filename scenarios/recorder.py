@@ -21,7 +21,7 @@ import gevent
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from scenarios.aggregate import Aggregator
+from scenarios.aggregate import Aggregator, RecentSeconds
 from scenarios.sink import AppendCsv, AppendJsonl
 
 REQUEST_HEADER = ("ts", "name", "method", "count", "failures", "sum_ms", "max_ms", "hist")
@@ -61,6 +61,7 @@ class Recorder:
     environment: Environment
     files: RecorderFiles | None
     aggregator: Aggregator = field(default_factory=Aggregator)
+    recent: RecentSeconds = field(default_factory=RecentSeconds)  # for the progress line
     phase: str = ""
     target_users: int = 0
     _writer: gevent.Greenlet | None = None
@@ -98,6 +99,7 @@ class Recorder:
         assert self.files is not None
         hold = HOLD_S_DISTRIBUTED if self.distributed_master else HOLD_S_LOCAL
         request_rows, error_rows = self.aggregator.drain(now_second - hold)
+        self.recent.add(request_rows, now_second - hold)
         self.files.requests.write(request_rows)
         self.files.errors.write(error_rows)
         self._write_users_and_phase(now_second - 1)

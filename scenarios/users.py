@@ -20,6 +20,7 @@ from locust import FastHttpUser, task
 from locust.env import Environment
 
 from scenarios.accounts import Account, AccountPool, parse_sizes
+from scenarios.aggregate import JOB_METHOD
 from scenarios.laravel import LaravelBrowser, location_id
 from scenarios.routes import RouteMap
 
@@ -94,7 +95,7 @@ class EsppdUser(FastHttpUser):
         elapsed_ms = (time.perf_counter() - started) * 1000
         error = None if status == "ready" else RuntimeError(f"{what} ended {status}")
         self.environment.events.request.fire(
-            request_type="JOB", name=f"{what} ready", response_time=elapsed_ms,
+            request_type=JOB_METHOD, name=f"{what} ready", response_time=elapsed_ms,
             response_length=0, exception=error, context={}, url=None, response=None)
 
 

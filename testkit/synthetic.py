@@ -485,7 +485,11 @@ def _write_events(out: Path, spec: SyntheticSpec, model: _Model) -> None:
     for start in np.concatenate([[0], np.flatnonzero(np.diff(model.target)) + 1]):
         events.append({"ts": float(model.ts[start]), "kind": "users",
                        "target_users": int(model.target[start])})
-    events.append({"ts": float(model.ts[-1] + 1), "kind": "stack_stop"})
+    ran = float(model.ts[-1] + 1 - model.ts[0])
+    events += [{"ts": float(model.ts[0]), "kind": "load_start", "planned_s": ran, "workers": 1},
+               {"ts": float(model.ts[-1] + 1), "kind": "load_stop", "reason": "completed",
+                "elapsed_s": ran},
+               {"ts": float(model.ts[-1] + 1), "kind": "stack_stop"}]
     events.sort(key=lambda e: float(e["ts"]))  # type: ignore[arg-type]  # ts is a number
     with (out / EVENTS_FILE).open("w", encoding="utf-8") as handle:
         for event in events:

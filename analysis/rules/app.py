@@ -72,9 +72,9 @@ def app_workers(ctx: Context) -> Finding | None:
     working_low = float(working.min()) if stopped_peak > 0 else workers
     evidence = [
         f"app.workers.busy / app.workers.total: {pct(ratio_peak)} of {workers:.0f} workers "
-        f"(30 s sustained peak); {onset_text(onset)}" if stopped_peak <= 0 else
+        f"(highest 30 s median); {onset_text(onset)}" if stopped_peak <= 0 else
         f"app.workers.busy / working workers: {pct(ratio_peak)} of {working_low:.0f} working "
-        f"(30 s sustained peak); {onset_text(onset)}",
+        f"(highest 30 s median); {onset_text(onset)}",
         *([f"proc.stopped{{{group}}}: {stopped_peak:.0f} worker processes "
            f"stopped (state T: a signal or a debugger) from {clock(_first_above(stopped, 0))}; "
            f"the pool lists them idle, but they serve nothing, so {working_low:.0f} of "
@@ -86,8 +86,8 @@ def app_workers(ctx: Context) -> Finding | None:
     nginx = ctx.signal(NGINX_ACTIVE, how="sum")
     if nginx.notna().any():
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
-                        "connections held by nginx while the workers were full (30 s "
-                        "sustained peak)")
+                        "connections held by nginx while the workers were full (highest "
+                        "30 s median)")
     summary = (f"All {workers:.0f} app workers were busy and requests queued for a free worker."
                if stopped_peak <= 0 else
                f"Only {working_low:.0f} of {workers:.0f} app workers served requests "

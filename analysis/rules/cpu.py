@@ -55,7 +55,7 @@ def loadgen_cpu(ctx: Context) -> Finding | None:
         "loadgen.cpu", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"The load generator was CPU-bound ({peak:.2f} cores on {worker}): latency and "
         "throughput above that load measure the generator, not eSPPD.",
-        [f"loadgen.cpu on {worker}: {peak:.2f} cores (30 s sustained peak; a Locust process "
+        [f"loadgen.cpu on {worker}: {peak:.2f} cores (highest 30 s median; a Locust process "
          f"tops out near 1 core); {onset_text(onset)}",
          f"{saturated} of {len(peaks)} generator process(es) at >= {LOADGEN_CORES_LIMIT:.2f} cores",
          corr_text(rho)],
@@ -110,11 +110,11 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
     groups = [g for g in ctx.groups() if role_of(g) in roles]
     evidence = [
         f"proc.cpu{{{','.join(groups)}}} on {target}: {peak * cpus:.2f} cores = {pct(peak)} of "
-        f"{cpus:.0f} CPUs (30 s sustained peak); {onset_text(onset)}",
+        f"{cpus:.0f} CPUs (highest 30 s median); {onset_text(onset)}",
         corr_text(rho),
     ]
     if by_dominance:
-        evidence.insert(1, f"cpu.util on {target}: {pct(util_peak)} (30 s sustained peak), "
+        evidence.insert(1, f"cpu.util on {target}: {pct(util_peak)} (highest 30 s median), "
                            f"{pct(dominance_peak)} of the busy CPU used by {who}")
     if not math.isnan(process_peak):
         evidence.append(f"{process_peak:.2f} cores per process (1.0 = a process is CPU-bound)")
@@ -159,7 +159,7 @@ def host_cpu(ctx: Context) -> Finding | None:
         "host.cpu", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"Host {target} CPU is saturated by processes outside the eSPPD stack "
         f"({pct(score)} of its CPUs).",
-        [f"cpu.util on {target}: {pct(sustained_peak(util))} (30 s sustained peak); "
+        [f"cpu.util on {target}: {pct(sustained_peak(util))} (highest 30 s median); "
          f"{onset_text(onset)}",
          *([culprit.describe()] if culprit else []),
          f"outside the stack (groups outside postgres/app/worker/redis/locust, or unattributed): "

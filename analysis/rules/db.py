@@ -91,10 +91,10 @@ def db_connections(ctx: Context) -> Finding | None:
               severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0,
               1.0 if refused or turned_away >= 1 else 0.0)
     ratio_line = (f"db.connections.total / max_connections: {pct(ratio_peak)} of "
-                  f"{limit.max():.0f} (30 s sustained peak)" if not math.isnan(ratio_peak)
+                  f"{limit.max():.0f} (highest 30 s median)" if not math.isnan(ratio_peak)
                   else "db.connections vs max_connections: not measured")
     pool_line = (f"app.db_pool.waiting: {waiting_peak:.1f} requests waiting for a pooled "
-                 "connection (30 s sustained peak)" if not math.isnan(waiting_peak)
+                 "connection (highest 30 s median)" if not math.isnan(waiting_peak)
                  else "app.db_pool.waiting: not measured")
     # the signal that decided comes first and carries the onset
     lines = [ratio_line, pool_line] if by_ratio or not by_pool else [pool_line, ratio_line]
@@ -160,13 +160,13 @@ def db_locks(ctx: Context) -> Finding | None:
               severity(deadlock_peak, DEADLOCK_RATE_LIMIT * 0.5, DEADLOCK_RATE_FULL))
     evidence = [
         f"db.wait{{Lock}}: {sustained_peak(locks):.1f} backends = {pct(share_peak)} of active "
-        f"backends waiting on locks (30 s sustained peak); {onset_text(onset)}",
+        f"backends waiting on locks (highest 30 s median); {onset_text(onset)}",
         f"db.locks.ungranted: {ungranted_peak:.1f}" if not math.isnan(ungranted_peak)
         else "db.locks.ungranted: not measured",
         corr_text(rho),
     ]
     if by_deadlocks:
-        evidence.insert(0, f"db.deadlocks: {deadlock_peak:.2f}/s (30 s sustained peak), "
+        evidence.insert(0, f"db.deadlocks: {deadlock_peak:.2f}/s (highest 30 s median), "
                            f"{deadlocks.sum() * WINDOW_S:.0f} in the run: transactions "
                            "each waiting for a lock the other holds (a locking read then a "
                            "write of the same hot row, or rows locked in different orders); "

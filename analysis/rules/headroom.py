@@ -11,11 +11,20 @@ import math
 from analysis.context import Context
 from analysis.findings import Finding
 from analysis.rules.common import pct
-from analysis.use import use_table
+from analysis.use import Growth, use_growth, use_table
 
 UTIL_LIMIT = 0.80
 LATENCY_FLAT = 1.5           # p95 at the top load vs the lowest load
 ERROR_LIMIT = 0.01
+
+
+def _first_limit(ctx: Context, top_users: float) -> tuple[Growth, float] | None:
+    """The system resource whose load-driven use reaches UTIL_LIMIT at the fewest users
+    (the load generator is the rig, not the system), and those users."""
+    limits = [(growth, growth.users_at(UTIL_LIMIT)) for growth in use_growth(ctx)
+              if growth.load_driven and growth.resource != "load generator"]
+    limits = [(growth, users) for growth, users in limits if users > top_users]
+    return min(limits, key=lambda item: item[1]) if limits else None
 
 
 def none(ctx: Context) -> Finding | None:
@@ -40,22 +49,32 @@ def none(ctx: Context) -> Finding | None:
                    f"{levels[-1].p95_ms:.0f} ms at {levels[-1].users:.0f})" if len(levels) >= 2
                    else ""),
                 f"error rate {error_rate * 100:.2f}%"]
-    headroom_users = math.nan
+    headroom_users, headroom_resource = math.nan, ""
     if len(busiest):
         row = busiest.iloc[0]
         evidence.append(f"busiest resource: {row['resource']} at {pct(peak_util)} "
                         f"({row['utilization_metric']})")
-        if peak_util > 0:
-            headroom_users = top_users * UTIL_LIMIT / peak_util
-            evidence.append(f"linear headroom: about {headroom_users:.0f} users before it "
-                            f"reaches {pct(UTIL_LIMIT)} (an estimate; validate with a longer "
-                            "capacity-step run)")
+    limit = _first_limit(ctx, top_users)
+    if limit is None:
+        evidence.append("no measured resource's use grew with the users, so no headroom "
+                        "follows from this run (utilization flat across the load, like a "
+                        "pre-opened pool); a capacity-step run to a higher load finds it")
+    else:
+        growth, headroom_users = limit
+        headroom_resource = growth.resource + ("" if growth.target == "-"
+                                               else f" on {growth.target}")
+        evidence.append(
+            f"headroom: about {headroom_users:.0f} users before {headroom_resource} reaches "
+            f"{pct(UTIL_LIMIT)} (its use rose by {growth.per_user * 1e4:.1f} points per 100 "
+            f"users from {pct(max(growth.base, 0.0))} at no users, fitted over this run, "
+            f"r={growth.r:.2f}; an extrapolation: confirm with a capacity-step run)")
     sev = 1.0 - (peak_util if not math.isnan(peak_util) else 0.5)
     return Finding(
         "none", round(min(0.95, 0.5 + 0.5 * sev), 3),
         f"No bottleneck up to {top_users:.0f} users"
         + (f"; the busiest resource ({busiest['resource'].iloc[0]}) was at {pct(peak_util)}."
            if len(busiest) else "."),
-        evidence, details={"headroom_users": headroom_users, "peak_utilization": peak_util,
+        evidence, details={"headroom_users": headroom_users, "headroom_resource": headroom_resource,
+                           "peak_utilization": peak_util,
                            "top_users": top_users},
     )

@@ -55,7 +55,7 @@ def host_memory(ctx: Context) -> Finding | None:
         + (f" and the host swapped ({swap_peak:.0f} pages/s)." if swap_peak >= 1 else "."),
         [f"mem.available_ratio: lowest 30 s level {pct(low_floor)}; {onset_text(onset)}",
          *([culprit.describe()] if culprit else []),
-         f"swap in+out: {swap_peak:.0f} pages/s (30 s sustained peak)"
+         f"swap in+out: {swap_peak:.0f} pages/s (highest 30 s median)"
          if not math.isnan(swap_peak) else "swap rates: not measured",
          corr_text(rho)],
         onset.ts if onset else None, onset.users if onset else None,
@@ -89,7 +89,7 @@ def host_disk(ctx: Context) -> Finding | None:
     return Finding(
         "host.disk", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"Disk {device} saturated: {pct(peak)} busy with {await_peak:.0f} ms await.",
-        [f"disk.util{{{device}}}: {pct(peak)} (30 s sustained peak); {onset_text(onset)}",
+        [f"disk.util{{{device}}}: {pct(peak)} (highest 30 s median); {onset_text(onset)}",
          *([culprit.describe()] if culprit else []),
          f"disk.await{{{device}}}: {await_peak:.1f} ms; disk.queue{{{device}}}: "
          f"{queue_peak:.1f} requests" if not unknown else

@@ -95,7 +95,7 @@ def queue_backlog(ctx: Context) -> Finding | None:
     rho = ctx.correlation(series)
     last = float(series.dropna().iloc[-1]) if series.notna().any() else math.nan
     evidence = [
-        f"queue.length{{{name}}}: {peak:.0f} jobs (30 s sustained peak), {last:.0f} at the end; "
+        f"queue.length{{{name}}}: {peak:.0f} jobs (highest 30 s median), {last:.0f} at the end; "
         f"{onset_text(onset)}",
         f"growth over the second half of the run: {growth:+.2f} jobs/s (arrivals exceed what "
         "the workers finish)"]

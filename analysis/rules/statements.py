@@ -153,7 +153,7 @@ def db_query(ctx: Context) -> Finding | None:
                        for q, r in group.iloc[1:1 + SLOW_GROUP].iterrows())
            + (", ..." if len(group) > 1 + SLOW_GROUP else "")
            + f"): {pct(share)} of DB time together"] if len(group) > 1 else []),
-        f"DB busy: {busy:.2f} executing backends on average (30 s sustained peak)",
+        f"DB busy: {busy:.2f} executing backends on average (highest 30 s median)",
         corr_text(rho),
     ]
     if not math.isnan(locked):

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from supervision.accounts import RunAs, chown_tree, run_as_unprivileged
 from supervision.binaries import find_binary
 from supervision.network import free_port, wait_for_port
 from supervision.processes import ServiceError, spawn, stop_process
+from supervision.scratch import scratch_dir
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class MariaDBServer:
 
     def start(self, timeout: float = 60.0) -> None:
         self._account = run_as_unprivileged("mysql")
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-mariadb-"))
+        self._tmp = scratch_dir("mariadb")
         data = self._tmp / "data"
         self.port = free_port()
         config = self._tmp / "my.cnf"

@@ -11,13 +11,13 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 
 from supervision.accounts import RunAs
 from supervision.binaries import find_binary
 from supervision.network import wait_for_port
 from supervision.processes import spawn, stop_process
+from supervision.scratch import scratch_dir
 
 SYSTEM_CONF = Path("/etc/nginx")
 
@@ -38,7 +38,7 @@ class NginxServer:
         return self._process.pid if self._process else None
 
     def start(self, timeout: float = 20.0) -> None:
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-nginx-"))
+        self._tmp = scratch_dir("nginx")
         for name in ("fastcgi_params", "mime.types"):
             shutil.copy(SYSTEM_CONF / name, self._tmp / name)
         (self._tmp / "site.conf").write_text(self.site)

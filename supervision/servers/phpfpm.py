@@ -13,13 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from supervision.binaries import find_binary
 from supervision.network import wait_for_port
 from supervision.processes import spawn, stop_process
+from supervision.scratch import scratch_dir
 
 
 class PhpFpmServer:
@@ -37,7 +37,7 @@ class PhpFpmServer:
         return self._process.pid if self._process else None
 
     def start(self, timeout: float = 30.0) -> None:
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-fpm-"))
+        self._tmp = scratch_dir("fpm")
         (self._tmp / "pool.d").mkdir()
         (self._tmp / "pool.d" / "pool.conf").write_text(self.pool)
         (self._tmp / "conf.d").mkdir()

@@ -12,7 +12,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from supervision.accounts import chown_tree, run_as_unprivileged
 from supervision.binaries import find_binary
 from supervision.network import free_port, wait_for_port
 from supervision.processes import ServiceError, spawn, stop_process
+from supervision.scratch import scratch_dir
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class PostgresServer:
 
     def start(self, timeout: float = 60.0) -> None:
         account = run_as_unprivileged("postgres")
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-pg-"))
+        self._tmp = scratch_dir("pg")
         data = self._tmp / "data"
         pwfile = self._tmp / "pwfile"
         pwfile.write_text(self.password + "\n")

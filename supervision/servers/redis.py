@@ -6,13 +6,13 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 from supervision.binaries import find_binary
 from supervision.network import free_port, wait_for_port
 from supervision.processes import spawn, stop_process
+from supervision.scratch import scratch_dir
 
 
 class RedisServer:
@@ -33,7 +33,7 @@ class RedisServer:
         return self._process.pid if self._process else None
 
     def start(self, timeout: float = 20.0) -> None:
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-redis-"))
+        self._tmp = scratch_dir("redis")
         self.port = free_port()
         config = self._tmp / "redis.conf"
         # The password goes into a config file, not argv, so `ps` never shows it.

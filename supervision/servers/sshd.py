@@ -14,7 +14,6 @@ import pwd
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import psutil
 
 from supervision.network import free_port, wait_for_port
 from supervision.processes import ServiceError, spawn, stop_process
+from supervision.scratch import scratch_dir
 
 
 class SSHServer:
@@ -60,7 +60,7 @@ class SSHServer:
         self._binary = shutil.which("sshd") or "/usr/sbin/sshd"
         if not Path(self._binary).exists():
             raise ServiceError("sshd is not installed (Debian: apt-get install openssh-server)")
-        self._tmp = Path(tempfile.mkdtemp(prefix="esppd-sshd-"))
+        self._tmp = scratch_dir("sshd")
         for name in ("host_ed25519", "client_ed25519"):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
                             "-f", str(self._tmp / name)], check=True, capture_output=True)

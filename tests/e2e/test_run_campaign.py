@@ -125,6 +125,9 @@ def test_smoke_campaign_writes_the_results_contract_and_exits_0(app: str,
     kinds = {event["kind"] for event in events(out)}
     assert {"stack_start", "load_start", "phase_start", "worker_joined", "load_stop",
             "stack_stop"} <= kinds
+    assert "worker_lost" not in kinds  # workers quitting at the end are not lost
+    assert analysis["run"]["complete"] is True
+    assert 'href="locust/report.html"' in (out / "report.html").read_text()
     assert "password" not in (out / "campaign.toml").read_text().lower()
     metrics = (out / "metrics.csv").read_text()
     # The app's own status page (PHP-FPM's for Laravel, with nginx's) and its CPU group.
@@ -166,6 +169,9 @@ def test_sigint_mid_run_still_reports_and_leaves_no_process(app: str, tmp_path: 
     assert (out / "report.html").is_file() and (out / "analysis.json").is_file()
     stop = [event for event in events(out) if event["kind"] == "load_stop"]
     assert stop and stop[0]["reason"] == "Ctrl-C"
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert analysis["run"]["complete"] is False and analysis["run"]["reason"] == "Ctrl-C"
+    assert "stopped by Ctrl-C" in (out / "report.html").read_text()
     assert_gone(family)
 
 

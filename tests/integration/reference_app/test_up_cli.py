@@ -6,12 +6,15 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 import requests
+
+from supervision.scratch import sweep_orphans
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -70,3 +73,8 @@ def test_children_die_with_a_killed_harness(args: tuple[str, ...], tmp_path: Pat
     process.kill()  # no cleanup code runs: the parent-death signal must do the job
     process.wait()
     assert_all_gone(family, timeout=30)
+    # ... and its scratch directories (a MariaDB datadir is 130+ MB) go with the next
+    # stack's sweep.
+    left = set(Path(tempfile.gettempdir()).glob(f"esppd-*-{process.pid}-*"))
+    assert left and left <= set(sweep_orphans())
+    assert not any(path.exists() for path in left)

@@ -106,3 +106,23 @@ def test_cli_bad_input_prints_one_line_without_traceback(copy_of: Callable[[str]
     assert done.returncode == EXIT_BAD_INPUT
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().count("\n") == 0 and "requests.csv: missing" in done.stderr
+
+
+def test_a_quiet_run_reports_only_what_applies(copy_of: Callable[[str], Path]) -> None:
+    """No stall, no coordinated-omission caveat; an SLO without its collector is said
+    once, not as a skipped row per phase; the config is folded away."""
+    root = copy_of("baseline")
+    metrics = root / "metrics.csv"
+    rows = metrics.read_text(encoding="utf-8").splitlines(keepends=True)
+    metrics.write_text("".join(row for row in rows if ",redis." not in row), encoding="utf-8")
+    analyze(root)
+    data = json.loads((root / "analysis.json").read_text(encoding="utf-8"))
+    assert data["caveats"] == []
+    assert data["slo"]["not_judged"] == [
+        "cache hit ratio > 80.0%: not measured (mean redis.hit_ratio while requests were "
+        "served), in every phase"]
+    html = (root / "report.html").read_text(encoding="utf-8")
+    assert "skipped" not in html and "in every phase" in html
+    assert re.search(r"<details><summary>Campaign config", html)
+    summary = (root / "summary.md").read_text(encoding="utf-8")
+    assert "skipped" not in summary and "Not judged:" in summary

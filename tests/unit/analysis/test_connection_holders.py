@@ -54,3 +54,28 @@ def test_the_apps_own_busy_connections_are_the_load_not_a_culprit(
     assert any("connections by holder" in line and "the load itself" in line
                for line in finding.evidence)
     assert finding.recommendations[0].startswith(("Size connections", "If the app has"))
+
+
+def test_the_apps_processes_keeping_one_connection_each_are_sized_not_hunted(
+        copy_of: Callable[[str], Path]) -> None:
+    """PHP-FPM persistent connections: one idle connection per child between requests.
+    That is the app's pool (as many connections as app processes), not a leak."""
+    results = copy_of("db.connections")
+    metrics = pd.read_csv(results / "metrics.csv")
+    totals = metrics[metrics["metric"] == "db.connections.total"].set_index("ts")["value"]
+    app = metrics["metric"] == "proc.count{app}"
+    assert app.any()
+    metrics.loc[app, "value"] = metrics.loc[app, "ts"].map(totals).fillna(
+        float(totals.median())).to_numpy()
+    metrics = metrics[metrics["metric"] != "proc.count{queue}"]
+    metrics.to_csv(results / "metrics.csv", index=False)
+    with (results / "sessions.csv").open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(SESSIONS_HEADER)
+        for ts, total in totals.items():
+            out.writerow([ts, "db1", "esppd-app", "127.0.0.1", "esppd", "idle", round(total)])
+    finding = diagnose(build_context(read_dataset(results)))[0]
+    assert finding.bottleneck == "db.connections"
+    assert not any(line.startswith("culprit: ") for line in finding.evidence)
+    assert any("one per app process" in line for line in finding.evidence)
+    assert finding.recommendations[0].startswith("Size connections")

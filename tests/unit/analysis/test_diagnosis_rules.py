@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from analysis.context import Context, build_context
 from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
 from analysis.rules import REGISTRY, diagnose, rule_for
+from analysis.use import use_growth
 from testkit.synthetic import HOT_ROW_QUERYID, SCENARIOS
 
 CLASSES = [c for c in TAXONOMY if c != "none"]
@@ -46,8 +48,49 @@ def test_none_rule_reports_headroom_only_without_saturation(
         context_of: Callable[[str], Context]) -> None:
     finding = rule_for("none").rule(context_of("baseline"))
     assert finding is not None and finding.details["headroom_users"] > 500
-    assert any("linear headroom" in line for line in finding.evidence)
+    assert any(line.startswith("headroom: about") for line in finding.evidence)
     assert rule_for("none").rule(context_of("db.query")) is None
+
+
+def _flatten(results: Path, prefix: str, level: float | None = None) -> None:
+    """Every metric starting with prefix held at one value (its run mean by default):
+    a utilization that does not follow the users, like a pre-opened pool."""
+    metrics = pd.read_csv(results / "metrics.csv")
+    rows = metrics["metric"].str.startswith(prefix)
+    assert rows.any(), prefix
+    for metric in metrics.loc[rows, "metric"].unique():
+        these = metrics["metric"] == metric
+        metrics.loc[these, "value"] = (metrics.loc[these, "value"].mean()
+                                       if level is None else level)
+    metrics.to_csv(results / "metrics.csv", index=False)
+
+
+def test_headroom_comes_only_from_a_resource_whose_use_grows_with_the_users(
+        copy_of: Callable[[str], Path]) -> None:
+    """A pool opened before the load sits at the same share at 20 and at 500 users; a
+    ratio of that share to the users would invent a limit."""
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    limit = metrics.loc[metrics["metric"] == "db.connections.max", "value"].max()
+    _flatten(results, "db.connections.total", 0.7 * limit)
+    ctx = build_context(read_dataset(results))
+    growth = {g.resource: g for g in use_growth(ctx)}
+    assert "DB connections" not in growth or not growth["DB connections"].load_driven
+    finding = rule_for("none").rule(ctx)
+    assert finding is not None and finding.details["headroom_users"] > 500
+    assert finding.details["headroom_resource"] != "DB connections"
+
+
+def test_no_headroom_is_claimed_when_no_use_grows_with_the_users(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    for prefix in ("cpu.", "proc.", "mem.", "disk.", "db.connections.total", "app.",
+                   "loadgen."):
+        _flatten(results, prefix)
+    finding = rule_for("none").rule(build_context(read_dataset(results)))
+    assert finding is not None and math.isnan(finding.details["headroom_users"])
+    assert any("no measured resource's use grew with the users" in line
+               for line in finding.evidence)
 
 
 def test_headroom_is_not_read_from_the_share_of_backends_waiting(

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 from analysis.capacity import Level, UslFit, find_knee, fit_usl, usl
 from analysis.context import Context
+from analysis.summary import _capacity_line
+from analysis.view import clean
 
 
 @pytest.mark.parametrize(("alpha", "beta", "gamma"), [(0.05, 5e-4, 20.0), (0.02, 1e-4, 3.0),
@@ -33,6 +36,13 @@ def test_a_peak_far_beyond_the_measured_load_is_flagged_as_extrapolated() -> Non
     nearly_linear = fit_usl(users, usl(users, 0.02, 1e-8, 2.0))        # N* ~ 9900
     assert isinstance(measured_past_peak, UslFit) and not measured_past_peak.extrapolated
     assert isinstance(nearly_linear, UslFit) and nearly_linear.extrapolated
+    # ... and then its N*/X_max are not printed as a capacity.
+    line = _capacity_line({"knee": None, "usl": clean(asdict(nearly_linear)),
+                           "usl_note": None})
+    assert "X_max=" not in line and "no ceiling within the measured range" in line
+    measured = _capacity_line({"knee": None, "usl": clean(asdict(measured_past_peak)),
+                               "usl_note": None})
+    assert "X_max=" in measured
 
 
 def test_usl_refuses_fewer_than_six_levels() -> None:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
+import math
 
-from scenarios.aggregate import Aggregator
+from scenarios.aggregate import JOB_METHOD, Aggregator, RecentSeconds
 from scenarios.histogram import Histogram
 
 
@@ -42,3 +43,21 @@ def test_long_error_messages_are_shortened() -> None:
     agg.add(1, "/x", "POST", 2.0, error="x" * 1000)
     _, errors = agg.drain(2)
     assert len(errors[0][3]) == 200
+
+
+def test_the_progress_window_is_the_report_s_histograms_of_pages_over_one_window() -> None:
+    """rps, p95 and errors over the same last seconds; queued-job waits left out."""
+    aggregator, recent = Aggregator(), RecentSeconds(window_s=10)
+    for second in range(100, 130):
+        slow = second >= 120
+        for _ in range(10):
+            aggregator.add(second, "GET /sppd", "GET", 800.0 if slow else 20.0,
+                           "HTTP 500" if slow and _ == 0 else None)
+        aggregator.add(second, "document ready", JOB_METHOD, 60_000.0)
+        rows, _errors = aggregator.drain(second + 1)
+        recent.add(rows, second + 1)
+    stats = recent.stats()
+    assert stats.requests == 100 and stats.rps == 10.0
+    assert 790 <= stats.p95_ms <= 810 and stats.error_ratio == 0.1
+    recent.add([], 150)  # nothing for 20 s: the window is empty, not stale
+    assert recent.stats().requests == 0 and math.isnan(recent.stats().p95_ms)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -72,3 +73,11 @@ def test_plan_from_options_falls_back_to_locust_common_options() -> None:
                                                                                     (7, 2.0)]
     with pytest.raises(ValueError, match="unknown --esppd-shape"):
         plan_from_options(SimpleNamespace(esppd_shape="sine"))
+
+
+def test_plain_locust_without_a_run_time_runs_until_stopped() -> None:
+    """`locust -f scenarios/locustfile.py` with the web UI: no -t, no auto-stop."""
+    options = SimpleNamespace(esppd_shape="constant", num_users=10, spawn_rate=5, run_time=None)
+    plan = plan_from_options(options)
+    assert plan.duration_s == math.inf
+    assert plan.at(10 * 86400) is not None and plan.at(10 * 86400).users == 10
