@@ -13,6 +13,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 import time
 from types import FrameType
 
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _raise_stopped)
+    # Python keeps SIGINT ignored when its parent ignored it (a shell's background job, a
+    # test runner): `up` promises to stop on SIGINT, so it asks for it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with EmbeddedStack(config, _progress) as stack:
             if args.command == "smoke":
@@ -64,11 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 return run_smoke(stack)
             print(json.dumps(stack.describe()), flush=True)
-            while True:
-                # Short sleeps, not one untimed wait: the kernel may hand SIGINT to a
-                # supervisor thread, and a main thread blocked without a timeout would
-                # never run the handler (a stop that hung once under load).
-                time.sleep(0.5)
+            threading.Event().wait()
     except (KeyboardInterrupt, Stopped):
         print("[stack] stopped", file=sys.stderr)
         return 0

@@ -19,11 +19,18 @@ from supervision.scratch import sweep_orphans
 pytestmark = pytest.mark.timeout(120)
 
 
-def start_up(stderr: Path, *args: str
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_up(stderr: Path, *args: str, sigint_ignored: bool = False
              ) -> tuple[subprocess.Popen[str], dict[str, str], set[int]]:
+    """sigint_ignored: started as a shell's background job or by a test runner that
+    ignores SIGINT, a disposition the child inherits."""
     with open(stderr, "w") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([sys.executable, "-m", "reference_app", "up", *args],
-                                   stdout=subprocess.PIPE, stderr=log, text=True)
+                                   stdout=subprocess.PIPE, stderr=log, text=True,
+                                   preexec_fn=_ignore_sigint if sigint_ignored else None)
     assert process.stdout is not None
     line = process.stdout.readline()
     ready = json.loads(line)
@@ -50,7 +57,8 @@ def assert_all_gone(pids: set[int], timeout: float = 15.0) -> None:
     (signal.SIGTERM, ("--app", "laravel", "--db", "mariadb"))])
 def test_up_prints_where_to_connect_and_stops_cleanly(stop_signal: int, args: tuple[str, ...],
                                                       tmp_path: Path) -> None:
-    process, ready, family = start_up(tmp_path / "stderr", *args)
+    process, ready, family = start_up(tmp_path / "stderr", *args,
+                                      sigint_ignored=stop_signal == signal.SIGINT)
     assert set(ready) >= {"app", "db", "url", "dsn", "monitor_dsn", "redis", "queue_redis"}
     if "laravel" in args:
         assert ready["dsn"].startswith("mysql://")
