@@ -52,8 +52,6 @@ class RunStatus:
 def run_status(events: pd.DataFrame, last_ts: float) -> RunStatus:
     """From the load_start/load_stop events; last_ts (the last recorded second) stands
     in for the stop time when no load_stop was written."""
-    if events.empty:
-        return RunStatus()
     starts = events[events["kind"] == "load_start"]
     if starts.empty:
         return RunStatus()

@@ -91,7 +91,6 @@ class Aggregator:
         return request_rows, error_rows
 
 
-
 @dataclass(frozen=True)
 class WindowStats:
     seconds: int

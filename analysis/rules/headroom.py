@@ -74,7 +74,7 @@ def none(ctx: Context) -> Finding | None:
         f"No bottleneck up to {top_users:.0f} users"
         + (f"; the busiest resource ({busiest['resource'].iloc[0]}) was at {pct(peak_util)}."
            if len(busiest) else "."),
-        evidence, details={"headroom_users": headroom_users, "headroom_resource": headroom_resource,
-                           "peak_utilization": peak_util,
-                           "top_users": top_users},
+        evidence, details={"headroom_users": headroom_users,
+                           "headroom_resource": headroom_resource,
+                           "peak_utilization": peak_util, "top_users": top_users},
     )
