@@ -1,4 +1,4 @@
-"""The fault suite's fast subset: three faults of different classes, injected from outside
+"""The fault suite's fast subset: faults of different classes, injected from outside
 a running Python stack under a constant moderate load, diagnosed blind.
 
 The full suite (`make validate-faults`) runs every fault on both apps.
@@ -13,7 +13,10 @@ import pytest
 from harness.faults import FAULTS, FaultLoad, run_fault
 
 pytestmark = pytest.mark.timeout(420)
-FAST = ("table lock holder", "stopped queue workers", "cpu hog")
+# About 4 minutes each on this 2-core machine; the CPU hog runs with `make test-slow` to
+# keep CI under its 30 minutes (its culprit rule is also covered on recorded data).
+FAST = ("table lock holder", "stopped queue workers",
+        pytest.param("cpu hog", marks=pytest.mark.slow))
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)
