@@ -36,6 +36,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="override target.db: the embedded app's database")
     parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                         help="override a reference-app knob (embedded target)")
+    parser.add_argument("--web", nargs="?", const="8089", metavar="[HOST:]PORT",
+                        help="serve Locust's web UI for the running campaign (default port "
+                             "8089 on 127.0.0.1): watch it, stop it")
+    parser.add_argument("--prometheus", metavar="[HOST:]PORT",
+                        help="serve the live series on /metrics for Prometheus (Grafana "
+                             "dashboard: deploy/grafana/esppd-live.json)")
     parser.add_argument("--out", type=Path, help="results directory (default: results/<name>-<ts>)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress output (warnings and errors only)")
@@ -63,6 +69,10 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
         overrides["target.app"] = args.app
     if args.db is not None:
         overrides["target.db"] = args.db
+    if args.web is not None:
+        overrides["live.web"] = args.web
+    if args.prometheus is not None:
+        overrides["live.prometheus"] = args.prometheus
     if args.knob:
         overrides["target.knobs"] = parse_assignments(args.knob)
     return overrides

@@ -37,11 +37,11 @@ class RunStatus:
         ran = (f"after {self.ran_s:.0f} s of a planned {self.planned_s:.0f} s"
                if not math.isnan(self.ran_s) and not math.isnan(self.planned_s) else
                f"before the end of its planned {self.planned_s:.0f} s"
-               if not math.isnan(self.planned_s) else "before its end")
+               if not math.isnan(self.planned_s) else "early")
         why = (f"stopped by {self.reason}" if self.reason else
                "the runner recorded no stop (killed or crashed); the data ends where it was "
                "cut")
-        return (f"Partial run: the load ran {ran}, {why}. Phases after that point were not "
+        return (f"Partial run: the load ended {ran}, {why}. Phases after that point were not "
                 "measured, so this verdict covers only the load that ran.")
 
     def to_dict(self) -> dict[str, object]:

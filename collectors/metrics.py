@@ -123,3 +123,12 @@ def unit_of(name: str) -> str:
 def base_name(metric: str) -> str:
     """`disk.util{vda}` -> `disk.util`."""
     return metric.split("{", 1)[0]
+
+
+def label_name(metric: str) -> str:
+    """What the braces of a family hold, from its meaning (`{group}: ...` -> `group`);
+    `label` for a family whose meaning does not say."""
+    meaning = METRICS.get(base_name(metric), ("", ""))[1]
+    if meaning.startswith("{") and "}" in meaning:
+        return meaning[1:meaning.index("}")]
+    return "label"

@@ -20,12 +20,13 @@ from typing import Any
 import gevent
 
 from harness.collectors_process import CollectorsProcess
-from harness.config import CampaignConfig
+from harness.config import CampaignConfig, parse_address
 from harness.exitcodes import Exit
 from harness.loadgen import LoadGenerator
 from harness.plan import load_plan
 from harness.preflight import PreflightError, check_embedded_target, check_static, check_target
 from harness.progress import ProgressLine, hottest_resource
+from harness.prometheus_export import PrometheusExporter
 from harness.remote_workers import RemoteWorkers
 from harness.results import ResultsDir
 from reference_app.seed import SIZES
@@ -97,6 +98,7 @@ class Campaign:
         check_static(self.config)
         with contextlib.ExitStack() as teardown:
             self._install_signals(teardown)
+            self._serve_prometheus(teardown)
             remote = self._prepare_remote_workers(teardown)
             if self.config.target.kind == "embedded":
                 self.url = self._start_stack(teardown)
@@ -120,6 +122,20 @@ class Campaign:
         log.info(f"[load] preparing {len(remote.hosts)} worker host(s) over SSH")
         remote.prepare(locust_args(self.config, self.results, self.url))
         return remote
+
+    def _serve_prometheus(self, teardown: contextlib.ExitStack) -> None:
+        """First up, last down: a scraper sees the stack start and the final rows."""
+        if self.config.live.prometheus is None:
+            return
+        host, port = parse_address(self.config.live.prometheus)
+        exporter = PrometheusExporter(self.results.path, host, port)
+        try:
+            exporter.start()
+        except OSError as error:
+            raise PreflightError(f"live.prometheus: cannot listen on {host}:{port}: "
+                                 f"{error.strerror or error}") from None
+        teardown.callback(exporter.stop)
+        log.info(f"[live] Prometheus metrics on http://{host}:{port}/metrics")
 
     _embedded: EmbeddedStack | None = None
 
@@ -151,6 +167,10 @@ class Campaign:
                     gevent.signal_handler(signal.SIGTERM, on_signal, "SIGTERM")]
         teardown.callback(lambda: [handler.cancel() for handler in handlers])
 
+    def _stop_from_web_ui(self) -> None:
+        log.warning("[campaign] Stop pressed in the web UI: stopping the load")
+        self.stop.trigger("the web UI's Stop button")
+
     def _drive_load(self, teardown: contextlib.ExitStack, remote: RemoteWorkers | None) -> Exit:
         args = locust_args(self.config, self.results, self.url)
         total = load_plan(self.config).duration_s
@@ -161,6 +181,10 @@ class Campaign:
         self.stop._on_hard = lambda: gevent.kill(gevent.getcurrent(), KeyboardInterrupt)
         teardown.callback(generator.stop)
         generator.start_master()
+        if self.config.live.web is not None:
+            host, port = parse_address(self.config.live.web)
+            generator.start_web_ui(host, port, on_stop=self._stop_from_web_ui)
+            log.info(f"[live] Locust's web UI on http://{host}:{port}/ (watch, stop)")
         generator.start_local_workers(distribution.workers)
         if remote is not None:
             remote.start(distribution.master_host, generator.port, args)

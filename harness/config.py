@@ -201,6 +201,38 @@ class SLOConfig(Strict):
     cpu_sustain_s: float = Field(60.0, gt=0)
 
 
+def parse_address(value: str) -> tuple[str, int]:
+    """`[host:]port` -> (host, port); the host defaults to loopback (nothing is exposed to
+    the network unless asked for)."""
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not [host:]port, for example 9646 or 0.0.0.0:9646")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class LiveConfig(Strict):
+    """Watching a running campaign from outside: Locust's web UI and a Prometheus endpoint."""
+
+    web: str | None = Field(None, description="[host:]port of Locust's web UI for the "
+                            "running campaign (watch it, stop it)")
+    prometheus: str | None = Field(None, description="[host:]port serving /metrics: users, "
+                                   "requests, latency and every collector metric")
+
+    @field_validator("web", "prometheus")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_address(value)
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> LiveConfig:
+        if self.web and self.prometheus and \
+                parse_address(self.web) == parse_address(self.prometheus):
+            raise ValueError("web and prometheus need different ports")
+        return self
+
+
 class OutputConfig(Strict):
     dir: Path = Path("results")
 
@@ -225,6 +257,7 @@ class CampaignConfig(Strict):
     distribution: DistributionConfig = Field(default_factory=DistributionConfig)
     collectors: list[CollectorConfig] = Field(default_factory=default_collectors)
     slo: SLOConfig = Field(default_factory=SLOConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     @model_validator(mode="before")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import gevent
 import gevent.event
+from flask import Response, request
 from locust import events
 from locust.argument_parser import get_parser
 from locust.env import Environment
@@ -74,6 +75,30 @@ class LoadGenerator:
         self._greenlets += [gevent.spawn(writer.stats_writer), gevent.spawn(stats_history,
                                                                             self.runner),
                             self._loss_watch]
+
+    def start_web_ui(self, host: str, port: int, on_stop: Callable[[], None]) -> None:
+        """Locust's web UI over this run: watch it and stop it, never restart or reshape it.
+
+        The campaign's shape drives the users, so starting a new test or resetting
+        Locust's stats from the UI is refused (403); Stop ends the run as Ctrl-C does.
+        """
+        assert self.env is not None
+        # The UI re-parses sys.argv as Locust's own command line on every page (its
+        # "custom parameters" panel); this process's argv is run_campaign.py's.
+        sys.argv = [sys.argv[0], "-f", str(self.locustfile), *self.locust_args]
+        web_ui = self.env.create_web_ui(host, port, delayed_start=True)
+        assert web_ui.app is not None
+
+        @web_ui.app.before_request
+        def watch_and_stop_only() -> Response | None:
+            if request.method == "POST" and request.path.endswith(("/swarm", "/stats/reset")):
+                return Response("This campaign's load shape drives the users: watch it "
+                                "here, or Stop it.", status=403)
+            if request.method == "POST" and request.path.endswith("/stop"):
+                on_stop()
+            return None
+
+        web_ui.start()
 
     def start_local_workers(self, count: int) -> None:
         for index in range(1, count + 1):
@@ -144,6 +169,9 @@ class LoadGenerator:
         """Stop users, let the workers' last reports in, quit them, write Locust's HTML report."""
         if self._loss_watch is not None:  # workers leaving now are not lost
             self._loss_watch.kill(block=False)
+        if self.env is not None and self.env.web_ui is not None and \
+                self.env.web_ui.server is not None:
+            self.env.web_ui.stop()
         if self.runner is not None:
             with contextlib.suppress(Exception):  # best effort on the way out
                 self.runner.stop()

@@ -8,12 +8,13 @@ from __future__ import annotations
 import glob
 import ipaddress
 import re
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
-from harness.config import CampaignConfig
+from harness.config import CampaignConfig, parse_address
 from reference_app.client import EsppdClient
 from scenarios.accounts import ROLES, AccountPool
 from scenarios.routes import RouteMap
@@ -81,7 +82,25 @@ def check_static(config: CampaignConfig) -> None:
             problems.append(f"distribution.master_host: workers on {host.host} cannot reach "
                             f"the master on {config.distribution.master_host}; set it to an "
                             "address of this machine they can reach")
+    for label, address in (("live.web", config.live.web),
+                            ("live.prometheus", config.live.prometheus)):
+        if address is not None:
+            problem = cannot_listen(*parse_address(address))
+            if problem:
+                problems.append(f"{label}: cannot listen on {address}: {problem}")
     _raise_if(problems)
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why a server could not listen on host:port (in use, no such address), or None."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def check_embedded_target(url: str) -> None:

@@ -17,6 +17,9 @@ from scenarios.histogram import Histogram
 Key = tuple[int, str, str]  # (second, name, method)
 JOB_METHOD = "JOB"  # a user's wait for queued work (a document, an export), not a page
 MAX_ERROR_LENGTH = 200
+# How long a second stays open for late reports before it is written (complete).
+HOLD_S_DISTRIBUTED = 6  # worker reports come every 3 s; keep a second open for two of them
+HOLD_S_LOCAL = 1
 
 
 @dataclass

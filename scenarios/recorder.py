@@ -21,15 +21,13 @@ import gevent
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from scenarios.aggregate import Aggregator, RecentSeconds
+from scenarios.aggregate import HOLD_S_DISTRIBUTED, HOLD_S_LOCAL, Aggregator, RecentSeconds
 from scenarios.sink import AppendCsv, AppendJsonl
 
 REQUEST_HEADER = ("ts", "name", "method", "count", "failures", "sum_ms", "max_ms", "hist")
 ERROR_HEADER = ("ts", "name", "method", "error", "count")
 USER_HEADER = ("ts", "phase", "target_users", "user_class", "users")
 METRIC_HEADER = ("ts", "collector", "target", "metric", "value")
-HOLD_S_DISTRIBUTED = 6  # worker reports come every 3 s; keep a second open for two of them
-HOLD_S_LOCAL = 1
 PHASE_MESSAGE = "esppd_phase"
 REPORT_KEY = "esppd_requests"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.config import load_config
-from harness.preflight import PreflightError, check_embedded_target, check_target
+from harness.preflight import PreflightError, check_embedded_target, check_static, check_target
 from reference_app.seed import PASSWORD, email_for
 from reference_app.stack import EmbeddedStack
 
@@ -40,3 +40,17 @@ def test_every_role_logs_in_or_the_run_does_not_start(stack: EmbeddedStack,
     assert str(failed.value).splitlines() == [
         f"login as {email_for('atasan', 1)} on {stack.url} failed (HTTP 302, sent back to the "
         "login page); check target.accounts"]
+
+
+def test_a_live_port_in_use_fails_the_pre_flight_with_its_key() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = load_config(None, {"live.prometheus": str(port), "target.kind": "url",
+                                    "target.url": "http://127.0.0.1:9"})
+        with pytest.raises(PreflightError, match=rf"live.prometheus: cannot listen on {port}: "
+                                                 "Address already in use"):
+            check_static(config)

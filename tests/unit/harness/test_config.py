@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import ConfigError, load_config, parse_duration, redact_url
+from harness.config import ConfigError, load_config, parse_address, parse_duration, redact_url
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -104,3 +104,19 @@ def test_a_url_target_without_collectors_samples_this_host_only(tmp_path: Path) 
     assert [collector.type for collector in config.collectors] == ["host"]
     embedded = load_config(write(tmp_path, '[target]\ndb = "mariadb"\napp = "laravel"\n'))
     assert [c.type for c in embedded.collectors] == ["host", "mysql", "redis", "app_status"]
+
+
+@pytest.mark.parametrize(("text", "address"), [("9646", ("127.0.0.1", 9646)),
+                                              ("0.0.0.0:8089", ("0.0.0.0", 8089)),
+                                              ("[::1]:9646", ("::1", 9646))])
+def test_live_addresses_default_to_loopback(text: str, address: tuple[str, int]) -> None:
+    assert parse_address(text) == address
+
+
+def test_live_addresses_are_checked_before_anything_starts() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(None, {"live.web": "localhost:99999", "live.prometheus": "x"})
+    assert "live.web: 'localhost:99999' is not [host:]port" in str(error.value)
+    assert "live.prometheus: 'x' is not [host:]port" in str(error.value)
+    with pytest.raises(ConfigError, match="different ports"):
+        load_config(None, {"live.web": "9646", "live.prometheus": "127.0.0.1:9646"})
