@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.capacity import Capacity
+from analysis.charts import chart_data, time_charts
 from analysis.context import build_context
 from analysis.dataset import read_dataset
 from analysis.figures import write_figures
@@ -74,7 +75,8 @@ def analyze(results_dir: Path, slo: Mapping[str, float] | None = None) -> Analys
         json.dumps(model.data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
         encoding="utf-8")
     outputs["summary.md"].write_text(render_summary(model), encoding="utf-8")
-    outputs["report.html"].write_text(render_report(model, figures, results_dir),
+    charts = [chart_data(chart) for chart in time_charts(ctx, per_second=True)]
+    outputs["report.html"].write_text(render_report(model, figures, results_dir, charts),
                                       encoding="utf-8")
     write_junit(outputs["junit.xml"], slo_results, suite=str(model.data["campaign"]))
     outputs |= {f"figures/{path.name}": path for path in figures.values()}

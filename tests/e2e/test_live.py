@@ -18,6 +18,7 @@ from harness.prometheus_export import LATENCY_BUCKETS_S
 from scenarios.aggregate import JOB_METHOD
 from scenarios.histogram import Histogram
 from supervision import free_port
+from testkit.prometheus import Prometheus, running_prometheus
 
 pytestmark = [pytest.mark.timeout(300),
               pytest.mark.skipif(shutil.which("prometheus") is None,
@@ -40,55 +41,12 @@ workers = 1
 """
 
 
-class Prometheus:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def query(self, expr: str) -> list[dict[str, object]]:
-        answer = requests.get(f"{self.url}/api/v1/query", params={"query": expr},
-                              timeout=10).json()
-        assert answer["status"] == "success", answer
-        return list(answer["data"]["result"])
-
-    def scalar(self, expr: str) -> float | None:
-        result = self.query(expr)
-        return float(result[0]["value"][1]) if result else None  # type: ignore[index]
-
-    def range_has_data(self, expr: str, start: float, end: float) -> bool:
-        answer = requests.get(f"{self.url}/api/v1/query_range", timeout=10, params={
-            "query": expr, "start": start, "end": end, "step": 1}).json()
-        assert answer["status"] == "success", (expr, answer)
-        return bool(answer["data"]["result"])
-
-
 @pytest.fixture
 def prometheus(tmp_path: Path) -> Iterator[tuple[Prometheus, int]]:
     """Debian's Prometheus scraping a free port every second (the exporter comes later)."""
-    exporter_port, port = free_port(), free_port()
-    config = tmp_path / "prometheus.yml"
-    config.write_text(json.dumps({  # YAML is a superset of JSON
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [{"job_name": "esppd", "static_configs": [
-            {"targets": [f"127.0.0.1:{exporter_port}"]}]}]}))
-    with (tmp_path / "prometheus.log").open("w") as log:
-        process = subprocess.Popen(
-            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/-/ready", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "prometheus.log").read_text()
-            time.sleep(0.3)
-        yield Prometheus(url), exporter_port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    exporter_port = free_port()
+    with running_prometheus(exporter_port, tmp_path / "prometheus") as server:
+        yield server, exporter_port
 
 
 def wait_until(condition: object, timeout: float, what: str) -> None:

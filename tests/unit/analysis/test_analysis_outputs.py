@@ -31,6 +31,11 @@ def analyzed_db_query(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for qid, text in rows]
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
+    with (root / "errors.csv").open("a", encoding="utf-8", newline="") as handle:
+        # an error message is data too: it becomes a label of the interactive errors chart
+        first_second = (root / "requests.csv").read_text().splitlines()[1].split(",")[0]
+        csv.writer(handle, lineterminator="\n").writerow(
+            [first_second, "/sppd", "GET", f"HTTP 500 {SCRIPT}", 3])
     analyze(root)
     return root
 
@@ -54,12 +59,15 @@ def test_report_escapes_query_text_and_embeds_existing_figures(analyzed_db_query
     html = (analyzed_db_query / "report.html").read_text(encoding="utf-8")
     assert SCRIPT not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    assert "<script" not in html.lower()
+    # our three scripts only (chart data, uPlot, the charts): data never opens or closes one
+    assert html.lower().count("<script") == 3 and html.lower().count("</script") == 3
     assert html.index('id="verdict"') < html.index("<h2>Evidence</h2>")
     figures = sorted((analyzed_db_query / "figures").glob("*.png"))
     assert {f.stem for f in figures} >= {"timeline", "capacity", "resources", "cpu_groups",
-                                         "statements", "queue"}
-    assert html.count('src="data:image/png;base64,') == len(figures)
+                                         "statements", "queue", "errors"}
+    # time charts are drawn by the page (PNG for readers without scripts), the rest embedded
+    assert html.count('src="data:image/png;base64,') == 2  # capacity, statements
+    assert html.count('<figure class="chart" data-chart=') == len(figures) - 2
     for link in re.findall(r'href="(figures/[^"]+)"', html):
         assert (analyzed_db_query / link).is_file()
     summary = (analyzed_db_query / "summary.md").read_text(encoding="utf-8")
