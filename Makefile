@@ -35,6 +35,7 @@ bench:
 	$(PY) bench/reference_capacity.py
 	$(PY) bench/reference_capacity.py --app laravel
 	$(PY) bench/laravel_pages.py
+	$(PY) bench/live_accuracy.py
 
 # Both apps' knob matrices, the second even when the first has a wrong case; fails if either does.
 validate: bootstrap
