@@ -158,17 +158,28 @@ def _ramp_only(ctx: Context, failed_slos: Sequence[SloResult]) -> list[str]:
     if not failed_slos or any(not r.slo.startswith(P95_SLO) for r in failed_slos):
         return []
     stats = ctx.ramp_stats[ctx.ramp_stats["name"] == ALL].set_index("label")
+    phases = [phase.label for phase in ctx.phases]
     lines = []
     for result in failed_slos:
         ramp, steady = (f"{result.phase} ramp", f"{result.phase} steady")
-        if ramp not in stats.index or steady not in stats.index:
+        if ramp not in stats.index or result.phase not in phases:
             return []
+        where = ""
+        if steady not in stats.index:
+            # a phase that only adds users (a ramp-up): its steady state is the next one's
+            later = [f"{label} steady" for label in phases[phases.index(result.phase) + 1:]
+                     if f"{label} steady" in stats.index]
+            if not later:
+                return []
+            steady = later[0]
+            where = f" in the steady part of {steady.rsplit(' ', 1)[0]}"
         up, rest = stats.loc[ramp], stats.loc[steady]
         if rest["count"] < MIN_P95_REQUESTS or not rest["p95"] <= result.limit:
             return []
         lines.append(f"{result.phase}: p95 {up['p95']:.0f} ms over the {up['count']:.0f} "
                      f"requests sent within {RAMP_S} s after users rose, {rest['p95']:.0f} ms "
-                     f"over the other {rest['count']:.0f} (limit {result.limit:.0f} ms)")
+                     f"over the {'other ' if not where else ''}{rest['count']:.0f}{where} "
+                     f"(limit {result.limit:.0f} ms)")
     cpu = ctx.peak(CPU_UTIL)
     in_ramp = ramp_seconds(ctx.per_second).reindex(
         cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)

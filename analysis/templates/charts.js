@@ -73,6 +73,7 @@
     return value === null ? "--" : clock(value) + " UTC";
   }
 
+  zooming = true;  // each chart ranges itself while built; then all share the run's span
   data.charts.forEach(function (chart) {
     const host = document.querySelector('[data-chart="' + chart.name + '"] .chart-host');
     if (!host) return;
@@ -88,6 +89,7 @@
       });
       const options = {
         width: width, height: Math.round(150 * panel.weight) + (last ? 40 : 0),
+        padding: [8, 24, 8, 0],  // the same right edge on every panel, x axis or not
         cursor: {sync: {key: "esppd"}, drag: {x: true, y: false}},
         scales: {x: {time: true}, y: {distr: panel.log ? 3 : 1, range: yRange(panel)}},
         axes: [{show: last, label: "time (UTC)", labelSize: 20,
@@ -106,6 +108,14 @@
       plots.push(new uPlot(options, values, host));
     });
   });
+
+  zooming = false;
+  const xs = data.charts.filter(function (chart) { return chart.x.length; });
+  if (xs.length) {  // the x arrays are sorted: the span is their ends
+    zoomAll(Math.min.apply(null, xs.map(function (chart) { return chart.x[0]; })),
+            Math.max.apply(null, xs.map(function (chart) { return chart.x[chart.x.length - 1]; })),
+            null);
+  }
 
   window.esppdCharts = plots;  // for the browser console (and the report's browser test)
 

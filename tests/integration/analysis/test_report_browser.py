@@ -26,8 +26,10 @@ def test_report_renders_without_console_errors_and_all_images_load(
         scenario: str, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="playwright (dev extra) is not installed")
+    # a start off the 5 s grid: the per-second chart begins after its 5 s window does
     root = generate(tmp_path / scenario, SyntheticSpec(scenario=scenario, duration_s=240,
-                                                       users=200, steps=6))
+                                                       users=200, steps=6,
+                                                       start_ts=1_767_258_002.0))
     analyze(root)
     problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
@@ -44,6 +46,8 @@ def test_report_renders_without_console_errors_and_all_images_load(
             verdict = page.inner_text("#verdict")
             data = json.loads(page.inner_text("#chart-data"))
             drawn = page.evaluate("() => document.querySelectorAll('.uplot').length")
+            initial = page.evaluate("""() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max,
+                u.scales.y.max, Math.max(...u.data.slice(1).flat().filter(v => v !== null))])""")
             # the cursor over the traffic chart: values in its legend and, synced, the others'
             over = page.locator('[data-chart="timeline"] .u-over').first
             over.scroll_into_view_if_needed()
@@ -69,6 +73,12 @@ def test_report_renders_without_console_errors_and_all_images_load(
     assert len(images) >= 1  # capacity (and statements): PNG; the time charts are drawn
     assert all(complete and width > 0 for _, complete, width in images), images
     assert drawn == sum(len(chart["panels"]) for chart in data["charts"]) >= 5
+    # one time span for every chart (1 s and 5 s grids alike), every value inside its axis
+    assert len({(low, high) for low, high, _, _ in initial}) == 1, initial
+    first = min(chart["x"][0] for chart in data["charts"])
+    last = max(chart["x"][-1] for chart in data["charts"])
+    assert initial[0][:2] == [first, last]
+    assert all(top >= highest for _, _, top, highest in initial), initial
     assert sum(value not in ("--", "") for value in hovered) >= drawn, hovered
     assert on_phase == [[phase["start"], phase["end"]]] * drawn
     low, high = dragged[0]

@@ -172,6 +172,23 @@ def test_a_p95_that_fails_only_in_the_ramps_is_a_start_up_burst(
     assert "spawn_rate" in verdict.recommendations[0]
 
 
+def test_a_ramp_up_phase_that_only_adds_users_is_judged_against_the_steady_state_after(
+        copy_of: Callable[[str], Path]) -> None:
+    """A constant shape's `ramp-up` phase has no steady part of its own: its slow logins
+    are a start-up burst when the next phase's steady state meets the SLO."""
+    results = copy_of("baseline")
+    users = pd.read_csv(results / "users.csv")
+    first = users["ts"].min()
+    users.loc[users["ts"] < first + 10, "phase"] = "ramp-up"
+    users.to_csv(results / "users.csv", index=False)
+    _slow_ramps(results, steady_too=False)
+    failed, verdict = _judged(results)
+    assert "ramp-up" in {r.phase for r in failed}
+    assert verdict.bottleneck == "none" and verdict.details.get("ramp_only")
+    assert any(line.startswith("ramp-up: ") and " in the steady part of " in line
+               for line in verdict.evidence), verdict.evidence
+
+
 def test_a_p95_that_fails_in_the_steady_state_too_stays_unexplained(
         copy_of: Callable[[str], Path]) -> None:
     results = copy_of("baseline")
