@@ -148,29 +148,33 @@ class ResultsCollector(Collector):
 
     # --- reading ------------------------------------------------------------------------
     def _follow(self) -> None:
+        """Take in every whole row appended since the last scrape; a malformed row is
+        skipped (the analysis reports it), never an error page for the scraper."""
         state = self.state
         for row in self._requests.rows():
-            if len(row) != 8:
+            try:
+                second, name, method, count, failures, sum_ms, max_ms, buckets = row
+                cell = Cell(int(count), int(failures), float(sum_ms), float(max_ms),
+                            Histogram.decode(buckets))
+                at = int(float(second))
+            except ValueError:
                 continue
-            second, name, method, count, failures, sum_ms, max_ms, buckets = row
-            cell = Cell(int(count), int(failures), float(sum_ms), float(max_ms),
-                        Histogram.decode(buckets))
-            state.requests.setdefault((name, method), RequestSeries()).add(int(second), cell)
+            state.requests.setdefault((name, method), RequestSeries()).add(at, cell)
             if method != JOB_METHOD:
-                state.pages.add(int(second), cell)
+                state.pages.add(at, cell)
         for row in self._users.rows():
-            if len(row) != 5:
+            try:
+                second, phase, target, user_class, users = row
+                at, target_users, running = int(float(second)), int(target), int(users)
+            except ValueError:
                 continue
-            at, phase, target, user_class, users = int(row[0]), row[1], row[2], row[3], row[4]
             if at > state.users_second:
                 state.users_second, state.users = at, {}
-            state.phase, state.target_users = phase, int(target)
-            state.users[user_class] = int(users)
+            state.phase, state.target_users = phase, target_users
+            state.users[user_class] = running
         for row in self._metrics.rows():
-            if len(row) != 5:
-                continue
-            ts, collector, target, metric, value = row
             try:
+                ts, collector, target, metric, value = row
                 state.metrics[(collector, target, metric)] = (float(ts), float(value))
             except ValueError:
                 continue

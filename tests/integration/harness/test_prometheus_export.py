@@ -97,7 +97,8 @@ def test_only_whole_lines_count_and_later_rows_add_up(exporter: tuple[Path, str]
     row = request_row(second, "/login", "POST", [30.0, 35.0])
     append(results / "requests.csv", row[:-10], REQUESTS_HEADER)  # a row being written
     assert value(scrape(url), "esppd_requests_total", name="/login", method="POST") is None
-    append(results / "requests.csv", row[-10:] + row)  # finished, and a late report
+    append(results / "requests.csv", row[-10:] + "garbage,1\n" + row.replace(",2,", ",x,", 1)
+           + row)  # finished, two malformed rows (skipped), and a late report
     assert value(scrape(url), "esppd_requests_total", name="/login", method="POST") == 4
 
 
