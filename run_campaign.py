@@ -128,13 +128,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from harness.campaign import Campaign
     from harness.collectors_process import CollectorsProcess
+    from harness.locustfiles import load_classes
     from harness.plan import describe
-    from harness.preflight import PreflightError, check_static, check_target
+    from harness.preflight import PreflightError, check_accounts, check_static, check_target
     from harness.results import ResultsDir
 
     if args.check:
         try:
             check_static(config)
+            try:
+                classes = load_classes(config.load)
+            except ValueError as error:
+                raise PreflightError(str(error)) from None
+            check_accounts(config, classes.selected.values())
             if config.target.kind == "url":
                 check_target(config, config.target.url or "")
                 problems = CollectorsProcess(config, None, None).check()
@@ -144,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pre-flight failed:\n{error}", file=sys.stderr)
             return int(Exit.PREFLIGHT)
         print(describe(config))
+        for name, user_class in classes.selected.items():
+            role = getattr(user_class, "role", "")
+            print(f"  user class {name}: weight {user_class.weight}"
+                  + (f", role {role}" if role else ""))
         print("config and pre-flight OK")
         return int(Exit.OK)
     try:

@@ -14,7 +14,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gevent
@@ -24,7 +23,13 @@ from harness.config import CampaignConfig, parse_address
 from harness.exitcodes import Exit
 from harness.loadgen import LoadGenerator
 from harness.plan import load_plan
-from harness.preflight import PreflightError, check_embedded_target, check_static, check_target
+from harness.preflight import (
+    PreflightError,
+    check_accounts,
+    check_embedded_target,
+    check_static,
+    check_target,
+)
 from harness.progress import ProgressLine, hottest_resource
 from harness.prometheus_export import PrometheusExporter
 from harness.remote_workers import RemoteWorkers
@@ -35,7 +40,6 @@ from scenarios.sink import AppendJsonl
 
 log = logging.getLogger(__name__)
 
-LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
 PROGRESS_EVERY_S = 3.0
 
 
@@ -117,7 +121,8 @@ class Campaign:
         """Before anything starts: every worker host reachable, Locust matching, uploaded."""
         if not self.config.distribution.hosts:
             return None
-        remote = RemoteWorkers(self.config.distribution.hosts, self.results.logs)
+        remote = RemoteWorkers(self.config.distribution.hosts, self.results.logs,
+                               self.config.load)
         teardown.callback(remote.stop)
         log.info(f"[load] preparing {len(remote.hosts)} worker host(s) over SSH")
         remote.prepare(locust_args(self.config, self.results, self.url))
@@ -175,12 +180,16 @@ class Campaign:
         args = locust_args(self.config, self.results, self.url)
         total = load_plan(self.config).duration_s
         distribution = self.config.distribution
-        generator = LoadGenerator(LOCUSTFILE, args, self.results.locust, self.results.logs,
+        generator = LoadGenerator(self.config.load, args, self.results.locust, self.results.logs,
                                   self.event, bind_host=distribution.master_host
                                   if distribution.hosts else "127.0.0.1")
         self.stop._on_hard = lambda: gevent.kill(gevent.getcurrent(), KeyboardInterrupt)
         teardown.callback(generator.stop)
-        generator.start_master()
+        try:
+            classes = generator.start_master()
+        except ValueError as error:
+            raise PreflightError(str(error)) from None
+        check_accounts(self.config, classes.selected.values())
         if self.config.live.web is not None:
             host, port = parse_address(self.config.live.web)
             generator.start_web_ui(host, port, on_stop=self._stop_from_web_ui)

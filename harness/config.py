@@ -132,6 +132,12 @@ class LoadConfig(Strict):
     step_duration: Duration = Field(30.0, description="capacity-step: how long each step holds")
     think_scale: float = Field(1.0, gt=0, le=100,
                                description="multiply every think time (1.0 = the eSPPD plan)")
+    locustfile: Path | None = Field(None, description="your own User classes: a .py file or "
+                                    "a package directory (the built-in eSPPD scenarios when "
+                                    "absent); see docs/scenarios.md")
+    user_classes: list[str] | dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=list, description="the User classes that run (all when empty); as a "
+        "table, with their weights: { Dosen = 8, Kaprodi = 2 }")
 
 
 class SSHWorkerHost(Strict):

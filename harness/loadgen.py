@@ -26,8 +26,9 @@ from locust.env import Environment
 from locust.html import get_html_report
 from locust.runners import STATE_STOPPED, STATE_STOPPING, WORKER_REPORT_INTERVAL, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
-from locust.util.load_locustfile import load_locustfile
 
+from harness.config import LoadConfig
+from harness.locustfiles import LoadedClasses, load_classes, locustfile_paths
 from harness.progress import LiveStats
 from supervision import free_port, spawn, stop_process
 
@@ -35,9 +36,10 @@ EventSink = Callable[..., None]
 
 
 class LoadGenerator:
-    def __init__(self, locustfile: Path, locust_args: list[str], locust_dir: Path,
+    def __init__(self, load: LoadConfig, locust_args: list[str], locust_dir: Path,
                  log_dir: Path, on_event: EventSink, bind_host: str = "127.0.0.1") -> None:
-        self.locustfile = locustfile
+        self.load = load
+        self.locustfile = ",".join(str(path) for path in locustfile_paths(load))  # -f
         self.locust_args = locust_args
         self.locust_dir = locust_dir
         self.log_dir = log_dir
@@ -52,18 +54,17 @@ class LoadGenerator:
         self._present: set[str] = set()   # joined, neither missing nor gone
         self._stopped = gevent.event.Event()
 
-    def start_master(self) -> None:
-        user_classes, shapes = load_locustfile(str(self.locustfile))
-        if len(shapes) != 1:
-            raise ValueError(f"{self.locustfile} must define exactly one load shape")
-        options = get_parser().parse_args(args=["-f", str(self.locustfile), *self.locust_args])
-        shape = shapes[0]
+    def start_master(self) -> LoadedClasses:
+        """Load the locustfiles (ValueError: what is wrong with them), start the master."""
+        classes = load_classes(self.load)
+        options = get_parser().parse_args(args=["-f", self.locustfile, *self.locust_args])
         self.env = Environment(
-            user_classes=list(user_classes.values()), shape_class=shape, events=events,
-            host=options.host, parsed_options=options, locustfile=str(self.locustfile),
+            user_classes=list(classes.selected.values()), shape_class=classes.shape,
+            events=events, host=options.host, parsed_options=options,
+            locustfile=self.locustfile,
             # Locust annotates this as instances; it holds the classes (as locust.main does).
-            available_user_classes=user_classes,  # type: ignore[arg-type]
-            available_shape_classes={type(s).__name__: s for s in shapes},
+            available_user_classes=classes.available,  # type: ignore[arg-type]
+            available_shape_classes={type(classes.shape).__name__: classes.shape},
             stop_timeout=options.stop_timeout)
         self.runner = self.env.create_master_runner(self.bind_host, self.port)
         events.worker_connect.add_listener(self._worker_joined)
@@ -75,6 +76,7 @@ class LoadGenerator:
         self._greenlets += [gevent.spawn(writer.stats_writer), gevent.spawn(stats_history,
                                                                             self.runner),
                             self._loss_watch]
+        return classes
 
     def start_web_ui(self, host: str, port: int, on_stop: Callable[[], None]) -> None:
         """Locust's web UI over this run: watch it and stop it, never restart or reshape it.
@@ -85,7 +87,7 @@ class LoadGenerator:
         assert self.env is not None
         # The UI re-parses sys.argv as Locust's own command line on every page (its
         # "custom parameters" panel); this process's argv is run_campaign.py's.
-        sys.argv = [sys.argv[0], "-f", str(self.locustfile), *self.locust_args]
+        sys.argv = [sys.argv[0], "-f", self.locustfile, *self.locust_args]
         web_ui = self.env.create_web_ui(host, port, delayed_start=True)
         assert web_ui.app is not None
 
@@ -103,7 +105,7 @@ class LoadGenerator:
     def start_local_workers(self, count: int) -> None:
         for index in range(1, count + 1):
             self._workers.append(spawn(
-                [sys.executable, "-m", "locust", "-f", str(self.locustfile), "--worker",
+                [sys.executable, "-m", "locust", "-f", self.locustfile, "--worker",
                  "--master-host", "127.0.0.1", "--master-port", str(self.port),
                  *self.locust_args],
                 self.log_dir / f"locust-worker-{index}.log"))

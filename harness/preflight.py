@@ -9,6 +9,7 @@ import glob
 import ipaddress
 import re
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,7 +59,8 @@ def check_static(config: CampaignConfig) -> None:
                 not glob.glob("/usr/share/postgresql/*/extension/pg_stat_statements.control"):
             problems.append("pg_stat_statements is not installed: install postgresql-contrib")
     for label, path in (("target.route_map", config.target.route_map),
-                        ("target.accounts", config.target.accounts)):
+                        ("target.accounts", config.target.accounts),
+                        ("load.locustfile", config.load.locustfile)):
         if path is not None and not Path(path).is_file():
             problems.append(f"{label}: {path} does not exist")
     if config.target.route_map and Path(config.target.route_map).is_file():
@@ -123,7 +125,15 @@ def check_embedded_target(url: str) -> None:
 
 def check_target(config: CampaignConfig, url: str) -> None:
     """A remote eSPPD answers on its login page, and, with target.accounts, an account of
-    every role logs in (every user class runs: one without accounts would die mid-run)."""
+    every role logs in (every user class runs: one without accounts would die mid-run).
+    With your own locustfile, whose flows the harness does not know: the target answers."""
+    if config.load.locustfile is not None:
+        try:
+            requests.get(url, timeout=TIMEOUT_S, allow_redirects=False)
+        except requests.RequestException as error:
+            raise PreflightError(f"target {url} is unreachable: {type(error).__name__}") \
+                from None
+        return
     routes = RouteMap.load(config.target.route_map)
     try:
         page = requests.get(url + routes.path("login"), timeout=TIMEOUT_S)
@@ -143,10 +153,22 @@ def check_target(config: CampaignConfig, url: str) -> None:
             problems.append(f"target.accounts has no {role} account: the {role} users could "
                             "not log in (add role,email,password rows)")
             continue
-        problem = _login_problem(url, routes, account.email, account.password)
+        problem = _login_problem(url, routes, account.login, account.password)
         if problem:
             problems.append(problem)
     _raise_if(problems)
+
+
+def check_accounts(config: CampaignConfig, user_classes: Iterable[type]) -> None:
+    """Every role a running User class logs in as (its `role`) has an account in
+    target.accounts: a class without one would fail at its first login, mid-run."""
+    if not config.target.accounts:
+        return
+    roles = tuple(sorted({role for cls in user_classes if (role := getattr(cls, "role", ""))}))
+    missing = AccountPool.from_csv(config.target.accounts).missing(roles)
+    if missing:
+        raise PreflightError(f"target.accounts: no account of role {', '.join(missing)}, which "
+                             f"the user classes log in as; add rows to {config.target.accounts}")
 
 
 def _login_problem(url: str, routes: RouteMap, email: str, password: str) -> str | None:

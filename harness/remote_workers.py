@@ -1,4 +1,5 @@
-"""Locust workers on other hosts, over SSH: copy the scenarios, check Locust, start, stop.
+"""Locust workers on other hosts, over SSH: copy the scenarios (and your locustfile with
+its local imports), check Locust, start, stop.
 
 Why paramiko and not a `ssh` subprocess: one verified connection per host (known_hosts,
 the same policy as the collectors) carries the upload, the version check, every
@@ -21,10 +22,10 @@ import locust
 import paramiko
 
 from collectors.shell import ShellError, SSHShell, SSHTarget
-from harness.config import SSHWorkerHost
+from harness.config import LoadConfig, SSHWorkerHost
+from harness.locustfiles import SCENARIOS, locustfile_paths, upload_files
 from harness.preflight import PreflightError
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 # Options whose value is a local file the workers need a copy of.
 FILE_OPTIONS = ("--esppd-accounts-csv", "--esppd-route-map")
 
@@ -42,8 +43,9 @@ class RemoteHost:
 
 
 class RemoteWorkers:
-    def __init__(self, hosts: list[SSHWorkerHost], log_dir: Path) -> None:
+    def __init__(self, hosts: list[SSHWorkerHost], log_dir: Path, load: LoadConfig) -> None:
         self.log_dir = log_dir
+        self.load = load
         self.hosts = [RemoteHost(spec, SSHShell(
             SSHTarget(spec.user, spec.host, spec.port),
             Path(spec.key).expanduser() if spec.key else None,
@@ -89,6 +91,25 @@ class RemoteWorkers:
             for option, value in itertools.pairwise(locust_args):
                 if option in FILE_OPTIONS and value:
                     sftp.put(value, f"{host.directory}/{Path(value).name}")
+            if self.load.locustfile is not None:
+                made = {f"{host.directory}/custom"}
+                sftp.mkdir(f"{host.directory}/custom", 0o700)
+                for local, relative in upload_files(Path(self.load.locustfile)).items():
+                    for parent in reversed(relative.parents[:-1]):
+                        if f"{host.directory}/custom/{parent}" not in made:
+                            sftp.mkdir(f"{host.directory}/custom/{parent}", 0o700)
+                            made.add(f"{host.directory}/custom/{parent}")
+                    sftp.put(str(local), f"{host.directory}/custom/{relative}")
+
+    def _remote_locustfiles(self, directory: str) -> str:
+        """-f on a worker host: the uploaded copies of what -f names here."""
+        remote = []
+        for path in locustfile_paths(self.load):
+            if path.resolve().is_relative_to(SCENARIOS):
+                remote.append(f"{directory}/scenarios/{path.name}")
+            else:
+                remote.append(f"{directory}/custom/{path.name}")
+        return ",".join(remote)
 
     def start(self, master_host: str, master_port: int, locust_args: list[str]) -> None:
         for host in self.hosts:
@@ -97,7 +118,7 @@ class RemoteWorkers:
                     for option, value in zip(["", *locust_args], locust_args, strict=False)]
             command = " ".join(shlex.quote(part) for part in [
                 host.spec.python, "-m", "locust", "-f",
-                f"{host.directory}/scenarios/locustfile.py", "--worker",
+                self._remote_locustfiles(host.directory), "--worker",
                 "--master-host", master_host, "--master-port", str(master_port), *args])
             transport = host.shell.client().get_transport()
             if transport is None:

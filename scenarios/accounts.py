@@ -1,7 +1,9 @@
 """Which account each simulated user logs in as: distinct across users and workers.
 
 Seeded reference accounts follow `<role><nnnn>@<domain>` with one password;
-a real target supplies an accounts CSV (`role,email,password`). Numbering is
+a real target supplies an accounts CSV: `role`, `password` and one login column
+named as the target's login field (`email`, `username`, `nip`, ...), any role
+names (the built-in scenarios need dosen, atasan, keuangan). Numbering is
 deterministic: the k-th user of a role on worker w (of W) takes slot k*W + w,
 so workers never share an account until a role's pool is exhausted (then it
 wraps, and the same account logs in twice).
@@ -22,9 +24,10 @@ ROLES = ("dosen", "atasan", "keuangan")
 @dataclass(frozen=True)
 class Account:
     role: str
-    email: str
+    login: str  # what the user types to sign in: an email, a username, a NIP
     password: str
     number: int  # 1-based within the role; atasan n heads unit n in the reference seed
+    login_field: str = "email"  # the accounts CSV's name for it
 
 
 @dataclass
@@ -42,16 +45,30 @@ class AccountPool:
 
     @classmethod
     def from_csv(cls, path: Path) -> AccountPool:
+        """`role,<login field>,password` rows; ValueError names the file and line."""
         accounts: dict[str, list[Account]] = defaultdict(list)
         with open(path, newline="") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
+            reader = csv.DictReader(handle)
+            columns = [name.strip() for name in reader.fieldnames or []]
+            logins = [name for name in columns if name not in ("role", "password")]
+            if "role" not in columns or "password" not in columns or len(logins) != 1:
+                raise ValueError(f"{path}: the header must be role, password and one login "
+                                 f"column (email, username, nip, ...); it is {','.join(columns)}")
+            login_field = logins[0]
+            for line, row in enumerate(reader, start=2):
                 role = (row.get("role") or "").strip().lower()
-                if role not in ROLES or not row.get("email") or not row.get("password"):
-                    raise ValueError(f"{path}:{line}: need role (one of {', '.join(ROLES)}), "
-                                     "email and password")
-                accounts[role].append(Account(role, row["email"].strip(), row["password"],
-                                              len(accounts[role]) + 1))
+                login = (row.get(login_field) or "").strip()
+                if not role or not login or not row.get("password"):
+                    raise ValueError(f"{path}:{line}: need role, {login_field} and password")
+                accounts[role].append(Account(role, login, row["password"],
+                                              len(accounts[role]) + 1, login_field))
+        if not accounts:
+            raise ValueError(f"{path}: no accounts")
         return cls(dict(accounts))
+
+    def missing(self, roles: tuple[str, ...]) -> list[str]:
+        """The roles of `roles` this pool has no account for."""
+        return [role for role in roles if not self.accounts.get(role)]
 
     def next(self, role: str) -> Account:
         pool = self.accounts.get(role)

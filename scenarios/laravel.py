@@ -87,7 +87,7 @@ class LaravelBrowser:
         """
         self.get("login")
         fields = self.routes.fields
-        response = self.post("login", {fields.email: account.email,
+        response = self.post("login", {fields.email: account.login,
                                        fields.password: account.password},
                              refresh_route="login", expect=(302,),
                              fails_if_redirected_to=self.routes.path("login"))

@@ -11,50 +11,20 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import ClassVar
 
 from locust import FastHttpUser, task
-from locust.env import Environment
 
-from scenarios.accounts import Account, AccountPool, parse_sizes
+from scenarios.accounts import Account
 from scenarios.aggregate import JOB_METHOD
+from scenarios.context import ScenarioContext
 from scenarios.laravel import LaravelBrowser, location_id
-from scenarios.routes import RouteMap
 
 PURPOSES = ("Seminar nasional", "Konferensi internasional", "Rapat koordinasi",
             "Penelitian lapangan", "Pengabdian kepada masyarakat", "Workshop kurikulum",
             "Visitasi akreditasi", "Penguji tamu")
 STATUSES = ("diajukan", "disetujui", "ditolak", "selesai")
-
-
-@dataclass
-class ScenarioContext:
-    """Per-process settings shared by all users of one Locust environment."""
-
-    routes: RouteMap
-    accounts: AccountPool
-    think_scale: float
-
-    @classmethod
-    def of(cls, environment: Environment) -> ScenarioContext:
-        existing = getattr(environment, "esppd_context", None)
-        if existing is not None:
-            return existing
-        options = environment.parsed_options
-        csv_path = getattr(options, "esppd_accounts_csv", "")
-        accounts = (AccountPool.from_csv(Path(csv_path)) if csv_path else
-                    AccountPool.seeded(parse_sizes(getattr(
-                        options, "esppd_accounts", "dosen=600,atasan=30,keuangan=6"))))
-        accounts.worker_index = getattr(environment.runner, "worker_index", 0)
-        accounts.worker_count = max(1, int(getattr(options, "esppd_workers", 1) or 1))
-        route_map = getattr(options, "esppd_route_map", "")
-        context = cls(RouteMap.load(Path(route_map) if route_map else None), accounts,
-                      float(getattr(options, "esppd_think_scale", 1.0) or 1.0))
-        environment.esppd_context = context  # type: ignore[attr-defined]  # ours: Locust has no slot
-        return context
 
 
 class EsppdUser(FastHttpUser):

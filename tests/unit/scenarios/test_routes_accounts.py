@@ -44,7 +44,7 @@ def test_accounts_are_distinct_across_workers_until_the_pool_wraps() -> None:
     for worker in range(3):
         pool = AccountPool.seeded({"dosen": 12})
         pool.worker_index, pool.worker_count = worker, 3
-        taken += [pool.next("dosen").email for _ in range(4)]
+        taken += [pool.next("dosen").login for _ in range(4)]
     assert len(set(taken)) == 12
     pool = AccountPool.seeded({"atasan": 2})
     assert [pool.next("atasan").number for _ in range(3)] == [1, 2, 1]
@@ -57,8 +57,17 @@ def test_accounts_csv_and_pool_sizes(tmp_path: Path) -> None:
     assert pool.next("dosen").password == "pw1"
     with pytest.raises(LookupError, match="no keuangan accounts"):
         pool.next("keuangan")
-    path.write_text("role,email,password\nrektor,c@x.id,pw\n")
-    with pytest.raises(ValueError, match=r"accounts.csv:2: need role"):
+    path.write_text("role,email,password\nrektor,,pw\n")
+    with pytest.raises(ValueError, match=r"accounts.csv:2: need role, email and password"):
+        AccountPool.from_csv(path)
+    # any role names and any login column: the column is named as the login form's field
+    path.write_text("role,nip,password\nkaprodi,197001010001,pw\ndekan,196501010001,pw\n")
+    pool = AccountPool.from_csv(path)
+    account = pool.next("kaprodi")
+    assert (account.login, account.login_field) == ("197001010001", "nip")
+    assert pool.missing(("kaprodi", "dekan", "dosen")) == ["dosen"]
+    path.write_text("role,nip,email,password\ndosen,1,a@x.id,pw\n")
+    with pytest.raises(ValueError, match="one login column"):
         AccountPool.from_csv(path)
     assert parse_sizes("dosen=60, atasan=5") == {"dosen": 60, "atasan": 5}
     with pytest.raises(ValueError, match="bad account pool"):
