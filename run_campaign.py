@@ -13,6 +13,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -51,9 +52,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="print the plan, check the config and the pre-flight only")
     parser.add_argument("--analyze", type=Path, metavar="DIR",
                         help="re-analyze an existing results directory and exit")
+    parser.add_argument("--import", dest="import_", nargs=2, metavar=("TOOL", "FILE"),
+                        help="analyze another tool's results: ab (-g TSV), jmeter (CSV JTL), "
+                             "k6 (--out json), locust (--csv-full-history stats_history.csv)")
+    parser.add_argument("--collectors", type=Path, metavar="DIR",
+                        help="with --import: the standalone collectors' directory of that run")
+    parser.add_argument("--request-name", default="/",
+                        help="with --import ab: the name of ab's one URL (default /)")
     args = parser.parse_args(argv)
-    if args.analyze is None and args.campaign is None:
-        parser.error("give a campaign file (or --analyze DIR)")
+    if args.analyze is None and args.campaign is None and args.import_ is None:
+        parser.error("give a campaign file (or --analyze DIR, or --import TOOL FILE)")
     return args
 
 
@@ -108,9 +116,28 @@ def analyze(results_dir: Path, slo: dict[str, float] | None = None) -> Exit:
     return Exit.OK if result.slo_ok else Exit.SLO_FAILED
 
 
+def import_and_analyze(args: argparse.Namespace) -> int:
+    """Another tool's results into a new results directory, then the analysis."""
+    from importers import ImportFailed, import_results
+
+    tool, source = args.import_[0], Path(args.import_[1])
+    out = args.out or Path("results") / (
+        f"import-{tool}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
+    try:
+        import_results(tool, source, out, args.collectors, args.request_name)
+    except ImportFailed as error:
+        print(f"import failed: {error}", file=sys.stderr)
+        return int(Exit.CONFIG)
+    code = analyze(out)
+    print(out)
+    return int(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.log_level, args.quiet)
+    if args.import_ is not None:
+        return import_and_analyze(args)
     if args.analyze is not None:
         missing = missing_contract_files(args.analyze)
         if missing:

@@ -75,9 +75,14 @@ def read_dataset(root: Path) -> Dataset:
               CSV_SPECS}
     metrics = split_metric_labels(frames[METRICS.filename])
     _check_histograms(frames[REQUESTS.filename], root / REQUESTS.filename)
+    campaign = read_campaign(root)
+    imported = campaign.get("imported")
+    if isinstance(imported, dict):  # another tool's results (importers/): say what it lacks
+        notes.append(f"imported from {imported.get('tool')} ({imported.get('file')})"
+                     + (f"; {imported['note']}" if imported.get("note") else ""))
     return Dataset(
         root=root,
-        campaign=read_campaign(root),
+        campaign=campaign,
         events=read_events(root, notes),
         requests=frames[REQUESTS.filename],
         errors=frames[ERRORS.filename],

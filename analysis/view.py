@@ -199,10 +199,12 @@ def _caveats(campaign: dict[str, Any], ctx: Context, slo: list[SloResult]) -> li
     load = campaign.get("load") if isinstance(campaign.get("load"), dict) else {}
     stalled = ctx.capacity.knee is not None or any(
         result.passed is False and result.unit == "ms" for result in slo)
+    imported = campaign.get("imported") if isinstance(campaign.get("imported"), dict) else {}
+    waits = (imported or {}).get("waits") or "Locust users"
     caveats = []
     if stalled and str((load or {}).get("model", "closed")).lower() != "open":
         caveats.append(
-            "Coordinated omission: this was a closed-model run (Locust users wait for each "
+            f"Coordinated omission: this was a closed-model run ({waits} wait for each "
             "response, and constant pacing does not catch up), so during a stall fewer requests "
             "were sent and measured latency percentiles look better than what users "
             "experienced. Treat tail latencies above the knee as lower bounds.")
