@@ -155,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from harness.campaign import Campaign
     from harness.collectors_process import CollectorsProcess
-    from harness.locustfiles import load_classes
     from harness.plan import describe
     from harness.preflight import PreflightError, check_accounts, check_static, check_target
     from harness.results import ResultsDir
+    from harness.user_classes import load_classes
 
     if args.check:
         try:

@@ -28,8 +28,9 @@ from locust.runners import STATE_STOPPED, STATE_STOPPING, WORKER_REPORT_INTERVAL
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 
 from harness.config import LoadConfig
-from harness.locustfiles import LoadedClasses, load_classes, locustfile_paths
+from harness.locustfiles import locustfile_paths
 from harness.progress import LiveStats
+from harness.user_classes import LoadedClasses, load_classes
 from supervision import free_port, spawn, stop_process
 
 EventSink = Callable[..., None]

@@ -160,15 +160,21 @@ def check_target(config: CampaignConfig, url: str) -> None:
 
 
 def check_accounts(config: CampaignConfig, user_classes: Iterable[type]) -> None:
-    """Every role a running User class logs in as (its `role`) has an account in
-    target.accounts: a class without one would fail at its first login, mid-run."""
-    if not config.target.accounts:
-        return
+    """Every role a running User class logs in as (its `role`) has accounts: in
+    target.accounts, or the embedded seed's roles. A class without any would fail at its
+    first login, mid-run."""
     roles = tuple(sorted({role for cls in user_classes if (role := getattr(cls, "role", ""))}))
-    missing = AccountPool.from_csv(config.target.accounts).missing(roles)
+    if config.target.accounts:
+        missing = AccountPool.from_csv(config.target.accounts).missing(roles)
+        where = f"add rows to {config.target.accounts}"
+    elif config.target.kind == "embedded":
+        missing = [role for role in roles if role not in ROLES]
+        where = f"the embedded seed has {', '.join(ROLES)}; give target.accounts"
+    else:
+        return
     if missing:
-        raise PreflightError(f"target.accounts: no account of role {', '.join(missing)}, which "
-                             f"the user classes log in as; add rows to {config.target.accounts}")
+        raise PreflightError(f"no account of role {', '.join(missing)}, which the user "
+                             f"classes log in as: {where}")
 
 
 def _login_problem(url: str, routes: RouteMap, email: str, password: str) -> str | None:

@@ -112,7 +112,7 @@ workers = 2
                         "ModuleNotFoundError: No module named 'nowhere'"),
     ("shaped.py", "[]", "defines its own load shape (Waves); the campaign's [load] shape"),
     ("locustfile.py", '["Dosen", "Kaprodi"]',
-     "target.accounts: no account of role kaprodi, which the user classes log in as"),
+     "no account of role kaprodi, which the user classes log in as: add rows to"),
 ])
 def test_a_bad_locustfile_or_selection_fails_the_check_in_one_line(
         tmp_path: Path, locustfile: str, classes: str, message: str) -> None:
