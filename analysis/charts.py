@@ -75,7 +75,7 @@ def time_charts(ctx: Context, per_second: bool = False) -> list[TimeChart]:
     """Every time chart that has data, in report order."""
     makers = (_traffic, _resources, _cpu_groups, _queue, _errors)
     charts = [maker(ctx, per_second) for maker in makers]
-    return [chart for chart in charts if chart is not None]
+    return [chart for chart in charts if chart is not None and len(chart.grid)]
 
 
 def _traffic_frame(ctx: Context, per_second: bool) -> tuple[pd.DataFrame, float]:

@@ -323,8 +323,11 @@ def _grid(w5_names: pd.DataFrame, per_second: pd.DataFrame, requests: pd.DataFra
     """Overall 5 s stats plus mean users and the phase, on a gap-free grid."""
     start_ts = min([*requests["ts"].tolist()[:1], *users["ts"].tolist()[:1]], default=0.0)
     end_ts = max([*requests["ts"].tolist()[-1:], *users["ts"].tolist()[-1:]], default=0.0)
-    index = pd.Index(np.arange(math.floor(start_ts / WINDOW_S) * WINDOW_S, end_ts + 1e-9,
-                               WINDOW_S), name="window")
+    first, last = (math.floor(ts / WINDOW_S) for ts in (start_ts, end_ts))
+    # counted in whole windows: at epoch magnitudes a float `stop` of end + 1e-9 is end
+    # itself, and a run inside one window got no window at all
+    index = pd.Index((first + np.arange(last - first + 1)) * WINDOW_S, name="window",
+                     dtype="float64")
     overall = w5_names[w5_names["name"] == ALL].set_index("label").drop(columns=["name"])
     grid = overall.reindex(index)
     grid["count"] = grid["count"].fillna(0)

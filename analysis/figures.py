@@ -78,13 +78,16 @@ def _draw(chart: TimeChart, ctx: Context) -> Figure:
     for ax, panel in zip(axes, chart.panels, strict=True):
         _phase_bands(ax, ctx, ax is axes[0])
         labels = [_text(series.label) for series in panel.series]
+        # as floats: a signal with no sample in the run reindexes to an all-None object array
+        values = [series.values.reindex(chart.grid).to_numpy(dtype=float)
+                  for series in panel.series]
         if panel.stacked:
-            ax.stackplot(times, *[series.values.reindex(chart.grid).fillna(0).to_numpy()
-                                  for series in panel.series], labels=labels, alpha=0.85)
+            ax.stackplot(times, *[np.nan_to_num(column) for column in values], labels=labels,
+                         alpha=0.85)
         else:
-            for series, label in zip(panel.series, labels, strict=True):
-                ax.plot(times, series.values.reindex(chart.grid), label=label,
-                        color=series.color, ls="--" if series.dashed else "-")
+            for series, column, label in zip(panel.series, values, labels, strict=True):
+                ax.plot(times, column, label=label, color=series.color,
+                        ls="--" if series.dashed else "-")
         for limit in panel.limits:
             ax.axhline(limit.y, color=limit.color, ls=":", label=_text(limit.label))
         ax.set_ylabel(panel.ylabel)
