@@ -1,4 +1,5 @@
-"""Shared fixtures: real embedded stacks of both reference apps, and sshd.
+"""Shared fixtures: real embedded stacks of both reference apps, sshd, and the plain
+SPPD example app (a target that is not Laravel).
 
 `stack` and `bad_stack` are parametrized over the two apps (Python, and Laravel
 on PHP-FPM and nginx), so every test that takes them runs against both: what
@@ -8,13 +9,19 @@ works on the Python app but not on real Laravel is a bug of the harness.
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import requests
 
 from reference_app.knobs import KNOB_SPECS, Knobs
 from reference_app.stack import EmbeddedStack, StackConfig
 from reference_app.stack_config import APPS
+from supervision import free_port
 from supervision.servers import SSHServer
 
 # Knobs that cannot share one stack with the others: queue_workers=0 would stop the
@@ -81,3 +88,28 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
     """A real OpenSSH server on loopback with a throwaway host key, client key, known_hosts."""
     with SSHServer(tmp_path_factory.mktemp("sshd-logs")) as server:
         yield server
+
+
+@pytest.fixture
+def plain_sppd(tmp_path: Path) -> Iterator[str]:
+    """examples/plain_sppd/app.py (in memory) on a free loopback port: its URL."""
+    port = free_port()
+    with (tmp_path / "plain-sppd.log").open("w") as log:
+        app = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.plain_sppd.app:app",
+                                "--port", str(port), "--log-level", "warning"],
+                               cwd=Path(__file__).resolve().parents[1], stdout=log,
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/auth/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, (tmp_path / "plain-sppd.log").read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        app.terminate()
+        app.wait(timeout=10)

@@ -8,44 +8,16 @@ import csv
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from supervision import free_port
 from supervision.servers import SSHServer
 
 pytestmark = pytest.mark.timeout(300)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "plain_sppd"
-
-
-@pytest.fixture
-def plain_sppd(tmp_path: Path) -> Iterator[str]:
-    """The example's target (in memory) on a free loopback port."""
-    port = free_port()
-    with (tmp_path / "app.log").open("w") as log:
-        app = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.plain_sppd.app:app",
-                                "--port", str(port), "--log-level", "warning"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/auth/login", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, (tmp_path / "app.log").read_text()
-                time.sleep(0.2)
-        yield url
-    finally:
-        app.terminate()
-        app.wait(timeout=10)
 
 
 def test_your_own_locustfile_over_ssh_workers_merges_into_the_contract(

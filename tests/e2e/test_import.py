@@ -11,42 +11,14 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-
-from supervision import free_port
 
 pytestmark = pytest.mark.timeout(180)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "imports"
-
-
-@pytest.fixture
-def target(tmp_path: Path) -> Iterator[str]:
-    """The plain SPPD example app on a free port (a real HTTP target)."""
-    port = free_port()
-    with (tmp_path / "app.log").open("w") as log:
-        app = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.plain_sppd.app:app",
-                                "--port", str(port), "--log-level", "warning"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/auth/login", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
-        yield url
-    finally:
-        app.terminate()
-        app.wait(timeout=10)
 
 
 def imported(tool: str, source: Path, out: Path, *extra: str
@@ -71,14 +43,14 @@ def users(out: Path) -> list[int]:
 
 
 @pytest.mark.skipif(shutil.which("ab") is None, reason="apache2-utils (ab) is not installed")
-def test_ab_with_the_standalone_collectors_end_to_end(target: str, tmp_path: Path) -> None:
+def test_ab_with_the_standalone_collectors_end_to_end(plain_sppd: str, tmp_path: Path) -> None:
     collected = tmp_path / "collected"
     collectors = subprocess.Popen([sys.executable, "-m", "collectors", "--out", str(collected),
                                    "--duration", "8"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
     time.sleep(2)
     ab = subprocess.run(["ab", "-q", "-n", "4000", "-c", "8", "-g", str(tmp_path / "ab.tsv"),
-                         f"{target}/auth/login"], capture_output=True, text=True, timeout=60)
+                         f"{plain_sppd}/auth/login"], capture_output=True, text=True, timeout=60)
     assert ab.returncode == 0, ab.stderr
     assert "Complete requests:      4000" in ab.stdout
     collectors.wait(timeout=30)
@@ -97,7 +69,7 @@ def test_ab_with_the_standalone_collectors_end_to_end(target: str, tmp_path: Pat
     assert tomllib.loads((out / "campaign.toml").read_text())["imported"]["tool"] == "ab"
 
 
-def test_locust_stats_history_of_a_real_run(target: str, tmp_path: Path) -> None:
+def test_locust_stats_history_of_a_real_run(plain_sppd: str, tmp_path: Path) -> None:
     locustfile = tmp_path / "visit.py"
     locustfile.write_text("from locust import HttpUser, constant, task\n\n"
                           "class Visitor(HttpUser):\n    wait_time = constant(0.05)\n\n"
@@ -106,7 +78,7 @@ def test_locust_stats_history_of_a_real_run(target: str, tmp_path: Path) -> None
                           "    @task\n    def missing(self):\n"
                           "        self.client.get('/nothing-here')\n")
     run = subprocess.run([sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-                          "-u", "4", "-r", "4", "-t", "6s", "--host", target, "--csv",
+                          "-u", "4", "-r", "4", "-t", "6s", "--host", plain_sppd, "--csv",
                           str(tmp_path / "run"), "--csv-full-history", "--only-summary"],
                          capture_output=True, text=True, timeout=60)
     with open(tmp_path / "run_stats.csv", newline="") as file:
