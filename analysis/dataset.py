@@ -34,6 +34,7 @@ from analysis.schema import (
     REQUESTS,
     SESSIONS,
     STATEMENTS,
+    STR,
     TABLES,
     USERS,
     CsvSpec,
@@ -163,6 +164,9 @@ def read_csv(root: Path, spec: CsvSpec, notes: list[str]) -> pd.DataFrame:
             frame = pd.concat([frame, last], ignore_index=True) if len(frame) else last
     for name in spec.added - set(frame.columns):
         frame[name] = math.nan  # written before the contract had it: not measured
+    for name in spec.added & set(columns):
+        if spec.dtypes[name] == STR:  # present: an empty cell is measured and empty
+            frame[name] = frame[name].fillna("")
     frame = frame[spec.names]
     if "ts" in frame.columns:
         frame = frame.sort_values("ts", kind="stable", ignore_index=True)

@@ -19,8 +19,11 @@ from scenarios.histogram import Histogram, merge
 
 ALL = "(all)"
 QUANTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+# Corrected for coordinated omission: the responses plus those the users would have
+# waited for had they kept their pace (requests.csv hist_missed); NaN when not recorded.
+CORRECTED: dict[str, float] = {"p95_co": 0.95, "p99_co": 0.99}
 STAT_COLUMNS = ["label", "name", "start", "end", "duration_s", "count", "failures", "rps",
-                "error_rate", "mean_ms", *QUANTILES, "max_ms"]
+                "error_rate", "mean_ms", *QUANTILES, "max_ms", *CORRECTED]
 
 
 @dataclass(frozen=True)
@@ -52,17 +55,25 @@ def time_labels(ts: pd.Series | np.ndarray, width: float) -> np.ndarray:
 def window_stats(requests: pd.DataFrame, groupings: list[Grouping]) -> dict[str, pd.DataFrame]:
     """Stats per (label, name) and per (label, ALL) for every grouping, one decode per row."""
     merged: list[dict[tuple[Hashable, str], Histogram]] = [{} for _ in groupings]
+    missed: list[dict[tuple[Hashable, str], Histogram]] = [{} for _ in groupings]
     names = request_keys(requests).to_numpy(dtype=object)
-    for row, text in enumerate(requests["hist"].tolist()):
+    recorded = "hist_missed" in requests and requests["hist_missed"].notna().all()
+    missed_texts = requests["hist_missed"].tolist() if recorded else [""] * len(requests)
+    for row, (text, missed_text) in enumerate(zip(requests["hist"].tolist(), missed_texts,
+                                                  strict=True)):
         histogram = Histogram.decode(text)
-        for grouping, into in zip(groupings, merged, strict=True):
+        hidden = Histogram.decode(missed_text) if missed_text else None
+        for grouping, into, into_missed in zip(groupings, merged, missed, strict=True):
             label = grouping.labels[row]
             if label is None or (isinstance(label, float) and np.isnan(label)):
                 continue
             key = (label, names[row] if grouping.by_name else ALL)
             into.setdefault(key, Histogram()).update(histogram)
-    return {grouping.key: _stats_frame(requests, grouping, into)
-            for grouping, into in zip(groupings, merged, strict=True)}
+            if hidden:
+                into_missed.setdefault(key, Histogram()).update(hidden)
+    return {grouping.key: _stats_frame(requests, grouping, into,
+                                       into_missed if recorded else None)
+            for grouping, into, into_missed in zip(groupings, merged, missed, strict=True)}
 
 
 def request_keys(requests: pd.DataFrame) -> pd.Series:
@@ -75,13 +86,13 @@ def percentiles(histogram: Histogram) -> dict[str, float]:
 
 
 def _stats_frame(requests: pd.DataFrame, grouping: Grouping,
-                 histograms: dict[tuple[Hashable, str], Histogram]) -> pd.DataFrame:
+                 histograms: dict[tuple[Hashable, str], Histogram],
+                 missed: dict[tuple[Hashable, str], Histogram] | None) -> pd.DataFrame:
+    """`missed`: the coordinated-omission histograms, None when the run recorded none."""
     if grouping.by_name:
-        by_label: dict[Hashable, list[Histogram]] = {}
-        for (label, _), histogram in histograms.items():
-            by_label.setdefault(label, []).append(histogram)
-        histograms = {**histograms, **{(label, ALL): merge(parts)
-                                       for label, parts in by_label.items()}}
+        histograms = {**histograms, **_all_names(histograms)}
+        if missed is not None:
+            missed = {**missed, **_all_names(missed)}
     sums = _sums(requests, grouping)
     rows = []
     for (label, name), histogram in histograms.items():
@@ -94,9 +105,28 @@ def _stats_frame(requests: pd.DataFrame, grouping: Grouping,
             "error_rate": failures / count if count else np.nan,
             "mean_ms": sum_ms / count if count else np.nan,
             **percentiles(histogram), "max_ms": max_ms,
+            **_corrected(histogram, missed, (label, name)),
         })
     frame = pd.DataFrame(rows, columns=STAT_COLUMNS)
     return frame.sort_values(["start", "name"], ignore_index=True)
+
+
+def _all_names(histograms: dict[tuple[Hashable, str], Histogram]
+               ) -> dict[tuple[Hashable, str], Histogram]:
+    by_label: dict[Hashable, list[Histogram]] = {}
+    for (label, _), histogram in histograms.items():
+        by_label.setdefault(label, []).append(histogram)
+    return {(label, ALL): merge(parts) for label, parts in by_label.items()}
+
+
+def _corrected(histogram: Histogram, missed: dict[tuple[Hashable, str], Histogram] | None,
+               key: tuple[Hashable, str]) -> dict[str, float]:
+    """Percentiles of the responses and the missed ones together; NaN when the run
+    recorded no correction (older results, imports)."""
+    if missed is None:
+        return dict.fromkeys(CORRECTED, np.nan)
+    both = merge([histogram, missed.get(key, Histogram())])
+    return {column: both.quantile(q) for column, q in CORRECTED.items()}
 
 
 def _sums(requests: pd.DataFrame,

@@ -41,8 +41,9 @@ class CsvSpec:
 REQUESTS = CsvSpec(
     "requests.csv",
     (("ts", FLOAT), ("name", STR), ("method", STR), ("count", INT), ("failures", INT),
-     ("sum_ms", FLOAT), ("max_ms", FLOAT), ("hist", STR)),
+     ("sum_ms", FLOAT), ("max_ms", FLOAT), ("hist", STR), ("hist_missed", STR)),
     required=True,
+    added=frozenset({"hist_missed"}),
 )
 ERRORS = CsvSpec(
     "errors.csv",

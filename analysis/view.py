@@ -138,7 +138,7 @@ def _phases(ctx: Context) -> list[dict[str, Any]]:
 
 
 STAT_KEYS = ("count", "failures", "rps", "error_rate", "mean_ms", "p50", "p90", "p95", "p99",
-             "max_ms")
+             "max_ms", "p95_co", "p99_co")
 
 
 def _stat(row: pd.Series) -> dict[str, Any]:
@@ -203,9 +203,24 @@ def _caveats(campaign: dict[str, Any], ctx: Context, slo: list[SloResult]) -> li
     waits = (imported or {}).get("waits") or "Locust users"
     caveats = []
     if stalled and str((load or {}).get("model", "closed")).lower() != "open":
+        corrected = _worst_correction(ctx)
         caveats.append(
             f"Coordinated omission: this was a closed-model run ({waits} wait for each "
             "response, and constant pacing does not catch up), so during a stall fewer requests "
             "were sent and measured latency percentiles look better than what users "
-            "experienced. Treat tail latencies above the knee as lower bounds.")
+            "experienced. " + (corrected or "Treat tail latencies above the knee as lower "
+                                             "bounds."))
     return caveats
+
+
+def _worst_correction(ctx: Context) -> str:
+    """The phase whose p99 the coordinated-omission correction raises most, said with
+    the method; '' when the run recorded no correction."""
+    stats = ctx.phase_stats[ctx.phase_stats["name"] == ALL].dropna(subset=["p99", "p99_co"])
+    if stats.empty:
+        return ""
+    worst = stats.loc[(stats["p99_co"] / stats["p99"]).idxmax()]
+    return (f"Corrected (HdrHistogram's expected-interval method, each user's mean think "
+            f"time as its interval): {worst['label']} p99 {worst['p99_co']:.0f} ms and p95 "
+            f"{worst['p95_co']:.0f} ms, where the responses say {worst['p99']:.0f} and "
+            f"{worst['p95']:.0f} ms; the phases table has the corrected p99 of each phase.")

@@ -153,7 +153,7 @@ class ResultsCollector(Collector):
         state = self.state
         for row in self._requests.rows():
             try:
-                second, name, method, count, failures, sum_ms, max_ms, buckets = row
+                second, name, method, count, failures, sum_ms, max_ms, buckets = row[:8]
                 cell = Cell(int(count), int(failures), float(sum_ms), float(max_ms),
                             Histogram.decode(buckets))
                 at = int(float(second))

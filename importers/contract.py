@@ -62,7 +62,9 @@ def import_results(tool: str, source: Path, out: Path, collectors: Path | None =
     first = min(request.start for request in requests)
     last = max(request.end for request in requests)
     request_rows, error_rows = aggregator.drain(2**62)
-    _write(out / REQUESTS.filename, REQUESTS.names, request_rows)
+    # no user's pace is known: no coordinated-omission column (the report says "-")
+    _write(out / REQUESTS.filename, [name for name in REQUESTS.names if name != "hist_missed"],
+           [row[:8] for row in request_rows])
     _write(out / ERRORS.filename, ERRORS.names, error_rows)
     running = _users_per_second(users, requests, int(first), int(last))
     _write(out / USERS.filename, USERS.names,

@@ -13,7 +13,9 @@ scenarios use:
   document, an export) recorded as a JOB request, reported next to pages but never
   counted as page latency;
 - `LaravelBrowser`: session cookie, CSRF as Laravel expects it, 419 retry, for a
-  Laravel target; `location_id(response)`: the id at the end of a redirect.
+  Laravel target; `location_id(response)`: the id at the end of a redirect;
+- `INTERVAL_KEY`: return `{INTERVAL_KEY: ms}` from your User's `context()` (its mean
+  think time) and the report adds percentiles corrected for coordinated omission.
 
 Name requests by their path template (`name="/trips/[id]"`) so their number stays
 bounded. See docs/scenarios.md and examples/plain_sppd/locustfile.py.
@@ -27,11 +29,11 @@ import time
 from locust import User
 
 from scenarios.accounts import Account, AccountPool
-from scenarios.aggregate import JOB_METHOD
+from scenarios.aggregate import INTERVAL_KEY, JOB_METHOD
 from scenarios.context import ScenarioContext
 from scenarios.laravel import LaravelBrowser, location_id
 
-__all__ = ["JOB_METHOD", "Account", "AccountPool", "LaravelBrowser", "location_id",
+__all__ = ["INTERVAL_KEY", "JOB_METHOD", "Account", "AccountPool", "LaravelBrowser", "location_id",
            "next_account", "record_wait", "think_time"]
 
 

@@ -21,10 +21,18 @@ import gevent
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from scenarios.aggregate import HOLD_S_DISTRIBUTED, HOLD_S_LOCAL, Aggregator, RecentSeconds
+from scenarios.aggregate import (
+    HOLD_S_DISTRIBUTED,
+    HOLD_S_LOCAL,
+    INTERVAL_KEY,
+    JOB_METHOD,
+    Aggregator,
+    RecentSeconds,
+)
 from scenarios.sink import AppendCsv, AppendJsonl
 
-REQUEST_HEADER = ("ts", "name", "method", "count", "failures", "sum_ms", "max_ms", "hist")
+REQUEST_HEADER = ("ts", "name", "method", "count", "failures", "sum_ms", "max_ms", "hist",
+                  "hist_missed")
 ERROR_HEADER = ("ts", "name", "method", "error", "count")
 USER_HEADER = ("ts", "phase", "target_users", "user_class", "users")
 METRIC_HEADER = ("ts", "collector", "target", "metric", "value")
@@ -70,9 +78,12 @@ class Recorder:
 
     # --- every node that runs users -------------------------------------------------------
     def on_request(self, request_type: str, name: str, response_time: float,
-                   exception: BaseException | None = None, **_kwargs: Any) -> None:
+                   exception: BaseException | None = None, context: dict[str, Any] | None = None,
+                   **_kwargs: Any) -> None:
         error = None if exception is None else (str(exception) or type(exception).__name__)
-        self.aggregator.add(int(time.time()), name, request_type, float(response_time), error)
+        interval = (context or {}).get(INTERVAL_KEY) if request_type != JOB_METHOD else None
+        self.aggregator.add(int(time.time()), name, request_type, float(response_time), error,
+                            float(interval) if interval else None)
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data[REPORT_KEY] = self.aggregator.export()

@@ -158,7 +158,9 @@ def generate(out: Path, spec: SyntheticSpec) -> Path:
     _write_campaign(out, spec)
     _write_events(out, spec, model)
     _write_csv(out / USERS.filename, USERS.names, model.users_rows())
-    _write_csv(out / REQUESTS.filename, REQUESTS.names, model.request_rows())
+    # no user pace is modelled: no coordinated-omission column (not measured)
+    _write_csv(out / REQUESTS.filename, [name for name in REQUESTS.names
+                                         if name not in REQUESTS.added], model.request_rows())
     _write_csv(out / ERRORS.filename, ERRORS.names, model.error_rows())
     _write_csv(out / METRICS.filename, METRICS.names, model.metric_rows())
     _write_csv(out / STATEMENTS.filename, STATEMENTS.names, model.statement_rows())

@@ -76,6 +76,9 @@ def test_each_user_class_runs_clean_and_the_recorder_matches_locust(
     assert locust_totals(tmp_path / "locust") == (sum(counts.values()), 0)
     users = read_csv(results / "users.csv")
     assert {row["user_class"] for row in users if int(row["users"]) > 0} == {user_class}
+    # every row carries the coordinated-omission column (empty: nothing was missed)
+    assert all("hist_missed" in row and row["hist_missed"] is not None
+               for row in read_csv(results / "requests.csv"))
 
 
 def test_distributed_run_merges_every_workers_requests(stack: EmbeddedStack,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 import math
 
-from scenarios.aggregate import JOB_METHOD, Aggregator, RecentSeconds
-from scenarios.histogram import Histogram
+from scenarios.aggregate import JOB_METHOD, MAX_MISSED, Aggregator, RecentSeconds, missed_latencies
+from scenarios.histogram import Histogram, merge
 
 
 def test_workers_export_and_the_master_merges_to_exact_totals() -> None:
@@ -61,3 +61,25 @@ def test_the_progress_window_is_the_report_s_histograms_of_pages_over_one_window
     assert 790 <= stats.p95_ms <= 810 and stats.error_ratio == 0.1
     recent.add([], 150)  # nothing for 20 s: the window is empty, not stale
     assert recent.stats().requests == 0 and math.isnan(recent.stats().p95_ms)
+
+
+def test_a_stall_adds_the_responses_a_paced_user_missed_without_counting_them() -> None:
+    """HdrHistogram's correction: at a 1 s pace, a 10 s response hides the requests of
+    the 9 seconds after the first, which would have waited 9, 8, ... 1 s."""
+    assert missed_latencies(10_000.0, 1_000.0) == [9_000.0 - 1_000.0 * k for k in range(9)]
+    assert missed_latencies(900.0, 1_000.0) == [] and missed_latencies(5_000.0, 0.0) == []
+    assert len(missed_latencies(1e9, 1.0)) == MAX_MISSED
+    worker = Aggregator()
+    for _ in range(99):
+        worker.add(7, "/sppd", "GET", 20.0, interval_ms=1_000.0)
+    worker.add(7, "/sppd", "GET", 10_000.0, interval_ms=1_000.0)
+    worker.add(7, "/sppd", "GET", 30.0)  # a user without a pace: nothing added
+    master = Aggregator()
+    master.merge(json.loads(json.dumps(worker.export())))
+    master.merge({"cells": [[7, "/sppd", "GET", 1, 0, 25.0, 25.0, "100:1"]], "errors": []})
+    rows, _ = master.drain(8)  # an older worker's cell (no missed field) merges too
+    assert rows[0][3] == 102  # the count is the responses only
+    raw, missed = Histogram.decode(rows[0][7]), Histogram.decode(rows[0][8])
+    assert raw.total() == 102 and missed.total() == 9
+    # 102 responses: p99 30 ms; with the 9 missed (1-9 s) the p95 is the 5th of them
+    assert raw.quantile(0.99) < 31 and 4_950 < merge([raw, missed]).quantile(0.95) < 5_050
