@@ -162,8 +162,9 @@ def read_csv(root: Path, spec: CsvSpec, notes: list[str]) -> pd.DataFrame:
             notes.append(f"{spec.filename}: dropped a truncated last line")
         else:
             frame = pd.concat([frame, last], ignore_index=True) if len(frame) else last
-    for name in spec.added - set(frame.columns):
-        frame[name] = math.nan  # written before the contract had it: not measured
+    for name in spec.added - set(frame.columns):  # written before the contract had it
+        frame[name] = pd.Series(math.nan, index=frame.index,  # not measured
+                                dtype=_read_dtypes(spec)[name])
     for name in spec.added & set(columns):
         if spec.dtypes[name] == STR:  # present: an empty cell is measured and empty
             frame[name] = frame[name].fillna("")

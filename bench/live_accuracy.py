@@ -15,6 +15,7 @@ the finished results directory (what the report reads):
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import re
@@ -72,10 +73,10 @@ def run_campaign(args: argparse.Namespace, out: Path, exporter_port: int
 def merged_pages(results: Path, since: float, until: float) -> Histogram:
     """Pages of the seconds in [since, until), merged from requests.csv."""
     merged = Histogram()
-    for line in (results / "requests.csv").read_text().splitlines()[1:]:
-        second, _name, method, *_counts, buckets = line.split(",")
-        if method != JOB_METHOD and since <= float(second) < until:
-            merged.update(Histogram.decode(buckets))
+    with open(results / "requests.csv", newline="") as file:
+        for row in csv.DictReader(file):
+            if row["method"] != JOB_METHOD and since <= float(row["ts"]) < until:
+                merged.update(Histogram.decode(row["hist"]))
     return merged
 
 
