@@ -41,6 +41,19 @@ def test_the_report_shows_corrected_percentiles_and_says_how(
     assert "p99 corrected" in (results / "report.html").read_text()
 
 
+def test_a_stall_shorter_than_the_users_pace_hides_nothing(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("db.query")
+    requests = pd.read_csv(results / "requests.csv", keep_default_na=False)
+    requests["hist_missed"] = ""  # recorded: no response outlasted its user's interval
+    requests.to_csv(results / "requests.csv", index=False)
+    analyze(results)
+    data = json.loads((results / "analysis.json").read_text())
+    assert all(phase["p99_co"] == phase["p99"] for phase in data["phases"] if phase["count"])
+    caveat = next(c for c in data["caveats"] if c.startswith("Coordinated omission"))
+    assert caveat.endswith("so the measured percentiles stand.")
+
+
 def test_results_without_the_column_read_as_not_measured(
         copy_of: Callable[[str], Path]) -> None:
     results = copy_of("db.query")
