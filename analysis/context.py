@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from analysis.arrivals import PhaseArrivals, by_phase, planned_rates, rate_rises
 from analysis.capacity import Capacity, Level, analyze_capacity
 from analysis.dataset import Dataset
 from analysis.latency import ALL, Grouping, time_labels, window_stats
@@ -30,7 +31,7 @@ from analysis.signals import (
     role_of,
 )
 from analysis.timeline import Span, Step, label_rows, phases, steps, users_per_second
-from scenarios.aggregate import JOB_METHOD
+from scenarios.aggregate import JOB_METHOD, NOT_PAGES, VISIT_METHOD
 
 WINDOW_S = 5.0
 SUSTAIN_WINDOWS = 6      # 30 s of 5 s windows
@@ -83,6 +84,13 @@ class Context:
     # (PEAK_SIGNALS), long format like metrics5.
     peaks5: pd.DataFrame = field(default_factory=pd.DataFrame)
     run: RunStatus = field(default_factory=RunStatus)  # did the load run to its end
+    ramp: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))  # ramp_seconds
+    # Open model only: planned vs achieved arrivals per phase (empty: a closed-model run).
+    arrivals: list[PhaseArrivals] = field(default_factory=list)
+
+    @property
+    def open_model(self) -> bool:
+        return bool(self.arrivals)
 
     @property
     def mysql(self) -> bool:
@@ -258,8 +266,11 @@ def build_context(dataset: Dataset) -> Context:
     load_steps = steps(per_second)
     # JOB rows time queued work (document/export turnaround), not pages: keep them out of
     # page latency, throughput and the SLOs.
-    is_job = dataset.requests["method"].astype(str) == JOB_METHOD
-    requests = dataset.requests[~is_job].reset_index(drop=True)
+    methods = dataset.requests["method"].astype(str)
+    is_job, is_visit = methods == JOB_METHOD, methods == VISIT_METHOD
+    requests = dataset.requests[~methods.isin(NOT_PAGES)].reset_index(drop=True)
+    planned = planned_rates(dataset.events)
+    ramp = ramp_seconds(per_second, planned)
     ts = requests["ts"].to_numpy(dtype=float)
     level_labels, level_spans, level_source = _levels(per_second, load_steps, ts)
     groupings = [
@@ -270,7 +281,7 @@ def build_context(dataset: Dataset) -> Context:
         Grouping("level", level_labels, by_name=False, spans=level_spans),
         Grouping("run", np.full(len(ts), "run", dtype=object), by_name=True,
                  spans={"run": _run_span(per_second, ts)}),
-        _ramp_grouping(per_second, phase_spans, ts),
+        _ramp_grouping(ramp, phase_spans, ts),
     ]
     stats = window_stats(requests, groupings)
     w5_names = stats["5s"]
@@ -281,13 +292,18 @@ def build_context(dataset: Dataset) -> Context:
     if is_job.any():
         notes.append(f"{int(dataset.requests.loc[is_job, 'count'].sum())} queued-job turnarounds "
                      "(method JOB) are excluded from page latency and throughput")
+    if is_visit.any():
+        notes.append(f"{int(dataset.requests.loc[is_visit, 'count'].sum())} open-model "
+                     "arrivals (method VISIT) are excluded from page latency, throughput "
+                     "and errors; the arrivals table has them")
+    errors = dataset.errors[dataset.errors["method"].astype(str) != VISIT_METHOD]
     ncpu = _cpu_counts(metrics5, notes)
     return Context(
         per_second=per_second, phases=phase_spans, steps=load_steps, w1=stats["1s"], w5=w5,
         w5_names=w5_names, phase_stats=stats["phase"], run_stats=stats["run"],
         level_stats=stats["level"], ramp_stats=stats["ramp"],
         metrics5=metrics5, statements=dataset.statements, queries=dataset.queries,
-        tables=dataset.tables, errors=dataset.errors, events=dataset.events,
+        tables=dataset.tables, errors=errors, events=dataset.events,
         capacity=analyze_capacity(levels, level_source), ncpu=ncpu, notes=notes,
         db_engine="mysql" if (dataset.metrics["collector"] == "mysql").any() else "postgresql",
         jobs=_job_windows(dataset.requests[is_job], w5.index),
@@ -296,6 +312,8 @@ def build_context(dataset: Dataset) -> Context:
             [name for signal in PEAK_SIGNALS for name in signal.names])], "max"),
         processes=dataset.processes,
         sessions=dataset.sessions,
+        ramp=ramp,
+        arrivals=by_phase(dataset.requests[is_visit], phase_spans, planned),
         run=run_status(dataset.events, float(per_second.index.max()) + 1.0
                        if len(per_second) else math.nan),
     )
@@ -375,21 +393,25 @@ def _level_points(level_stats: pd.DataFrame, per_second: pd.DataFrame) -> list[L
 RAMP_S = 15  # seconds after users rose in which requests count as the ramp's
 
 
-def ramp_seconds(per_second: pd.DataFrame) -> pd.Series:
-    """Per second of the run: True within RAMP_S seconds after the running users rose
-    (logins, cold caches and a burst of new sessions, not the steady state)."""
+def ramp_seconds(per_second: pd.DataFrame, planned: pd.Series | None = None) -> pd.Series:
+    """Per second of the run: True within RAMP_S seconds after the load rose (logins,
+    cold caches and a burst of new sessions, not the steady state): the running users
+    rose, or in an open-model run (`planned` arrival rates) the planned rate rose,
+    since its visits in flight come and go every second."""
     if per_second.empty:
         return pd.Series(dtype=bool)
     users = per_second["users"].astype(float)
     seconds = pd.RangeIndex(int(users.index.min()), int(users.index.max()) + 1)
-    users = users.groupby(np.floor(users.index.to_numpy(dtype=float)).astype(int)).max()
-    rose = users.reindex(seconds).ffill().diff().fillna(users.iloc[0]) > 0
+    if planned is not None and not planned.empty:
+        rose = pd.Series(rate_rises(planned, seconds).to_numpy(dtype=bool), index=seconds)
+    else:
+        users = users.groupby(np.floor(users.index.to_numpy(dtype=float)).astype(int)).max()
+        rose = users.reindex(seconds).ffill().diff().fillna(users.iloc[0]) > 0
     return rose.astype(float).rolling(RAMP_S, min_periods=1).max() > 0
 
 
-def _ramp_grouping(per_second: pd.DataFrame, spans: list[Span], ts: np.ndarray) -> Grouping:
+def _ramp_grouping(ramp: pd.Series, spans: list[Span], ts: np.ndarray) -> Grouping:
     phase_of = label_rows(ts, [(p.label, p.start, p.end) for p in spans])
-    ramp = ramp_seconds(per_second)
     seconds = np.floor(ts).astype(int)
     in_ramp = ramp.reindex(seconds, fill_value=False).to_numpy(dtype=bool) if len(ramp) else \
         np.zeros(len(ts), dtype=bool)

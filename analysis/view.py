@@ -57,6 +57,7 @@ def build_model(ctx: Context, campaign: dict[str, Any], findings: list[Finding],
                 "not_judged": not_judged(slo, [phase.label for phase in ctx.phases])},
         "capacity": _capacity(ctx.capacity),
         "phases": _phases(ctx),
+        "arrivals": [item.to_dict() for item in ctx.arrivals],
         "requests": _per_request(ctx.run_stats),
         "use": _records(use),
         "statements": _statements(statements),
@@ -195,14 +196,16 @@ def _errors(ctx: Context) -> list[dict[str, Any]]:
 
 def _caveats(campaign: dict[str, Any], ctx: Context, slo: list[SloResult]) -> list[str]:
     """Caveats that apply to this run: coordinated omission only bends the tail of a
-    closed-model run that stalled (a knee, or a failed latency SLO)."""
-    load = campaign.get("load") if isinstance(campaign.get("load"), dict) else {}
+    closed-model run that stalled (a knee, or a failed latency SLO); an open-model run
+    is only as open as its visitor pool let it be."""
+    if ctx.open_model:
+        return [_open_model_caveat(ctx)]
     stalled = ctx.capacity.knee is not None or any(
         result.passed is False and result.unit == "ms" for result in slo)
     imported = campaign.get("imported") if isinstance(campaign.get("imported"), dict) else {}
     waits = (imported or {}).get("waits") or "Locust users"
     caveats = []
-    if stalled and str((load or {}).get("model", "closed")).lower() != "open":
+    if stalled:
         corrected = _worst_correction(ctx)
         caveats.append(
             f"Coordinated omission: this was a closed-model run ({waits} wait for each "
@@ -211,6 +214,22 @@ def _caveats(campaign: dict[str, Any], ctx: Context, slo: list[SloResult]) -> li
             "experienced. " + (corrected or "Treat tail latencies above the knee as lower "
                                              "bounds."))
     return caveats
+
+
+def _open_model_caveat(ctx: Context) -> str:
+    text = ("Open model: visits arrived at the planned rate whatever the responses did, so "
+            "a slow target met the whole planned load and the percentiles include what its "
+            "users waited (no coordinated omission between visits; the pages of one visit "
+            "still follow each other).")
+    arrived = sum(item.arrivals for item in ctx.arrivals)
+    dropped = sum(item.dropped for item in ctx.arrivals)
+    if not dropped:
+        return text + f" All {arrived} arrivals started a visit."
+    worst = max(ctx.arrivals, key=lambda item: item.dropped / max(1, item.arrivals))
+    return (text + f" But {dropped} of {arrived} arrivals ({dropped / arrived:.1%}) were "
+            f"dropped because every visitor of their class was busy (most in {worst.phase}: "
+            f"{worst.dropped} of {worst.arrivals}), so the target received less than planned "
+            "there; raise [load] users (the most visits in flight) and run again.")
 
 
 def _worst_correction(ctx: Context) -> str:

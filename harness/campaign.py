@@ -71,6 +71,7 @@ def locust_args(config: CampaignConfig, results: ResultsDir, url: str) -> list[s
             "--esppd-step-duration", str(load.step_duration),
             "--esppd-seconds-per-hour", str(load.seconds_per_hour),
             "--esppd-think-scale", str(load.think_scale),
+            "--esppd-arrival-rate", str(load.arrival_rate or 0),
             "--esppd-workers", str(config.distribution.expected_workers),
             "--stop-timeout", "10"]
     target = config.target

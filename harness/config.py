@@ -122,8 +122,12 @@ class TargetConfig(Strict):
 
 
 class LoadConfig(Strict):
-    shape: Literal["constant", "peak-day", "capacity-step", "spike", "month-end"] = "constant"
-    users: int = Field(10, gt=0, le=100_000)
+    shape: Literal["constant", "peak-day", "capacity-step", "spike", "month-end",
+                   "arrival-rate"] = "constant"
+    users: int = Field(10, gt=0, le=100_000, description="users; arrival-rate: the most "
+                       "visits in flight at once (arrivals beyond it are dropped, counted)")
+    arrival_rate: float | None = Field(None, gt=0, le=10_000, description="arrival-rate: "
+                                       "visits started per second at the 09:00 peak")
     spawn_rate: float = Field(5.0, gt=0)
     duration: Duration = 60.0
     seconds_per_hour: Duration = Field(
@@ -138,6 +142,18 @@ class LoadConfig(Strict):
     user_classes: list[str] | dict[str, Annotated[int, Field(gt=0)]] = Field(
         default_factory=list, description="the User classes that run (all when empty); as a "
         "table, with their weights: { Dosen = 8, Kaprodi = 2 }")
+
+    @model_validator(mode="after")
+    def _rate_for_open_model(self) -> LoadConfig:
+        if (self.shape == "arrival-rate") != (self.arrival_rate is not None):
+            raise ValueError("arrival_rate goes with shape = \"arrival-rate\" (the open model), "
+                             "and that shape needs it")
+        return self
+
+    @property
+    def model(self) -> str:
+        """open: visits arrive at a planned rate; closed: a fixed number of users loop."""
+        return "open" if self.shape == "arrival-rate" else "closed"
 
 
 class SSHWorkerHost(Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from harness.config import CampaignConfig, CollectorConfig, redact_url
-from scenarios.plans import Plan, plan_from_options
+from scenarios.plans import Plan, Stage, plan_from_options
 
 MAX_STAGES_LISTED = 12
 
@@ -22,7 +22,7 @@ def load_plan(config: CampaignConfig) -> Plan:
         esppd_shape=load.shape, esppd_users=load.users, esppd_spawn_rate=load.spawn_rate,
         esppd_duration=load.duration, esppd_step_users=load.step_users,
         esppd_step_duration=load.step_duration,
-        esppd_seconds_per_hour=load.seconds_per_hour))
+        esppd_seconds_per_hour=load.seconds_per_hour, esppd_arrival_rate=load.arrival_rate))
 
 
 def describe(config: CampaignConfig) -> str:
@@ -34,7 +34,7 @@ def describe(config: CampaignConfig) -> str:
         where = f"embedded {target.app} app on {target.db}, seed {target.size} ({knobs})"
     else:
         where = redact_url(target.url or "")
-    stages = [f"{stage.phase} {stage.users} users for {_clock(stage.duration_s)}"
+    stages = [f"{stage.phase} {_load(stage)} for {_clock(stage.duration_s)}"
               for stage in plan.stages[:MAX_STAGES_LISTED]]
     if len(plan.stages) > MAX_STAGES_LISTED:
         stages.append(f"... {len(plan.stages) - MAX_STAGES_LISTED} more")
@@ -42,8 +42,10 @@ def describe(config: CampaignConfig) -> str:
     generators = f"{spread.workers} local Locust worker(s)" + (
         f" and {remote} on {len(spread.hosts)} SSH host(s)" if spread.hosts else "")
     return "\n".join([
-        f"campaign {config.name}: {load.shape}, up to {load.users} users "
-        f"(spawn {load.spawn_rate:g}/s, think time x{load.think_scale:g}), "
+        f"campaign {config.name}: {load.shape} ({load.model} model), up to {load.users} "
+        f"{'visits in flight' if load.model == 'open' else 'users'} "
+        f"({'' if load.model == 'open' else f'spawn {load.spawn_rate:g}/s, '}"
+        f"think time x{load.think_scale:g}), "
         f"{_clock(plan.duration_s)} planned",
         f"  target: {where}",
         f"  users over time: {'; '.join(stages)}",
@@ -51,6 +53,12 @@ def describe(config: CampaignConfig) -> str:
         f"  collectors: {', '.join(_collector(c) for c in config.collectors)}",
         f"  results: {config.output.dir}/{config.name}-<timestamp>/",
     ])
+
+
+def _load(stage: Stage) -> str:
+    if stage.arrivals_per_s > 0:
+        return f"{stage.arrivals_per_s:g} visits/s"
+    return f"{stage.users} users"
 
 
 def _collector(collector: CollectorConfig) -> str:

@@ -37,7 +37,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from collectors.metrics import METRICS, base_name, label_name
-from scenarios.aggregate import HOLD_S_DISTRIBUTED, JOB_METHOD, Cell
+from scenarios.aggregate import HOLD_S_DISTRIBUTED, NOT_PAGES, Cell
 from scenarios.histogram import Histogram, bucket_value
 
 PREFIX = "esppd_"
@@ -160,7 +160,7 @@ class ResultsCollector(Collector):
             except ValueError:
                 continue
             state.requests.setdefault((name, method), RequestSeries()).add(at, cell)
-            if method != JOB_METHOD:
+            if method not in NOT_PAGES:
                 state.pages.add(at, cell)
         for row in self._users.rows():
             try:

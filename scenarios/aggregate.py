@@ -16,6 +16,8 @@ from scenarios.histogram import Histogram
 
 Key = tuple[int, str, str]  # (second, name, method)
 JOB_METHOD = "JOB"  # a user's wait for queued work (a document, an export), not a page
+VISIT_METHOD = "VISIT"  # an open-model arrival: how late its visit started, or dropped
+NOT_PAGES = (JOB_METHOD, VISIT_METHOD)  # rows that are no page: out of page latency and rps
 MAX_ERROR_LENGTH = 200
 # The request context key of a user's expected interval between requests (ms): its
 # mean think time. With it, a response slower than that interval also records the
@@ -137,7 +139,7 @@ class RecentSeconds:
         """requests.csv rows as drained (second, name, method, count, failures, sum_ms,
         max_ms, histogram, missed), complete up to until_second (exclusive)."""
         for second, _name, method, count, failures, sum_ms, max_ms, buckets, _missed in rows:
-            if method == JOB_METHOD:
+            if method in NOT_PAGES:
                 continue
             self.seconds.setdefault(int(second), Cell()).merge(
                 Cell(count, failures, sum_ms, max_ms, Histogram.decode(buckets)))

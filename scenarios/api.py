@@ -14,6 +14,10 @@ scenarios use:
   counted as page latency;
 - `LaravelBrowser`: session cookie, CSRF as Laravel expects it, 419 retry, for a
   Laravel target; `location_id(response)`: the id at the end of a redirect;
+- `next_visit(user)`: call it where a visit starts (on_start) and ends (after
+  logout). In the open model (`shape = "arrival-rate"`) it waits for this visitor's
+  next arrival and returns True (log in as someone new); in the closed model it
+  returns False at once, so one file runs under both;
 - `INTERVAL_KEY`: return `{INTERVAL_KEY: ms}` from your User's `context()` (its mean
   think time) and the report adds percentiles corrected for coordinated omission.
 
@@ -30,11 +34,12 @@ from locust import User
 
 from scenarios.accounts import Account, AccountPool
 from scenarios.aggregate import INTERVAL_KEY, JOB_METHOD
+from scenarios.arrivals import next_visit
 from scenarios.context import ScenarioContext
 from scenarios.laravel import LaravelBrowser, location_id
 
 __all__ = ["INTERVAL_KEY", "JOB_METHOD", "Account", "AccountPool", "LaravelBrowser", "location_id",
-           "next_account", "record_wait", "think_time"]
+           "next_account", "next_visit", "record_wait", "think_time"]
 
 
 def next_account(user: User, role: str) -> Account:

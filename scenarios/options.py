@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SHAPES = ("constant", "peak-day", "capacity-step", "spike", "month-end")
+SHAPES = ("constant", "peak-day", "capacity-step", "spike", "month-end", "arrival-rate")
 
 
 def add_arguments(parser: Any) -> None:
@@ -24,6 +24,9 @@ def add_arguments(parser: Any) -> None:
                        help="capacity-step: users added per step")
     group.add_argument("--esppd-step-duration", type=float, default=0.0,
                        help="capacity-step: seconds each step holds")
+    group.add_argument("--esppd-arrival-rate", type=float, default=0.0,
+                       help="arrival-rate: visits started per second at the 09:00 peak "
+                       "(open model; --esppd-users is then the most visits in flight)")
     group.add_argument("--esppd-seconds-per-hour", type=float, default=10.0,
                        help="peak-day/month-end: wall seconds per simulated hour")
     group.add_argument("--esppd-accounts", default="dosen=600,atasan=30,keuangan=6",

@@ -13,6 +13,7 @@ Pure (no Locust import), so the runner and unit tests use it without gevent.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 
 ROLES = ("dosen", "atasan", "keuangan")
@@ -26,6 +27,9 @@ class Stage:
     users: int
     spawn_rate: float
     activity: dict[str, float] = field(default_factory=lambda: dict(NORMAL))
+    # Open model: visits started per second (all classes, all workers); users is then
+    # the most visits in flight at once (the visitor pool). 0: closed model.
+    arrivals_per_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,16 @@ def peak_day(peak_users: int, seconds_per_hour: float, spawn_rate: float) -> Pla
         for hour, share, activity in PEAK_DAY_HOURS))
 
 
+def arrival_rate(peak_per_s: float, visitors: int, seconds_per_hour: float) -> Plan:
+    """The working day of `peak_day` as an open model: visits started per second follow
+    the hourly profile (peak_per_s at 09:00), at most `visitors` of them in flight."""
+    spawn = max(1.0, min(float(visitors), 100.0))  # idle visitors: cheap, there from the start
+    return Plan(tuple(
+        Stage(f"{hour:02d}:00", seconds_per_hour, visitors, spawn, dict(activity),
+              arrivals_per_s=peak_per_s * share)
+        for hour, share, activity in PEAK_DAY_HOURS))
+
+
 MONTH_END_HOURS: tuple[tuple[int, float, dict[str, float]], ...] = (
     (8, 0.6, {"dosen": 0.6, "atasan": 0.3, "keuangan": 1.0}),
     (10, 1.0, {"dosen": 0.8, "atasan": 0.4, "keuangan": 1.0}),
@@ -111,6 +125,56 @@ def month_end(users: int, seconds_per_hour: float, spawn_rate: float) -> Plan:
         Stage(f"month-end {hour:02d}:00", seconds_per_hour * 2, max(1, round(users * share)),
               spawn_rate, dict(activity))
         for hour, share, activity in MONTH_END_HOURS))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of the plan with a constant arrival rate (epoch seconds, visits/s)."""
+
+    start: float
+    end: float
+    rate_per_s: float
+
+
+def class_shares(classes: dict[str, tuple[float, str]],
+                 activity: dict[str, float]) -> dict[str, float]:
+    """Each class's share of the arrivals: weight x the activity of its role (1.0 for a
+    class without a role in the stage), normalised. `classes`: name -> (weight, role)."""
+    raw = {name: max(0.0, weight) * max(0.0, activity.get(role, 1.0))
+           for name, (weight, role) in classes.items()}
+    whole = sum(raw.values())
+    return {name: value / whole if whole > 0 else 0.0 for name, value in raw.items()}
+
+
+def schedules(plan: Plan, started_at: float, classes: dict[str, tuple[float, str]],
+              workers: int) -> dict[str, list[Segment]]:
+    """The arrival rate of each class on one of `workers` processes over the plan,
+    as epoch segments: every process computes it from the same plan and start, so
+    rates change exactly at the stage boundaries on all of them."""
+    out: dict[str, list[Segment]] = {name: [] for name in classes}
+    at = started_at
+    for stage in plan.stages:
+        shares = class_shares(classes, stage.activity)
+        for name in classes:
+            rate = stage.arrivals_per_s * shares[name] / max(1, workers)
+            out[name].append(Segment(at, at + stage.duration_s, rate))
+        at += stage.duration_s
+    return out
+
+
+def next_arrival(after: float, segments: list[Segment], rng: random.Random) -> float | None:
+    """The next arrival after `after` of the Poisson process with these piecewise-constant
+    rates (time rescaling: an Exp(1) amount of rate x time); None when the plan ends first."""
+    need = rng.expovariate(1.0)
+    for segment in segments:
+        if segment.end <= after or segment.rate_per_s <= 0:
+            continue
+        start = max(after, segment.start)
+        available = segment.rate_per_s * (segment.end - start)
+        if available >= need:
+            return start + need / segment.rate_per_s
+        need -= available
+    return None
 
 
 def plan_from_options(options: object) -> Plan:
@@ -133,6 +197,9 @@ def plan_from_options(options: object) -> Plan:
         return spike(users, duration)
     if shape == "peak-day":
         return peak_day(users, per_hour, rate)
+    if shape == "arrival-rate":
+        peak_rate = float(getattr(options, "esppd_arrival_rate", 0) or 1.0)
+        return arrival_rate(peak_rate, users, per_hour)
     if shape == "month-end":
         return month_end(users, per_hour, rate)
     raise ValueError(f"unknown --esppd-shape {shape!r}")

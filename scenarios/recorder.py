@@ -25,10 +25,11 @@ from scenarios.aggregate import (
     HOLD_S_DISTRIBUTED,
     HOLD_S_LOCAL,
     INTERVAL_KEY,
-    JOB_METHOD,
+    NOT_PAGES,
     Aggregator,
     RecentSeconds,
 )
+from scenarios.arrivals import Arrivals
 from scenarios.sink import AppendCsv, AppendJsonl
 
 REQUEST_HEADER = ("ts", "name", "method", "count", "failures", "sum_ms", "max_ms", "hist",
@@ -38,6 +39,7 @@ USER_HEADER = ("ts", "phase", "target_users", "user_class", "users")
 METRIC_HEADER = ("ts", "collector", "target", "metric", "value")
 PHASE_MESSAGE = "esppd_phase"
 REPORT_KEY = "esppd_requests"
+VISITS_KEY = "esppd_visits"
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Recorder:
     recent: RecentSeconds = field(default_factory=RecentSeconds)  # for the progress line
     phase: str = ""
     target_users: int = 0
+    visits: dict[str, dict[str, int]] = field(default_factory=dict)  # per worker, open model
     _writer: gevent.Greenlet | None = None
 
     @property
@@ -81,27 +84,34 @@ class Recorder:
                    exception: BaseException | None = None, context: dict[str, Any] | None = None,
                    **_kwargs: Any) -> None:
         error = None if exception is None else (str(exception) or type(exception).__name__)
-        interval = (context or {}).get(INTERVAL_KEY) if request_type != JOB_METHOD else None
+        interval = (context or {}).get(INTERVAL_KEY) if request_type not in NOT_PAGES else None
         self.aggregator.add(int(time.time()), name, request_type, float(response_time), error,
                             float(interval) if interval else None)
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data[REPORT_KEY] = self.aggregator.export()
+        arrivals = getattr(self.environment, "esppd_arrivals", None)
+        if arrivals is not None:
+            data[VISITS_KEY] = arrivals.in_visit()
 
     # --- master / local ---------------------------------------------------------------------
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         if REPORT_KEY in data:
             self.aggregator.merge(data[REPORT_KEY])
+        if VISITS_KEY in data:
+            self.visits[client_id] = data[VISITS_KEY]
 
-    def start_writing(self) -> None:
-        if self.files is not None and self._writer is None:
-            self._writer = gevent.spawn(self._write_forever)
+    def start(self) -> None:
+        if self._writer is None:
+            self._writer = gevent.spawn(self._every_second)
 
-    def _write_forever(self) -> None:
+    def _every_second(self) -> None:
         while True:
             now = time.time()
             gevent.sleep(1 - now % 1 + 0.01)  # just after each whole second
-            self.tick(int(time.time()))
+            self.broadcast_stage()
+            if self.files is not None:
+                self.tick(int(time.time()))
 
     def tick(self, now_second: int) -> None:
         """Write what is complete at `now_second`: rows, users, CPU, phase changes."""
@@ -126,20 +136,19 @@ class Recorder:
             if self.phase:
                 self.files.events.write({"ts": float(second), "kind": "phase_end",
                                          "phase": self.phase})
+            planned = {"arrivals_per_s": stage.arrivals_per_s} if (
+                stage is not None and stage.arrivals_per_s > 0) else {}
             self.files.events.write({"ts": float(second), "kind": "phase_start",
-                                     "phase": phase})
+                                     "phase": phase, **planned})
             self.phase = phase
         if target != self.target_users:
             self.files.events.write({"ts": float(second), "kind": "users",
                                      "target_users": target})
             self.target_users = target
-        counts = self._class_counts()
+        open_model = stage is not None and stage.arrivals_per_s > 0
+        counts = self._visit_counts() if open_model else self._class_counts()
         self.files.users.write([second, phase, target, name, count]
                                for name, count in sorted(counts.items()))
-        if stage is not None and isinstance(runner, MasterRunner):
-            runner.send_message(PHASE_MESSAGE, {"phase": phase, "activity": stage.activity})
-        elif stage is not None:
-            set_activity(self.environment, stage.activity)
 
     def _class_counts(self) -> dict[str, int]:
         runner = self.environment.runner
@@ -152,6 +161,39 @@ class Recorder:
         elif runner is not None:
             counts.update(runner.user_classes_count)
         return counts
+
+    def _visit_counts(self) -> dict[str, int]:
+        """Open model: visits in flight per class (the visitor pool is only a ceiling)."""
+        counts = dict.fromkeys((cls.__name__ for cls in self.environment.user_classes), 0)
+        runner = self.environment.runner
+        reports = ([self.visits.get(client, {}) for client in runner.clients]
+                   if isinstance(runner, MasterRunner)
+                   else [Arrivals.of(self.environment).in_visit()])
+        for report in reports:
+            for name, count in report.items():
+                counts[name] = counts.get(name, 0) + int(count)
+        return counts
+
+    def broadcast_stage(self) -> None:
+        """Each second: the stage's role activity and, in the open model, what every
+        process needs to compute its arrivals (run start, classes, worker count), to
+        the workers or to this local process."""
+        runner = self.environment.runner
+        shape = self.environment.shape_class
+        stage = getattr(shape, "stage", None)
+        if stage is None or runner is None or shape is None:
+            return
+        message: dict[str, Any] = {"phase": stage.phase, "activity": stage.activity}
+        if stage.arrivals_per_s > 0:
+            message["arrivals"] = {
+                "started_at": round(time.time() - shape.get_run_time(), 1),
+                "classes": {cls.__name__: [float(cls.weight), str(getattr(cls, "role", ""))]
+                            for cls in self.environment.user_classes},
+                "workers": runner.worker_count if isinstance(runner, MasterRunner) else 1}
+        if isinstance(runner, MasterRunner):
+            runner.send_message(PHASE_MESSAGE, message)
+        else:
+            apply_stage(self.environment, message)
 
     def _write_loadgen_cpu(self, second: int) -> None:
         """Locust's own CPU readings (percent of one core) as cores per generator process."""
@@ -194,6 +236,16 @@ def set_activity(environment: Environment, activity: dict[str, float]) -> None:
     environment.esppd_activity = dict(activity)  # type: ignore[attr-defined]  # ours: Locust has no slot
 
 
+def apply_stage(environment: Environment, message: dict[str, Any]) -> None:
+    """The broadcast stage on a process that runs users: activity, arrival rates."""
+    set_activity(environment, message["activity"])
+    arrivals = message.get("arrivals")
+    if arrivals:
+        Arrivals.of(environment).follow(
+            float(arrivals["started_at"]), {name: (float(weight), str(role)) for name, (
+                weight, role) in arrivals["classes"].items()}, int(arrivals["workers"]))
+
+
 def install(environment: Environment, results_dir: str | None) -> Recorder:
     """Wire the recorder into this node's Locust events (called from the init event)."""
     runner = environment.runner
@@ -205,15 +257,15 @@ def install(environment: Environment, results_dir: str | None) -> Recorder:
         events.request.add_listener(recorder.on_request)
         events.report_to_master.add_listener(recorder.on_report_to_master)
         if runner is not None:
-            runner.register_message(PHASE_MESSAGE, lambda msg, **_kw: set_activity(
-                environment, msg.data["activity"]))
+            runner.register_message(PHASE_MESSAGE, lambda msg, **_kw: apply_stage(
+                environment, msg.data))
         return recorder
+    events.test_start.add_listener(lambda **_kw: recorder.start())  # the stage, always
     if files is None:
         return recorder
     if isinstance(runner, MasterRunner):
         events.worker_report.add_listener(recorder.on_worker_report)
     else:
         events.request.add_listener(recorder.on_request)
-    events.test_start.add_listener(lambda **_kw: recorder.start_writing())
     events.quitting.add_listener(lambda **_kw: recorder.flush_all())
     return recorder

@@ -2,7 +2,9 @@
 
 Each simulated user logs in as its own account, browses like a person (think
 times from the eSPPD plan, scaled by the current phase's activity for its
-role), and now and then ends the visit and logs in again. Queued work (the
+role), and now and then ends the visit and logs in again. In the open model
+(the arrival-rate shape) each user is a visitor slot instead: it waits for an
+arrival, visits as someone new, and leaves (scenarios/arrivals.py). Queued work (the
 .docx, the .xlsx) is polled until ready, and the wait is recorded as a JOB
 "request", so queue turnaround sits next to page latency in the results.
 """
@@ -18,6 +20,7 @@ from locust import FastHttpUser, task
 
 from scenarios.accounts import Account
 from scenarios.aggregate import INTERVAL_KEY, JOB_METHOD
+from scenarios.arrivals import next_visit
 from scenarios.context import ScenarioContext
 from scenarios.laravel import LaravelBrowser, location_id
 
@@ -39,6 +42,7 @@ class EsppdUser(FastHttpUser):
         self.browser = LaravelBrowser(self.client, context.routes)
         self.account: Account = context.accounts.next(self.role)
         self.known_ids: list[str] = []
+        next_visit(self)  # open model: this visitor waits for its first arrival
         self.browser.login(self.account)
 
     def _think_factor(self) -> float:
@@ -59,8 +63,15 @@ class EsppdUser(FastHttpUser):
 
     @task(1)
     def new_visit(self) -> None:
-        """End the visit and come back later: logout, login (sessions are not forever)."""
+        """End the visit. Closed model: the same person comes back later (logout, login:
+        sessions are not forever). Open model: the visitor leaves, and the next arrival
+        is someone else, in a fresh browser."""
         self.browser.logout()
+        if next_visit(self):
+            self.client.cookiejar.clear()
+            self.browser = LaravelBrowser(self.client, self.routes)
+            self.account = self.scenario.accounts.next(self.role)
+            self.known_ids = []
         self.browser.login(self.account)
 
     def remember_ids(self, html: str, pattern: str = "sppd_id") -> list[str]:

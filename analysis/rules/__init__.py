@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from analysis.context import RAMP_S, Context, ramp_seconds
+from analysis.context import RAMP_S, Context
 from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.latency import ALL
 from analysis.recommend import recommendations
@@ -181,7 +181,7 @@ def _ramp_only(ctx: Context, failed_slos: Sequence[SloResult]) -> list[str]:
                      f"over the {'other ' if not where else ''}{rest['count']:.0f}{where} "
                      f"(limit {result.limit:.0f} ms)")
     cpu = ctx.peak(CPU_UTIL)
-    in_ramp = ramp_seconds(ctx.per_second).reindex(
+    in_ramp = ctx.ramp.reindex(
         cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)
     served = (ctx.w5["count"].reindex(cpu.index).fillna(0) > 0).to_numpy()
     during, after = cpu[in_ramp & served].median(), cpu[~in_ramp & served].median()

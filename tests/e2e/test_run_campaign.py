@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import signal
 import subprocess
@@ -206,3 +207,35 @@ def test_a_target_that_dies_is_reported_as_app_errors(app: str, title: str,
     top = analysis["verdicts"][0]
     assert top["bottleneck"] == "app.errors", top
     assert abs(top["onset_ts"] - killed_at) < 10, top
+
+
+@pytest.mark.parametrize("app", ["python", "laravel"])
+def test_an_open_model_campaign_reports_planned_and_achieved_arrivals(
+        app: str, tmp_path: Path) -> None:
+    """Visits arrive at the planned rate (each one a new person: login, pages, logout);
+    the report puts planned next to achieved arrivals and the raw p99 next to the
+    corrected one, and its caveat names the open model."""
+    campaign = tmp_path / "open.toml"
+    campaign.write_text(CAMPAIGN.replace('shape = "constant"', 'shape = "arrival-rate"')
+                        .replace("users = 8", "users = 100\narrival_rate = 1.0\n"
+                                 "seconds_per_hour = \"3s\"")
+                        .format(duration="30s"))
+    out = tmp_path / "results"
+    run = subprocess.run([sys.executable, "run_campaign.py", str(campaign), "--app", app,
+                          "--out", str(out), "--quiet"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=240)
+    assert run.returncode in (0, 1), run.stderr[-3000:]  # 1: an SLO failed, still a report
+    analysis = json.loads((out / "analysis.json").read_text())
+    arrivals = analysis["arrivals"]
+    assert [a["phase"] for a in arrivals][:3] == ["07:00", "08:00", "09:00"]
+    started = sum(a["arrivals"] - a["dropped"] for a in arrivals)
+    assert started >= 10 and sum(a["dropped"] for a in arrivals) == 0
+    with open(out / "requests.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    logins = sum(int(r["count"]) for r in rows if (r["method"], r["name"]) == ("POST", "/login"))
+    assert logins >= started  # every visit logs in as someone new
+    posts = [r for r in rows if r["method"] == "POST"]
+    assert sum(int(r["failures"]) for r in posts) == 0  # no 419: CSRF holds across visits
+    assert any(a.startswith("Open model") for a in analysis["caveats"])
+    report = (out / "report.html").read_text()
+    assert "Arrivals (open model)" in report and "p99 corrected" in report

@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import ConfigError, load_config, parse_address, parse_duration, redact_url
+from harness.config import (
+    CampaignConfig,
+    ConfigError,
+    load_config,
+    parse_address,
+    parse_duration,
+    redact_url,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -120,3 +127,15 @@ def test_live_addresses_are_checked_before_anything_starts() -> None:
     assert "live.prometheus: 'x' is not [host:]port" in str(error.value)
     with pytest.raises(ConfigError, match="different ports"):
         load_config(None, {"live.web": "9646", "live.prometheus": "127.0.0.1:9646"})
+
+
+def test_the_open_model_needs_its_rate_and_only_it_takes_one() -> None:
+    base = {"name": "x", "target": {"kind": "url", "url": "http://127.0.0.1:8000"}}
+    with pytest.raises(ValueError, match="arrival_rate"):
+        CampaignConfig.model_validate({**base, "load": {"shape": "arrival-rate"}})
+    with pytest.raises(ValueError, match="arrival_rate"):
+        CampaignConfig.model_validate({**base, "load": {"shape": "constant", "arrival_rate": 2}})
+    config = CampaignConfig.model_validate({**base, "load": {"shape": "arrival-rate",
+                                                             "arrival_rate": 2}})
+    assert config.load.model == "open" and CampaignConfig.model_validate(base).load.model == \
+        "closed"

@@ -1,17 +1,26 @@
 from __future__ import annotations
 
+import itertools
 import math
+import random
+import statistics
 from types import SimpleNamespace
 
 import pytest
+from scipy import stats
 
 from scenarios.plans import (
     PEAK_DAY_HOURS,
+    Segment,
+    arrival_rate,
     capacity_step,
+    class_shares,
     constant,
     month_end,
+    next_arrival,
     peak_day,
     plan_from_options,
+    schedules,
     spike,
 )
 
@@ -81,3 +90,60 @@ def test_plain_locust_without_a_run_time_runs_until_stopped() -> None:
     plan = plan_from_options(options)
     assert plan.duration_s == math.inf
     assert plan.at(10 * 86400) is not None and plan.at(10 * 86400).users == 10
+
+
+def test_arrival_rate_plans_visits_per_hour_with_a_fixed_visitor_pool() -> None:
+    options = SimpleNamespace(esppd_shape="arrival-rate", esppd_arrival_rate=6.0,
+                              esppd_users=300, esppd_seconds_per_hour=10)
+    plan = plan_from_options(options)
+    assert [(s.phase, s.arrivals_per_s) for s in plan.stages] == [
+        (f"{hour:02d}:00", 6.0 * share) for hour, share, _ in PEAK_DAY_HOURS]
+    assert {s.users for s in plan.stages} == {300}  # the most visits in flight, throughout
+    assert ticks(plan, every=10) == [(f"{hour:02d}:00", 300) for hour, _, _ in PEAK_DAY_HOURS]
+    assert plan.at(100) is None
+    assert all(s.arrivals_per_s == 0 for s in peak_day(500, 10, 50).stages)  # closed model
+
+
+def test_arrivals_split_by_weight_and_the_stage_activity_of_each_role() -> None:
+    plan = arrival_rate(peak_per_s=10.0, visitors=100, seconds_per_hour=5)
+    classes = {"Dosen": (85.0, "dosen"), "Atasan": (10.0, "atasan"), "Custom": (5.0, "")}
+    per_class = schedules(plan, started_at=1000.0, classes=classes, workers=2)
+    nine, two = (plan.stages.index(next(s for s in plan.stages if s.phase == hour))
+                 for hour in ("09:00", "14:00"))
+    # each stage's rate is split over classes and workers, nothing lost or added
+    for index, stage in enumerate(plan.stages):
+        total = sum(segments[index].rate_per_s for segments in per_class.values()) * 2
+        assert total == pytest.approx(stage.arrivals_per_s)
+        assert per_class["Dosen"][index].start == 1000.0 + 5 * index
+    # superiors' share rises in the afternoon (activity), lecturers' in the morning
+    share = {name: [seg.rate_per_s / plan.stages[i].arrivals_per_s * 2
+                    for i, seg in enumerate(segments)] for name, segments in per_class.items()}
+    assert share["Atasan"][two] > 2 * share["Atasan"][nine]
+    assert share["Dosen"][nine] > share["Dosen"][two]
+    assert class_shares({"A": (1.0, "x")}, {"x": 0.0}) == {"A": 0.0}
+
+
+def test_next_arrival_is_a_poisson_process_over_piecewise_rates() -> None:
+    """Time rescaling: counts per segment have the mean (and the variance) of rate x
+    time, and the gaps at a constant rate are exponential (Kolmogorov-Smirnov)."""
+    segments = [Segment(0.0, 100.0, 5.0), Segment(100.0, 150.0, 0.0),
+                Segment(150.0, 200.0, 40.0)]
+    rng = random.Random(20261205)
+    counts = {0: [], 1: [], 2: []}
+    gaps: list[float] = []
+    for _ in range(200):
+        times, at = [], 0.0
+        while (at := next_arrival(at, segments, rng)) is not None:
+            times.append(at)
+        for index, segment in enumerate(segments):
+            counts[index].append(sum(segment.start <= t < segment.end for t in times))
+        first = [t for t in times if t < 100.0]
+        gaps += [b - a for a, b in itertools.pairwise(first)]
+    for index, segment in enumerate(segments):
+        expected = segment.rate_per_s * (segment.end - segment.start)
+        mean = statistics.fmean(counts[index])
+        assert abs(mean - expected) <= 4 * math.sqrt(expected / 200) + 1e-9
+        if expected:
+            assert statistics.variance(counts[index]) == pytest.approx(expected, rel=0.3)
+    assert stats.kstest(gaps, "expon", args=(0, 1 / 5.0)).pvalue > 0.001
+    assert next_arrival(200.0, segments, rng) is None  # the plan is over
