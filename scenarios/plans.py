@@ -146,6 +146,18 @@ def class_shares(classes: dict[str, tuple[float, str]],
     return {name: value / whole if whole > 0 else 0.0 for name, value in raw.items()}
 
 
+def visitor_weights(classes: dict[str, tuple[float, str]], plan: Plan) -> dict[str, float]:
+    """How to split the visitor pool over classes: by each class's highest share of the
+    arrivals over the plan, not its weight (superiors are 10% of the users but a quarter
+    of the visits at 13-15, and their visitors must be there then)."""
+    peaks = dict.fromkeys(classes, 0.0)
+    for stage in plan.stages:
+        if stage.arrivals_per_s > 0:
+            for name, share in class_shares(classes, stage.activity).items():
+                peaks[name] = max(peaks[name], share)
+    return {name: peak or 1e-6 for name, peak in peaks.items()}
+
+
 def schedules(plan: Plan, started_at: float, classes: dict[str, tuple[float, str]],
               workers: int) -> dict[str, list[Segment]]:
     """The arrival rate of each class on one of `workers` processes over the plan,

@@ -187,8 +187,7 @@ class Recorder:
         if stage.arrivals_per_s > 0:
             message["arrivals"] = {
                 "started_at": round(time.time() - shape.get_run_time(), 1),
-                "classes": {cls.__name__: [float(cls.weight), str(getattr(cls, "role", ""))]
-                            for cls in self.environment.user_classes},
+                "classes": getattr(shape, "arrival_classes", {}),
                 "workers": runner.worker_count if isinstance(runner, MasterRunner) else 1}
         if isinstance(runner, MasterRunner):
             runner.send_message(PHASE_MESSAGE, message)

@@ -22,6 +22,7 @@ from scenarios.plans import (
     plan_from_options,
     schedules,
     spike,
+    visitor_weights,
 )
 
 
@@ -147,3 +148,15 @@ def test_next_arrival_is_a_poisson_process_over_piecewise_rates() -> None:
             assert statistics.variance(counts[index]) == pytest.approx(expected, rel=0.3)
     assert stats.kstest(gaps, "expon", args=(0, 1 / 5.0)).pvalue > 0.001
     assert next_arrival(200.0, segments, rng) is None  # the plan is over
+
+
+def test_the_visitor_pool_follows_each_class_s_busiest_share_of_arrivals() -> None:
+    classes = {"Dosen": (85.0, "dosen"), "Atasan": (10.0, "atasan"), "Keuangan": (5.0, "keuangan")}
+    plan = arrival_rate(peak_per_s=5.0, visitors=600, seconds_per_hour=10)
+    weights = visitor_weights(classes, plan)
+    pool = {name: weight / sum(weights.values()) for name, weight in weights.items()}
+    busiest = {name: max(class_shares(classes, stage.activity)[name] for stage in plan.stages)
+               for name in classes}
+    assert busiest["Atasan"] > 0.25  # a quarter of the visits at 13-15, 10% of the weight
+    for name in classes:  # every class has at least ~3/4 of its busiest share of the pool
+        assert pool[name] >= 0.75 * busiest[name], (name, pool, busiest)
