@@ -17,7 +17,7 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from harness.config import ConfigError, load_config  # noqa: E402
+from harness.config import CompareConfig, ConfigError, load_config  # noqa: E402
 from harness.exitcodes import Exit  # noqa: E402
 from harness.logs import LEVELS, log_to  # noqa: E402
 from harness.logs import configure as configure_logging  # noqa: E402
@@ -59,9 +59,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="with --import: the standalone collectors' directory of that run")
     parser.add_argument("--request-name", default="/",
                         help="with --import ab: the name of ab's one URL (default /)")
+    parser.add_argument("--compare", nargs="+", type=Path, metavar="DIR",
+                        help="compare results directories: BASE NEW [MORE...] -> compare.html, "
+                        ".md, .json in --out (exit 6 when a newer run regressed)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="with a campaign: compare the run with this results directory and "
+                        "exit 6 on a regression (overrides [compare] baseline)")
     args = parser.parse_args(argv)
-    if args.analyze is None and args.campaign is None and args.import_ is None:
-        parser.error("give a campaign file (or --analyze DIR, or --import TOOL FILE)")
+    if args.analyze is None and args.campaign is None and args.import_ is None \
+            and args.compare is None:
+        parser.error("give a campaign file (or --analyze DIR, --import TOOL FILE, or "
+                     "--compare BASE NEW)")
+    if args.compare is not None and len(args.compare) < 2:
+        parser.error("--compare needs a base and at least one newer results directory")
     return args
 
 
@@ -77,6 +87,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
         overrides["target.app"] = args.app
     if args.db is not None:
         overrides["target.db"] = args.db
+    if args.baseline is not None:
+        overrides["compare.baseline"] = str(args.baseline)
     if args.web is not None:
         overrides["live.web"] = args.web
     if args.prometheus is not None:
@@ -116,6 +128,36 @@ def analyze(results_dir: Path, slo: dict[str, float] | None = None) -> Exit:
     return Exit.OK if result.slo_ok else Exit.SLO_FAILED
 
 
+def compare(runs: list[Path], out: Path, allow: CompareConfig | None = None,
+            junit: Path | None = None) -> Exit:
+    """Compare results directories (the first is the base); REGRESSED when a newer run
+    is worse beyond the allowed changes and noise."""
+    from analysis import AnalysisError
+    from analysis.compare.gate import Allowance
+    from analysis.compare.render import write_comparison
+
+    for run in runs:
+        missing = missing_contract_files(run)
+        if missing:
+            print(f"compare: {run} is not a results directory (no {', '.join(missing)})",
+                  file=sys.stderr)
+            return Exit.CONFIG
+    allow = allow or CompareConfig()
+    try:
+        result = write_comparison(runs, out, Allowance(
+            allow.p95_increase, allow.throughput_decrease, allow.error_rate_increase), junit)
+    except AnalysisError as error:
+        print(f"compare: {error}", file=sys.stderr)
+        return Exit.NO_DATA
+    for gate, run in zip(result.gate, runs[1:], strict=True):
+        failed = [check for check in gate if check.regressed]
+        print(f"{run.name}: " + ("REGRESSED: " + "; ".join(
+            f"{check.phase} {check.metric}: {check.detail}" for check in failed)
+            if failed else "no regression against " + runs[0].name))
+    print(f"comparison: {result.outputs['compare.html']}")
+    return Exit.REGRESSED if result.regressed else Exit.OK
+
+
 def import_and_analyze(args: argparse.Namespace) -> int:
     """Another tool's results into a new results directory, then the analysis."""
     from importers import ImportFailed, import_results
@@ -138,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level, args.quiet)
     if args.import_ is not None:
         return import_and_analyze(args)
+    if args.compare is not None:
+        out = args.out or Path("results") / (
+            f"compare-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
+        code = compare(args.compare, out)
+        print(out)
+        return int(code)
     if args.analyze is not None:
         missing = missing_contract_files(args.analyze)
         if missing:
@@ -151,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.campaign, overrides_from(args))
     except (ConfigError, KnobError) as error:
         print(f"config error:\n{error}", file=sys.stderr)
+        return int(Exit.CONFIG)
+    baseline = config.compare.baseline
+    if baseline is not None and missing_contract_files(baseline):
+        print(f"config error:\ncompare.baseline: {baseline} is not a results directory (no "
+              f"{', '.join(missing_contract_files(baseline))})", file=sys.stderr)
         return int(Exit.CONFIG)
 
     from harness.campaign import Campaign
@@ -204,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
               f"(details in {results.logs / 'campaign.log'})", file=sys.stderr)
         outcome = Exit.ABORTED
     code = analyze(results.path, config.slo.model_dump())
+    if config.compare.baseline is not None and code in (Exit.OK, Exit.SLO_FAILED) \
+            and outcome != Exit.ABORTED:
+        gate = compare([config.compare.baseline, results.path], results.path, config.compare,
+                       results.path / "junit-regression.xml")
+        code = Exit.REGRESSED if gate == Exit.REGRESSED else code
     print(results.path)
     if outcome == Exit.ABORTED:
         return int(Exit.ABORTED)

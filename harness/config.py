@@ -259,6 +259,17 @@ class OutputConfig(Strict):
     dir: Path = Path("results")
 
 
+class CompareConfig(Strict):
+    """The regression gate: this run against a baseline results directory."""
+
+    baseline: Path | None = Field(None, description="a results directory to compare with")
+    p95_increase: float = Field(0.10, ge=0, description="allowed p95 rise (0.10 = +10%)")
+    throughput_decrease: float = Field(0.05, ge=0, le=1,
+                                       description="allowed fall of requests/s (0.05 = -5%)")
+    error_rate_increase: float = Field(0.005, ge=0, le=1, description="allowed error-rate "
+                                       "rise in points of share (0.005 = +0.5 points)")
+
+
 def default_collectors(database: Literal["postgres", "mysql"] = "postgres"
                        ) -> list[CollectorConfig]:
     """The embedded stack's host, database (its engine's collector), Redis and status pages."""
@@ -281,6 +292,7 @@ class CampaignConfig(Strict):
     slo: SLOConfig = Field(default_factory=SLOConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
 
     @model_validator(mode="before")
     @classmethod

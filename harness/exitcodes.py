@@ -12,3 +12,4 @@ class Exit(IntEnum):
     PREFLIGHT = 3       # a pre-flight check failed: nothing started
     ABORTED = 4         # stopped by Ctrl-C/SIGTERM or a fatal error; partial report written
     NO_DATA = 5         # the campaign produced nothing analyzable (e.g. no request recorded)
+    REGRESSED = 6       # worse than its baseline beyond the allowed changes and noise

@@ -99,3 +99,33 @@ def test_report_dom_via_chromium_cli(tmp_path: Path) -> None:
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-500:]
     assert 'id="verdict">Verdict: app.errors' in done.stdout
+
+
+def test_comparison_opens_without_console_errors_and_its_figure_loads(tmp_path: Path) -> None:
+    """compare.html of two synthetic runs: no console error, the overlay figure loads,
+    the gate says what it found."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright (dev extra) is not installed")
+    from analysis.compare.render import write_comparison
+
+    spec = SyntheticSpec(scenario="baseline", duration_s=180, users=100, steps=4)
+    runs = [generate(tmp_path / "a", spec), generate(tmp_path / "b", SyntheticSpec(
+        **{**spec.__dict__, "scenario": "db.query"}))]
+    write_comparison(runs, tmp_path / "cmp")
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto((tmp_path / "cmp" / "compare.html").as_uri(), wait_until="load")
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.complete, e.naturalWidth])")
+            gate = page.inner_text(".gate")
+            rows = page.eval_on_selector_all("table tr", "els => els.length")
+        finally:
+            browser.close()
+    assert images and all(complete and width > 0 for complete, width in images), images
+    assert gate.startswith(("Regressed", "No regression"))
+    assert rows > 10 and problems == []
