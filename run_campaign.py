@@ -65,9 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="with a campaign: compare the run with this results directory and "
                         "exit 6 on a regression (overrides [compare] baseline)")
+    parser.add_argument("--history", nargs="?", const=Path("results"), type=Path, metavar="DIR",
+                        help="(re)write DIR/index.html listing every analyzed run in DIR "
+                        "(default results/); campaigns rebuild it after each run")
     args = parser.parse_args(argv)
     if args.analyze is None and args.campaign is None and args.import_ is None \
-            and args.compare is None:
+            and args.compare is None and args.history is None:
         parser.error("give a campaign file (or --analyze DIR, --import TOOL FILE, or "
                      "--compare BASE NEW)")
     if args.compare is not None and len(args.compare) < 2:
@@ -158,6 +161,19 @@ def compare(runs: list[Path], out: Path, allow: CompareConfig | None = None,
     return Exit.REGRESSED if result.regressed else Exit.OK
 
 
+def update_history(results_dir: Path, output_dir: Path) -> None:
+    """Rebuild the output folder's index.html when the run was written into it (a run
+    sent elsewhere with --out leaves that folder alone)."""
+    if results_dir.resolve().parent != output_dir.resolve():
+        return
+    from analysis.history import write_history
+
+    try:
+        write_history(output_dir)
+    except Exception as error:  # noqa: BLE001  # the run's own outputs are written; say why
+        logging.getLogger("run_campaign").warning("results index not rebuilt: %s", error)
+
+
 def import_and_analyze(args: argparse.Namespace) -> int:
     """Another tool's results into a new results directory, then the analysis."""
     from importers import ImportFailed, import_results
@@ -180,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level, args.quiet)
     if args.import_ is not None:
         return import_and_analyze(args)
+    if args.history is not None:
+        if not args.history.is_dir():
+            print(f"history: {args.history} is not a folder", file=sys.stderr)
+            return int(Exit.CONFIG)
+        from analysis.history import write_history
+
+        print(write_history(args.history))
+        return int(Exit.OK)
     if args.compare is not None:
         out = args.out or Path("results") / (
             f"compare-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
@@ -262,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         gate = compare([config.compare.baseline, results.path], results.path, config.compare,
                        results.path / "junit-regression.xml")
         code = Exit.REGRESSED if gate == Exit.REGRESSED else code
+    update_history(results.path, config.output.dir)
     print(results.path)
     if outcome == Exit.ABORTED:
         return int(Exit.ABORTED)

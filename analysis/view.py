@@ -59,6 +59,7 @@ def build_model(ctx: Context, campaign: dict[str, Any], findings: list[Finding],
         "phases": _phases(ctx),
         "arrivals": [item.to_dict() for item in ctx.arrivals],
         "requests": _per_request(ctx.run_stats),
+        "overall": _overall(ctx),
         "use": _records(use),
         "statements": _statements(statements),
         "errors": _errors(ctx),
@@ -145,6 +146,14 @@ STAT_KEYS = ("count", "failures", "rps", "error_rate", "mean_ms", "p50", "p90", 
 def _stat(row: pd.Series) -> dict[str, Any]:
     return {k: float(row[k]) if k not in ("count", "failures") else int(row[k])
             for k in STAT_KEYS}
+
+
+def _overall(ctx: Context) -> dict[str, Any]:
+    """All pages over the whole run, and the most users at once (the history's row)."""
+    rows = ctx.run_stats[ctx.run_stats["name"] == ALL]
+    users = ctx.per_second["users"]
+    return {**(_stat(rows.iloc[0]) if len(rows) else dict.fromkeys(STAT_KEYS)),
+            "users_max": float(users.max()) if len(users) else None}
 
 
 def _per_request(stats: pd.DataFrame) -> list[dict[str, Any]]:

@@ -129,3 +129,31 @@ def test_comparison_opens_without_console_errors_and_its_figure_loads(tmp_path: 
     assert images and all(complete and width > 0 for complete, width in images), images
     assert gate.startswith(("Regressed", "No regression"))
     assert rows > 10 and problems == []
+
+
+def test_history_page_opens_and_links_every_run(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright (dev extra) is not installed")
+    from analysis.history import write_history
+
+    for index in range(2):
+        analyze(generate(tmp_path / f"run-{index}", SyntheticSpec(
+            duration_s=120, users=50, steps=3, start_ts=1_767_258_000.0 + 600 * index)))
+    index_page = write_history(tmp_path)
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(index_page.as_uri(), wait_until="load")
+            links = page.eval_on_selector_all("#runs a", "els => els.map(e => e.href)")
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.complete, e.naturalWidth])")
+            page.goto(links[0], wait_until="load")  # a run's own report, from its row
+            title = page.title()
+        finally:
+            browser.close()
+    assert len(links) == 2 and images and all(ok and width > 0 for ok, width in images)
+    assert title.startswith("eSPPD load report") and problems == []
