@@ -40,6 +40,11 @@ def render_summary(model: Model) -> str:
         lines += ["", "Not judged:", *[f"- {_plain(line)}" for line in m["slo"]["not_judged"]]]
     if len(m["capacity"]["levels"]) >= 2:  # one level has no knee or curve to speak of
         lines += ["", "## Capacity", "", _capacity_line(m["capacity"]), ""]
+    if m["tuning"]["snippets"]:
+        lines += ["", "## Tuning sheet (from this run's measurements)", ""]
+        for snippet in m["tuning"]["snippets"]:
+            lines += [f"{snippet['file']}:", "", "```", snippet["text"].replace("`", "'"),
+                      "```", ""]
     return "\n".join(lines) + "\n"
 
 

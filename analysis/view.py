@@ -19,6 +19,7 @@ from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.slo import SloResult, SloSpec
 from analysis.timefmt import iso
+from analysis.tuning import tuning_sheet
 
 SECRET_KEY = re.compile(r"pass(word)?|secret|token|api_?key|private", re.IGNORECASE)
 DSN_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
@@ -60,6 +61,7 @@ def build_model(ctx: Context, campaign: dict[str, Any], findings: list[Finding],
         "arrivals": [item.to_dict() for item in ctx.arrivals],
         "requests": _per_request(ctx.run_stats),
         "overall": _overall(ctx),
+        "tuning": tuning_sheet(ctx).to_dict(),
         "use": _records(use),
         "statements": _statements(statements),
         "errors": _errors(ctx),
