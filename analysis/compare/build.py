@@ -145,7 +145,9 @@ def cpu_changes(base: Run, new: Run) -> list[dict[str, Any]]:
 
 
 def statement_changes(base: Run, new: Run) -> list[dict[str, Any]]:
-    """DB time per statement text: faster, slower, appeared, disappeared, same."""
+    """DB time per statement text: slower or faster per call, more or fewer calls per
+    page request (an N+1 shows as the same statement called many times more),
+    appeared, disappeared, or the same."""
     def by_text(run: Run) -> pd.DataFrame:
         totals = statement_totals(run.ctx)
         if totals.empty:
@@ -156,22 +158,25 @@ def statement_changes(base: Run, new: Run) -> list[dict[str, Any]]:
     before, after = by_text(base), by_text(new)
     if before.empty and after.empty:
         return []
+    pages = (max(1.0, float(base.pages["count"].sum())), max(1.0, float(new.pages["count"].sum())))
     texts = set(before.index) | set(after.index)
     weight = {t: max(float(before["total_ms"].get(t, 0.0)) if len(before) else 0.0,
                      float(after["total_ms"].get(t, 0.0)) if len(after) else 0.0) for t in texts}
     out = []
     for text in sorted(texts, key=lambda t: -weight[t])[:TOP_STATEMENTS]:
-        sides = [_statement_side(frame, text) for frame in (before, after)]
+        sides = [_statement_side(frame, text, requests)
+                 for frame, requests in zip((before, after), pages, strict=True)]
         out.append({"query": text, "base": sides[0], "new": sides[1],
                     "change": _statement_status(sides[0], sides[1])})
     return out
 
 
-def _statement_side(frame: pd.DataFrame, text: str) -> dict[str, float] | None:
+def _statement_side(frame: pd.DataFrame, text: str,
+                    pages: float) -> dict[str, float] | None:
     if frame.empty or text not in frame.index:
         return None
     calls, total = float(frame.at[text, "calls"]), float(frame.at[text, "total_ms"])
-    return {"calls": calls, "total_ms": total,
+    return {"calls": calls, "total_ms": total, "calls_per_request": calls / pages,
             "mean_ms": total / calls if calls > 0 else math.nan}
 
 
@@ -182,9 +187,16 @@ def _statement_status(before: dict[str, float] | None, after: dict[str, float] |
         return "disappeared"
     if math.isnan(before["mean_ms"]) or math.isnan(after["mean_ms"]) or not before["mean_ms"]:
         return "sampled"  # known from sampling only (MariaDB's prepared statements)
-    ratio = after["mean_ms"] / before["mean_ms"]
-    return "slower" if ratio >= STATEMENT_CHANGE else "faster" if ratio <= 1 / STATEMENT_CHANGE \
-        else "same"
+    per_call = after["mean_ms"] / before["mean_ms"]
+    calls = after["calls_per_request"] / before["calls_per_request"] \
+        if before["calls_per_request"] else math.inf
+    # the larger of the two changes names it: an N+1 is many more calls of a statement
+    # that got faster per call (cached), a lost index the same calls each much slower
+    moved = [(abs(math.log(ratio)), name) for ratio, name in (
+        (per_call, "slower" if per_call > 1 else "faster"),
+        (calls, "more calls" if calls > 1 else "fewer calls"))
+        if ratio > 0 and not 1 / STATEMENT_CHANGE < ratio < STATEMENT_CHANGE]
+    return max(moved)[1] if moved else "same"
 
 
 def verdict(run: Run) -> dict[str, Any]:

@@ -89,3 +89,19 @@ def test_a_20_percent_slower_run_is_flagged_and_fails_the_gate(base: Path,
                 for case in ET.parse(junit).getroot().iter("testcase")
                 if case.find("failure") is not None]
     assert result.regressed and "regression.whole run p95" in failures
+
+
+def test_a_statement_change_is_named_by_its_larger_move() -> None:
+    from analysis.compare.build import _statement_status
+
+    def side(mean_ms: float, per_request: float) -> dict[str, float]:
+        return {"mean_ms": mean_ms, "calls_per_request": per_request, "calls": 1.0,
+                "total_ms": mean_ms}
+
+    # an N+1: 200x the calls per page, each faster (cached) -> more calls
+    assert _statement_status(side(0.2, 0.01), side(0.1, 2.0)) == "more calls"
+    # a lost index: the same calls, each 1000x slower -> slower
+    assert _statement_status(side(0.1, 0.1), side(100.0, 0.12)) == "slower"
+    assert _statement_status(side(1.0, 1.0), side(1.1, 0.9)) == "same"
+    assert _statement_status(None, side(1.0, 1.0)) == "appeared"
+    assert _statement_status(side(1.0, 1.0), None) == "disappeared"
