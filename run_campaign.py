@@ -71,8 +71,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.analyze is None and args.campaign is None and args.import_ is None \
             and args.compare is None and args.history is None:
-        parser.error("give a campaign file (or --analyze DIR, --import TOOL FILE, or "
-                     "--compare BASE NEW)")
+        parser.error("give a campaign file (or --analyze DIR, --import TOOL FILE, "
+                     "--compare BASE NEW, or --history [DIR])")
     if args.compare is not None and len(args.compare) < 2:
         parser.error("--compare needs a base and at least one newer results directory")
     return args

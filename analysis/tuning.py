@@ -236,4 +236,7 @@ def tuning_sheet(ctx: Context) -> TuningSheet:
     nginx = _nginx(ctx)
     if nginx is not None:
         snippets.append(nginx)
+    if "php-fpm" in ctx.groups():
+        missing.append("opcache ini: OPcache's own status (memory used, scripts cached) is not "
+                       "collected")
     return TuningSheet(snippets, missing)

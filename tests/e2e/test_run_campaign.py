@@ -209,7 +209,8 @@ def test_a_target_that_dies_is_reported_as_app_errors(app: str, title: str,
     assert abs(top["onset_ts"] - killed_at) < 10, top
 
 
-@pytest.mark.parametrize("app", ["python", "laravel"])
+# The real Laravel target; the Python app's run (the same harness path) is slow-only.
+@pytest.mark.parametrize("app", [pytest.param("python", marks=pytest.mark.slow), "laravel"])
 def test_an_open_model_campaign_reports_planned_and_achieved_arrivals(
         app: str, tmp_path: Path) -> None:
     """Visits arrive at the planned rate (each one a new person: login, pages, logout);

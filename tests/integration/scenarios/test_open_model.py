@@ -46,35 +46,35 @@ def visit_rows(out: Path) -> list[dict[str, str]]:
 def test_visits_arrive_at_the_planned_rate_on_two_workers(
         tmp_path: Path) -> None:
     out = tmp_path / "results"
-    run_arrivals(out, rate=400, visitors=100, seconds_per_hour=3, visit_s=0.05)
+    run_arrivals(out, rate=600, visitors=100, seconds_per_hour=2, visit_s=0.05)
     planned = sum(stage.arrivals_per_s * stage.duration_s
-                  for stage in arrival_rate(400, 100, 3).stages)  # 7320, Poisson sd 1.2%
+                  for stage in arrival_rate(600, 100, 2).stages)  # 7320, Poisson sd 1.2%
     rows = visit_rows(out)
     arrived = sum(int(row["count"]) for row in rows)
     assert abs(arrived - planned) / planned < 0.05, (arrived, planned)
     assert sum(int(row["failures"]) for row in rows) == 0  # the pool was never full
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert [e["arrivals_per_s"] for e in events if e["kind"] == "phase_start"
-            and "arrivals_per_s" in e][:2] == [80.0, 360.0]
+            and "arrivals_per_s" in e][:2] == [120.0, 540.0]
     with open(out / "users.csv", newline="") as handle:
         in_flight = [int(row["users"]) for row in csv.DictReader(handle)]
-    assert 0 < max(in_flight) < 100  # visits in flight (about 400/s x 0.05 s), not the pool
+    assert 0 < max(in_flight) < 100  # visits in flight (about 600/s x 0.05 s), not the pool
 
     ctx = build_context(read_dataset(out))
     assert ctx.open_model and [a.phase for a in ctx.arrivals][:3] == ["07:00", "08:00", "09:00"]
     assert sum(a.arrivals for a in ctx.arrivals) <= arrived
     nine = next(a for a in ctx.arrivals if a.phase == "09:00")
-    assert nine.planned_per_s == 400 and abs(nine.achieved_per_s - 400) < 400 * 0.25
+    assert nine.planned_per_s == 600 and abs(nine.achieved_per_s - 600) < 600 * 0.25
     assert ctx.run_stats.empty or "VISIT" not in set(ctx.run_stats["name"])  # not a page
 
 
 def test_arrivals_beyond_the_visitor_pool_are_dropped_and_counted(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    run_arrivals(out, rate=20, visitors=2, seconds_per_hour=1.5, visit_s=1.0)
+    run_arrivals(out, rate=20, visitors=2, seconds_per_hour=1, visit_s=1.0)
     rows = visit_rows(out)
     arrived = sum(int(row["count"]) for row in rows)
     dropped = sum(int(row["failures"]) for row in rows)
-    # 2 visitors of 1 s take at most ~2 visits/s of the 6-20/s planned: most are dropped
+    # 2 visitors of 1 s take at most ~2 visits/s of the 4-20/s planned: most are dropped
     assert dropped > arrived / 2, (arrived, dropped)
     with open(out / "errors.csv", newline="") as handle:
         errors = {row["error"] for row in csv.DictReader(handle)}
