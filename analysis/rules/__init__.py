@@ -54,6 +54,8 @@ assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per ta
 
 CAUSE_MIN_CONFIDENCE = 0.5
 RAMP_CONFIDENCE = 0.5   # no bottleneck, but the run's own ramps broke the SLO
+BURST_CPU = 0.8  # the ramps' busiest seconds at this CPU utilization: the burst saturated it
+MIN_BURST_REQUESTS = 10
 # A saturation that set in this long (a load step) or more after its symptom began
 # cannot explain it: the symptom was already there without it.
 CAUSE_LATE_S = 30.0
@@ -130,11 +132,14 @@ def _began_later(cause: Finding, symptom: Finding) -> bool:
 def _unexplained(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> Finding:
     ramp = _ramp_only(ctx, failed_slos)
     if ramp:
+        burst = _burst(ctx, failed_slos)
         return Finding(
             "none", RAMP_CONFIDENCE,
             "The p95 SLO failed only while users were being added (new users log in "
             "together and find caches cold); the rest of each phase meets it: no "
-            "bottleneck at this load.",
+            "bottleneck at this steady load." + (f" The burst itself saturated the CPUs "
+                                                 f"({burst}): what users arriving together "
+                                                 "would feel." if burst else ""),
             ramp, details={"ramp_only": True})
     knee = ctx.capacity.knee
     failed = ", ".join(dict.fromkeys(r.slo for r in failed_slos))
@@ -150,6 +155,24 @@ def _unexplained(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> Finding
         knee.ts if knee else None, knee.users if knee else None,
         details={"unexplained": bool(failed)},
     )
+
+
+def _burst(ctx: Context, failed_slos: Sequence[SloResult]) -> str:
+    """'' unless the CPUs were saturated in the ramps; then how much, and the slowest
+    request of the failed phases (the one a burst of arrivals costs most)."""
+    cpu = ctx.peak(CPU_UTIL)
+    in_ramp = ctx.ramp.reindex(cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)
+    during = cpu[in_ramp].median()
+    if math.isnan(during) or during < BURST_CPU:
+        return ""
+    phases = {result.phase for result in failed_slos}
+    rows = ctx.phase_stats[ctx.phase_stats["label"].isin(phases)
+                           & (ctx.phase_stats["name"] != ALL)
+                           & (ctx.phase_stats["count"] >= MIN_BURST_REQUESTS)]
+    slowest = "" if rows.empty else (
+        f"; slowest {rows.loc[rows['p95'].idxmax(), 'name']} at p95 "
+        f"{rows['p95'].max():.0f} ms")
+    return f"busiest second of each 5 s: median {during:.0%} during the ramps{slowest}"
 
 
 def _ramp_only(ctx: Context, failed_slos: Sequence[SloResult]) -> list[str]:

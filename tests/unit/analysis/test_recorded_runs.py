@@ -56,3 +56,15 @@ def test_statements_known_only_from_samples_are_reported_as_sampled(tmp_path: Pa
     sampled = [s for s in statements if s["sampled"]]
     assert sampled and all(s["calls"] is None and s["total_ms"] > 0 for s in sampled)
     assert ">sampled</td>" in (tmp_path / "report.html").read_text()
+
+
+def test_a_login_burst_that_saturates_the_cpus_is_said_so(tmp_path: Path) -> None:
+    """bcrypt rounds 13 at 20 users spawned in 2 s: the p95 fails only in the ramp (20
+    logins at once, 5.8 s each), the rest of the phase is fast. A start-up burst, but
+    one that saturated the CPUs, and the verdict says so and names the login."""
+    with tarfile.open(RECORDED / "python-bcrypt-13-login-burst.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    top = analyze(tmp_path).verdicts[0]
+    assert top.bottleneck == "none" and top.details.get("ramp_only")
+    assert "The burst itself saturated the CPUs" in top.summary
+    assert "slowest POST /login" in top.summary
