@@ -127,6 +127,9 @@ def month_end(users: int, seconds_per_hour: float, spawn_rate: float) -> Plan:
         for hour, share, activity in MONTH_END_HOURS))
 
 
+POOL_SETTLE_S = 1.0  # after spawning, for the visitors to reach their first wait
+
+
 @dataclass(frozen=True)
 class Segment:
     """A span of the plan with a constant arrival rate (epoch seconds, visits/s)."""
@@ -165,11 +168,16 @@ def schedules(plan: Plan, started_at: float, classes: dict[str, tuple[float, str
     rates change exactly at the stage boundaries on all of them."""
     out: dict[str, list[Segment]] = {name: [] for name in classes}
     at = started_at
+    # No arrival before the visitor pool has spawned (as k6 allocates its VUs first): an
+    # arrival in the first second would find no visitor of its class and be dropped.
+    ready = started_at + (plan.stages[0].users / plan.stages[0].spawn_rate + POOL_SETTLE_S
+                          if plan.stages else 0.0)
     for stage in plan.stages:
         shares = class_shares(classes, stage.activity)
         for name in classes:
             rate = stage.arrivals_per_s * shares[name] / max(1, workers)
-            out[name].append(Segment(at, at + stage.duration_s, rate))
+            start = min(max(at, ready), at + stage.duration_s)
+            out[name].append(Segment(start, at + stage.duration_s, rate))
         at += stage.duration_s
     return out
 
