@@ -12,7 +12,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from analysis.compare.build import Run, comparison, load_run, timeline
+from analysis.compare.build import Run, comparison, load_run, timeline, verdict
 from analysis.compare.gate import Allowance, Check, checks, write_junit
 from analysis.compare.noise import RESAMPLES
 from analysis.report import environment
@@ -52,7 +52,7 @@ def write_comparison(paths: list[Path], out: Path, allow: Allowance | None = Non
         gates.append(gate)
     data = clean({"method": METHOD, "allow": asdict(allow),
                   "runs": [{"name": run.name, "path": str(run.path), "start": iso(run.start),
-                            "verdict": _verdict(run)} for run in runs],
+                            "verdict": verdict(run)} for run in runs],
                   "comparisons": comparisons})
     out.mkdir(parents=True, exist_ok=True)
     figure = _overlay(runs)
@@ -71,12 +71,6 @@ def write_comparison(paths: list[Path], out: Path, allow: Allowance | None = Non
         write_junit(junit, [check for gate in gates for check in gate], "regression gate")
         outputs["junit"] = junit
     return ComparisonResult(gates, outputs)
-
-
-def _verdict(run: Run) -> dict[str, Any]:
-    top = (run.analysis.get("verdicts") or [{}])[0]
-    return {"bottleneck": top.get("bottleneck"), "confidence": top.get("confidence"),
-            "slo_ok": (run.analysis.get("slo") or {}).get("ok")}
 
 
 def _pct_change(ratio: float | None) -> str:

@@ -4,9 +4,12 @@ drag zoom every chart to the same span."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,11 +104,25 @@ def test_report_dom_via_chromium_cli(tmp_path: Path) -> None:
     assert 'id="verdict">Verdict: app.errors' in done.stdout
 
 
+@contextlib.contextmanager
+def chromium_page(problems: list[str]) -> Iterator[Any]:
+    """A page of Debian's Chromium under playwright; console errors land in `problems`."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright (dev extra) is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            yield page
+        finally:
+            browser.close()
+
+
 def test_comparison_opens_without_console_errors_and_its_figure_loads(tmp_path: Path) -> None:
     """compare.html of two synthetic runs: no console error, the overlay figure loads,
     the gate says what it found."""
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright (dev extra) is not installed")
     from analysis.compare.render import write_comparison
 
     spec = SyntheticSpec(scenario="baseline", duration_s=180, users=100, steps=4)
@@ -113,27 +130,18 @@ def test_comparison_opens_without_console_errors_and_its_figure_loads(tmp_path: 
         **{**spec.__dict__, "scenario": "db.query"}))]
     write_comparison(runs, tmp_path / "cmp")
     problems: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto((tmp_path / "cmp" / "compare.html").as_uri(), wait_until="load")
-            images = page.eval_on_selector_all(
-                "img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            gate = page.inner_text(".gate")
-            rows = page.eval_on_selector_all("table tr", "els => els.length")
-        finally:
-            browser.close()
+    with chromium_page(problems) as page:
+        page.goto((tmp_path / "cmp" / "compare.html").as_uri(), wait_until="load")
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.complete, e.naturalWidth])")
+        gate = page.inner_text(".gate")
+        rows = page.eval_on_selector_all("table tr", "els => els.length")
     assert images and all(complete and width > 0 for complete, width in images), images
     assert gate.startswith(("Regressed", "No regression"))
     assert rows > 10 and problems == []
 
 
 def test_history_page_opens_and_links_every_run(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright (dev extra) is not installed")
     from analysis.history import write_history
 
     for index in range(2):
@@ -141,19 +149,12 @@ def test_history_page_opens_and_links_every_run(tmp_path: Path) -> None:
             duration_s=120, users=50, steps=3, start_ts=1_767_258_000.0 + 600 * index)))
     index_page = write_history(tmp_path)
     problems: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(index_page.as_uri(), wait_until="load")
-            links = page.eval_on_selector_all("#runs a", "els => els.map(e => e.href)")
-            images = page.eval_on_selector_all(
-                "img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            page.goto(links[0], wait_until="load")  # a run's own report, from its row
-            title = page.title()
-        finally:
-            browser.close()
+    with chromium_page(problems) as page:
+        page.goto(index_page.as_uri(), wait_until="load")
+        links = page.eval_on_selector_all("#runs a", "els => els.map(e => e.href)")
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.complete, e.naturalWidth])")
+        page.goto(links[0], wait_until="load")  # a run's own report, from its row
+        title = page.title()
     assert len(links) == 2 and images and all(ok and width > 0 for ok, width in images)
     assert title.startswith("eSPPD load report") and problems == []
