@@ -73,9 +73,3 @@ def by_phase(visits: pd.DataFrame, phases: list[Span],
             math.nan, count, dropped,
             float(row["p95"]) if row is not None and count > dropped else math.nan))
     return out
-
-
-def dropped_share(arrivals: list[PhaseArrivals]) -> float:
-    total = sum(item.arrivals for item in arrivals)
-    return sum(item.dropped for item in arrivals) / total if total else 0.0
-

@@ -21,11 +21,13 @@ from analysis.signals import (
     DB_TOTAL,
     MEM_TOTAL,
     NGINX_ACTIVE,
+    OUTSIDE_ROLE,
     PROC_COUNT,
     PROC_CPU,
     PROC_RSS,
     QUEUE_LENGTH,
     QUEUE_RESERVED,
+    role_of,
 )
 
 HEADROOM = 1.25       # connections and pools: a quarter above what the run needed
@@ -126,7 +128,7 @@ def _database(ctx: Context, workers: int | None, queue_workers: int | None
              f"app processes that each hold one: {workers or '?'} PHP/app workers + "
              f"{queue_workers or '?'} queue workers",
              f"RAM: {total / GIB:.1f} GiB on the database host"]
-    others = _stack_rss(ctx, exclude=("postgres", "mysql"))
+    others = _stack_rss(ctx, besides="db")
     for_db = max(total * 0.25, total - others - total * 0.2)  # 20% for the OS and cache
     basis.append(f"other processes of the stack held {others / GIB:.2f} GiB at their peak")
     if ctx.mysql:
@@ -155,10 +157,12 @@ def _database(ctx: Context, workers: int | None, queue_workers: int | None
     return Snippet("postgresql.conf", text, basis), None
 
 
-def _stack_rss(ctx: Context, exclude: tuple[str, ...]) -> float:
+def _stack_rss(ctx: Context, besides: str) -> float:
+    """Peak resident memory of the stack's process groups other than role `besides`
+    (the load generator, the collectors and processes outside the stack left out)."""
     total = 0.0
     for group in ctx.groups():
-        if group in exclude or group in ("locust", "collector", "other"):
+        if role_of(group) in (besides, "loadgen", "collector", OUTSIDE_ROLE):
             continue
         peak = float(ctx.signal(PROC_RSS, group, how="sum").max())
         total += 0.0 if math.isnan(peak) else peak

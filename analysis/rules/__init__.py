@@ -160,9 +160,7 @@ def _unexplained(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> Finding
 def _burst(ctx: Context, failed_slos: Sequence[SloResult]) -> str:
     """'' unless the CPUs were saturated in the ramps; then how much, and the slowest
     request of the failed phases (the one a burst of arrivals costs most)."""
-    cpu = ctx.peak(CPU_UTIL)
-    in_ramp = ctx.ramp.reindex(cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)
-    during = cpu[in_ramp].median()
+    during, _ = _ramp_cpu(ctx)
     if math.isnan(during) or during < BURST_CPU:
         return ""
     phases = {result.phase for result in failed_slos}
@@ -173,6 +171,15 @@ def _burst(ctx: Context, failed_slos: Sequence[SloResult]) -> str:
         f"; slowest {rows.loc[rows['p95'].idxmax(), 'name']} at p95 "
         f"{rows['p95'].max():.0f} ms")
     return f"busiest second of each 5 s: median {during:.0%} during the ramps{slowest}"
+
+
+def _ramp_cpu(ctx: Context) -> tuple[float, float]:
+    """Median of the busiest CPU second per 5 s window with traffic: during the ramps,
+    and in the rest of the run."""
+    cpu = ctx.peak(CPU_UTIL)
+    in_ramp = ctx.ramp.reindex(cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)
+    served = (ctx.w5["count"].reindex(cpu.index).fillna(0) > 0).to_numpy()
+    return float(cpu[in_ramp & served].median()), float(cpu[~in_ramp & served].median())
 
 
 def _ramp_only(ctx: Context, failed_slos: Sequence[SloResult]) -> list[str]:
@@ -203,11 +210,7 @@ def _ramp_only(ctx: Context, failed_slos: Sequence[SloResult]) -> list[str]:
                      f"requests sent within {RAMP_S} s after users rose, {rest['p95']:.0f} ms "
                      f"over the {'other ' if not where else ''}{rest['count']:.0f}{where} "
                      f"(limit {result.limit:.0f} ms)")
-    cpu = ctx.peak(CPU_UTIL)
-    in_ramp = ctx.ramp.reindex(
-        cpu.index.astype(int), fill_value=False).to_numpy(dtype=bool)
-    served = (ctx.w5["count"].reindex(cpu.index).fillna(0) > 0).to_numpy()
-    during, after = cpu[in_ramp & served].median(), cpu[~in_ramp & served].median()
+    during, after = _ramp_cpu(ctx)
     if not (math.isnan(during) or math.isnan(after)):
         lines.append(f"cpu.util: busiest second of each 5 s, median {during:.0%} during the "
                      f"ramps, {after:.0%} in the rest")

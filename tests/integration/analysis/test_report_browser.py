@@ -24,53 +24,60 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's /usr/bin/chromium is not installed")
 
 
-@pytest.mark.parametrize("scenario", ["db.query", "baseline"])
-def test_report_renders_without_console_errors_and_all_images_load(
-        scenario: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def chromium_page(problems: list[str]) -> Iterator[Any]:
+    """A page of Debian's Chromium under playwright (which adds --headless and its own
+    throwaway profile itself); console errors and failed loads land in `problems`."""
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="playwright (dev extra) is not installed")
-    # a start off the 5 s grid: the per-second chart begins after its 5 s window does
-    root = generate(tmp_path / scenario, SyntheticSpec(scenario=scenario, duration_s=240,
-                                                       users=200, steps=6,
-                                                       start_ts=1_767_258_002.0))
-    analyze(root)
-    problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        # playwright adds --headless and its own throwaway profile directory itself
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
         try:
             page = browser.new_page()
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url[:80]}"))
-            page.goto((root / "report.html").as_uri(), wait_until="load")
-            images = page.eval_on_selector_all(
-                "img", "els => els.map(e => [e.alt, e.complete, e.naturalWidth])")
-            verdict = page.inner_text("#verdict")
-            data = json.loads(page.inner_text("#chart-data"))
-            drawn = page.evaluate("() => document.querySelectorAll('.uplot').length")
-            initial = page.evaluate("""() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max,
-                u.scales.y.max, Math.max(...u.data.slice(1).flat().filter(v => v !== null))])""")
-            # the cursor over the traffic chart: values in its legend and, synced, the others'
-            over = page.locator('[data-chart="timeline"] .u-over').first
-            over.scroll_into_view_if_needed()
-            box = over.bounding_box()
-            assert box is not None
-            page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2,
-                            steps=3)
-            page.wait_for_timeout(100)  # uPlot updates legends on the next animation frame
-            hovered = page.eval_on_selector_all(".u-legend .u-series:not(:first-child) .u-value",
-                                                "els => els.map(e => e.textContent)")
-            phase = data["phases"][1]
-            page.get_by_role("button", name=phase["label"], exact=True).click()
-            on_phase = page.evaluate("() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max])")
-            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 20)
-            page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 20, steps=5)
-            page.mouse.up()
-            dragged = page.evaluate("() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max])")
+            yield page
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("scenario", ["db.query", "baseline"])
+def test_report_renders_without_console_errors_and_all_images_load(
+        scenario: str, tmp_path: Path) -> None:
+    # a start off the 5 s grid: the per-second chart begins after its 5 s window does
+    root = generate(tmp_path / scenario, SyntheticSpec(scenario=scenario, duration_s=240,
+                                                       users=200, steps=6,
+                                                       start_ts=1_767_258_002.0))
+    analyze(root)
+    problems: list[str] = []
+    with chromium_page(problems) as page:
+        page.goto((root / "report.html").as_uri(), wait_until="load")
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.alt, e.complete, e.naturalWidth])")
+        verdict = page.inner_text("#verdict")
+        data = json.loads(page.inner_text("#chart-data"))
+        drawn = page.evaluate("() => document.querySelectorAll('.uplot').length")
+        initial = page.evaluate("""() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max,
+            u.scales.y.max, Math.max(...u.data.slice(1).flat().filter(v => v !== null))])""")
+        # the cursor over the traffic chart: values in its legend and, synced, the others'
+        over = page.locator('[data-chart="timeline"] .u-over').first
+        over.scroll_into_view_if_needed()
+        box = over.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2,
+                        steps=3)
+        page.wait_for_timeout(100)  # uPlot updates legends on the next animation frame
+        hovered = page.eval_on_selector_all(".u-legend .u-series:not(:first-child) .u-value",
+                                            "els => els.map(e => e.textContent)")
+        phase = data["phases"][1]
+        page.get_by_role("button", name=phase["label"], exact=True).click()
+        on_phase = page.evaluate("() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max])")
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 20, steps=5)
+        page.mouse.up()
+        dragged = page.evaluate("() => esppdCharts.map(u => [u.scales.x.min, u.scales.x.max])")
     expected = "db.query" if scenario == "db.query" else "none"
     assert verdict.startswith(f"Verdict: {expected}")
     assert len(images) >= 1  # capacity (and statements): PNG; the time charts are drawn
@@ -102,22 +109,6 @@ def test_report_dom_via_chromium_cli(tmp_path: Path) -> None:
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-500:]
     assert 'id="verdict">Verdict: app.errors' in done.stdout
-
-
-@contextlib.contextmanager
-def chromium_page(problems: list[str]) -> Iterator[Any]:
-    """A page of Debian's Chromium under playwright; console errors land in `problems`."""
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright (dev extra) is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS[1:])
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            yield page
-        finally:
-            browser.close()
 
 
 def test_comparison_opens_without_console_errors_and_its_figure_loads(tmp_path: Path) -> None:
