@@ -82,7 +82,7 @@ LOADGEN_CPU = Signal("loadgen.cpu")
 
 # Process groups (the label of proc.cpu{group}) by role in the stack. A group not
 # listed here counts as "outside the stack" for host.cpu.
-# The groups are what collectors/host.py:process_group() produces.
+# The groups are what collectors/processes.py:process_group() produces.
 GROUP_ROLES: dict[str, tuple[str, ...]] = {
     "db": ("postgres", "mysql"),
     "app": ("app", "php-fpm", "nginx"),

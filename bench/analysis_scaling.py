@@ -1,8 +1,10 @@
-"""Analysis scaling: time and peak memory to analyze synthetic 500-user campaigns of growing length.
+"""Analysis scaling: time and peak memory to analyze campaigns of growing length.
 
-Each duration is generated once (not timed), then analyzed in a fresh child process so
-its peak RSS is the analysis's own. Goal: time linear in duration, independent of
-the request count, 1 h under 30 s.
+Synthetic 500-user campaigns at a real campaign's data density (idle disks pad the
+metrics to ~115 rows a second, as the reference stack's collectors write), and the
+recorded Laravel runs of tests/fixtures/recorded. Each is analyzed in a fresh child
+process, which reports its own peak RSS. Goal: time linear in duration, independent
+of the request count, 1 h under 30 s.
 
     .venv/bin/python bench/analysis_scaling.py [--durations 600,3600,14400]
 """
@@ -10,26 +12,51 @@ the request count, 1 h under 30 s.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
+from bench.hostinfo import host_line
 from testkit.synthetic import SyntheticSpec, generate
 
-CHILD = ("import sys; from pathlib import Path; from analysis.api import analyze; "
-         "analyze(Path(sys.argv[1]))")
+CHILD = ("import resource, sys; from pathlib import Path; from analysis.api import analyze; "
+         "analyze(Path(sys.argv[1])); "
+         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+IDLE_DISKS = 12  # 6 series each: ~45 + 72 = ~117 metric rows a second
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "recorded"
 
 
 def analyze_in_child(results: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of analyzing `results` in a new process."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", CHILD, str(results)], check=True,
-                   stdout=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(results)], check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+@dataclass
+class Row:
+    name: str
+    duration_s: float
+    requests: int
+    metric_rows_per_s: float
+    wall_s: float
+    peak_mib: float
+
+
+def measured(name: str, results: Path) -> Row:
+    metrics = pd.read_csv(results / "metrics.csv", usecols=["ts"])
+    per_second = metrics.groupby(metrics["ts"].astype(int)).size()
+    wall, peak = analyze_in_child(results)
+    return Row(name, float(per_second.index.max() - per_second.index.min() + 1),
+               request_count(results), float(per_second.median()), wall, peak)
 
 
 def request_count(results: Path) -> int:
@@ -41,26 +68,33 @@ def request_count(results: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--durations", default="600,3600,14400",
-                        help="campaign lengths in seconds, comma-separated")
+                        help="synthetic campaign lengths in seconds, comma-separated")
     parser.add_argument("--users", type=int, default=500)
     args = parser.parse_args()
-    durations = [int(value) for value in args.durations.split(",")]
+    print(host_line())
+    durations = sorted(int(value) for value in args.durations.split(","))
     rows = []
     with tempfile.TemporaryDirectory(prefix="esppd-bench-") as tmp:
-        for duration in sorted(durations):  # ascending: ru_maxrss of children only grows
-            out = generate(Path(tmp) / f"d{duration}",
-                           SyntheticSpec(duration_s=duration, users=args.users, steps=8))
-            wall, peak_mib = analyze_in_child(out)
-            rows.append((duration, request_count(out), wall, peak_mib))
-    base_duration, _, base_wall, _ = rows[0]
-    print(f"Analysis of synthetic {args.users}-user campaigns\n")
-    print("| duration | requests | analyze wall s | s per campaign hour | x time vs "
-          f"{base_duration // 60} min (x duration) | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for duration, requests, wall, peak in rows:
-        print(f"| {duration / 60:.0f} min | {requests:,} | {wall:.1f} | "
-              f"{wall / (duration / 3600):.1f} | {wall / base_wall:.1f} "
-              f"({duration / base_duration:.0f}) | {peak:.0f} |")
+        for duration in durations:
+            out = generate(Path(tmp) / f"d{duration}", SyntheticSpec(
+                duration_s=duration, users=args.users, steps=8, idle_disks=IDLE_DISKS))
+            rows.append(measured(f"synthetic {duration / 60:.0f} min", out))
+        for fixture in sorted(FIXTURES.glob("laravel-*.tar.xz")):
+            folder = Path(tmp) / fixture.name.removesuffix(".tar.xz")
+            with tarfile.open(fixture) as archive:
+                archive.extractall(folder, filter="data")
+            rows.append(measured(f"recorded {folder.name}", folder))
+    base = rows[0]
+    print(f"\nAnalysis of synthetic {args.users}-user campaigns and recorded Laravel runs "
+          "(all outputs: analysis.json, figures, report.html, summary.md, junit.xml)\n")
+    print("| campaign | duration | requests | metric rows/s | analyze wall s | "
+          f"s per campaign hour | x time vs {base.name} (x duration) | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row.name} | {row.duration_s / 60:.1f} min | {row.requests:,} | "
+              f"{row.metric_rows_per_s:.0f} | {row.wall_s:.1f} | "
+              f"{row.wall_s / (row.duration_s / 3600):.1f} | {row.wall_s / base.wall_s:.1f} "
+              f"({row.duration_s / base.duration_s:.1f}) | {row.peak_mib:.0f} |")
 
 
 if __name__ == "__main__":

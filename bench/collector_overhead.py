@@ -1,33 +1,41 @@
-"""Collector overhead at 1 Hz: per collector, ms per sample and CPU% of a core, on both sides.
+"""Collector overhead at 1 Hz: the whole collectors process and the servers it asks, per
+collector and all together, on a host with 100 and 500 processes.
 
-Collector side: the sampling thread's CPU time. Target side: the CPU the watched server
-spends answering (PostgreSQL backends, Redis, the app, sshd and the commands it runs).
-Everything runs against the small embedded stack and a throwaway sshd on loopback,
-idle apart from the collectors, so the server-side deltas are the collectors' own cost.
+Each row runs the real standalone collectors process (`python -m collectors`, as a
+campaign does) for `--seconds` after a warm-up, at 1 Hz, and measures:
+- collector CPU: the whole process (every thread: the sampler threads, paramiko's
+  transport thread, the CSV writers), from psutil's process times;
+- target CPU: what the watched servers spend answering (PostgreSQL, Redis, the app,
+  or sshd and the commands it runs for the SSH host collector).
+The bench fills the host with idle `sleep` processes up to each count, so the host
+collector's cost can be read against the process count. Everything is idle apart from
+the collectors, so the deltas are their own cost. At 1 Hz, CPU seconds per second =
+share of one core.
 
-    .venv/bin/python bench/collector_overhead.py [--samples 30]
+    .venv/bin/python bench/collector_overhead.py [--seconds 20] [--counts 100,500]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import psutil
 
-from collectors.appstatus import AppStatusCollector
-from collectors.base import Collector
-from collectors.host import HostCollector
-from collectors.postgres import PostgresCollector
-from collectors.redisq import RedisCollector
-from collectors.shell import LocalShell, SSHShell, SSHTarget
+from bench.hostinfo import host_line, host_processes
 from reference_app.stack import EmbeddedStack, StackConfig
 from supervision.servers import SSHServer
+
+WARM_UP_S = 4.0  # imports, connections and the first (full-scan) samples
 
 
 def tree_cpu_s(pid: int | None) -> float:
@@ -45,72 +53,137 @@ def tree_cpu_s(pid: int | None) -> float:
     return total
 
 
+@contextmanager
+def crowded(count: int) -> Iterator[int]:
+    """Idle processes added until the host runs `count` (never fewer than it has)."""
+    sleepers = [subprocess.Popen(["sleep", "3600"])
+                for _ in range(max(0, count - host_processes()))]
+    try:
+        yield host_processes()
+    finally:
+        for sleeper in sleepers:
+            sleeper.kill()
+        for sleeper in sleepers:
+            sleeper.wait()
+
+
 @dataclass
 class Cost:
     name: str
-    wall_ms: float
-    collector_cpu_pct: float
-    target_cpu_pct: float
+    processes: int
+    sample_ms: float
+    collector_pct: float
+    target_pct: float
+
+    @property
+    def on_target_pct(self) -> float:
+        """What the target host pays: the servers' answers, and the collectors process
+        itself unless it reads the host over SSH from another machine."""
+        return self.target_pct + (0.0 if "SSH" in self.name else self.collector_pct)
 
 
-def measure(name: str, collector: Collector, target_cpu: Callable[[], float],
-            samples: int) -> Cost:
-    collector.sample(time.time())  # connect and take the baseline
-    time.sleep(0.2)
-    walls, cpus = [], []
-    target_before = target_cpu()
-    for _ in range(samples):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        collector.sample(time.time())
-        cpus.append(time.thread_time() - cpu)
-        walls.append(time.perf_counter() - wall)
-        time.sleep(0.1)
-    target_s = (target_cpu() - target_before) / samples
-    collector.close()
-    # At 1 Hz, CPU seconds per sample is the share of one core.
-    return Cost(name, statistics.median(walls) * 1000, statistics.mean(cpus) * 100,
-                target_s * 100)
+def measure(name: str, flags: list[str], servers: Servers, asked: list[str],
+            seconds: float, processes: int, env: dict[str, str]) -> Cost:
+    """One collectors process with `flags`, measured over `seconds` after the warm-up;
+    `asked` names the servers it reads, whose CPU above their idle rate is its cost."""
+    idle_per_s = servers.idle_s(asked, seconds)
+    out = Path(tempfile.mkdtemp(prefix="esppd-bench-collectors-"))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "collectors", "--out", str(out), "--interval", "1",
+         "--duration", str(WARM_UP_S + seconds + 5), *flags],
+        env=env, stderr=subprocess.DEVNULL)
+    process = psutil.Process(child.pid)
+    time.sleep(WARM_UP_S)
+    own_before, started = sum(process.cpu_times()[:2]), time.monotonic()
+    target_before = servers.cpu_s(asked)
+    time.sleep(seconds)
+    own_s = sum(process.cpu_times()[:2]) - own_before
+    span = time.monotonic() - started
+    target_s = servers.cpu_s(asked) - target_before - idle_per_s * span
+    child.terminate()
+    child.wait()
+    metrics = pd.read_csv(out / "metrics.csv")
+    costs = metrics[metrics["metric"].str.startswith("collector.sample_ms")]
+    per_tick = costs.groupby("ts")["value"].sum()  # all collectors of one tick
+    return Cost(name, processes, float(per_tick.median()) if len(per_tick) else 0.0,
+                own_s / span * 100, target_s / span * 100)
+
+
+@dataclass
+class Servers:
+    """The watched servers' process trees (their CPU seconds, live and reaped)."""
+
+    pids: dict[str, int | None]
+
+    def cpu_s(self, names: list[str]) -> float:
+        return sum(tree_cpu_s(self.pids[name]) for name in names)
+
+    def idle_s(self, names: list[str], seconds: float) -> float:
+        """What they spend per second with nobody asking: measured right before each
+        row (background work such as Redis's cron or PostgreSQL's writers drifts)."""
+        if not names:
+            return 0.0
+        before, started = self.cpu_s(names), time.monotonic()
+        time.sleep(seconds)
+        return (self.cpu_s(names) - before) / (time.monotonic() - started)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--counts", default="100,500",
+                        help="host process counts to measure the host collector at")
     args = parser.parse_args()
+    counts = [int(count) for count in args.counts.split(",")]
     logs = Path(tempfile.mkdtemp(prefix="esppd-bench-"))
+    costs: list[Cost] = []
     with EmbeddedStack(StackConfig(size="small", log_dir=logs)) as stack, \
             SSHServer(logs) as sshd:
-        postgres_pid = stack.database.pid
-        runs: list[tuple[str, Collector, Callable[[], float]]] = [
-            ("host (local, psutil)", HostCollector(LocalShell(), {stack.app_port}),
-             lambda: 0.0),
-            ("host (SSH, /proc)", HostCollector(SSHShell(
-                SSHTarget.parse(sshd.target), sshd.key, sshd.known_hosts), {stack.app_port}),
-             lambda: tree_cpu_s(sshd.pid)),
-            ("postgres", PostgresCollector(stack.monitor_dsn),
-             lambda: tree_cpu_s(postgres_pid)),
-            ("redis (cache)", RedisCollector(stack.redis_url),
-             lambda: tree_cpu_s(stack.redis.pid)),
-            ("redis (queue)", RedisCollector(stack.queue_redis_url, cache_stats=False),
-             lambda: tree_cpu_s(stack.queue_redis.pid)),
-            ("app /status", AppStatusCollector(f"{stack.url}/status", "reference"),
-             lambda: tree_cpu_s(stack.pids()["app"][0])),
-        ]
-        costs = [measure(name, collector, target, args.samples)
-                 for name, collector, target in runs]
-    print(f"Collector overhead at 1 Hz ({args.samples} samples each, idle small stack)\n")
-    print("| collector | ms/sample (median) | collector CPU % of a core | "
-          "target CPU % of a core |")
-    print("|---|---:|---:|---:|")
+        env = {**os.environ, "BENCH_POSTGRES": stack.monitor_dsn,  # secrets stay out of argv
+               "BENCH_REDIS": stack.redis_url, "BENCH_QUEUE_REDIS": stack.queue_redis_url}
+        servers = Servers({"postgres": stack.database.pid, "redis": stack.redis.pid,
+                           "queue redis": stack.queue_redis.pid,
+                           "app": stack.pids()["app"][0], "sshd": sshd.pid})
+        ssh = ["--no-host", "--ssh", sshd.target, "--key", str(sshd.key),
+               "--known-hosts", str(sshd.known_hosts)]
+        ports = ["--ports", str(stack.app_port)]
+        postgres = ["--postgres", "env:BENCH_POSTGRES"]
+        redis = ["--redis", "env:BENCH_REDIS", "--queue-redis", "env:BENCH_QUEUE_REDIS"]
+        status = ["--app-status", f"{stack.url}/status"]
+        stack_servers = ["postgres", "redis", "queue redis", "app"]
+        with crowded(counts[0]) as processes:
+            for name, flags, asked in [
+                    ("postgres", ["--no-host", *postgres], ["postgres"]),
+                    ("redis (cache and queue)", ["--no-host", *redis],
+                     ["redis", "queue redis"]),
+                    ("app /status", ["--no-host", *status], ["app"])]:
+                costs.append(measure(name, flags, servers, asked, args.seconds, processes,
+                                     env))
+        for count in counts:
+            with crowded(count) as processes:
+                for name, flags, asked in [
+                        ("host (local /proc)", ports, []),
+                        ("host (over SSH)", [*ssh, *ports], ["sshd"]),
+                        ("all on the target host", [*postgres, *redis, *status, *ports],
+                         stack_servers),
+                        ("all, host over SSH", [*ssh, *postgres, *redis, *status, *ports],
+                         [*stack_servers, "sshd"])]:
+                    costs.append(measure(name, flags, servers, asked, args.seconds,
+                                         processes, env))
+    print(f"Collector overhead at 1 Hz ({args.seconds:.0f} s each after a {WARM_UP_S:.0f} s "
+          "warm-up; idle small stack, the servers' own idle CPU subtracted)\n"
+          f"{host_line()} (at the end)\n")
+    print("| collectors | host processes | ms per tick (median, all its collectors) | "
+          "collectors process CPU % of a core | target servers CPU % of a core | "
+          "on the target host, % of a core |")
+    print("|---|---:|---:|---:|---:|---:|")
     for cost in costs:
-        print(f"| {cost.name} | {cost.wall_ms:.1f} | {cost.collector_cpu_pct:.2f} | "
-              f"{cost.target_cpu_pct:.2f} |")
-    servers = sum(c.target_cpu_pct for c in costs if not c.name.startswith("host"))
-    clients = sum(c.collector_cpu_pct for c in costs if not c.name.startswith("host"))
-    local, remote = costs[0], costs[1]
-    print(f"\nCollectors running on the target host (local /proc): "
-          f"{local.collector_cpu_pct + clients + servers:.2f}% of a core (goal < 2%)")
-    print(f"Collectors on another machine (host over SSH): "
-          f"{remote.target_cpu_pct + servers:.2f}% of a core on the target (goal < 2%)")
+        print(f"| {cost.name} | {cost.processes} | {cost.sample_ms:.1f} | "
+              f"{cost.collector_pct:.2f} | {cost.target_pct:.2f} | {cost.on_target_pct:.2f} |")
+    worst = max((cost for cost in costs if cost.name.startswith("all")),
+                key=lambda cost: cost.on_target_pct)
+    print(f"\nAll collectors together cost the target host at most {worst.on_target_pct:.2f}% "
+          f"of a core ({worst.name}, {worst.processes} processes; goal < 1%).")
 
 if __name__ == "__main__":
     main()

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.hostinfo import host_line
+
 ROOT = Path(__file__).resolve().parent.parent
 CPU_LIMIT = 0.80
 
@@ -74,6 +76,7 @@ def main() -> None:
     parser.add_argument("--step", type=int, default=300)
     parser.add_argument("--step-s", type=int, default=90)
     args = parser.parse_args()
+    print(host_line(), flush=True)
     with tempfile.TemporaryDirectory(prefix="esppd-gencap-") as tmp:
         out = Path(tmp) / "results"
         wall = run(args.users, args.step, args.step_s, out)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.hostinfo import host_line
 from reference_app.knobs import Knobs
 from reference_app.smoke import walk
 from reference_app.stack import EmbeddedStack, StackConfig
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    print(host_line(), flush=True)
     on, rss_on = medians(True, args.rounds)
     off, rss_off = medians(False, args.rounds)
     print(f"## Laravel page latency, OPcache on vs off ({args.rounds} walks each, median ms)\n")

@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.hostinfo import host_line
 from harness.prometheus_export import LATENCY_BUCKETS_S
 from scenarios.aggregate import HOLD_S_DISTRIBUTED, JOB_METHOD
 from scenarios.histogram import Histogram
@@ -131,6 +132,7 @@ def main() -> int:
     parser.add_argument("--duration", default="90s")
     parser.add_argument("--app", choices=("python", "laravel"), default="python")
     args = parser.parse_args()
+    print(host_line(), flush=True)
     with tempfile.TemporaryDirectory(prefix="esppd-live-accuracy-") as scratch:
         directory = Path(scratch)
         exporter_port = free_port()

@@ -31,6 +31,8 @@ from typing import Any
 
 import pandas as pd
 
+from bench.hostinfo import host_line
+
 ROOT = Path(__file__).resolve().parent.parent
 P95_TARGET_MS = 500.0
 ERROR_TARGET = 0.01
@@ -176,6 +178,7 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=10.0)
     parser.add_argument("--matrix", type=Path, help="only the knob ratios, from this matrix")
     args = parser.parse_args()
+    print(host_line(), flush=True)
     if args.matrix is None:
         peak_day(args.app, args.seconds_per_hour, args.spawn_rate)
         runs = sorted((ROOT / "results").glob(f"validation-{args.app}-*/matrix.json"))

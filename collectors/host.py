@@ -1,105 +1,43 @@
 """Host collector: USE signals of CPU, memory, disks, network, and CPU/RSS per process group.
 
-The same /proc parsers serve a local host and one read over SSH. Per-process
-groups come from psutil locally (on one host a CPU total says nothing about
-who is to blame: postgres, the app, the queue workers, redis, the load
-generator). Over SSH they come from every /proc/<pid>/stat and cmdline, read
-in the same round trip as the host-wide files. The few processes using most
-CPU, memory and (while a disk is busy) storage I/O go to processes.csv, so a
-saturated host names its culprit, inside the stack or not.
+The same /proc parsers serve a local host and one read over SSH (all files of a sample
+in one round trip). Per-process groups come from collectors/processes.py, which reads
+the stack's processes each sample and the whole process table only now and then, so
+the cost does not grow with the host's process count. On one host a CPU total says
+nothing about who is to blame (postgres, the app, the queue workers, redis, the load
+generator, something outside the stack): the groups and the top processes say it.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import psutil
+from socket import AF_INET, AF_INET6
 
 from collectors.base import Rates, Sample
+from collectors.processes import ProcessWatch
 from collectors.procfs import (
     PROC_FILES,
     TCP_FILES,
     CpuTimes,
+    Stat,
     parse_diskstats,
     parse_keyed,
     parse_listen_backlog,
     parse_loadavg,
     parse_net_dev,
     parse_pressure,
-    parse_process_table,
     parse_stat,
     parse_tcp_retrans,
-    process_globs,
 )
 from collectors.shell import Shell
+from collectors.sockdiag import ListenQueues, open_listen_queues
 
 SECTOR_BYTES = 512
-TOP_PROCESSES = 3            # per resource and sample, written to processes.csv
-MIN_CPU_CORES = 0.02         # a process below this is not worth a row
-MIN_IO_RATE = 64 * 1024.0    # bytes/s
 IO_WATCH_UTIL = 0.5          # read per-process I/O counters while a disk is this busy
-STOPPED_STATES = frozenset({"T", "t", psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP})
-INTERPRETER = re.compile(r"^(python|php|perl|ruby|node|bash|sh|java)[\d.]*$")
-
-
-@dataclass(frozen=True)
-class ProcessCpu:
-    """One process at one sample: CPU seconds of its own, and of children it reaped."""
-
-    pid: int
-    ppid: int
-    group: str
-    own_s: float
-    children_s: float
-    rss: float
-    ts: float = 0.0
-    command: str = ""
-    stopped: bool = False
-    io_bytes: float | None = None
-
-
-def short_command(name: str, cmdline: list[str]) -> str:
-    """What a person calls the process, never its arguments (they may hold secrets):
-    the program, and for an interpreter the script or module it runs."""
-    program = cmdline[0] if cmdline else ""
-    if not program or " " in program:   # empty (a kernel thread) or a rewritten title
-        return name
-    base = os.path.basename(program)
-    if INTERPRETER.match(base) and len(cmdline) > 1:
-        if cmdline[1] == "-m" and len(cmdline) > 2:
-            return f"{base} -m {cmdline[2]}"
-        if not cmdline[1].startswith("-"):
-            return f"{base} {os.path.basename(cmdline[1])}"
-    return base
-
-
-def process_group(name: str, cmdline: list[str]) -> str:
-    """Which part of the stack a process belongs to (by title and command line)."""
-    text = " ".join(cmdline) or name
-    if text.startswith("esppd-app") or "reference_app.server" in text:
-        return "app"
-    if text.startswith("esppd-queue") or "reference_app.worker" in text or \
-            "queue:work" in text or "horizon" in text:
-        return "queue"
-    if name.startswith("postgres") or text.startswith("postgres"):
-        return "postgres"
-    if name.startswith(("mysqld", "mariadbd")) or text.startswith(("/usr/sbin/mysqld",
-                                                                   "/usr/sbin/mariadbd")):
-        return "mysql"
-    if name.startswith("redis-server") or "redis-server" in text[:60]:
-        return "redis"
-    if name.startswith("php-fpm") or text.startswith("php-fpm"):
-        return "php-fpm"
-    if name.startswith("nginx"):
-        return "nginx"
-    if "locust" in text or "run_campaign.py" in text:
-        return "locust"
-    if "-m collectors" in text:
-        return "collector"
-    return "other"
+TIGHT_MEMORY = 0.2           # available RAM share below which the processes are all read
+MEMINFO_KEYS = ("MemTotal", "MemAvailable")
+VMSTAT_RATES = {"pswpin": "swap.in_rate", "pswpout": "swap.out_rate",
+                "pgmajfault": "mem.major_faults_rate"}
 
 
 @dataclass
@@ -109,10 +47,11 @@ class HostCollector:
     name: str = "host"
     rates: Rates = field(default_factory=Rates)
     _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
-    _proc_prev: dict[int, ProcessCpu] = field(default_factory=dict)
-    _groups: dict[int, tuple[psutil.Process, str, str]] = field(default_factory=dict)
-    _tcp_files: tuple[str, ...] = TCP_FILES
+    _processes: ProcessWatch = field(default_factory=ProcessWatch)
+    _tcp_files: tuple[str, ...] = TCP_FILES  # the families a watched port may listen on
     _watch_io: bool = False
+    _listen_queues: ListenQueues | None = None
+    _netlink_refused: bool = False
 
     @property
     def target(self) -> str:
@@ -127,12 +66,17 @@ class HostCollector:
 
     def sample(self, ts: float) -> Sample:
         with_io = self._watch_io  # decided by the previous sample's disks
+        if self.ports and self.shell.local and self._listen_queues is None \
+                and not self._netlink_refused:
+            self._listen_queues = open_listen_queues()
+            self._netlink_refused = self._listen_queues is None
         texts = self.shell.read_files(
-            PROC_FILES + (self._tcp_files if self.ports else ())
-            + (() if self.shell.local else process_globs(with_io)))
+            PROC_FILES + (self._tcp_files if self.ports and not self._listen_queues else ())
+            + self._processes.paths(ts, with_io))
         out = Sample()
-        self._cpu(texts["/proc/stat"], out)
-        self._memory(texts, ts, out)
+        stat = parse_stat(texts["/proc/stat"])
+        busy_cores = self._cpu(stat, out)
+        available = self._memory(texts, ts, out)
         self._disks(texts.get("/proc/diskstats", ""), ts, out)
         out.add("load.avg1", parse_loadavg(texts["/proc/loadavg"]))
         if "/proc/net/dev" in texts:
@@ -148,24 +92,30 @@ class HostCollector:
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
                 out.add(f"pressure.{kind}", parse_pressure(text))
-        self._process_groups(self._local_processes(ts, with_io) if self.shell.local
-                             else self._remote_processes(texts, ts, with_io), ts, out)
+        self._processes.sample(self.shell, texts, ts, with_io, stat.forks, busy_cores,
+                               available is not None and available < TIGHT_MEMORY, out)
         return out
 
     def _listen_backlog(self, texts: dict[str, str], out: Sample) -> None:
-        ipv4 = parse_listen_backlog(texts.get("/proc/net/tcp", ""), self.ports)
-        ipv6 = parse_listen_backlog(texts.get("/proc/net/tcp6", ""), self.ports)
+        with_ipv6 = "/proc/net/tcp6" in self._tcp_files
+        if self._listen_queues is not None:
+            ipv4 = self._listen_queues.backlog(self.ports, AF_INET)
+            ipv6 = self._listen_queues.backlog(self.ports, AF_INET6) if with_ipv6 else {}
+        else:
+            ipv4 = parse_listen_backlog(texts.get("/proc/net/tcp", ""), self.ports)
+            ipv6 = parse_listen_backlog(texts.get("/proc/net/tcp6", ""), self.ports)
         backlog = {port: ipv4.get(port, 0) + ipv6.get(port, 0) for port in self.ports}
-        if "/proc/net/tcp6" in self._tcp_files and set(ipv4) == self.ports and not ipv6:
+        if with_ipv6 and set(ipv4) == self.ports and not ipv6:
             self._tcp_files = ("/proc/net/tcp",)
         for port in sorted(self.ports):
             out.add(f"listen.backlog{{{port}}}", backlog[port])
 
-    def _cpu(self, text: str, out: Sample) -> None:
-        stat = parse_stat(text)
+    def _cpu(self, stat: Stat, out: Sample) -> float | None:
+        """CPU signals; returns the cores busy since the last sample."""
         out.add("cpu.count", len(stat.per_cpu))
         out.add("load.runqueue", stat.procs_running)
         now, before = stat.total, self._cpu_prev.get("cpu")
+        busy_cores = None
         if before is not None and now.total > before.total:
             span = now.total - before.total
             out.add("cpu.util", (now.busy - before.busy) / span)
@@ -173,25 +123,29 @@ class HostCollector:
             out.add("cpu.system", (now.system - before.system) / span)
             out.add("cpu.iowait", (now.iowait - before.iowait) / span)
             out.add("cpu.steal", (now.steal - before.steal) / span)
+            busy_cores = (now.busy - before.busy) / span * len(stat.per_cpu)
         per_cpu = [(times.busy - old.busy) / (times.total - old.total)
                    for cpu, times in stat.per_cpu.items()
                    if (old := self._cpu_prev.get(cpu)) is not None and times.total > old.total]
         out.add("cpu.max_core", max(per_cpu) if per_cpu else None)
         self._cpu_prev = {"cpu": stat.total, **stat.per_cpu}
+        return busy_cores
 
-    def _memory(self, texts: dict[str, str], ts: float, out: Sample) -> None:
-        meminfo = parse_keyed(texts["/proc/meminfo"])
+    def _memory(self, texts: dict[str, str], ts: float, out: Sample) -> float | None:
+        """Memory signals; returns the share of RAM available."""
+        meminfo = parse_keyed(texts["/proc/meminfo"], MEMINFO_KEYS)
         total = meminfo.get("MemTotal", 0.0)
+        available = meminfo.get("MemAvailable", 0.0) / total if total else None
         if total:
             out.add("mem.total", total)
-            out.add("mem.available_ratio", meminfo.get("MemAvailable", 0.0) / total)
-        vmstat = parse_keyed(texts.get("/proc/vmstat", ""))
-        for metric, key in (("swap.in_rate", "pswpin"), ("swap.out_rate", "pswpout"),
-                            ("mem.major_faults_rate", "pgmajfault")):
+            out.add("mem.available_ratio", available)
+        vmstat = parse_keyed(texts.get("/proc/vmstat", ""), (*VMSTAT_RATES, "oom_kill"))
+        for key, metric in VMSTAT_RATES.items():
             if key in vmstat:
                 out.add(metric, self.rates.rate(key, vmstat[key], ts))
         if "oom_kill" in vmstat:
             out.add("mem.oom_kills", self.rates.delta("oom_kill", vmstat["oom_kill"]))
+        return available
 
     def _disks(self, text: str, ts: float, out: Sample) -> None:
         busiest = 0.0
@@ -214,131 +168,11 @@ class HostCollector:
                 out.add(f"disk.await{{{device}}}", io_ms / ops if ops > 0 else 0.0)
         self._watch_io = busiest >= IO_WATCH_UTIL
 
-    def _local_processes(self, ts: float, with_io: bool) -> Iterator[ProcessCpu]:
-        """Every process from psutil (the group of a pid is decided once: psutil keeps
-        the same Process object while it lives, so cmdline is not read every sample)."""
-        own = os.getpid()
-        groups: dict[int, tuple[psutil.Process, str, str]] = {}
-        for proc in psutil.process_iter():
-            if proc.pid == own:
-                continue
-            try:
-                known = self._groups.get(proc.pid)
-                with proc.oneshot():
-                    if known and known[0] is proc:
-                        group, command = known[1], known[2]
-                    else:
-                        name, cmdline = proc.name(), proc.cmdline()
-                        group, command = process_group(name, cmdline), short_command(name,
-                                                                                     cmdline)
-                    times, memory, ppid = proc.cpu_times(), proc.memory_info(), proc.ppid()
-                    stopped = proc.status() in STOPPED_STATES
-                io = _io_bytes(proc) if with_io else None
-            except psutil.Error:
-                continue  # exited or not ours to read
-            groups[proc.pid] = (proc, group, command)
-            yield ProcessCpu(proc.pid, ppid, group, times.user + times.system,
-                             times.children_user + times.children_system, float(memory.rss),
-                             ts, command, stopped, io)
-        self._groups = groups
-
-    def _remote_processes(self, texts: dict[str, str], ts: float, with_io: bool
-                          ) -> Iterator[ProcessCpu]:
-        """The same from the remote /proc/<pid>/stat and cmdline sections."""
-        ticks, page = self.shell.sysconf()
-        for proc in parse_process_table(texts, with_io):
-            yield ProcessCpu(proc.pid, proc.ppid, process_group(proc.name, proc.cmdline),
-                             proc.cpu_ticks / ticks, proc.children_ticks / ticks,
-                             proc.rss_pages * page, ts, short_command(proc.name, proc.cmdline),
-                             proc.state in STOPPED_STATES, proc.io_bytes)
-
-    def _process_groups(self, processes: Iterator[ProcessCpu], ts: float, out: Sample) -> None:
-        """CPU (cores), RSS, count and stopped processes per group; the top processes.
-
-        Short-lived processes (PostgreSQL parallel workers, autovacuum, forked helpers)
-        often start and exit between two samples; their CPU shows up only in their
-        parent's reaped-children time, so that counts too, minus what was already
-        counted for children seen alive before they vanished.
-        """
-        now = {proc.pid: proc for proc in processes}
-        counted_before = _counted_in_gone(self._proc_prev, now)
-        cpu: dict[str, float] = {}
-        rss: dict[str, float] = {}
-        count: dict[str, int] = {}
-        stopped: dict[str, int] = {}
-        cores: dict[int, float] = {}
-        io_rate: dict[int, float] = {}
-        for pid, proc in now.items():
-            before = self._proc_prev.get(pid)
-            if before is not None and ts > before.ts:
-                used = (proc.own_s - before.own_s) + max(
-                    0.0, proc.children_s - before.children_s - counted_before.get(pid, 0.0))
-                cores[pid] = max(0.0, used) / (ts - before.ts)
-                cpu[proc.group] = cpu.get(proc.group, 0.0) + cores[pid]
-                if proc.io_bytes is not None and before.io_bytes is not None:
-                    io_rate[pid] = max(0.0, proc.io_bytes - before.io_bytes) / (ts - before.ts)
-            rss[proc.group] = rss.get(proc.group, 0.0) + proc.rss
-            count[proc.group] = count.get(proc.group, 0) + 1
-            stopped[proc.group] = stopped.get(proc.group, 0) + proc.stopped
-        first = not self._proc_prev
-        self._proc_prev = now
-        for group in sorted(count):
-            if not first:
-                out.add(f"proc.cpu{{{group}}}", cpu.get(group, 0.0))
-            out.add(f"proc.rss{{{group}}}", rss[group])
-            out.add(f"proc.count{{{group}}}", count[group])
-            out.add(f"proc.stopped{{{group}}}", stopped[group])
-        out.processes.extend(_top_processes(now, cores, io_rate))
-
     def close(self) -> None:
+        if self._listen_queues is not None:
+            self._listen_queues.close()
+            self._listen_queues = None
         self.shell.close()
-
-
-def _top_processes(now: dict[int, ProcessCpu], cores: dict[int, float],
-                   io_rate: dict[int, float]) -> list[list[object]]:
-    """Rows (pid, command, group, cores, rss, io bytes/s) of the processes using most CPU,
-    memory and storage I/O: a handful per sample, whatever the host's process count."""
-    def top(values: dict[int, float], floor: float) -> list[int]:
-        ranked = sorted(values, key=values.__getitem__, reverse=True)[:TOP_PROCESSES]
-        return [pid for pid in ranked if values[pid] >= floor]
-
-    chosen = dict.fromkeys(top(cores, MIN_CPU_CORES) + top(io_rate, MIN_IO_RATE)
-                           + top({pid: p.rss for pid, p in now.items()}, 0.0))
-    return [[pid, now[pid].command, now[pid].group, round(cores.get(pid, 0.0), 4),
-             now[pid].rss, round(io_rate[pid]) if pid in io_rate else None]
-            for pid in chosen]
-
-
-def _io_bytes(proc: psutil.Process) -> float | None:
-    try:
-        counters = proc.io_counters()
-    except (psutil.AccessDenied, AttributeError):
-        return None
-    return float(counters.read_bytes + counters.write_bytes)
-
-
-def _counted_in_gone(before: dict[int, ProcessCpu], now: dict[int, ProcessCpu]
-                     ) -> dict[int, float]:
-    """Per living parent: CPU seconds of its vanished descendants already counted.
-
-    A tree that exits together (a test's PostgreSQL, a build) reaches the parent's
-    reaped-children time as one sum that includes the grandchildren seen alive, so
-    their last-seen CPU is credited to the top vanished process's parent too.
-    """
-    gone = {pid: proc for pid, proc in before.items() if pid not in now}
-    children: dict[int, list[int]] = {}
-    for pid, proc in gone.items():
-        children.setdefault(proc.ppid, []).append(pid)
-
-    def credit(pid: int) -> float:
-        proc = gone[pid]
-        return proc.own_s + proc.children_s + sum(credit(c) for c in children.get(pid, ()))
-
-    counted: dict[int, float] = {}
-    for pid, proc in gone.items():
-        if proc.ppid not in gone:
-            counted[proc.ppid] = counted.get(proc.ppid, 0.0) + credit(pid)
-    return counted
 
 
 def _scaled(value: float | None, factor: float) -> float | None:

@@ -7,6 +7,7 @@ are tested on captured snapshots.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -16,8 +17,7 @@ PROC_FILES = ("/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/diskstats",
 # Read only when listen ports are watched: the kernel walks every socket bucket to
 # produce them (~4 ms each on a big machine), so tcp6 is dropped once all ports are IPv4.
 TCP_FILES = ("/proc/net/tcp", "/proc/net/tcp6")
-# Every process's stat and command line (a remote host's process groups come from these;
-# locally psutil reads the same files).
+# Every process's stat and command line, read in a full scan (collectors/processes.py).
 PROCESS_GLOBS = ("/proc/[0-9]*/stat", "/proc/[0-9]*/cmdline")
 # Every process's storage I/O counters: read only while a disk is busy, to name who uses it.
 PROCESS_IO_GLOB = "/proc/[0-9]*/io"
@@ -28,6 +28,12 @@ def process_globs(with_io: bool) -> tuple[str, ...]:
     `==> path <==` line in one cannot replace a file read before it (see parse_head)."""
     stat, cmdline = PROCESS_GLOBS
     return (stat, PROCESS_IO_GLOB, cmdline) if with_io else PROCESS_GLOBS
+
+
+def process_paths(pids: list[int], with_io: bool, with_cmdline: bool) -> tuple[str, ...]:
+    """The same files of the given processes only, in the same order."""
+    kinds = ("stat", *(("io",) if with_io else ()), *(("cmdline",) if with_cmdline else ()))
+    return tuple(f"/proc/{pid}/{kind}" for kind in kinds for pid in pids)
 PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline|io)$")
 HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+) <==$")
 WHOLE_DISK = re.compile(
@@ -61,12 +67,14 @@ class Stat:
     per_cpu: dict[str, CpuTimes]
     procs_running: int
     procs_blocked: int
+    forks: float = 0.0  # processes created since boot: unchanged means no new process
 
 
 def parse_stat(text: str) -> Stat:
     total: CpuTimes | None = None
     per_cpu: dict[str, CpuTimes] = {}
     running = blocked = 0
+    forks = 0.0
     for line in text.splitlines():
         parts = line.split()
         if not parts:
@@ -82,23 +90,25 @@ def parse_stat(text: str) -> Stat:
             running = int(parts[1])
         elif parts[0] == "procs_blocked":
             blocked = int(parts[1])
+        elif parts[0] == "processes":
+            forks = float(parts[1])
     if total is None:
         raise ValueError("/proc/stat has no cpu line")
-    return Stat(total, per_cpu, running, blocked)
+    return Stat(total, per_cpu, running, blocked, forks)
 
 
-def parse_keyed(text: str) -> dict[str, float]:
-    """`key value [kB]` and `key: value` files (/proc/meminfo, /proc/vmstat), in bytes for kB."""
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        parts = line.replace(":", " ").split()
-        if len(parts) >= 2:
-            try:
-                number = float(parts[1])
-            except ValueError:
-                continue
-            values[parts[0]] = number * 1024 if len(parts) > 2 and parts[2] == "kB" else number
-    return values
+def parse_keyed(text: str, keys: tuple[str, ...] | None = None) -> dict[str, float]:
+    """`key value [kB]` and `key: value` files (/proc/meminfo, /proc/vmstat), in bytes for kB;
+    only `keys` when given (found by one regex: vmstat has ~180 lines, read every second)."""
+    pattern = _keyed_pattern(keys)
+    return {match[1]: float(match[2]) * (1024 if match[3] else 1)
+            for match in pattern.finditer(text)}
+
+
+@functools.cache
+def _keyed_pattern(keys: tuple[str, ...] | None) -> re.Pattern[str]:
+    names = "|".join(map(re.escape, keys)) if keys else r"\S+?"
+    return re.compile(rf"^({names}):?[ \t]+(-?\d+(?:\.\d+)?)( kB)?[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -188,6 +198,7 @@ class ProcessStat:
     rss_pages: float
     state: str = "R"  # R running, S sleeping, D disk wait, T stopped, t traced, Z zombie
     io_bytes: float | None = None  # read_bytes + write_bytes from /proc/<pid>/io, when read
+    start: float = 0.0  # start time in ticks since boot: a pid reused by another process differs
 
 
 def parse_head(text: str) -> dict[str, str]:
@@ -225,13 +236,14 @@ def parse_process_table(texts: dict[str, str], with_io: bool = False) -> list[Pr
         fields = stat[close_at + 2:].split()
         if open_at < 0 or close_at < 0 or len(fields) < 22:
             continue
-        # After comm: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ... rss(21).
+        # After comm: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ...
+        # starttime(19) ... rss(21).
         table.append(ProcessStat(
             pid=pid, ppid=int(fields[1]), name=stat[open_at + 1:close_at],
             cmdline=[arg for arg in cmdlines.get(pid, "").split("\0") if arg.strip()],
             cpu_ticks=float(fields[11]) + float(fields[12]),
             children_ticks=float(fields[13]) + float(fields[14]), rss_pages=float(fields[21]),
-            state=fields[0],
+            state=fields[0], start=float(fields[19]),
             io_bytes=parse_process_io(ios[pid]) if with_io and pid in ios else None))
     return table
 

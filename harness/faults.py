@@ -33,7 +33,7 @@ from typing import IO, Any
 import psutil
 import psycopg
 
-from collectors.host import process_group
+from collectors.processes import process_group
 from harness.validate import top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES
 from scenarios.accounts import ROLES

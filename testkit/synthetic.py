@@ -43,6 +43,8 @@ NO_KNEE = {"baseline", "queue.backlog", "app.errors"}
 HOST = "app1"
 LOADGEN_WORKERS = ("locust-1", "locust-2")
 HOT_ROW_QUERYID = "5523918810027700008"  # the UPDATE that waits on the hot row
+IDLE_DISK = {"disk.util": 0.02, "disk.iops": 5.0, "disk.queue": 0.01, "disk.await": 1.0,
+             "disk.read_bytes_rate": 4096.0, "disk.write_bytes_rate": 65536.0}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class SyntheticSpec:
     knee_share: float = 0.5           # knee at this share of the peak users
     cpus: int = 4
     truncate_last_line: bool = False
+    # Idle disks added to the host's series: a real campaign writes ~115 metric rows a
+    # second (per-statement, per-group, per-disk series), the scenario alone ~45.
+    idle_disks: int = 0
 
 
 @dataclass(frozen=True)
@@ -374,6 +379,10 @@ class _Model:
                 (self.running - self.spec.knee_share * self.spec.users) / 8, 0) * after
         for worker in LOADGEN_WORKERS:
             out[("locust", worker, "loadgen.cpu")] = np.clip(loadgen * self.noise(0.02), 0, 1)
+        for disk_number in range(self.spec.idle_disks):
+            device = f"vdx{disk_number}"
+            for metric, value in IDLE_DISK.items():
+                out[("host", HOST, f"{metric}{{{device}}}")] = value * self.noise(0.1)
         return out
 
     def statement_rows(self) -> Iterator[list[object]]:

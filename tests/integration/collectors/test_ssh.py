@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -37,10 +38,20 @@ def test_ssh_reads_the_same_signals_as_local(sshd: SSHServer) -> None:
     host_wide = {name for name in local_metrics if not name.startswith("proc.")}
     assert host_wide <= set(remote_metrics)
     assert 0 <= remote_metrics["cpu.util"] <= 1
-    # Process groups come from /proc/<pid>/stat over SSH: sshd's own session is among them.
-    assert remote_metrics["proc.count{other}"] >= 1
-    assert remote_metrics["proc.rss{other}"] > 0
-    assert "proc.cpu{other}" in remote_metrics
+    assert "proc.cpu{other}" in remote_metrics  # the host total minus the stack
+    # Between full scans a process started since the last sample is found from the
+    # remote pid list, classified from its command line and followed from then on.
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)",
+                               "reference_app.worker"])
+    try:
+        time.sleep(0.3)
+        found = dict(remote.sample(time.time()).metrics)
+        assert found["proc.count{queue}"] >= 1 and found["proc.rss{queue}"] > 0
+        time.sleep(0.3)
+        assert dict(remote.sample(time.time()).metrics)["proc.count{queue}"] >= 1
+    finally:
+        worker.kill()
+        worker.wait()
     remote.close()
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Rates
-from collectors.host import HostCollector, process_group, short_command
+from collectors.host import HostCollector
+from collectors.processes import process_group, short_command
 from collectors.procfs import (
     PROC_FILES,
     PROCESS_IO_GLOB,
@@ -42,16 +43,21 @@ class SnapshotShell:
 
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
         self.asked = paths
-        texts = {path: text for path, text in self.processes.items()
-                 if any(fnmatch.fnmatch(path, pattern) for pattern in paths)}
+        texts = {}
         for path in paths:
             file = self.directory / path.removeprefix("/proc/").replace("/", "_")
             if file.exists():
                 texts[path] = file.read_text()
+        texts.update({path: text for path, text in self.processes.items()
+                      if any(fnmatch.fnmatch(path, pattern) for pattern in paths)})
         return texts
 
     def sysconf(self) -> tuple[int, int]:
         return 100, 4096
+
+    def pids(self) -> set[int]:
+        return {int(part) for path in self.processes
+                if (part := path.split("/")[2]).isdigit()}
 
     def close(self) -> None:
         pass
@@ -77,7 +83,13 @@ def test_meminfo_is_in_bytes_and_vmstat_is_plain() -> None:
     meminfo = parse_keyed(read("t0", "meminfo"))
     assert 0 < meminfo["MemAvailable"] <= meminfo["MemTotal"]
     assert meminfo["MemTotal"] % 1024 == 0
-    assert "pgmajfault" in parse_keyed(read("t0", "vmstat"))
+    vmstat = parse_keyed(read("t0", "vmstat"))
+    assert "pgmajfault" in vmstat
+    wanted = ("pgmajfault", "pswpin", "MemTotal")  # one of them is not in vmstat
+    assert parse_keyed(read("t0", "vmstat"), wanted) == {
+        key: vmstat[key] for key in wanted if key in vmstat}
+    assert parse_keyed(read("t0", "meminfo"), ("MemTotal",)) == {
+        "MemTotal": meminfo["MemTotal"]}
 
 
 def test_diskstats_keeps_whole_disks_only() -> None:
@@ -236,10 +248,41 @@ def test_tcp6_is_read_only_while_a_watched_port_may_listen_there(tmp_path: Path)
     assert "/proc/net/tcp6" not in shell.asked and metrics["listen.backlog{8080}"] == 2
 
 
-def stat_line(pid: int, ppid: int, name: str, own: int, children: int) -> str:
-    """A /proc/<pid>/stat line with utime=own, cutime=children ticks and 100 RSS pages."""
-    fields = ["S", str(ppid)] + ["0"] * 9 + [str(own), "0", str(children), "0"] + ["0"] * 6
-    return f"{pid} ({name}) {' '.join([*fields, '100'])}\n"
+def stat_line(pid: int, ppid: int, name: str, own: int, children: int, rss: int = 100,
+              state: str = "S") -> str:
+    """A /proc/<pid>/stat line with utime=own, cutime=children ticks and `rss` pages."""
+    fields = [state, str(ppid)] + ["0"] * 9 + [str(own), "0", str(children), "0"] + ["0"] * 6
+    return f"{pid} ({name}) {' '.join([*fields, str(rss)])}\n"
+
+
+def test_between_scans_only_the_stack_and_the_busiest_outside_processes_are_read() -> None:
+    """300 idle processes cost nothing after the first two samples (full scans); a process
+    started later is found through the fork counter and classified once."""
+    processes = {}
+    for pid, name, rss in [(5, "postgres", 5000), (6, "python3", 3000),
+                           *((pid, "sleep", 100) for pid in range(100, 400))]:
+        processes[f"/proc/{pid}/stat"] = stat_line(pid, 1, name, 0, 0, rss)
+        processes[f"/proc/{pid}/cmdline"] = f"{name}\0"
+    shell = SnapshotShell(SNAPSHOTS / "t0", processes)
+    collector = HostCollector(shell)
+    collector.sample(0.0)
+    processes["/proc/6/stat"] = stat_line(6, 1, "python3", 100, 0, 3000)  # a busy outsider
+    collector.sample(1.0)
+    assert "/proc/[0-9]*/stat" in shell.asked  # the first two samples scan every process
+    processes["/proc/6/stat"] = stat_line(6, 1, "python3", 200, 0, 3000)
+    third = collector.sample(2.0)
+    per_process = {path for path in shell.asked if path not in PROC_FILES}
+    # the stack, the CPU top, the RSS top 3
+    assert per_process == {"/proc/5/stat", "/proc/6/stat", "/proc/100/stat"}
+    assert {row[0] for row in third.processes} == {5, 6, 100}
+    # A queue worker starts stopped: the kernel's fork counter moves, the pid list is read.
+    processes["/proc/stat"] = read("t0", "stat").replace("\nprocesses ", "\nprocesses 1")
+    processes["/proc/7/stat"] = stat_line(7, 1, "php", 0, 0, 2000, state="T")
+    processes["/proc/7/cmdline"] = "php\0artisan\0queue:work\0"
+    fourth = dict(collector.sample(3.0).metrics)
+    assert fourth["proc.count{queue}"] == 1 and fourth["proc.stopped{queue}"] == 1
+    collector.sample(4.0)
+    assert "/proc/7/stat" in shell.asked and "/proc/7/cmdline" not in shell.asked
 
 
 def test_short_lived_children_count_once_for_their_parents_group() -> None:
@@ -274,15 +317,15 @@ def test_a_tree_that_exits_together_is_not_counted_twice() -> None:
         for line in stats:
             pid = line.split()[0]
             shell.processes[f"/proc/{pid}/stat"] = line
-            shell.processes[f"/proc/{pid}/cmdline"] = "pytest\0"
+            shell.processes[f"/proc/{pid}/cmdline"] = line.split()[1].strip("()") + "\0"
         return dict(collector.sample(ts).metrics)
 
-    sample(0.0, stat_line(10, 1, "pytest", 100, 0), stat_line(11, 10, "postgres", 300, 0),
+    sample(0.0, stat_line(10, 1, "nginx", 100, 0), stat_line(11, 10, "postgres", 300, 0),
            stat_line(12, 11, "postgres", 500, 0))
     # 12 ran 5 more ticks, 11 reaped it and ran 5 more itself; 10 reaped 11:
     # 10's cutime = 305 + (505) = 810, and only 10 ticks of it are new.
-    second = sample(1.0, stat_line(10, 1, "pytest", 100, 810))
-    assert second["proc.cpu{other}"] == pytest.approx(0.1)
+    second = sample(1.0, stat_line(10, 1, "nginx", 100, 810))
+    assert second["proc.cpu{nginx}"] == pytest.approx(0.1)
 
 
 def _disk_busy_for(tmp_path: Path, ms: int) -> Path:
@@ -317,7 +360,8 @@ def test_top_processes_stopped_ones_and_io_read_only_while_a_disk_is_busy(
                  "/proc/7/cmdline": "php-fpm: pool www\0"}
     collector = HostCollector(SnapshotShell(SNAPSHOTS / "t1", processes))
     first = host_sample(collector, "t1", 100.0)
-    assert first["proc.stopped{php-fpm}"] == 1 and first["proc.stopped{other}"] == 0
+    assert first["proc.stopped{php-fpm}"] == 1
+    assert "proc.stopped{other}" not in first  # outside the stack, only the host totals count
     processes["/proc/6/stat"] = stat(6, "dd", "D", 110)
     collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 900), processes)
     rows = {row[0]: row for row in collector.sample(101.0).processes}
@@ -329,7 +373,8 @@ def test_top_processes_stopped_ones_and_io_read_only_while_a_disk_is_busy(
     processes["/proc/6/io"] = io(100_000_000)
     collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 1800), processes)
     collector.sample(102.0)
-    assert PROCESS_IO_GLOB in collector.shell.asked
+    assert "/proc/6/io" in collector.shell.asked  # the busy outside process is followed
+    assert PROCESS_IO_GLOB not in collector.shell.asked  # after two full scans, the followed
     processes["/proc/6/io"] = io(300_000_000)
     collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 2700), processes)
     rows = {row[0]: row for row in collector.sample(103.0).processes}
@@ -338,7 +383,7 @@ def test_top_processes_stopped_ones_and_io_read_only_while_a_disk_is_busy(
     collector.sample(104.0)
     collector.shell = SnapshotShell(_disk_busy_for(tmp_path, 2700), processes)
     collector.sample(105.0)
-    assert PROCESS_IO_GLOB not in collector.shell.asked
+    assert "/proc/6/io" not in collector.shell.asked
 
 
 @pytest.mark.parametrize(("name", "cmdline", "command"), [
