@@ -110,6 +110,17 @@ def _app_workers(f: Finding, ctx: Context) -> list[str]:
             "and requests served; a child whose count stands still while others serve is stuck.",
             "Sizing the pool does not help while the listed workers cannot run.",
         ]
+    if f.details.get("waited_on") == "redis":
+        return [
+            f"The workers waited on Redis (a PING took {f.details['stall_ms']:.0f} ms): find "
+            "what stalls it: `redis-cli --latency`, `SLOWLOG GET 20` (a long Lua script, "
+            "KEYS or SMEMBERS on a big key), `CLIENT LIST` (a client that ran CLIENT PAUSE, "
+            "or one blocking the server), `INFO commandstats`, and the host's CPU and swap.",
+            "Give the app's Redis connection a read timeout (`read_timeout` / "
+            "`read_write_timeout` in config/database.php) so a stalled Redis fails requests "
+            "fast instead of holding every worker.",
+            "Sizing the pool does not help: more workers would wait on Redis too.",
+        ]
     sized = php_fpm_max_children(ctx)
     by_cpu = cpu_bound_children(ctx)
     workers = f.details.get("workers", math.nan)

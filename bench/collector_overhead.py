@@ -1,5 +1,6 @@
 """Collector overhead at 1 Hz: the whole collectors process and the servers it asks, per
-collector and all together, on a host with 100 and 500 processes.
+collector and all together, on a host with 100 and 500 processes; against the Python
+app on PostgreSQL, then Laravel on PHP-FPM, nginx and MariaDB.
 
 Each row runs the real standalone collectors process (`python -m collectors`, as a
 campaign does) for `--seconds` after a warm-up, at 1 Hz, and measures:
@@ -128,14 +129,9 @@ class Servers:
         return (self.cpu_s(names) - before) / (time.monotonic() - started)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--counts", default="100,500",
-                        help="host process counts to measure the host collector at")
-    args = parser.parse_args()
-    counts = [int(count) for count in args.counts.split(",")]
-    logs = Path(tempfile.mkdtemp(prefix="esppd-bench-"))
+def python_stack(seconds: float, counts: list[int], logs: Path) -> list[Cost]:
+    """The Python app on PostgreSQL: each collector alone, then all of them, locally and
+    with the host read over SSH, at each host process count."""
     costs: list[Cost] = []
     with EmbeddedStack(StackConfig(size="small", log_dir=logs)) as stack, \
             SSHServer(logs) as sshd:
@@ -157,8 +153,7 @@ def main() -> None:
                     ("redis (cache and queue)", ["--no-host", *redis],
                      ["redis", "queue redis"]),
                     ("app /status", ["--no-host", *status], ["app"])]:
-                costs.append(measure(name, flags, servers, asked, args.seconds, processes,
-                                     env))
+                costs.append(measure(name, flags, servers, asked, seconds, processes, env))
         for count in counts:
             with crowded(count) as processes:
                 for name, flags, asked in [
@@ -168,8 +163,49 @@ def main() -> None:
                          stack_servers),
                         ("all, host over SSH", [*ssh, *postgres, *redis, *status, *ports],
                          [*stack_servers, "sshd"])]:
-                    costs.append(measure(name, flags, servers, asked, args.seconds,
-                                         processes, env))
+                    costs.append(measure(name, flags, servers, asked, seconds, processes,
+                                         env))
+    return costs
+
+
+def laravel_stack(seconds: float, count: int, logs: Path) -> list[Cost]:
+    """Laravel on PHP-FPM, nginx and MariaDB: the MySQL and status-page collectors alone,
+    then every collector a campaign runs against it."""
+    costs: list[Cost] = []
+    config = StackConfig(app="laravel", db="mariadb", size="small", log_dir=logs)
+    with EmbeddedStack(config) as stack, crowded(count) as processes:
+        env = {**os.environ, "BENCH_MYSQL": stack.monitor_dsn,
+               "BENCH_REDIS": stack.redis_url, "BENCH_QUEUE_REDIS": stack.queue_redis_url}
+        runtime = stack.pids()
+        servers = Servers({"mariadb": stack.database.pid, "redis": stack.redis.pid,
+                           "queue redis": stack.queue_redis.pid,
+                           "php-fpm": runtime["app"][0], "nginx": runtime["web"][0]})
+        urls = stack.describe()
+        mysql = ["--mysql", "env:BENCH_MYSQL"]
+        fpm = ["--fpm-status", urls["fpm_status"]]
+        nginx = ["--nginx-status", urls["nginx_status"]]
+        redis = ["--redis", "env:BENCH_REDIS", "--queue-redis", "env:BENCH_QUEUE_REDIS"]
+        ports = ["--ports", ",".join(map(str, [stack.app_port, *stack.backend_ports()]))]
+        for name, flags, asked in [
+                ("mysql (MariaDB)", ["--no-host", *mysql], ["mariadb"]),
+                ("PHP-FPM status", ["--no-host", *fpm], ["php-fpm", "nginx"]),
+                ("nginx stub_status", ["--no-host", *nginx], ["nginx"]),
+                ("all on the target host (Laravel)", [*mysql, *redis, *fpm, *nginx, *ports],
+                 list(servers.pids))]:
+            costs.append(measure(name, flags, servers, asked, seconds, processes, env))
+    return costs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--counts", default="100,500",
+                        help="host process counts to measure the host collector at")
+    args = parser.parse_args()
+    counts = [int(count) for count in args.counts.split(",")]
+    logs = Path(tempfile.mkdtemp(prefix="esppd-bench-"))
+    costs = [*python_stack(args.seconds, counts, logs),
+             *laravel_stack(args.seconds, counts[-1], logs)]
     print(f"Collector overhead at 1 Hz ({args.seconds:.0f} s each after a {WARM_UP_S:.0f} s "
           "warm-up; idle small stack, the servers' own idle CPU subtracted)\n"
           f"{host_line()} (at the end)\n")

@@ -22,7 +22,7 @@ from collectors.procfs import (
     Stat,
     parse_diskstats,
     parse_keyed,
-    parse_listen_backlog,
+    parse_listeners,
     parse_loadavg,
     parse_net_dev,
     parse_pressure,
@@ -86,29 +86,33 @@ class HostCollector:
         if "/proc/net/snmp" in texts:
             out.add("tcp.retrans_rate", self.rates.rate(
                 "tcp.retrans", parse_tcp_retrans(texts["/proc/net/snmp"]), ts))
-        if self.ports:
-            self._listen_backlog(texts, out)
+        listening = self._listen_backlog(texts, out) if self.ports else set()
         for kind in ("cpu", "memory", "io"):
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
                 out.add(f"pressure.{kind}", parse_pressure(text))
         self._processes.sample(self.shell, texts, ts, with_io, stat.forks, busy_cores,
-                               available is not None and available < TIGHT_MEMORY, out)
+                               available is not None and available < TIGHT_MEMORY, listening,
+                               out)
         return out
 
-    def _listen_backlog(self, texts: dict[str, str], out: Sample) -> None:
+    def _listen_backlog(self, texts: dict[str, str], out: Sample) -> set[int]:
+        """listen.backlog per watched port; returns the listening sockets' inodes."""
         with_ipv6 = "/proc/net/tcp6" in self._tcp_files
         if self._listen_queues is not None:
-            ipv4 = self._listen_queues.backlog(self.ports, AF_INET)
-            ipv6 = self._listen_queues.backlog(self.ports, AF_INET6) if with_ipv6 else {}
+            ipv4 = self._listen_queues.listeners(self.ports, AF_INET)
+            ipv6 = self._listen_queues.listeners(self.ports, AF_INET6) if with_ipv6 else []
         else:
-            ipv4 = parse_listen_backlog(texts.get("/proc/net/tcp", ""), self.ports)
-            ipv6 = parse_listen_backlog(texts.get("/proc/net/tcp6", ""), self.ports)
-        backlog = {port: ipv4.get(port, 0) + ipv6.get(port, 0) for port in self.ports}
-        if with_ipv6 and set(ipv4) == self.ports and not ipv6:
+            ipv4 = parse_listeners(texts.get("/proc/net/tcp", ""), self.ports)
+            ipv6 = parse_listeners(texts.get("/proc/net/tcp6", ""), self.ports)
+        if with_ipv6 and {listener.port for listener in ipv4} == self.ports and not ipv6:
             self._tcp_files = ("/proc/net/tcp",)
+        backlog = dict.fromkeys(self.ports, 0)
+        for listener in (*ipv4, *ipv6):
+            backlog[listener.port] += listener.queue
         for port in sorted(self.ports):
             out.add(f"listen.backlog{{{port}}}", backlog[port])
+        return {listener.inode for listener in (*ipv4, *ipv6)}
 
     def _cpu(self, stat: Stat, out: Sample) -> float | None:
         """CPU signals; returns the cores busy since the last sample."""

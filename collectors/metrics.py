@@ -89,6 +89,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "redis.clients": ("count", "connected_clients"),
     "redis.blocked_clients": ("count", "blocked_clients (BLPOP workers)"),
     "redis.evicted_keys": ("keys/s", "evictions"),
+    "redis.latency_ms": ("ms", "round trip of the collector's PING: a stalled server shows here"),
     # app status pages
     "app.workers.busy": ("workers", "requests being served (FPM: active processes, not "
                                     "counting the status request)"),

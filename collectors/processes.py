@@ -8,8 +8,10 @@ a disk is busy with something not followed (to name an outside culprit). In betw
 only the followed processes are read: the stack's (grouped by name, process_group) and
 the outside ones that used most of a resource at the last look. A process started since
 the last sample is found from the list of pids (one directory listing, taken only when
-the kernel's fork counter moved) and classified once. Short-lived processes (PostgreSQL
-parallel workers, forked helpers) count through their parent's reaped-children time.
+the kernel's fork counter moved) and classified once. A server the names do not know is
+the app's when it holds a socket listening on a watched port (the app's URL).
+Short-lived processes (PostgreSQL parallel workers, forked helpers) count through their
+parent's reaped-children time.
 What the followed processes do not explain is the host total minus the stack:
 `proc.cpu{other}`.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from collectors.base import Sample
 from collectors.procfs import ProcessStat, parse_process_table, process_globs, process_paths
@@ -33,6 +35,7 @@ MIN_CPU_CORES = 0.02         # a process below this is not worth a row
 MIN_IO_RATE = 64 * 1024.0    # bytes/s
 STOPPED_STATES = frozenset({"T", "t"})
 OUTSIDE = "other"            # the group of every process outside the stack
+PORT_GROUP = "app"           # the group of an unknown process serving a watched port
 INTERPRETER = re.compile(r"^(python|php|perl|ruby|node|bash|sh|java)[\d.]*$")
 
 
@@ -106,6 +109,8 @@ class ProcessWatch:
     _scan_wanted: bool = False
     _forks: float | None = None
     _full: bool = False
+    _listening: set[int] = field(default_factory=set)  # watched ports' sockets, resolved
+    _port_owners: set[int] = field(default_factory=set)  # outside-named pids holding them
 
     def paths(self, ts: float, with_io: bool) -> tuple[str, ...]:
         """The per-process files this sample reads: every process's in a full scan."""
@@ -118,9 +123,14 @@ class ProcessWatch:
 
     def sample(self, shell: Shell, texts: dict[str, str], ts: float, with_io: bool,
                forks: float, busy_cores: float | None, memory_tight: bool,
-               out: Sample) -> None:
+               listening: set[int], out: Sample) -> None:
         """Per-group CPU (cores), RSS, count and stopped processes, and the top processes,
-        from the files `paths` asked for (and the processes started since, read here)."""
+        from the files `paths` asked for (and the processes started since, read here).
+
+        `listening`: the inodes of the sockets listening on the watched ports (the app's).
+        A process holding one is the app's, whatever its name (Apache with mod_php,
+        gunicorn, node): found in a full scan, and inherited by the children it starts.
+        """
         ticks, page = shell.sysconf()
         first = not self._followed and not self._scanned
         if self._full:
@@ -128,6 +138,13 @@ class ProcessWatch:
                    for stat in parse_process_table(texts, with_io)}
             self._known = {pid: proc.start for pid, proc in now.items()}
             before = {**self._scanned, **self._followed}
+            if listening != self._listening:
+                outside = [pid for pid, proc in now.items() if proc.group == OUTSIDE]
+                self._port_owners = shell.socket_owners(listening, outside) if listening \
+                    else set()
+                self._listening = listening
+            now = {pid: _as_app(proc) if pid in self._port_owners else proc
+                   for pid, proc in now.items()}
         else:
             now, reused = {}, []
             for stat in parse_process_table(texts, with_io):
@@ -155,7 +172,7 @@ class ProcessWatch:
         if self._full:
             self._scans, self._last_scan, self._scanned = self._scans + 1, ts, now
         unfollowed = None if busy_cores is None else busy_cores - sum(cores.values())
-        self._scan_wanted = memory_tight or with_io or (
+        self._scan_wanted = memory_tight or with_io or listening != self._listening or (
             unfollowed is not None and unfollowed >= UNFOLLOWED_CORES)
 
     def _started(self, shell: Shell, reused: list[int], ts: float, with_io: bool
@@ -163,6 +180,7 @@ class ProcessWatch:
         """Processes started since the last sample (and followed pids now reused)."""
         pids = shell.pids()
         self._known = {pid: start for pid, start in self._known.items() if pid in pids}
+        self._port_owners &= pids
         new = sorted({pid for pid in pids if pid not in self._known} | set(reused))
         if not new:
             return {}
@@ -171,6 +189,10 @@ class ProcessWatch:
         found = {stat.pid: _reading(stat, ts, ticks, page)
                  for stat in parse_process_table(texts, with_io)}
         self._known.update({pid: proc.start for pid, proc in found.items()})
+        for pid, proc in found.items():  # a server's new worker inherits its sockets
+            if proc.group == OUTSIDE and proc.ppid in self._port_owners:
+                self._port_owners.add(pid)
+                found[pid] = _as_app(proc)
         return found
 
 
@@ -183,6 +205,10 @@ def _reading(stat: ProcessStat, ts: float, ticks: int, page: int,
     return ProcessCpu(stat.pid, stat.ppid, group, stat.cpu_ticks / ticks,
                       stat.children_ticks / ticks, stat.rss_pages * page, ts, command,
                       stat.state in STOPPED_STATES, stat.io_bytes, stat.start)
+
+
+def _as_app(proc: ProcessCpu) -> ProcessCpu:
+    return replace(proc, group=PORT_GROUP) if proc.group == OUTSIDE else proc
 
 
 def _rates(now: dict[int, ProcessCpu], before: dict[int, ProcessCpu],

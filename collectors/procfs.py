@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 PROC_FILES = ("/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/diskstats",
               "/proc/loadavg", "/proc/net/dev", "/proc/net/snmp", "/proc/pressure/cpu",
@@ -162,18 +163,27 @@ def parse_tcp_retrans(text: str) -> float:
     return float(dict(zip(lines[0][1:], lines[1][1:], strict=False))["RetransSegs"])
 
 
-def parse_listen_backlog(text: str, ports: set[int]) -> dict[int, int]:
-    """Accept-queue length of LISTEN sockets on `ports` (/proc/net/tcp{,6}: rx_queue)."""
-    backlog: dict[int, int] = {}
+class Listener(NamedTuple):
+    """A listening TCP socket on a watched port: its accept queue and its inode (which
+    process holds it is found from the inode: collectors/processes.py)."""
+
+    port: int
+    queue: int
+    inode: int
+
+
+def parse_listeners(text: str, ports: set[int]) -> list[Listener]:
+    """LISTEN sockets on `ports` (/proc/net/tcp{,6}: rx_queue is the accept queue)."""
+    listeners = []
     for line in text.splitlines()[1:]:
         parts = line.split()
         if len(parts) < 5 or parts[3] != "0A":  # 0A = LISTEN
             continue
         port = int(parts[1].rsplit(":", 1)[1], 16)
         if port in ports:
-            rx_queue = int(parts[4].split(":")[1], 16)
-            backlog[port] = backlog.get(port, 0) + rx_queue
-    return backlog
+            inode = int(parts[9]) if len(parts) > 9 and parts[9].isdigit() else 0
+            listeners.append(Listener(port, int(parts[4].split(":")[1], 16), inode))
+    return listeners
 
 
 def parse_pressure(text: str) -> float | None:

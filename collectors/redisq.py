@@ -5,11 +5,13 @@ Queues are found by their keys (`<prefix>queues:<name>` lists with their
 without configuration. Redis deletes an empty list, so a queue once seen (or
 named up front) is reported every sample, as 0 when its keys are gone: an idle
 queue is a measurement, not a gap. The hit ratio is computed from keyspace hit/miss
-deltas, so it describes this sample's traffic, not the server's lifetime.
+deltas, so it describes this sample's traffic, not the server's lifetime. Each sample
+times one PING: the server's responsiveness as its clients see it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import redis
@@ -57,6 +59,12 @@ class RedisCollector:
     def sample(self, ts: float) -> Sample:
         client = self._connect()
         out = Sample()
+        # The round trip of one PING: what every app request pays per Redis call, so a
+        # stalled server (a paused or blocked Redis, a slow script, KEYS on a big
+        # keyspace, a congested network) shows here even when nothing else moves.
+        started = time.perf_counter()
+        client.ping()
+        out.add("redis.latency_ms", (time.perf_counter() - started) * 1000)
         if self._samples % DISCOVER_EVERY == 0:
             self._discover(client)
         self._samples += 1

@@ -11,6 +11,7 @@ import glob
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +24,21 @@ from collectors.procfs import parse_head
 # target); paths are ours, and globs (/proc/[0-9]*/stat) are expanded by the remote shell.
 SAFE_PATH = re.compile(r"^/proc/[\w\[\]*/-]+$")
 HEAD_BYTES = 4 << 20
+
+
+def _descriptors(pid: int) -> set[str]:
+    """What the open file descriptors of a process point to (empty if it is gone)."""
+    targets = set()
+    try:
+        with os.scandir(f"/proc/{pid}/fd") as entries:
+            for entry in entries:
+                try:
+                    targets.add(os.readlink(entry.path))
+                except OSError:
+                    continue  # closed meanwhile
+    except OSError:
+        pass  # gone, or not ours to read
+    return targets
 
 
 class ShellError(RuntimeError):
@@ -43,6 +59,10 @@ class Shell(Protocol):
 
     def pids(self) -> set[int]:
         """The pids of every process (a directory listing: no file of theirs is read)."""
+        ...
+
+    def socket_owners(self, inodes: set[int], pids: Iterable[int]) -> set[int]:
+        """Which of `pids` hold one of the sockets `inodes` (an open file descriptor)."""
         ...
 
     def close(self) -> None: ...
@@ -68,6 +88,10 @@ class LocalShell:
 
     def pids(self) -> set[int]:
         return {int(name) for name in os.listdir("/proc") if name.isdigit()}
+
+    def socket_owners(self, inodes: set[int], pids: Iterable[int]) -> set[int]:
+        wanted = {f"socket:[{inode}]" for inode in inodes}
+        return {pid for pid in pids if wanted & _descriptors(pid)}
 
     def close(self) -> None:
         pass
@@ -208,6 +232,16 @@ class SSHShell:
         # `echo` with a glob is a builtin of the remote shell: no process is started.
         return {int(path[6:]) for path in self.ask("echo /proc/[0-9]*").split()
                 if path[6:].isdigit()}
+
+    def socket_owners(self, inodes: set[int], pids: Iterable[int]) -> set[int]:
+        # One `find` over the descriptors of the candidates; the patterns are ours (ints).
+        tests = " -o ".join(f"-lname 'socket:\\[{int(inode)}\\]'" for inode in inodes)
+        folders = " ".join(f"/proc/{int(pid)}/fd" for pid in pids)
+        if not tests or not folders:
+            return set()
+        found = self.ask(f"find {folders} \\( {tests} \\) 2>/dev/null")
+        return {int(parts[2]) for line in found.splitlines()
+                if len(parts := line.split("/")) > 3 and parts[2].isdigit()}
 
     def close(self) -> None:
         if self._channel is not None:

@@ -14,6 +14,8 @@ import itertools
 import socket
 import struct
 
+from collectors.procfs import Listener
+
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
@@ -22,29 +24,30 @@ TCP_LISTEN = 10
 HEADER = struct.Struct("=IHHII")          # struct nlmsghdr: len, type, flags, seq, pid
 REQUEST = struct.Struct("=BBBxI48x")      # inet_diag_req_v2: family, protocol, ext, states,
                                           # and the socket id (zeros: no filter)
-SPORT_AT, RQUEUE_AT = 4, 56               # in struct inet_diag_msg: id.sport (big endian),
-                                          # idiag_rqueue (a listener's accept queue)
+# In struct inet_diag_msg: id.sport (big endian), idiag_rqueue (a listener's accept
+# queue), idiag_inode.
+SPORT_AT, RQUEUE_AT, INODE_AT = 4, 56, 68
 
 
 class ListenQueues:
-    """One netlink socket, opened once; `backlog` per family, as parse_listen_backlog."""
+    """One netlink socket, opened once; `listeners` per family, as parse_listeners."""
 
     def __init__(self) -> None:
         self._socket = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
         self._sequence = itertools.count(1)
         try:
-            self.backlog({0}, socket.AF_INET)  # fails here, not mid-run, if refused
+            self.listeners({0}, socket.AF_INET)  # fails here, not mid-run, if refused
         except OSError:
             self._socket.close()
             raise
 
-    def backlog(self, ports: set[int], family: int) -> dict[int, int]:
-        """Connections waiting in the accept queue of the sockets listening on `ports`."""
+    def listeners(self, ports: set[int], family: int) -> list[Listener]:
+        """The sockets listening on `ports`: accept queue and inode."""
         sequence = next(self._sequence)
         request = REQUEST.pack(family, socket.IPPROTO_TCP, 0, 1 << TCP_LISTEN)
         self._socket.send(HEADER.pack(HEADER.size + len(request), SOCK_DIAG_BY_FAMILY,
                                       NLM_F_REQUEST | NLM_F_DUMP, sequence, 0) + request)
-        queues: dict[int, int] = {}
+        found: list[Listener] = []
         while True:
             data = self._socket.recv(1 << 16)
             at = 0
@@ -54,14 +57,15 @@ class ListenQueues:
                     raise OSError("sock_diag: malformed reply")
                 if seq == sequence:
                     if kind == NLMSG_DONE:
-                        return queues
+                        return found
                     if kind == NLMSG_ERROR:
                         raise OSError("sock_diag refused the dump")
                     body = at + HEADER.size
                     (port,) = struct.unpack_from("!H", data, body + SPORT_AT)
                     if port in ports:
                         (waiting,) = struct.unpack_from("=I", data, body + RQUEUE_AT)
-                        queues[port] = queues.get(port, 0) + waiting
+                        (inode,) = struct.unpack_from("=I", data, body + INODE_AT)
+                        found.append(Listener(port, waiting, inode))
                 at += (length + 3) & ~3
 
     def close(self) -> None:

@@ -244,6 +244,30 @@ def hung_php_workers(stack: Stack) -> Iterator[str]:
         yield f"{len(children) - 1} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
 
 
+# Pauses every client of a Redis server most of the time, from a client of its own (as a
+# stuck admin script, a long Lua script or KEYS on a big keyspace would stall it).
+REDIS_STALLER = """
+import os, time, redis
+client = redis.Redis.from_url(os.environ["STALLED_REDIS_URL"])
+while True:
+    client.execute_command("CLIENT", "PAUSE", "400", "ALL")
+    time.sleep(0.5)
+"""
+
+
+@contextlib.contextmanager
+def slow_redis(stack: Stack) -> Iterator[str]:
+    """The Redis of cache and sessions answers only 100 ms in every 500 ms."""
+    staller = subprocess.Popen([sys.executable, "-c", REDIS_STALLER],
+                               env={**os.environ, "STALLED_REDIS_URL": stack.ready["redis"]})
+    try:
+        yield ("Redis (cache and sessions) paused 400 ms in every 500 ms by another client "
+               "(CLIENT PAUSE ALL)")
+    finally:
+        staller.kill()
+        staller.wait()
+
+
 FAULTS: tuple[Fault, ...] = (
     Fault("cpu hog", ("host.cpu",), "culprit: 'python", cpu_hog),
     Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
@@ -256,6 +280,7 @@ FAULTS: tuple[Fault, ...] = (
     # 80 users: at 40 one PHP-FPM child keeps up alone (busy 76%), hiding the fault.
     Fault("hung PHP-FPM workers", ("app.workers",), "stopped", hung_php_workers,
           apps=("laravel",), users=80),
+    Fault("slow redis", ("app.workers",), "redis.latency_ms", slow_redis),
 )
 
 

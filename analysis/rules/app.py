@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from analysis.context import Context
+from analysis.dependencies import stalled_dependency
 from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.rules.common import (
@@ -38,6 +39,8 @@ LISTEN_QUEUE_LIMIT = 1.0
 ERROR_RATE_LIMIT = 0.01       # the errors SLO
 ERROR_RATE_FULL = 0.05
 ERROR_WINDOW_LIMIT = 0.05     # a 5 s window this bad, sustained 30 s, is an error episode
+STALL_LEAD_S = 60.0           # a dependency's stall may begin this long before the workers fill
+STALL_LAG_S = 30.0            # or this long after (the onset is the first of 30 s sustained)
 
 
 def app_workers(ctx: Context) -> Finding | None:
@@ -83,13 +86,18 @@ def app_workers(ctx: Context) -> Finding | None:
         "peak)" if not math.isnan(backlog_peak) else "app.listen_queue: not measured",
         corr_text(rho),
     ]
+    stall = stalled_dependency(ctx, onset.ts - STALL_LEAD_S if onset else None,
+                               onset.ts + STALL_LAG_S if onset else None)
+    if stall is not None:
+        evidence.insert(1, stall.describe())
     nginx = ctx.signal(NGINX_ACTIVE, how="sum")
     if nginx.notna().any():
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
                         "connections held by nginx while the workers were full (highest "
                         "30 s median)")
-    summary = (f"All {workers:.0f} app workers were busy and requests queued for a free worker."
-               if stopped_peak <= 0 else
+    waiting = f" waiting on {stall.dependency}" if stall else ""
+    summary = (f"All {workers:.0f} app workers were busy{waiting} and requests queued for a "
+               "free worker." if stopped_peak <= 0 else
                f"Only {working_low:.0f} of {workers:.0f} app workers served requests "
                f"({stopped_peak:.0f} stopped), and requests queued for them.")
     return Finding(
@@ -97,7 +105,8 @@ def app_workers(ctx: Context) -> Finding | None:
         summary, evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak,
-                 "stopped": stopped_peak},
+                 "stopped": stopped_peak,
+                 **({"waited_on": stall.dependency, "stall_ms": stall.peak_ms} if stall else {})},
     )
 
 

@@ -15,8 +15,9 @@ import pytest
 
 from collectors.host import HostCollector
 from collectors.processes import TOP_PROCESSES
-from collectors.procfs import PROC_FILES, parse_listen_backlog
+from collectors.procfs import PROC_FILES, parse_listeners
 from collectors.shell import LocalShell
+from supervision import wait_for_port
 
 BUSY_LOOP = [sys.executable, "-c", "while True: pass"]
 # A queue worker by its command line (process_group), sleeping instead of working.
@@ -102,7 +103,32 @@ def test_the_accept_queue_comes_from_sock_diag_and_agrees_with_proc_net_tcp() ->
             assert metrics[f"listen.backlog{{{port}}}"] == 5  # connected, never accepted
             assert "/proc/net/tcp" not in shell.asked  # the kernel's established hash unwalked
             tcp = Path("/proc/net/tcp").read_text()
-            assert parse_listen_backlog(tcp, {port}) == {port: 5}  # what SSH hosts read
+            # What SSH hosts read: the same queue, the same socket.
+            assert [listener.queue for listener in parse_listeners(tcp, {port})] == [5]
         finally:
             for client in clients:
                 client.close()
+
+
+def test_an_unknown_server_on_the_watched_port_is_the_app(
+        spawned: list[subprocess.Popen[bytes]]) -> None:
+    """No name says `python3 -m http.server` is the app; the socket it listens on does."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port),
+                               "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    spawned.append(server)
+    wait_for_port(port, 10, server, "http.server")
+    collector = HostCollector(LocalShell(), {port})
+    collector.sample(time.time())
+    time.sleep(0.3)
+    sample = collector.sample(time.time())
+    rows = {row[0]: row for row in sample.processes}
+    metrics = dict(sample.metrics)
+    assert metrics["proc.count{app}"] >= 1
+    if server.pid in rows:  # listed when among the top users of a resource
+        assert rows[server.pid][2] == "app"
+    unwatched = dict(HostCollector(LocalShell()).sample(time.time()).metrics)
+    assert "proc.count{app}" not in unwatched  # only the port made it the app's

@@ -57,6 +57,14 @@ def test_cache_hit_ratio_is_per_sample_and_queue_only_servers_skip_it(
     queue_only.close()
 
 
+def test_the_round_trip_shows_a_paused_server(redis_server: RedisServer) -> None:
+    collector = RedisCollector(redis_server.url)
+    assert metrics(collector)["redis.latency_ms"] < 50  # loopback: well under a millisecond
+    redis.Redis.from_url(redis_server.url).execute_command("CLIENT", "PAUSE", "300", "ALL")
+    assert metrics(collector)["redis.latency_ms"] >= 200  # waited for the pause to end
+    collector.close()
+
+
 def test_wrong_password_is_one_line_without_the_password(redis_server: RedisServer) -> None:
     url = redis_server.url.replace(redis_server.password, "not-the-password")
     problems = RedisCollector(url).check()

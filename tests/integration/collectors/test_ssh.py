@@ -12,6 +12,7 @@ import pytest
 from collectors.host import HostCollector
 from collectors.sampler import Sampler
 from collectors.shell import LocalShell, ShellError, SSHShell, SSHTarget
+from supervision import free_port, wait_for_port
 from supervision.servers import SSHServer
 
 from .conftest import read_events, read_metrics, sample_times, wait_until
@@ -53,6 +54,21 @@ def test_ssh_reads_the_same_signals_as_local(sshd: SSHServer) -> None:
         worker.kill()
         worker.wait()
     remote.close()
+
+
+def test_over_ssh_an_unknown_server_on_the_watched_port_is_the_app(sshd: SSHServer) -> None:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, 10, server, "http.server")
+        remote = HostCollector(ssh_shell(sshd), {port})
+        assert two_samples(remote)["proc.count{app}"] >= 1  # found by `find` on its fds
+        remote.close()
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_a_changed_host_key_is_refused(sshd: SSHServer, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from analysis.context import Context, build_context
 from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
+from analysis.recommend import recommendations
 from analysis.rules import REGISTRY, diagnose, rule_for
 from analysis.use import use_growth
 from testkit.synthetic import HOT_ROW_QUERYID, SCENARIOS
@@ -294,3 +295,37 @@ def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> No
     assert found["db.n_plus_one"].evidence == ["chain: db.n_plus_one from 00:17:40Z -> "
                                                "app.cpu from 00:16:40Z"]
     assert found["db.n_plus_one"].confidence == 0.82
+
+
+def _with_redis_latency(results: Path, latency_ms: Callable[[float], float]) -> Context:
+    """The results with redis.latency_ms per second, as a function of seconds since start."""
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = sorted(metrics["ts"].unique())
+    extra = pd.DataFrame({"ts": seconds, "collector": "redis", "target": "redis",
+                          "metric": "redis.latency_ms",
+                          "value": [latency_ms(ts - seconds[0]) for ts in seconds]})
+    pd.concat([metrics, extra]).to_csv(results / "metrics.csv", index=False)
+    return build_context(read_dataset(results))
+
+
+@pytest.mark.parametrize(("stall", "named"), [
+    ("from the start", True),      # Redis slow before the pool filled: they waited on it
+    ("never", False),              # Redis answered as usual: the pool is simply too small
+    ("after the onset", False),    # it stalled 2 min after the pool filled: not the cause
+])
+def test_busy_workers_name_a_stalled_redis_only_when_it_stalled_first(
+        copy_of: Callable[[str], Path], context_of: Callable[[str], Context], stall: str,
+        named: bool) -> None:
+    plain = rule_for("app.workers").rule(context_of("app.workers"))
+    assert plain is not None and plain.onset_ts is not None
+    start = float(context_of("app.workers").w5.index.min())
+    stall_from = {"from the start": 0.0, "never": math.inf,
+                  "after the onset": plain.onset_ts - start + 120.0}[stall]
+    ctx = _with_redis_latency(copy_of("app.workers"),
+                              lambda s: 150.0 if s >= stall_from else 0.3)
+    finding = rule_for("app.workers").rule(ctx)
+    assert finding is not None
+    said = any(line.startswith("redis.latency_ms on redis") for line in finding.evidence)
+    assert said is named and (finding.details.get("waited_on") == "redis") is named
+    advice = " ".join(recommendations(finding, ctx))
+    assert ("SLOWLOG" in advice) is named and ("pm.max_children" in advice) is not named

@@ -6,6 +6,7 @@ t0 and t1 were taken around a 200 MiB direct write to vda and a second of CPU sp
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,11 @@ from collectors.procfs import (
     PROC_FILES,
     PROCESS_IO_GLOB,
     TCP_FILES,
+    Listener,
     parse_diskstats,
     parse_head,
     parse_keyed,
-    parse_listen_backlog,
+    parse_listeners,
     parse_net_dev,
     parse_pressure,
     parse_process_table,
@@ -58,6 +60,9 @@ class SnapshotShell:
     def pids(self) -> set[int]:
         return {int(part) for path in self.processes
                 if (part := path.split("/")[2]).isdigit()}
+
+    def socket_owners(self, inodes: set[int], pids: Iterable[int]) -> set[int]:
+        return set()
 
     def close(self) -> None:
         pass
@@ -111,13 +116,15 @@ def test_tcp_retransmits_and_missing_tcp_lines() -> None:
         parse_tcp_retrans("Udp: InDatagrams\nUdp: 5\n")
 
 
-def test_listen_backlog_sums_rx_queue_of_listening_sockets_on_chosen_ports() -> None:
-    header = "  sl  local_address rem_address   st tx_queue:rx_queue\n"
-    listening = "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000007 00:00000000 0\n"
-    established = "   1: 0100007F:1F90 0100007F:C350 01 00000000:00000003 00:00000000 0\n"
-    other_port = "   2: 0100007F:0016 00000000:0000 0A 00000000:00000009 00:00000000 0\n"
+def test_listeners_are_the_listening_sockets_on_chosen_ports_with_queue_and_inode() -> None:
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid" \
+             "  timeout inode\n"
+    tail = "00:00000000 00000000     0        0"
+    listening = f"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000007 {tail} 4665996 1 0\n"
+    established = f"   1: 0100007F:1F90 0100007F:C350 01 00000000:00000003 {tail} 4665997 1 0\n"
+    other_port = f"   2: 0100007F:0016 00000000:0000 0A 00000000:00000009 {tail} 4665998 1 0\n"
     text = header + listening + established + other_port
-    assert parse_listen_backlog(text, {8080}) == {8080: 7}
+    assert parse_listeners(text, {8080}) == [Listener(8080, 7, 4665996)]
 
 
 def test_pressure_some_avg10_as_a_share() -> None:
