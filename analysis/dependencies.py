@@ -35,8 +35,7 @@ class Stall:
     def describe(self) -> str:
         return (f"redis.latency_ms on {self.target}: a PING took {self.peak_ms:.0f} ms "
                 f"(highest 30 s median) from {clock(self.first)}, {self.best_ms:.1f} ms at its "
-                "best: the workers waited on Redis (every request reads its session and "
-                "cache there)")
+                "best: every request that reads its session or cache there waited")
 
 
 def stalled_dependency(ctx: Context, since: float | None, until: float | None

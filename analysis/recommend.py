@@ -99,6 +99,24 @@ def _app_cpu(f: Finding, ctx: Context) -> list[str]:
     ]
 
 
+def _stalled_redis(stall_ms: float) -> list[str]:
+    return [
+        f"Redis answered a PING in {stall_ms:.0f} ms: find what stalls it: "
+        "`redis-cli --latency`, `SLOWLOG GET 20` (a long Lua script, KEYS or SMEMBERS on a "
+        "big key), `CLIENT LIST` (a client that ran CLIENT PAUSE, or one blocking the "
+        "server), `INFO commandstats`, and the Redis host's CPU and swap.",
+        "Give the app's Redis connection a read timeout (`read_timeout` / "
+        "`read_write_timeout` in config/database.php) so a stalled Redis fails requests "
+        "fast instead of holding every worker.",
+    ]
+
+
+def _cache_latency(f: Finding, ctx: Context) -> list[str]:
+    return [*_stalled_redis(f.details["stall_ms"]),
+            "Keep sessions and cache off the queue's Redis (and the queue off theirs), so a "
+            "backlog or a blocking pop cannot stall page requests."]
+
+
 def _app_workers(f: Finding, ctx: Context) -> list[str]:
     if f.details.get("stopped", 0) > 0:
         return [
@@ -111,16 +129,8 @@ def _app_workers(f: Finding, ctx: Context) -> list[str]:
             "Sizing the pool does not help while the listed workers cannot run.",
         ]
     if f.details.get("waited_on") == "redis":
-        return [
-            f"The workers waited on Redis (a PING took {f.details['stall_ms']:.0f} ms): find "
-            "what stalls it: `redis-cli --latency`, `SLOWLOG GET 20` (a long Lua script, "
-            "KEYS or SMEMBERS on a big key), `CLIENT LIST` (a client that ran CLIENT PAUSE, "
-            "or one blocking the server), `INFO commandstats`, and the host's CPU and swap.",
-            "Give the app's Redis connection a read timeout (`read_timeout` / "
-            "`read_write_timeout` in config/database.php) so a stalled Redis fails requests "
-            "fast instead of holding every worker.",
-            "Sizing the pool does not help: more workers would wait on Redis too.",
-        ]
+        return [*_stalled_redis(f.details["stall_ms"]),
+                "Sizing the pool does not help: more workers would wait on Redis too."]
     sized = php_fpm_max_children(ctx)
     by_cpu = cpu_bound_children(ctx)
     workers = f.details.get("workers", math.nan)
@@ -466,6 +476,7 @@ def _relation_name(table: str) -> str:
 
 BY_CLASS: dict[str, Callable[[Finding, Context], list[str]]] = {
     "loadgen.cpu": _loadgen, "app.cpu": _app_cpu, "app.workers": _app_workers,
+    "cache.latency": _cache_latency,
     "db.cpu": _db_cpu, "db.query": _db_query, "db.n_plus_one": _n_plus_one,
     "db.connections": _db_connections, "db.locks": _db_locks, "db.io": _db_io,
     "host.cpu": _host_cpu, "host.memory": _host_memory, "host.disk": _host_disk,

@@ -280,7 +280,7 @@ FAULTS: tuple[Fault, ...] = (
     # 80 users: at 40 one PHP-FPM child keeps up alone (busy 76%), hiding the fault.
     Fault("hung PHP-FPM workers", ("app.workers",), "stopped", hung_php_workers,
           apps=("laravel",), users=80),
-    Fault("slow redis", ("app.workers",), "redis.latency_ms", slow_redis),
+    Fault("slow redis", ("cache.latency",), "redis.latency_ms", slow_redis),
 )
 
 

@@ -36,7 +36,7 @@ from scenarios.histogram import Histogram
 SCENARIOS: tuple[str, ...] = (
     "baseline", "loadgen.cpu", "app.cpu", "app.workers", "db.cpu", "db.query", "db.n_plus_one",
     "db.connections", "db.locks", "db.io", "host.cpu", "host.memory", "host.disk",
-    "queue.backlog", "cache.misses", "app.errors",
+    "queue.backlog", "cache.misses", "cache.latency", "app.errors",
 )
 # Scenarios without a throughput ceiling inside the tested load.
 NO_KNEE = {"baseline", "queue.backlog", "app.errors"}
@@ -368,6 +368,10 @@ class _Model:
             ("redis", "redis", "queue.reserved{default}"): np.full_like(sat, 2.0),
             ("redis", "redis", "redis.hit_ratio"): (0.18 if s == "cache.misses" else 0.96)
             * self.noise(0.01),
+            # A stalled Redis: its round trip grows with the load it fails to serve.
+            ("redis", "redis", "redis.latency_ms"): (0.3 + (300 * np.clip(sat, 0, 1)
+                                                            if s == "cache.latency" else 0.0))
+            * self.noise(0.05),
             ("app", "app", "app.workers.total"): np.full_like(sat, float(workers_total)),
             ("app", "app", "app.workers.busy"): np.minimum(inflight, workers_total),
             ("app", "app", "app.listen_queue"): np.maximum(inflight - workers_total, 0),

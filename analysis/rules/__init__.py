@@ -21,7 +21,7 @@ from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
-from analysis.rules.queue_cache import cache_misses, queue_backlog
+from analysis.rules.queue_cache import cache_latency, cache_misses, queue_backlog
 from analysis.rules.statements import db_n_plus_one, db_query
 from analysis.signals import CPU_UTIL
 from analysis.slo import MIN_P95_REQUESTS, P95_SLO, SloResult
@@ -33,7 +33,8 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("loadgen.cpu", loadgen_cpu),
     RuleSpec("app.cpu", app_cpu, ("host.cpu", "db.n_plus_one")),
     RuleSpec("app.workers", app_workers, ("app.cpu", *_DB_CAUSES, "host.cpu", "host.memory",
-                                          "host.disk", "loadgen.cpu", "cache.misses")),
+                                          "host.disk", "loadgen.cpu", "cache.misses",
+                                          "cache.latency")),
     RuleSpec("db.cpu", db_cpu, ("db.query", "db.n_plus_one", "cache.misses")),
     RuleSpec("db.query", db_query, ("cache.misses", "db.locks")),
     RuleSpec("db.n_plus_one", db_n_plus_one),
@@ -46,8 +47,11 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("host.disk", host_disk, ("db.io",)),
     RuleSpec("queue.backlog", queue_backlog, ("db.connections",)),  # workers are DB clients
     RuleSpec("cache.misses", cache_misses),
-    # A deadlock is an error the app gets; a refused connection is another.
-    RuleSpec("app.errors", app_errors, ("db.locks", "db.connections")),
+    # A Redis starved of CPU or memory answers slowly too: then it is a symptom.
+    RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory")),
+    # A deadlock is an error the app gets; a refused connection is another; so is a
+    # Redis read that timed out.
+    RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency")),
     RuleSpec("none", none),
 )
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import Context, Onset
+from analysis.dependencies import STALL_MS, stalled_dependency
 from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
     corr_text,
+    knee_alignment,
     onset_text,
     pct,
     severity,
@@ -30,6 +32,7 @@ from analysis.signals import (
     QUEUE_FAILED,
     QUEUE_LENGTH,
     REDIS_HIT_RATIO,
+    REDIS_LATENCY,
 )
 from analysis.timefmt import clock
 
@@ -38,6 +41,7 @@ QUEUE_GROWTH_LIMIT = 0.2      # jobs/s of sustained growth over the second half
 HIT_RATIO_LIMIT = 0.80        # the cache SLO
 HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
 FLAT_RATIO_STD = 0.03
+STALL_FULL_MS = 250.0         # a PING this slow, held: certainly every request waits
 # A queue that only grows for this long, by this many jobs, finishes nothing: a stall,
 # whatever its length (workers that keep up make it fall now and then).
 STALL_MIN_S = 30.0
@@ -213,6 +217,27 @@ def cache_misses(ctx: Context) -> Finding | None:
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"hit_ratio": mean},
+    )
+
+
+def cache_latency(ctx: Context) -> Finding | None:
+    """Redis answered slowly: every request that touches its session or cache waits,
+    whether or not the workers fill up meanwhile (see analysis/dependencies.py)."""
+    stall = stalled_dependency(ctx, None, None)
+    if stall is None:
+        return None
+    latency = ctx.per_target(REDIS_LATENCY)[stall.target]
+    onset = ctx.onset(latency, STALL_MS)
+    rho = ctx.correlation(latency)
+    sev = severity(stall.peak_ms, STALL_MS, STALL_FULL_MS)
+    return Finding(
+        "cache.latency", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"Redis on {stall.target} answered slowly (a PING took {stall.peak_ms:.0f} ms): "
+        "requests waited on their sessions and cache.",
+        [f"{stall.describe()}; {onset_text(onset)}", corr_text(rho)],
+        onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"target": stall.target, "stall_ms": stall.peak_ms},
     )
 
 
