@@ -131,31 +131,11 @@ class ProcessWatch:
         A process holding one is the app's, whatever its name (Apache with mod_php,
         gunicorn, node): found in a full scan, and inherited by the children it starts.
         """
-        ticks, page = shell.sysconf()
         first = not self._followed and not self._scanned
         if self._full:
-            now = {stat.pid: _reading(stat, ts, ticks, page)
-                   for stat in parse_process_table(texts, with_io)}
-            self._known = {pid: proc.start for pid, proc in now.items()}
-            before = {**self._scanned, **self._followed}
-            if listening != self._listening:
-                outside = [pid for pid, proc in now.items() if proc.group == OUTSIDE]
-                self._port_owners = shell.socket_owners(listening, outside) if listening \
-                    else set()
-                self._listening = listening
-            now = {pid: _as_app(proc) if pid in self._port_owners else proc
-                   for pid, proc in now.items()}
+            now, before = self._read_all(shell, texts, ts, with_io, listening)
         else:
-            now, reused = {}, []
-            for stat in parse_process_table(texts, with_io):
-                known = self._followed.get(stat.pid)
-                if known is not None and known.start == stat.start:
-                    now[stat.pid] = _reading(stat, ts, ticks, page, known)
-                else:
-                    reused.append(stat.pid)
-            if forks != self._forks or reused:
-                now.update(self._started(shell, reused, ts, with_io))
-            before = self._followed
+            now, before = self._read_followed(shell, texts, ts, with_io, forks)
         self._forks = forks
         cores, io_rate = _rates(now, before, _counted_in_gone(self._followed, now))
         stack_cores = _add_groups(now, cores, first, out)
@@ -174,6 +154,38 @@ class ProcessWatch:
         unfollowed = None if busy_cores is None else busy_cores - sum(cores.values())
         self._scan_wanted = memory_tight or with_io or listening != self._listening or (
             unfollowed is not None and unfollowed >= UNFOLLOWED_CORES)
+
+    def _read_all(self, shell: Shell, texts: dict[str, str], ts: float, with_io: bool,
+                  listening: set[int]) -> tuple[dict[int, ProcessCpu], dict[int, ProcessCpu]]:
+        """A full scan's readings, and the earlier readings to take rates against; the
+        watched ports' holders resolved again when the listening sockets changed."""
+        ticks, page = shell.sysconf()
+        now = {stat.pid: _reading(stat, ts, ticks, page)
+               for stat in parse_process_table(texts, with_io)}
+        self._known = {pid: proc.start for pid, proc in now.items()}
+        if listening != self._listening:
+            outside = [pid for pid, proc in now.items() if proc.group == OUTSIDE]
+            self._port_owners = shell.socket_owners(listening, outside) if listening else set()
+            self._listening = listening
+        now = {pid: _as_app(proc) if pid in self._port_owners else proc
+               for pid, proc in now.items()}
+        return now, {**self._scanned, **self._followed}
+
+    def _read_followed(self, shell: Shell, texts: dict[str, str], ts: float, with_io: bool,
+                       forks: float) -> tuple[dict[int, ProcessCpu], dict[int, ProcessCpu]]:
+        """The followed processes' readings (group and command kept), and those started
+        since the last sample when the fork counter moved."""
+        ticks, page = shell.sysconf()
+        now, reused = {}, []
+        for stat in parse_process_table(texts, with_io):
+            known = self._followed.get(stat.pid)
+            if known is not None and known.start == stat.start:
+                now[stat.pid] = _reading(stat, ts, ticks, page, known)
+            else:
+                reused.append(stat.pid)
+        if forks != self._forks or reused:
+            now.update(self._started(shell, reused, ts, with_io))
+        return now, self._followed
 
     def _started(self, shell: Shell, reused: list[int], ts: float, with_io: bool
                  ) -> dict[int, ProcessCpu]:

@@ -3,9 +3,10 @@
 Why not /proc/net/tcp: to print it the kernel walks every bucket of the established
 hash, sized by RAM (measured 1.8 ms a read on a 24 GiB host, whatever the traffic); a
 LISTEN-only sock_diag dump visits the listening sockets only. Why by hand: the request
-and the two fields read are a few fixed structs (linux/inet_diag.h), while pyroute2
-0.9's DiagSocket took ~2 ms a dump of six sockets (an asyncio round per message), more
-than the file. Over SSH the /proc files stay: a remote command costs as much as the read.
+and the fields read (port, accept queue, inode) are fixed structs (linux/inet_diag.h),
+while pyroute2 0.9's DiagSocket took ~2 ms a dump of six sockets (an asyncio round per
+message), more than the file. Over SSH the /proc files stay: a remote command costs as
+much as the read.
 """
 
 from __future__ import annotations
