@@ -6,11 +6,12 @@ Each row runs the real standalone collectors process (`python -m collectors`, as
 campaign does) for `--seconds` after a warm-up, at 1 Hz, and measures:
 - collector CPU: the whole process (every thread: the sampler threads, paramiko's
   transport thread, the CSV writers), from psutil's process times;
-- target CPU: what the watched servers spend answering (PostgreSQL, Redis, the app,
-  or sshd and the commands it runs for the SSH host collector).
+- target CPU: what the watched servers spend answering (PostgreSQL, MariaDB, Redis,
+  the app, PHP-FPM, nginx, or sshd and the commands it runs for the SSH host
+  collector), above their own idle rate measured right before the row.
 The bench fills the host with idle `sleep` processes up to each count, so the host
-collector's cost can be read against the process count. Everything is idle apart from
-the collectors, so the deltas are their own cost. At 1 Hz, CPU seconds per second =
+collector's cost can be read against the process count. Nothing else loads the stack,
+so the deltas are the collectors' own cost. At 1 Hz, CPU seconds per second =
 share of one core.
 
     .venv/bin/python bench/collector_overhead.py [--seconds 20] [--counts 100,500]
