@@ -53,6 +53,9 @@ STATUS_RATES = {
     "Innodb_row_lock_waits": "mysql.row_lock_waits_rate",
     "Innodb_deadlocks": "db.deadlocks",
 }
+STATUS_READ = (*STATUS_RATES, "Threads_connected", "Connection_errors_max_connections",
+               "Max_used_connections", "Innodb_row_lock_current_waits",
+               "Innodb_buffer_pool_reads", "Innodb_buffer_pool_read_requests")
 # Processlist commands that are not client work.
 BACKGROUND = {"Daemon", "Binlog Dump", "Binlog Dump GTID", "Slave_IO", "Slave_SQL",
               "Slave_worker"}
@@ -165,8 +168,11 @@ class MySQLCollector:
         return out
 
     def _status(self, ts: float, out: Sample) -> None:
-        status = {row["Variable_name"]: row["Value"]
-                  for row in self._query("SHOW GLOBAL STATUS")}
+        # Only the counters read below: the whole list is ~600 rows, and parsing them in
+        # pymysql was 70% of this collector's CPU (13.5 ms a sample in all).
+        names = ", ".join(["%s"] * len(STATUS_READ))
+        status = {row["Variable_name"]: row["Value"] for row in self._query(
+            f"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})", STATUS_READ)}
 
         def number(name: str) -> float:
             try:

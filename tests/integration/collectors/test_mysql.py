@@ -132,3 +132,17 @@ def test_a_missing_privilege_and_performance_schema_off_are_preflight_lines(
         off = MySQLCollector(bare.monitor_dsn, target="db2")
         assert any(line.startswith("performance_schema is OFF on db2") for line in off.check())
         off.close()
+
+
+def test_global_status_counters_become_rates(mariadb: MariaDBServer) -> None:
+    """Only the counters the collector reads are asked for; each still arrives."""
+    collector = MySQLCollector(mariadb.monitor_dsn)
+    metrics(collector)
+    run(mariadb, "SELECT n FROM counter WHERE id = %s", 50)
+    time.sleep(0.2)
+    seen = metrics(collector)
+    assert seen["mysql.questions_rate"] >= 50  # the 50 selects, within a fraction of a second
+    assert seen["db.connections.total"] >= 0 and seen["db.connections.max"] == 12
+    assert 0 <= seen["db.cache_hit_ratio"] <= 1
+    assert seen["mysql.row_lock_current_waits"] == 0
+    collector.close()
