@@ -57,6 +57,11 @@ class Run:
     cpu_s: float                   # the generator process's
     recorded: int | None = None    # counted by the harness's recorder, when it ran
 
+    @property
+    def per_core(self) -> float:
+        """Requests per generator CPU-second."""
+        return self.requests / self.cpu_s if self.cpu_s > 0 else 0.0
+
 
 def run_locust(locustfile: str, url: str, seconds: int, tmp: Path, recorded: bool) -> Run:
     """One Locust process: the requests the server answered meanwhile and its CPU."""
@@ -124,14 +129,13 @@ def main() -> None:
     print("| generator | requests/s (median) | requests per generator CPU-second (median) | "
           "vs bare Locust, per round: median (range) |")
     print("|---|---:|---:|---:|")
-    bare = [run.requests / run.cpu_s for run in runs[BARE]]
+    per_core = {name: [run.per_core for run in done] for name, done in runs.items()}
     for name, done in runs.items():
-        per_core = [run.requests / run.cpu_s for run in done]
-        ratios = [mine / base for mine, base in zip(per_core, bare, strict=True)]
+        ratios = [mine / base for mine, base in zip(per_core[name], per_core[BARE], strict=True)]
         print(f"| {name} | {statistics.median(run.requests / args.seconds for run in done):,.0f}"
-              f" | {statistics.median(per_core):,.0f} | {spread(ratios)} |")
-    extra_us = [(1 / mine - 1 / base) * 1e6 for mine, base in zip(
-        [run.requests / run.cpu_s for run in runs[RECORDED]], bare, strict=True)]
+              f" | {statistics.median(per_core[name]):,.0f} | {spread(ratios)} |")
+    extra_us = [(1 / mine - 1 / base) * 1e6
+                for mine, base in zip(per_core[RECORDED], per_core[BARE], strict=True)]
     print(f"\nThe recorder's CPU per request, per round: {spread(extra_us)} us; at the "
           f"{ESPPD_RATE:.0f} requests/s a worker sends against the eSPPD app, that is "
           f"{statistics.median(extra_us) * ESPPD_RATE / 1e4:.2f}% of a core.")

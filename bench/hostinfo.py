@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 
+from collectors.shell import LocalShell
+
 
 def host_processes() -> int:
-    return sum(name.isdigit() for name in os.listdir("/proc"))
+    return len(LocalShell().pids())
 
 
 def host_line() -> str:

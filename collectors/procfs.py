@@ -35,6 +35,8 @@ def process_paths(pids: list[int], with_io: bool, with_cmdline: bool) -> tuple[s
     """The same files of the given processes only, in the same order."""
     kinds = ("stat", *(("io",) if with_io else ()), *(("cmdline",) if with_cmdline else ()))
     return tuple(f"/proc/{pid}/{kind}" for kind in kinds for pid in pids)
+
+
 PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline|io)$")
 HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+) <==$")
 WHOLE_DISK = re.compile(
