@@ -1,18 +1,27 @@
-"""What the app waited on outside itself: a dependency whose answers slowed down.
+"""What the app waited on outside itself: a dependency that slowed down or stopped.
 
 Why: workers that are all busy while their CPUs idle are blocked on something, and
 "raise pm.max_children" is the wrong advice when that something is a stalled Redis
 (Laravel reads its session and cache there on every request). The Redis collector times
 one PING per sample, what each of the app's Redis calls pays at least; a round trip of
 tens of milliseconds, held while the workers filled, names the dependency.
+
+A dependency can also stop answering altogether: down (connections refused), or frozen
+(a stopped process, a paused VM, a hung storage or network path keep the connection
+open and answer nothing, so no client timeout fires). Its collector meets the same
+thing the app meets: an error, or a sample that waits (the sampler's watchdog writes
+`collector_stalled` and `collector.waiting_s`). Those are the outages read here.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
-from analysis.context import Context
+import pandas as pd
+
+from analysis.context import WINDOW_S, Context
 from analysis.rules.common import sustained_peak
 from analysis.signals import REDIS_LATENCY
 from analysis.timefmt import clock
@@ -59,3 +68,103 @@ def stalled_dependency(ctx: Context, since: float | None, until: float | None
             best = -sustained_peak(-values)
             worst = Stall("redis", str(target), peak, best, first)
     return worst
+
+
+# The collectors that talk to one of the app's dependencies, and what that dependency is.
+DEPENDENCY_OF = {"postgres": "database", "mysql": "database", "redis": "redis"}
+# An error that says the server could not be reached or dropped the connection (not
+# one of the collector's own statements running too long: the server answered that).
+UNREACHABLE = re.compile(
+    r"refused|could not connect|can't connect|connection (failed|timed out|reset|lost|"
+    r"closed)|timeout expired|timed out|server closed|terminating connection|lost "
+    r"connection|gone away|broken pipe|no route to host|unreachable|error 11[01]\b|"
+    r"TimeoutError|timeout (reading|writing|connecting)", re.I)
+# The server answered, with a refusal of its own: full (db.connections), or it does not
+# let this client in. Up, so not an outage.
+ANSWERED = re.compile(r"canceling statement|statement timeout|max_execution_time|too many "
+                      r"(clients|connections)|connection slots|authentication|access denied|"
+                      r"permission denied|does not exist", re.I)
+MIN_OUTAGE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A dependency that answered nothing from `start` to `end`."""
+
+    dependency: str     # "database" or "redis"
+    collector: str
+    target: str
+    start: float
+    end: float
+    refused: bool       # errors (down, unreachable) rather than silence (frozen)
+    message: str        # the collector's error, or what its watchdog said
+    until_end: bool     # still out when the run ended
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    @property
+    def server(self) -> str:
+        return "Redis" if self.dependency == "redis" else "the database"
+
+    def describe(self) -> str:
+        lasted = ("until the end of the run" if self.until_end else
+                  f"until {clock(self.end)}")
+        if self.refused:
+            return (f"{self.server} on {self.target} could not be reached from "
+                    f"{clock(self.start)} {lasted} ({self.seconds:.0f} s); the {self.collector} "
+                    f"collector's error: {self.message}")
+        return (f"collector.waiting_s{{{self.collector}}}: {self.server} on "
+                f"{self.target} answered nothing from {clock(self.start)} {lasted} "
+                f"({self.seconds:.0f} s): its connection stayed open, and no answer came")
+
+
+def outages(ctx: Context, dependency: str) -> list[Outage]:
+    """Every outage of at least MIN_OUTAGE_S of one kind of dependency, longest first."""
+    events = ctx.events
+    if events.empty:
+        return []
+    end_of_run = float(ctx.w5.index.max()) + WINDOW_S if len(ctx.w5) else math.inf
+    found: list[Outage] = []
+    rows = events[events["kind"].isin(("collector_error", "collector_stalled",
+                                        "collector_gap"))]
+    keys = {(str(d.get("collector", "")), str(d.get("target", ""))) for d in rows["data"]}
+    for collector, target in sorted(keys):
+        if DEPENDENCY_OF.get(collector) != dependency:
+            continue
+        mine = rows[[d.get("collector") == collector and str(d.get("target")) == target
+                     for d in rows["data"]]]
+        found.extend(_collector_outages(ctx, dependency, collector, target, mine, end_of_run))
+    return sorted((o for o in found if o.seconds >= MIN_OUTAGE_S),
+                  key=lambda o: -o.seconds)
+
+
+def _collector_outages(ctx: Context, dependency: str, collector: str, target: str,
+                       events: pd.DataFrame, end_of_run: float) -> list[Outage]:
+    """Outages from one collector's events: an unreachable error until it recovered, a
+    stall until its sample returned (or the run ended)."""
+    found = []
+    open_at: float | None = None
+    refused, message = False, ""
+    for ts, kind, data in events[["ts", "kind", "data"]].itertuples(index=False):
+        text = str(data.get("message", ""))
+        if open_at is None:
+            if kind == "collector_error" and UNREACHABLE.search(text) \
+                    and not ANSWERED.search(text):
+                open_at, refused, message = float(ts), True, text
+            elif kind == "collector_stalled":
+                open_at = float(data.get("start", ts))
+                refused, message = False, text
+            continue
+        if kind == "collector_gap":
+            # "recovered" closes an error (at the first good sample); "overrun" closes a
+            # stall (when the waiting sample returned: this event's own time)
+            end = float(data.get("end", ts)) if refused else float(ts)
+            found.append(Outage(dependency, collector, target, open_at, end, refused,
+                                message, False))
+            open_at = None
+    if open_at is not None:
+        found.append(Outage(dependency, collector, target, open_at,
+                            max(end_of_run, open_at), refused, message, True))
+    return found

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 TAXONOMY: tuple[str, ...] = (
     "loadgen.cpu", "app.cpu", "app.workers", "db.cpu", "db.query", "db.n_plus_one",
-    "db.connections", "db.locks", "db.io", "host.cpu", "host.memory", "host.disk",
+    "db.connections", "db.locks", "db.io", "db.unavailable", "host.cpu", "host.memory", "host.disk",
     "queue.backlog", "cache.misses", "cache.latency", "app.errors", "none",
 )
 

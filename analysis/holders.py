@@ -125,3 +125,66 @@ def _all_connections(ctx: Context, target: str, since: float | None) -> float:
     series = wide[target] if since is None else ctx.after(wide[target], since - WINDOW_S)
     mean = float(series.mean())
     return 0.0 if math.isnan(mean) else mean
+
+
+@dataclass(frozen=True)
+class BusyHolder:
+    """The (application, client, user) running most of the database's statements: its
+    sessions in state active, averaged over the samples since the finding's onset."""
+
+    target: str
+    application: str
+    client: str
+    user: str
+    active: float        # its active sessions, on average
+    all_active: float    # all active sessions, on average
+    connections: float   # connections it held, on average
+    top_holder: bool     # it also holds the most connections (the app's own, usually)
+
+    @property
+    def share(self) -> float:
+        return self.active / self.all_active if self.all_active else math.nan
+
+    @property
+    def outside(self) -> bool:
+        """A client that is not the app (not the biggest holder of connections) ran most
+        of the database's work: an ad-hoc report, a batch job, a runaway script."""
+        return self.share >= HOLDER_SHARE and not self.top_holder
+
+    def describe(self) -> str:
+        who = session_owner(self.application, self.client, self.user) or "unknown"
+        ran = (f"{self.active:.1f} of the {self.all_active:.1f} active sessions on average "
+               f"({self.share:.0%}) while holding {self.connections:.0f} connections")
+        if self.outside:
+            return (f"culprit: {who} on {self.target} ran {ran}: the database's work is "
+                    "not the app's own traffic")
+        return f"busy sessions by holder: {who} on {self.target} ran {ran}"
+
+
+def busy_holder(ctx: Context, since: float | None) -> BusyHolder | None:
+    frame = ctx.sessions
+    if frame.empty:
+        return None
+    if since is not None:
+        frame = frame[frame["ts"] >= since - WINDOW_S]
+    frame = frame.fillna({"application": "", "client": "", "user": "", "state": ""})
+    active = frame[frame["state"] == "active"]
+    if active.empty:
+        return None
+    samples = max(1, frame["ts"].nunique())
+    busy = active.groupby(HOLDER)["count"].sum()
+    best = busy.idxmax()
+    held = frame.groupby(HOLDER)["count"].sum()
+    return BusyHolder(
+        target=str(best[0]), application=str(best[1]), client=str(best[2]),
+        user=str(best[3]), active=float(busy.loc[best]) / samples,
+        all_active=float(busy.sum()) / samples, connections=float(held.loc[best]) / samples,
+        top_holder=held.idxmax() == best)
+
+
+def outside_runner(runner: BusyHolder | None) -> dict[str, str]:
+    """A finding's details naming the outside client that ran the work, if one did."""
+    if runner is None or not runner.outside:
+        return {}
+    return {"outside_runner": session_owner(runner.application, runner.client, runner.user),
+            "outside_application": runner.application}

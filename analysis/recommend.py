@@ -111,7 +111,48 @@ def _stalled_redis(stall_ms: float) -> list[str]:
     ]
 
 
+def _outage(f: Finding, server: str, log: str, timeouts: str) -> list[str]:
+    """An outage: first why the server stopped, then how the app should meet the next."""
+    cause = f.details.get("server_cause")
+    if cause == "stopped":
+        why = (f"Find who stopped {server}'s processes (`ps -eo pid,stat,wchan:20,args`: "
+               "state T; a debugger, `kill -STOP`, a frozen cgroup or a paused VM) and let "
+               "them run (`kill -CONT`), or restart the service.")
+    elif cause == "gone":
+        why = (f"Find why {server} exited: its log ({log}) and `journalctl -k` at the onset "
+               "(the OOM killer names its victim); run it under systemd with "
+               "`Restart=on-failure`.")
+    elif f.details.get("refused"):
+        why = (f"{server} refused or dropped connections: check that it runs and listens "
+               f"(`systemctl status`, `ss -ltnp`), its log ({log}), and the network path and "
+               "firewall between the app and it.")
+    else:
+        why = (f"{server} kept its connections open and answered nothing: look at its host "
+               "(a paused VM, a hung disk: `dmesg`, `iostat -x 1`; a frozen container) and at "
+               "the network path between the app and it.")
+    return [why, timeouts,
+            f"Watch {server} with a liveness probe that alerts within seconds (and, for the "
+            "peak weeks, have a replica to fail over to)."]
+
+
+def _db_unavailable(f: Finding, ctx: Context) -> list[str]:
+    log = "the MariaDB/MySQL error log" if ctx.mysql else "the PostgreSQL log"
+    timeout = ("`PDO::ATTR_TIMEOUT` and `read_timeout` in the connection's options, "
+               "`max_execution_time`" if ctx.mysql else
+               "`connect_timeout` in the DSN, `statement_timeout`")
+    return _outage(f, ctx.db_server, log,
+                   f"Make the app fail fast instead of holding every worker: {timeout}, and "
+                   "nginx `fastcgi_read_timeout` below the clients' own timeout, so workers "
+                   "free themselves and users get an error page, not a hang.")
+
+
 def _cache_latency(f: Finding, ctx: Context) -> list[str]:
+    if "outage_s" in f.details:
+        return _outage(f, "Redis", "its log file, `INFO persistence` after a restart",
+                       "Give the app's Redis connections a connect and read timeout "
+                       "(`timeout`, `read_timeout` in config/database.php) so requests fail "
+                       "fast; keep sessions where a Redis restart does not log every user "
+                       "out (or accept it), and the queue on its own Redis.")
     return [*_stalled_redis(f.details["stall_ms"]),
             "Keep sessions and cache off the queue's Redis (and the queue off theirs), so a "
             "backlog or a blocking pop cannot stall page requests."]
@@ -127,6 +168,20 @@ def _app_workers(f: Finding, ctx: Context) -> list[str]:
             "Alert on it: PHP-FPM's `pm.status_path` with `?full` lists each child's state "
             "and requests served; a child whose count stands still while others serve is stuck.",
             "Sizing the pool does not help while the listed workers cannot run.",
+        ]
+    if "outage_s" in f.details:
+        return [f"The workers waited on the {f.details['waited_on']}, which stopped "
+                "answering (see its finding): sizing the pool does not help, every new worker "
+                "would wait too."]
+    if f.details.get("stuck"):
+        return [
+            "Find what the stuck requests wait on: PHP-FPM's slow log (`request_slowlog_timeout "
+            "= 5s`, `slowlog = ...`) writes the PHP stack of every request past it; for one "
+            "live worker, `cat /proc/<pid>/wchan`, `strace -p <pid>` or `py-spy`/`phpspy`.",
+            "Bound every outbound call (HTTP client `timeout`/`connect_timeout`, mail, DNS) "
+            "and set `request_terminate_timeout` so a stuck worker is recycled instead of lost "
+            "to the pool.",
+            "Sizing the pool only delays it: stuck requests hold new workers too.",
         ]
     if f.details.get("waited_on") == "redis":
         return [*_stalled_redis(f.details["stall_ms"]),
@@ -163,7 +218,28 @@ def _app_workers(f: Finding, ctx: Context) -> list[str]:
     ]
 
 
+def _outside_work(f: Finding, ctx: Context) -> list[str]:
+    """When a client that is not the app ran the database's work: that client first."""
+    who = f.details.get("outside_runner")
+    if not who:
+        return []
+    # Advice for a person to type, never executed.
+    find = ("`SELECT id, user, host, time, info FROM information_schema.PROCESSLIST WHERE "
+            "command <> 'Sleep'`" if ctx.mysql else
+            "`SELECT pid, usename, client_addr, query_start, query FROM pg_stat_activity "  # noqa: S608
+            f"WHERE application_name = '{f.details.get('outside_application', '')}'`")
+    cap = ("`MAX_STATEMENT_TIME` / `max_execution_time` for its user" if ctx.mysql else
+           "`ALTER ROLE ... SET statement_timeout` for its role")
+    return [f"The statements were not the app's: {who} ran most of the database's work. "
+            f"Find it ({find}), move it off peak hours or to a read replica, and cap it "
+            f"({cap}); tuning the app's own statements would not help."]
+
+
 def _db_cpu(f: Finding, ctx: Context) -> list[str]:
+    outside = _outside_work(f, ctx)
+    if outside:
+        return [*outside, f"Then give {ctx.db_server} headroom for such jobs (more CPU, or "
+                          "a replica for reporting)."]
     return [
         "Reduce the work of the statements with the most total time (see 'Top statements'): "
         "an index, fewer rows (`->select([...])`, pagination), or caching the result.",
@@ -173,6 +249,9 @@ def _db_cpu(f: Finding, ctx: Context) -> list[str]:
 
 
 def _db_query(f: Finding, ctx: Context) -> list[str]:
+    outside = _outside_work(f, ctx)
+    if outside:
+        return outside
     table = f.details.get("table")
     columns = f.details.get("index_columns") or []
     out = []
@@ -479,6 +558,7 @@ BY_CLASS: dict[str, Callable[[Finding, Context], list[str]]] = {
     "cache.latency": _cache_latency,
     "db.cpu": _db_cpu, "db.query": _db_query, "db.n_plus_one": _n_plus_one,
     "db.connections": _db_connections, "db.locks": _db_locks, "db.io": _db_io,
+    "db.unavailable": _db_unavailable,
     "host.cpu": _host_cpu, "host.memory": _host_memory, "host.disk": _host_disk,
     "queue.backlog": _queue, "cache.misses": _cache, "app.errors": _errors, "none": _none,
 }

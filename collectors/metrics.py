@@ -112,6 +112,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "nginx.waiting": ("count", "stub_status"),
     # self, and the load generator (written by the recorder)
     "collector.sample_ms": ("ms", "{collector}: time one sample took"),
+    "collector.waiting_s": ("s", "{collector}: how long a sample has waited for an answer, "
+                                 "written each second once it waits past its stall limit"),
     "loadgen.cpu": ("cores", "{worker}: CPU of a Locust process (1.0 = one core)"),
 }
 

@@ -34,6 +34,7 @@ TOP_PROCESSES = 3            # per resource and sample, written to processes.csv
 MIN_CPU_CORES = 0.02         # a process below this is not worth a row
 MIN_IO_RATE = 64 * 1024.0    # bytes/s
 STOPPED_STATES = frozenset({"T", "t"})
+EXITED_STATES = frozenset({"Z", "X"})  # a zombie has exited; only its parent's wait is left
 OUTSIDE = "other"            # the group of every process outside the stack
 PORT_GROUP = "app"           # the group of an unknown process serving a watched port
 INTERPRETER = re.compile(r"^(python|php|perl|ruby|node|bash|sh|java)[\d.]*$")
@@ -54,6 +55,7 @@ class ProcessCpu:
     stopped: bool = False
     io_bytes: float | None = None
     start: float = 0.0
+    exited: bool = False
 
 
 def short_command(name: str, cmdline: list[str]) -> str:
@@ -216,7 +218,8 @@ def _reading(stat: ProcessStat, ts: float, ticks: int, page: int,
                        short_command(stat.name, stat.cmdline)))
     return ProcessCpu(stat.pid, stat.ppid, group, stat.cpu_ticks / ticks,
                       stat.children_ticks / ticks, stat.rss_pages * page, ts, command,
-                      stat.state in STOPPED_STATES, stat.io_bytes, stat.start)
+                      stat.state in STOPPED_STATES, stat.io_bytes, stat.start,
+                      stat.state in EXITED_STATES)
 
 
 def _as_app(proc: ProcessCpu) -> ProcessCpu:
@@ -253,7 +256,7 @@ def _add_groups(now: dict[int, ProcessCpu], cores: dict[int, float], first: bool
     count: dict[str, int] = {}
     stopped: dict[str, int] = {}
     for pid, proc in now.items():
-        if proc.group == OUTSIDE:
+        if proc.group == OUTSIDE or proc.exited:  # a crashed server its parent never reaped
             continue
         cpu[proc.group] = cpu.get(proc.group, 0.0) + cores.get(pid, 0.0)
         rss[proc.group] = rss.get(proc.group, 0.0) + proc.rss

@@ -4,6 +4,13 @@ A collector that fails never stops the others: its error becomes an event, its
 connection is dropped and retried with backoff, and the missing samples are
 visible as a gap (an event when it recovers, and no rows in between). Every
 sample reports its own cost as `collector.sample_ms{<collector>}`.
+
+A sample that gets no answer at all (a stopped or frozen server keeps its TCP
+connection open, so no timeout of the client fires) would leave only silence. A
+watchdog says so while it lasts: once a sample has waited STALL_AFTER_S (or three
+intervals), it writes `collector.waiting_s{<collector>}` each second and one
+`collector_stalled` event, so "the database stopped answering at 10:31:05" is in
+the results, not inferred from missing rows.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ PROCESSES_HEADER = ("ts", "target", "pid", "command", "group", "cpu", "rss", "io
 # the largest groups per sample: who filled max_connections.
 SESSIONS_HEADER = ("ts", "target", "application", "client", "user", "state", "count")
 MAX_BACKOFF_S = 30.0
+STALL_AFTER_S = 3.0      # a sample waiting this long (or 3 intervals) is a stall
 
 
 def scrub(message: str, secrets: Iterable[str]) -> str:
@@ -67,6 +75,8 @@ class Sampler:
         self.events = AppendFile(out_dir / "events.jsonl")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # collector index -> wall time its current sample began (absent between samples)
+        self._in_flight: dict[int, float] = {}
 
     def event(self, kind: str, collector: Collector, message: str, **extra: object) -> None:
         self.events.write_json({"ts": time.time(), "kind": kind, "collector": collector.name,
@@ -74,22 +84,49 @@ class Sampler:
                                 "message": scrub(message, self.secrets), **extra})
 
     def start(self) -> None:
-        for collector, interval_s in zip(self.collectors, self.intervals, strict=True):
-            thread = threading.Thread(target=self._run, args=(collector, interval_s),
-                                      name=f"collector-{collector.name}", daemon=True)
+        for index, interval_s in enumerate(self.intervals):
+            thread = threading.Thread(target=self._run, args=(index, interval_s),
+                                      name=f"collector-{self.collectors[index].name}",
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
+        watchdog = threading.Thread(target=self._watch, name="collector-watchdog", daemon=True)
+        watchdog.start()
+        self._threads.append(watchdog)
 
-    def _run(self, collector: Collector, interval_s: float) -> None:
+    def _watch(self) -> None:
+        """Each second, for every sample waiting past its stall limit: how long so far."""
+        stalled: set[int] = set()
+        while not self._stop.wait(1.0 - time.time() % 1.0):
+            now = time.time()
+            for index, collector in enumerate(self.collectors):
+                began = self._in_flight.get(index)
+                if began is None or now - began < max(STALL_AFTER_S, 3 * self.intervals[index]):
+                    stalled.discard(index)
+                    continue
+                if index not in stalled:
+                    stalled.add(index)
+                    self.event("collector_stalled", collector,
+                               f"no answer for {now - began:.0f} s", start=began)
+                    self.say(f"[collectors] {collector.name}@{collector.target}: no answer for "
+                             f"{now - began:.0f} s; still waiting")
+                self.metrics.write_rows([[round(now), collector.name, collector.target,
+                                          f"collector.waiting_s{{{collector.name}}}",
+                                          round(now - began, 1)]])
+
+    def _run(self, index: int, interval_s: float) -> None:
+        collector = self.collectors[index]
         backoff = 0.0
         failing_since: float | None = None
         next_tick = math.ceil(time.time() / interval_s) * interval_s
         while not self._stop.wait(max(0.0, next_tick - time.time())):
             ts = next_tick
             started = time.perf_counter()
+            self._in_flight[index] = time.time()
             try:
                 sample = collector.sample(ts)
             except Exception as error:  # noqa: BLE001  # one collector must not stop the rest
+                self._in_flight.pop(index, None)
                 if failing_since is None:
                     failing_since = ts
                     self.event("collector_error", collector, f"{type(error).__name__}: {error}")
@@ -99,6 +136,7 @@ class Sampler:
                 backoff = min(MAX_BACKOFF_S, max(interval_s, backoff * 2))
                 next_tick = math.ceil((time.time() + backoff) / interval_s) * interval_s
                 continue
+            self._in_flight.pop(index, None)
             cost_ms = (time.perf_counter() - started) * 1000
             if failing_since is not None:
                 self.event("collector_gap", collector, "recovered", start=failing_since, end=ts)

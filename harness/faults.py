@@ -32,6 +32,7 @@ from typing import IO, Any
 
 import psutil
 import psycopg
+import redis
 
 from collectors.processes import process_group
 from harness.validate import top_verdict
@@ -268,6 +269,79 @@ def slow_redis(stack: Stack) -> Iterator[str]:
         staller.wait()
 
 
+@contextlib.contextmanager
+def frozen_database(stack: Stack) -> Iterator[str]:
+    """Every database process stopped (SIGSTOP), as a VM pause or a storage freeze leaves
+    it: connections stay open, nothing answers, nothing errors at once."""
+    processes = stack.processes("postgres") + stack.processes("mysql")
+    if not processes:
+        raise ServiceError("no database process found under the stack")
+    with _stopped(processes):
+        yield f"{len(processes)} database processes stopped (SIGSTOP)"
+
+
+# An ad-hoc report from another client: the same heavy aggregate over and over.
+HEAVY_REPORT = """
+import os, psycopg
+with psycopg.connect(os.environ["REPORT_DSN"], application_name="adhoc-report",
+                     autocommit=True) as conn:
+    while True:
+        conn.execute("SELECT a.user_id, count(*), sum(length(b.maksud)) FROM sppd a "
+                     "JOIN sppd b ON b.user_id = a.user_id GROUP BY a.user_id "
+                     "ORDER BY 3 DESC").fetchall()
+"""
+
+
+@contextlib.contextmanager
+def heavy_report(stack: Stack) -> Iterator[str]:
+    """Two sessions of another client running a heavy self-join on sppd back to back."""
+    env = {**os.environ, "REPORT_DSN": stack.dsn}
+    reports = [subprocess.Popen([sys.executable, "-c", HEAVY_REPORT], env=env)
+               for _ in range(2)]
+    try:
+        _still_running(reports[0], "the report client")
+        yield "2 sessions of 'adhoc-report' running a heavy self-join on sppd back to back"
+    finally:
+        for report in reports:
+            report.kill()
+            report.wait()
+
+
+@contextlib.contextmanager
+def stopped_redis(stack: Stack) -> Iterator[str]:
+    """The Redis of cache and sessions shut down (a crash, the OOM killer): the app's next
+    session read fails."""
+    client = redis.Redis.from_url(stack.ready["redis"])
+    with contextlib.suppress(redis.ConnectionError):
+        client.shutdown(nosave=True)
+    yield "the Redis of cache and sessions shut down (SHUTDOWN NOSAVE)"
+
+
+# Deletes every cache key twice a second (a deploy hook or cron clearing the cache in a
+# loop), leaving sessions alone.
+CACHE_WIPER = """
+import os, time, redis
+client = redis.Redis.from_url(os.environ["WIPED_REDIS_URL"])
+while True:
+    keys = list(client.scan_iter(match="esppd_cache*", count=1000))
+    if keys:
+        client.delete(*keys)
+    time.sleep(0.5)
+"""
+
+
+@contextlib.contextmanager
+def cache_wiper(stack: Stack) -> Iterator[str]:
+    wiper = subprocess.Popen([sys.executable, "-c", CACHE_WIPER],
+                             env={**os.environ, "WIPED_REDIS_URL": stack.ready["redis"]})
+    try:
+        _still_running(wiper, "the cache wiper")
+        yield "another client deleting every cache key twice a second"
+    finally:
+        wiper.kill()
+        wiper.wait()
+
+
 FAULTS: tuple[Fault, ...] = (
     Fault("cpu hog", ("host.cpu",), "culprit: 'python", cpu_hog),
     Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
@@ -281,6 +355,11 @@ FAULTS: tuple[Fault, ...] = (
     Fault("hung PHP-FPM workers", ("app.workers",), "stopped", hung_php_workers,
           apps=("laravel",), users=80),
     Fault("slow redis", ("cache.latency",), "redis.latency_ms", slow_redis),
+    Fault("frozen database", ("db.unavailable",), "processes stopped", frozen_database),
+    # The stack does not reap its Redis until it stops: the process lingers as a zombie.
+    Fault("stopped redis", ("cache.latency",), "a server is gone", stopped_redis),
+    Fault("cache wiper", ("cache.misses",), "", cache_wiper),
+    Fault("heavy report", ("db.cpu", "db.query"), "adhoc-report", heavy_report),
 )
 
 

@@ -35,11 +35,13 @@ from scenarios.histogram import Histogram
 
 SCENARIOS: tuple[str, ...] = (
     "baseline", "loadgen.cpu", "app.cpu", "app.workers", "db.cpu", "db.query", "db.n_plus_one",
-    "db.connections", "db.locks", "db.io", "host.cpu", "host.memory", "host.disk",
-    "queue.backlog", "cache.misses", "cache.latency", "app.errors",
+    "db.connections", "db.locks", "db.io", "db.unavailable", "host.cpu", "host.memory",
+    "host.disk", "queue.backlog", "cache.misses", "cache.latency", "app.errors",
 )
 # Scenarios without a throughput ceiling inside the tested load.
-NO_KNEE = {"baseline", "queue.backlog", "app.errors"}
+NO_KNEE = {"baseline", "queue.backlog", "app.errors", "db.unavailable"}
+OUTAGE_S = 60      # db.unavailable: the database's processes stopped this long
+STALL_AFTER_S = 3  # the sampler's watchdog speaks after this long
 HOST = "app1"
 LOADGEN_WORKERS = ("locust-1", "locust-2")
 HOT_ROW_QUERYID = "5523918810027700008"  # the UPDATE that waits on the hot row
@@ -217,6 +219,10 @@ class _Model:
                               np.where(t < spec.duration_s * 0.9, "steady", "peak"))
         self.onset_t = int(np.argmax(self.sat > 0.9)) if spec.scenario not in NO_KNEE \
             else spec.duration_s // 3
+        self.outage = np.zeros(len(t), dtype=bool)
+        if spec.scenario == "db.unavailable":  # every request waits, then times out
+            self.outage[self.onset_t:self.onset_t + OUTAGE_S] = True
+            self.slow = np.where(self.outage, self.slow * 40, self.slow)
         self.statements = _statements(spec.scenario)
         self.counts = self._counts()
 
@@ -256,6 +262,8 @@ class _Model:
                        f"{samples.sum():.3f}", f"{samples.max():.3f}", histogram.encode()]
 
     def _fail_rate(self, i: int, key: str) -> float:
+        if self.outage[i]:
+            return 0.6
         if self.spec.scenario == "app.errors" and i >= self.onset_t and key in (
                 "/sppd POST", "/sppd/[id]/document GET", "/sppd GET"):
             return 0.25
@@ -281,7 +289,8 @@ class _Model:
             stamp = f"{ts + 0.5:.3f}"
             for collector, target, metric in names:
                 value = series[(collector, target, metric)][i]
-                yield [stamp, collector, target, metric, f"{value:.6g}"]
+                if not np.isnan(value):  # NaN: that collector wrote nothing this second
+                    yield [stamp, collector, target, metric, f"{value:.6g}"]
 
     def _metric_series(self) -> dict[tuple[str, str, str], np.ndarray]:
         s, sat, load, cpus = self.spec.scenario, self.sat, self.load, self.spec.cpus
@@ -376,6 +385,17 @@ class _Model:
             ("app", "app", "app.workers.busy"): np.minimum(inflight, workers_total),
             ("app", "app", "app.listen_queue"): np.maximum(inflight - workers_total, 0),
         }
+        if s == "db.unavailable":  # stopped: the collector waits, the workers all block
+            seconds = np.arange(len(sat), dtype=float)
+            for key in [k for k in out if k[0] == "postgres"]:
+                out[key] = np.where(self.outage, np.nan, out[key])
+            waiting = seconds - self.onset_t
+            out[("postgres", "db", "collector.waiting_s{postgres}")] = np.where(
+                self.outage & (waiting >= STALL_AFTER_S), waiting, np.nan)
+            out[("host", HOST, "proc.stopped{postgres}")] = np.where(self.outage, 6.0, 0.0)
+            out[("host", HOST, "proc.count{postgres}")] = np.full_like(sat, 6.0)
+            out[("app", "app", "app.workers.busy")] = np.where(
+                self.outage, float(workers_total), out[("app", "app", "app.workers.busy")])
         if s == "db.locks":  # the waiters run the counter statement (queryid ...08)
             out[("postgres", "db", f"db.lock_wait{{{HOT_ROW_QUERYID}}}")] = lock_waits
         if s == "db.connections":
@@ -394,6 +414,8 @@ class _Model:
             "db.cpu", "db.query", "db.n_plus_one", "db.io", "db.locks") else np.ones_like(self.x)
         io = self.spec.scenario == "db.io"
         for i, ts in enumerate(self.ts):
+            if self.outage[i]:
+                continue
             total_other = 0.0
             for st in self.statements:
                 calls = sum(self.counts[key][i] * per for key, per in st.calls_per.items()
@@ -418,6 +440,8 @@ class _Model:
     def table_rows(self) -> Iterator[list[object]]:
         seq_list = self.spec.scenario == "db.query"
         for i, ts in enumerate(self.ts):
+            if self.outage[i]:
+                continue
             calls: dict[str, float] = {}
             for st in self.statements:
                 per_table = sum(self.counts[key][i] * per for key, per in st.calls_per.items()
@@ -464,6 +488,8 @@ class _Model:
         total = series[("postgres", "db", "db.connections.total")]
         active = np.minimum(series[("postgres", "db", "db.connections.active")], total)
         for i, ts in enumerate(self.ts):
+            if self.outage[i]:
+                continue  # the collector waited for an answer that never came
             for state, count in (("active", active[i]), ("idle", total[i] - active[i])):
                 yield [f"{ts + 0.5:.3f}", "db", "", "127.0.0.1", "esppd", state,
                        f"{count:.0f}"]
@@ -500,6 +526,15 @@ def _write_events(out: Path, spec: SyntheticSpec, model: _Model) -> None:
     for start in np.concatenate([[0], np.flatnonzero(np.diff(model.target)) + 1]):
         events.append({"ts": float(model.ts[start]), "kind": "users",
                        "target_users": int(model.target[start])})
+    if model.outage.any():
+        first, last = np.flatnonzero(model.outage)[[0, -1]]
+        events += [{"ts": float(model.ts[first] + STALL_AFTER_S), "kind": "collector_stalled",
+                    "collector": "postgres", "target": "db", "start": float(model.ts[first]),
+                    "message": f"no answer for {STALL_AFTER_S} s"},
+                   {"ts": float(model.ts[last] + 1), "kind": "collector_gap",
+                    "collector": "postgres", "target": "db", "start": float(model.ts[first]),
+                    "end": float(model.ts[last] + 1),
+                    "message": f"overrun: sample took {OUTAGE_S * 1000} ms"}]
     ran = float(model.ts[-1] + 1 - model.ts[0])
     events += [{"ts": float(model.ts[0]), "kind": "load_start", "planned_s": ran, "workers": 1},
                {"ts": float(model.ts[-1] + 1), "kind": "load_stop", "reason": "completed",

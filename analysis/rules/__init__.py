@@ -21,13 +21,15 @@ from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
+from analysis.rules.outage import db_unavailable
 from analysis.rules.queue_cache import cache_latency, cache_misses, queue_backlog
 from analysis.rules.statements import db_n_plus_one, db_query
 from analysis.signals import CPU_UTIL
 from analysis.slo import MIN_P95_REQUESTS, P95_SLO, SloResult
 from analysis.timefmt import clock
 
-_DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks", "db.io")
+_DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks", "db.io",
+              "db.unavailable")
 
 REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("loadgen.cpu", loadgen_cpu),
@@ -39,19 +41,25 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("db.query", db_query, ("cache.misses", "db.locks")),
     RuleSpec("db.n_plus_one", db_n_plus_one),
     RuleSpec("db.connections", db_connections, ("db.locks", "db.query", "db.cpu", "db.io",
-                                                "db.n_plus_one", "cache.misses")),
+                                                "db.n_plus_one", "cache.misses",
+                                                "db.unavailable")),
     RuleSpec("db.locks", db_locks),
     RuleSpec("db.io", db_io, ("host.memory", "host.disk")),
+    # The OOM killer takes the biggest process, often the database.
+    RuleSpec("db.unavailable", db_unavailable, ("host.memory",)),
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),
-    RuleSpec("queue.backlog", queue_backlog, ("db.connections",)),  # workers are DB clients
+    # Queue workers are clients of the database and of the queue's Redis.
+    RuleSpec("queue.backlog", queue_backlog, ("db.connections", "db.unavailable",
+                                              "cache.latency")),
     RuleSpec("cache.misses", cache_misses),
     # A Redis starved of CPU or memory answers slowly too: then it is a symptom.
     RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory")),
     # A deadlock is an error the app gets; a refused connection is another; so is a
-    # Redis read that timed out.
-    RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency")),
+    # Redis read that timed out, and every request to a server that is down.
+    RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency",
+                                        "db.unavailable")),
     RuleSpec("none", none),
 )
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from analysis.context import Context
-from analysis.dependencies import stalled_dependency
+from analysis.dependencies import Outage, outages, stalled_dependency
 from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.rules.common import (
@@ -25,6 +25,7 @@ from analysis.rules.common import (
 )
 from analysis.signals import (
     APP_LISTEN_QUEUE,
+    APP_REQUEST_RUNNING,
     APP_WORKERS_BUSY,
     APP_WORKERS_TOTAL,
     LISTEN_BACKLOG,
@@ -41,6 +42,9 @@ ERROR_RATE_FULL = 0.05
 ERROR_WINDOW_LIMIT = 0.05     # a 5 s window this bad, sustained 30 s, is an error episode
 STALL_LEAD_S = 60.0           # a dependency's stall may begin this long before the workers fill
 STALL_LAG_S = 30.0            # or this long after (the onset is the first of 30 s sustained)
+# A request in flight this long, held 30 s, is stuck, not slow: pages answer in well under
+# a second, and a worker that holds one is lost to the pool until it ends.
+STUCK_REQUEST_S = 10.0
 
 
 def app_workers(ctx: Context) -> Finding | None:
@@ -86,16 +90,27 @@ def app_workers(ctx: Context) -> Finding | None:
         "peak)" if not math.isnan(backlog_peak) else "app.listen_queue: not measured",
         corr_text(rho),
     ]
-    stall = stalled_dependency(ctx, onset.ts - STALL_LEAD_S if onset else None,
-                               onset.ts + STALL_LAG_S if onset else None)
+    since = onset.ts - STALL_LEAD_S if onset else None
+    until = onset.ts + STALL_LAG_S if onset else None
+    stall = stalled_dependency(ctx, since, until)
+    outage = None if stall else _outage_between(ctx, since, until)
     if stall is not None:
         evidence.insert(1, stall.describe())
+    elif outage is not None:
+        evidence.insert(1, outage.describe())
     nginx = ctx.signal(NGINX_ACTIVE, how="sum")
     if nginx.notna().any():
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
                         "connections held by nginx while the workers were full (highest "
                         "30 s median)")
-    waiting = f" waiting on {stall.dependency}" if stall else ""
+    waited_on = stall.dependency if stall else outage.dependency if outage else ""
+    waiting = {"database": " waiting on the database", "redis": " waiting on Redis",
+               "": ""}[waited_on]
+    stuck = "" if waited_on or stopped_peak > 0 else _stuck_requests(
+        ctx, onset.ts if onset else None)
+    if stuck:
+        evidence.insert(1, stuck)
+        waiting = ", held by requests that did not finish,"
     summary = (f"All {workers:.0f} app workers were busy{waiting} and requests queued for a "
                "free worker." if stopped_peak <= 0 else
                f"Only {working_low:.0f} of {workers:.0f} app workers served requests "
@@ -105,9 +120,38 @@ def app_workers(ctx: Context) -> Finding | None:
         summary, evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak,
-                 "stopped": stopped_peak,
-                 **({"waited_on": stall.dependency, "stall_ms": stall.peak_ms} if stall else {})},
+                 "stopped": stopped_peak, "stuck": bool(stuck),
+                 **({"waited_on": stall.dependency, "stall_ms": stall.peak_ms} if stall else
+                    {"waited_on": outage.dependency, "outage_s": outage.seconds} if outage
+                    else {})},
     )
+
+
+def _stuck_requests(ctx: Context, since: float | None) -> str:
+    """Evidence that workers are held by requests that do not finish (PHP-FPM's `?full`
+    status: the longest request in flight), or "" when none stayed in flight that long."""
+    running = ctx.signal(APP_REQUEST_RUNNING)
+    if since is not None:
+        running = running[running.index >= since - STALL_LEAD_S]
+    peak = sustained_peak(running)
+    if math.isnan(peak) or peak < STUCK_REQUEST_S:
+        return ""
+    first = float(running[running >= STUCK_REQUEST_S].index[0])
+    return (f"app.request_running_max_s: the longest request in flight had run {peak:.0f} s "
+            f"(highest 30 s median) from {clock(first)}: workers held by requests that do not "
+            "finish, blocked on something no collector here measures (an external API, a "
+            "mail server, a file lock, DNS) rather than busy")
+
+
+def _outage_between(ctx: Context, since: float | None, until: float | None
+                    ) -> Outage | None:
+    """The longest outage of a dependency (database first) that began in the window."""
+    for dependency in ("database", "redis"):
+        for outage in outages(ctx, dependency):
+            if (since is None or outage.end >= since) and (until is None or
+                                                           outage.start <= until):
+                return outage
+    return None
 
 
 def _working_slots(ctx: Context, total: pd.Series, group: str | None

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import Context, Onset
-from analysis.dependencies import STALL_MS, stalled_dependency
+from analysis.dependencies import STALL_MS, outages, stalled_dependency
 from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
@@ -25,6 +25,7 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
+from analysis.rules.outage import outage_finding
 from analysis.signals import (
     PROC_COUNT,
     PROC_CPU,
@@ -221,11 +222,13 @@ def cache_misses(ctx: Context) -> Finding | None:
 
 
 def cache_latency(ctx: Context) -> Finding | None:
-    """Redis answered slowly: every request that touches its session or cache waits,
-    whether or not the workers fill up meanwhile (see analysis/dependencies.py)."""
+    """Redis answered slowly, or not at all: every request that touches its session or
+    cache waits or fails, whether or not the workers fill up meanwhile (see
+    analysis/dependencies.py)."""
     stall = stalled_dependency(ctx, None, None)
     if stall is None:
-        return None
+        down = outages(ctx, "redis")
+        return outage_finding(ctx, "cache.latency", down[0], "Redis") if down else None
     latency = ctx.per_target(REDIS_LATENCY)[stall.target]
     onset = ctx.onset(latency, STALL_MS)
     rho = ctx.correlation(latency)

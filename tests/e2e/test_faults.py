@@ -16,8 +16,10 @@ pytestmark = pytest.mark.timeout(420)
 # About 2-4 minutes each on this 2-core machine; the CPU hog and the stopped queue workers
 # run with `make test-slow` to keep CI under its 30 minutes (the culprit rule is covered on
 # recorded data, the queue stall by the validation subset's queue_workers=0 case).
-FAST = ("table lock holder", pytest.param("stopped queue workers", marks=pytest.mark.slow),
-        pytest.param("cpu hog", marks=pytest.mark.slow))
+# The outages (frozen database, stopped Redis) too: their rule is covered on synthetic
+# and edited data, the watchdog by the collectors' integration tests.
+FAST = ("table lock holder", *(pytest.param(name, marks=pytest.mark.slow) for name in (
+    "stopped queue workers", "cpu hog", "frozen database", "stopped redis")))
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)

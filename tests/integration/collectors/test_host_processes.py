@@ -64,6 +64,22 @@ def test_a_busy_process_is_listed_and_a_stopped_worker_counted(
     assert metrics["proc.cpu{other}"] >= cores * 0.8  # the host total minus the stack
 
 
+def test_a_server_that_died_unreaped_is_no_longer_counted(
+        spawned: list[subprocess.Popen[bytes]]) -> None:
+    """A crashed server whose parent never waited for it stays in /proc as a zombie: it
+    serves nothing, so its group counts one process less (the sign of a server gone)."""
+    worker = subprocess.Popen(QUEUE_WORKER)
+    spawned.append(worker)
+    collector = HostCollector(LocalShell())
+    collector.sample(time.time())
+    time.sleep(0.5)
+    alive = dict(collector.sample(time.time()).metrics)
+    worker.kill()  # not waited for: a zombie until the fixture reaps it
+    time.sleep(0.5)
+    dead = dict(collector.sample(time.time()).metrics)
+    assert dead.get("proc.count{queue}", 0) == alive["proc.count{queue}"] - 1
+
+
 def test_between_scans_a_crowded_host_costs_only_the_followed_processes(
         spawned: list[subprocess.Popen[bytes]]) -> None:
     spawned += [subprocess.Popen(["sleep", "60"]) for _ in range(200)]

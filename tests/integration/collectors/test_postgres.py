@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import psycopg
 
 from collectors.base import Sample
@@ -201,6 +202,40 @@ def test_a_restart_mid_sampling_is_a_recorded_gap_then_sampling_resumes(
     assert stamps[0] < gap["start"] and stamps[-1] >= gap["end"]
     assert not [ts for ts in stamps if gap["start"] <= ts < gap["end"]]  # the gap is visible
     assert postgres.monitor_password not in (tmp_path / "events.jsonl").read_text()
+
+
+def test_a_frozen_server_is_a_recorded_stall_while_it_lasts(
+        postgres: PostgresServer, tmp_path: Path) -> None:
+    """SIGSTOP keeps the connection open and unanswered: no client timeout fires, so only
+    the watchdog can say that the database stopped answering, and since when."""
+    sampler = Sampler(tmp_path, [PostgresCollector(postgres.monitor_dsn)], interval_s=0.5,
+                      say=lambda _text: None)
+    sampler.start()
+    try:
+        wait_until(lambda: len(sample_times(tmp_path)) >= 2)
+        server = psutil.Process(postgres.pid)
+        frozen = [server, *server.children(recursive=True)]  # the collector's backend too
+        frozen_at = time.time()
+        for process in frozen:
+            process.suspend()
+        try:
+            stall = wait_until(lambda: next((e for e in read_events(tmp_path)
+                                             if e["kind"] == "collector_stalled"), None))
+            wait_until(lambda: sum(row["metric"] == "collector.waiting_s{postgres}"
+                                   for row in read_metrics(tmp_path)) >= 2)
+        finally:
+            for process in frozen:
+                process.resume()
+        resumed_at = time.time()
+        wait_until(lambda: any(ts > resumed_at for ts in sample_times(tmp_path)))
+    finally:
+        sampler.stop()
+    assert frozen_at - 1 <= float(stall["start"]) <= frozen_at + 1   # type: ignore[arg-type]
+    waits = [(float(row["ts"]), float(row["value"])) for row in read_metrics(tmp_path)
+             if row["metric"] == "collector.waiting_s{postgres}"]
+    assert all(value >= 1.5 for _ts, value in waits)   # 3 intervals of 0.5 s, at least
+    assert [value for _ts, value in waits] == sorted(value for _ts, value in waits)
+    assert all(frozen_at < ts <= resumed_at + 1 for ts, _value in waits)
 
 
 def test_statement_texts_are_written_once(postgres: PostgresServer) -> None:

@@ -1,0 +1,104 @@
+"""Outage rules: db.unavailable (the database stopped answering) and the outage half of
+cache.latency (Redis did).
+
+Why a class of their own: a database that answers nothing leaves every resource idle
+(its CPU, its locks, its I/O), so no saturation rule fires, and what users see comes
+later and from elsewhere (workers all busy, then timeouts and 5xx). What came first is
+the outage its collector met; the culprit is what the host shows of the server then:
+processes stopped, or gone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.context import WINDOW_S, Context, Onset
+from analysis.dependencies import Outage, outages
+from analysis.findings import Finding
+from analysis.rules.common import confidence, pct
+from analysis.signals import GROUP_ROLES, PROC_COUNT, PROC_STOPPED
+from analysis.timefmt import clock
+
+FULL_OUTAGE_S = 30.0   # an outage this long is certain (a restart takes seconds)
+# Groups that run each dependency (as the host collector groups processes).
+SERVER_GROUPS = {"database": GROUP_ROLES["db"], "redis": GROUP_ROLES["cache"]}
+
+
+def db_unavailable(ctx: Context) -> Finding | None:
+    found = outages(ctx, "database")
+    if not found:
+        return None
+    return outage_finding(ctx, "db.unavailable", found[0], ctx.db_server)
+
+
+def outage_finding(ctx: Context, bottleneck: str, outage: Outage, server: str) -> Finding:
+    """The finding of one outage: when, how long, the culprit the host shows, and what
+    users met meanwhile."""
+    onset = Onset(outage.start, ctx.users_at(outage.start))
+    during = _outage_mask(ctx, outage)
+    cause, culprit = server_culprit(ctx, outage, server)
+    evidence = [outage.describe(), *([culprit] if culprit else []), *_users_met(ctx, during)]
+    sev = min(1.0, outage.seconds / FULL_OUTAGE_S)
+    how = "refused connections" if outage.refused else "answered nothing"
+    return Finding(
+        bottleneck, confidence(sev),
+        f"{server} on {outage.target} {how} for {outage.seconds:.0f} s from "
+        f"{clock(outage.start)}: requests that needed it waited or failed.",
+        evidence, onset.ts, onset.users, ctx.affected_requests(onset.ts),
+        details={"target": outage.target, "refused": outage.refused,
+                 "outage_s": outage.seconds, "server_cause": cause},
+    )
+
+
+def server_culprit(ctx: Context, outage: Outage, server: str) -> tuple[str, str]:
+    """What the host collector saw of the server's processes during the outage: "stopped"
+    or "gone" with its evidence line, or ("", "") when they looked as before."""
+    for group in SERVER_GROUPS[outage.dependency]:
+        stopped = _inside(ctx.signal(PROC_STOPPED, group, how="sum"), outage)
+        if stopped.notna().any() and stopped.max() > 0:
+            first = float(stopped[stopped > 0].index[0])
+            return "stopped", (
+                f"culprit: proc.stopped{{{group}}}: {stopped.max():.0f} {server} processes "
+                f"stopped (state T: a signal, a debugger, a frozen cgroup or VM) from "
+                f"{clock(first)}; they keep their connections open and answer nothing")
+        # Servers of one kind may share the host (a cache and a queue Redis): one gone
+        # shows as fewer processes, not none.
+        count = ctx.signal(PROC_COUNT, group, how="sum")
+        before = count[count.index < outage.start].dropna()
+        inside = _inside(count, outage).fillna(0)
+        if len(before) and len(inside) and inside.min() < before.iloc[-1]:
+            left = inside.min()
+            gone = float(inside[inside == left].index[0])
+            return "gone", (
+                f"culprit: proc.count{{{group}}}: {left:.0f} {server} processes from "
+                f"{clock(gone)}, {before.iloc[-1]:.0f} before: a server is gone (exited, "
+                "crashed or killed)")
+    return "", ""
+
+
+def _inside(series: pd.Series, outage: Outage) -> pd.Series:
+    return series[(series.index >= outage.start - WINDOW_S) & (series.index <= outage.end)]
+
+
+def _outage_mask(ctx: Context, outage: Outage) -> pd.Series:
+    index = ctx.w5.index.to_numpy(dtype=float)
+    return pd.Series((index + WINDOW_S > outage.start) & (index < outage.end),
+                     index=ctx.w5.index)
+
+
+def _users_met(ctx: Context, during: pd.Series) -> list[str]:
+    """Errors and p95 of the windows with requests during the outage, and before it."""
+    w5 = ctx.w5
+    served = w5["count"] > 0
+    lines = []
+    for label, mask in (("during it", during & served), ("before it", ~during & served
+                                                          & (np.cumsum(during) == 0))):
+        rows = w5[mask]
+        if rows.empty:
+            lines.append(f"{label}: no request completed")
+            continue
+        errors = float(rows["failures"].sum() / rows["count"].sum())
+        lines.append(f"{label}: {rows['count'].sum():.0f} requests completed, "
+                     f"{pct(errors)} failed, p95 of 5 s windows up to {rows['p95'].max():.0f} ms")
+    return lines

@@ -1,0 +1,128 @@
+"""Dependencies that stopped answering, and database work that was not the app's: the
+cause named over the symptoms it made, with the culprit from the data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.context import Context, build_context
+from analysis.dataset import read_dataset
+from analysis.rules import diagnose, rule_for
+
+
+def _append_events(results: Path, *events: dict[str, object]) -> None:
+    with open(results / "events.jsonl", "a") as handle:
+        for event in events:
+            handle.write(json.dumps(event) + "\n")
+
+
+def _quarter(results: Path) -> float:
+    return float(pd.read_csv(results / "metrics.csv")["ts"].quantile(0.25))
+
+
+def test_a_frozen_database_is_the_cause_of_busy_workers_and_errors(
+        context_of: Callable[[str], Context]) -> None:
+    findings = diagnose(context_of("db.unavailable"))
+    top, ranked = findings[0], {f.bottleneck: f for f in findings}
+    assert top.bottleneck == "db.unavailable" and top.confidence >= 0.9
+    assert "answered nothing for 60 s" in top.summary
+    assert any(line.startswith("culprit: proc.stopped{postgres}: 6") for line in top.evidence)
+    assert any(line.startswith("chain: db.unavailable") and "app.errors" in line
+               for line in top.evidence)
+    assert ranked["app.workers"].summary.startswith("All 32 app workers were busy waiting on "
+                                                    "the database")
+    assert top.recommendations[0].startswith("Find who stopped PostgreSQL's processes")
+
+
+def test_a_redis_that_refuses_connections_until_the_end_is_an_outage(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    since = _quarter(results)
+    _append_events(results, {"ts": since, "kind": "collector_error", "collector": "redis",
+                             "target": "redis", "message": "ConnectionError: Error 111 "
+                             "connecting to 127.0.0.1:6379. Connection refused."})
+    finding = rule_for("cache.latency").rule(build_context(read_dataset(results)))
+    assert finding is not None and finding.confidence >= 0.9
+    assert finding.onset_ts == since and finding.details["refused"]
+    assert "could not be reached" in finding.evidence[0] and "until the end of the run" in \
+        finding.evidence[0]
+
+
+@pytest.mark.parametrize("message", [
+    "OperationalError: connection failed: FATAL:  sorry, too many clients already",
+    "QueryCanceled: canceling statement due to statement timeout",
+])
+def test_a_server_that_answers_with_a_refusal_is_not_down(
+        message: str, copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    _append_events(results, {"ts": _quarter(results), "kind": "collector_error",
+                             "collector": "postgres", "target": "db", "message": message})
+    assert rule_for("db.unavailable").rule(build_context(read_dataset(results))) is None
+
+
+def test_a_restart_of_a_few_seconds_is_no_outage(copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    since = _quarter(results)
+    _append_events(
+        results,
+        {"ts": since, "kind": "collector_error", "collector": "postgres", "target": "db",
+         "message": "OperationalError: server closed the connection unexpectedly"},
+        {"ts": since + 3, "kind": "collector_gap", "collector": "postgres", "target": "db",
+         "message": "recovered", "start": since, "end": since + 2})
+    assert rule_for("db.unavailable").rule(build_context(read_dataset(results))) is None
+
+
+def test_database_work_run_by_another_client_names_that_client(
+        copy_of: Callable[[str], Path]) -> None:
+    """The app's pool holds the most connections; a report tool with two of them runs
+    nearly all the active sessions: that tool is the culprit, not the app's statements."""
+    results = copy_of("db.cpu")
+    sessions = pd.read_csv(results / "sessions.csv")
+    report = sessions.drop_duplicates("ts").assign(application="adhoc-report",
+                                                  state="active", count=12)
+    pd.concat([sessions, report]).sort_values("ts", kind="stable").to_csv(
+        results / "sessions.csv", index=False)
+    findings = {f.bottleneck: f for f in diagnose(build_context(read_dataset(results)))}
+    cpu = findings["db.cpu"]
+    assert any(line.startswith("culprit: application 'adhoc-report'") for line in cpu.evidence)
+    assert cpu.details["outside_application"] == "adhoc-report"
+    assert cpu.recommendations[0].startswith("The statements were not the app's")
+
+
+def test_the_apps_own_busy_sessions_name_no_culprit(
+        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("db.cpu").rule(context_of("db.cpu"))
+    assert finding is not None and "outside_runner" not in finding.details
+    assert not any(line.startswith("culprit:") for line in finding.evidence)
+
+
+def test_workers_held_by_requests_that_never_finish_are_said_to_be_stuck(
+        copy_of: Callable[[str], Path]) -> None:
+    """PHP-FPM's longest request in flight climbing for a minute: the full pool is not
+    too small, its workers are held by something no collector measures."""
+    results = copy_of("app.workers")
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = metrics["ts"].drop_duplicates()
+    since = float(seconds.quantile(0.3))
+    stuck = pd.DataFrame({"ts": seconds, "collector": "app", "target": "app",
+                          "metric": "app.request_running_max_s",
+                          "value": (seconds - since).clip(lower=0.3)})
+    pd.concat([metrics, stuck]).sort_values("ts", kind="stable").to_csv(
+        results / "metrics.csv", index=False)
+    finding = rule_for("app.workers").rule(build_context(read_dataset(results)))
+    assert finding is not None and finding.details["stuck"]
+    assert "held by requests that did not finish" in finding.summary
+    assert finding.evidence[1].startswith("app.request_running_max_s: the longest request")
+    ranked = {f.bottleneck: f for f in diagnose(build_context(read_dataset(results)))}
+    assert ranked["app.workers"].recommendations[0].startswith("Find what the stuck requests")
+
+
+def test_a_full_pool_of_short_requests_is_not_stuck(
+        context_of: Callable[[str], Context]) -> None:
+    finding = rule_for("app.workers").rule(context_of("app.workers"))
+    assert finding is not None and not finding.details["stuck"]
