@@ -512,7 +512,15 @@ def _cache(f: Finding, ctx: Context) -> list[str]:
 
 def _errors(f: Finding, ctx: Context) -> list[str]:
     error = f.details.get("dominant_error") or "the dominant error"
-    return [
+    server = ([("The errors began when a server of the stack was stopped (state T): find who "
+                "stopped it (`ps -eo pid,stat,args`: a debugger, `kill -STOP`, a frozen "
+                "container) and let it run (`kill -CONT`) or restart it."
+                if f.details.get("server_cause") == "stopped" else
+                "The errors began when a server of the stack went away: find why in its log "
+                "and `journalctl -k` (the OOM killer names its victim), start it again, and "
+                "run it supervised (systemd `Restart=on-failure`, Supervisor `autorestart`).")]
+              if f.details.get("culprit") else [])
+    return [*server,
         f"Fix the dominant error first: {error}. Look in storage/logs/laravel.log at the onset "
         "time.",
         "Read the status: 419 = CSRF/session expiry, 429 = login throttling (seed more "

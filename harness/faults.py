@@ -342,6 +342,19 @@ def cache_wiper(stack: Stack) -> Iterator[str]:
         wiper.wait()
 
 
+@contextlib.contextmanager
+def killed_app_server(stack: Stack) -> Iterator[str]:
+    """The app server killed, master and workers (the OOM killer's choice, a bad deploy):
+    nginx answers 502 without PHP-FPM; the Python app's port refuses connections."""
+    servers = stack.processes("php-fpm") or stack.processes("app")
+    if not servers:
+        raise ServiceError("no app server process found under the stack")
+    for server in servers:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            server.kill()
+    yield f"{len(servers)} app server processes killed (SIGKILL)"
+
+
 FAULTS: tuple[Fault, ...] = (
     Fault("cpu hog", ("host.cpu",), "culprit: 'python", cpu_hog),
     Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
@@ -360,6 +373,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("stopped redis", ("cache.latency",), "a server is gone", stopped_redis),
     Fault("cache wiper", ("cache.misses",), "", cache_wiper),
     Fault("heavy report", ("db.cpu", "db.query"), "adhoc-report", heavy_report),
+    Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
 )
 
 

@@ -23,11 +23,13 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
+from analysis.rules.outage import process_change
 from analysis.signals import (
     APP_LISTEN_QUEUE,
     APP_REQUEST_RUNNING,
     APP_WORKERS_BUSY,
     APP_WORKERS_TOTAL,
+    GROUP_ROLES,
     LISTEN_BACKLOG,
     NGINX_ACTIVE,
     PROC_COUNT,
@@ -42,6 +44,12 @@ ERROR_RATE_FULL = 0.05
 ERROR_WINDOW_LIMIT = 0.05     # a 5 s window this bad, sustained 30 s, is an error episode
 STALL_LEAD_S = 60.0           # a dependency's stall may begin this long before the workers fill
 STALL_LAG_S = 30.0            # or this long after (the onset is the first of 30 s sustained)
+# A server of the stack stopped or gone this long before errors became sustained, or
+# after (their onset is the first window of 30 s), is what they came from.
+ERRORS_LEAD_S = 30.0
+ERRORS_LAG_S = 30.0
+# The groups whose servers answer or back a request: the web tier, the database, Redis.
+SERVING_GROUPS = (*GROUP_ROLES["app"], *GROUP_ROLES["db"], *GROUP_ROLES["cache"])
 # A request in flight this long, held 30 s, is stuck, not slow: pages answer in well under
 # a second, and a worker that holds one is lost to the pool until it ends.
 STUCK_REQUEST_S = 10.0
@@ -209,12 +217,18 @@ def app_errors(ctx: Context) -> Finding | None:
                         f"{clock(first_seen)}): {dominant}")
     evidence.append("failures by request: " + ", ".join(
         f"{n} {int(by_name[n])}" for n in affected))
+    began = onset.ts if onset else first_seen
+    cause, culprit = ("", "") if math.isnan(began) else process_change(
+        ctx, SERVING_GROUPS, began - ERRORS_LEAD_S, began + ERRORS_LAG_S)
+    if culprit:
+        evidence.insert(1, culprit)
     return Finding(
         "app.errors", confidence(sev, None, None),
         f"{pct(overall)} of requests failed; the dominant error is: {dominant or 'unknown'}.",
         evidence, onset.ts if onset else None, onset.users if onset else None, affected,
         correlation=rho,
-        details={"error_rate": overall, "dominant_error": dominant, "dominant_share": share},
+        details={"error_rate": overall, "dominant_error": dominant, "dominant_share": share,
+                 "server_cause": cause, "culprit": culprit},
     )
 
 

@@ -53,32 +53,45 @@ def outage_finding(ctx: Context, bottleneck: str, outage: Outage, server: str) -
 
 def server_culprit(ctx: Context, outage: Outage, server: str) -> tuple[str, str]:
     """What the host collector saw of the server's processes during the outage: "stopped"
-    or "gone" with its evidence line, or ("", "") when they looked as before."""
-    for group in SERVER_GROUPS[outage.dependency]:
-        stopped = _inside(ctx.signal(PROC_STOPPED, group, how="sum"), outage)
+    or "gone" with its evidence line, or ("", "") when they looked as before. Servers of
+    one kind may share the host (a cache and a queue Redis): one gone shows as fewer
+    processes, not none."""
+    return process_change(ctx, SERVER_GROUPS[outage.dependency], outage.start - WINDOW_S,
+                          outage.end, server, any_drop=True)
+
+
+def process_change(ctx: Context, groups: tuple[str, ...], start: float, end: float,
+                   server: str = "", any_drop: bool = False) -> tuple[str, str]:
+    """The first of `groups` whose processes were stopped (state T) between start and end,
+    or gone (none left; with `any_drop`, fewer than just before): ("stopped" | "gone",
+    the evidence line), else ("", ""). Without `any_drop` a pool that shrinks on its own
+    (PHP-FPM's dynamic children) is not taken for a crash."""
+    for group in groups:
+        name = server or group
+        stopped = _between(ctx.signal(PROC_STOPPED, group, how="sum"), start, end)
         if stopped.notna().any() and stopped.max() > 0:
             first = float(stopped[stopped > 0].index[0])
             return "stopped", (
-                f"culprit: proc.stopped{{{group}}}: {stopped.max():.0f} {server} processes "
+                f"culprit: proc.stopped{{{group}}}: {stopped.max():.0f} {name} processes "
                 f"stopped (state T: a signal, a debugger, a frozen cgroup or VM) from "
                 f"{clock(first)}; they keep their connections open and answer nothing")
-        # Servers of one kind may share the host (a cache and a queue Redis): one gone
-        # shows as fewer processes, not none.
         count = ctx.signal(PROC_COUNT, group, how="sum")
-        before = count[count.index < outage.start].dropna()
-        inside = _inside(count, outage).fillna(0)
-        if len(before) and len(inside) and inside.min() < before.iloc[-1]:
-            left = inside.min()
+        before = count[count.index < start].dropna()
+        inside = _between(count, start, end).fillna(0)
+        if not len(before) or not len(inside) or before.iloc[-1] <= 0:
+            continue
+        left = inside.min()
+        if left == 0 or (any_drop and left < before.iloc[-1]):
             gone = float(inside[inside == left].index[0])
             return "gone", (
-                f"culprit: proc.count{{{group}}}: {left:.0f} {server} processes from "
+                f"culprit: proc.count{{{group}}}: {left:.0f} {name} processes from "
                 f"{clock(gone)}, {before.iloc[-1]:.0f} before: a server is gone (exited, "
                 "crashed or killed)")
     return "", ""
 
 
-def _inside(series: pd.Series, outage: Outage) -> pd.Series:
-    return series[(series.index >= outage.start - WINDOW_S) & (series.index <= outage.end)]
+def _between(series: pd.Series, start: float, end: float) -> pd.Series:
+    return series[(series.index >= start) & (series.index <= end)]
 
 
 def _outage_mask(ctx: Context, outage: Outage) -> pd.Series:

@@ -126,3 +126,31 @@ def test_a_full_pool_of_short_requests_is_not_stuck(
         context_of: Callable[[str], Context]) -> None:
     finding = rule_for("app.workers").rule(context_of("app.workers"))
     assert finding is not None and not finding.details["stuck"]
+
+
+def test_errors_that_begin_when_a_server_of_the_stack_is_gone_name_it(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("app.errors")
+    metrics = pd.read_csv(results / "metrics.csv")
+    first_error = float(pd.read_csv(results / "errors.csv").query("count > 1")["ts"].min())
+    gone = (metrics["metric"] == "proc.count{app}") & (metrics["ts"] >= first_error - 2)
+    metrics.loc[gone, "value"] = 0
+    metrics.to_csv(results / "metrics.csv", index=False)
+    findings = diagnose(build_context(read_dataset(results)))
+    errors = next(f for f in findings if f.bottleneck == "app.errors")
+    assert errors.evidence[1].startswith("culprit: proc.count{app}: 0 app processes")
+    assert errors.recommendations[0].startswith("The errors began when a server of the stack "
+                                                "went away")
+
+
+def test_a_pool_that_shrinks_on_its_own_is_no_culprit_of_errors(
+        copy_of: Callable[[str], Path]) -> None:
+    """PHP-FPM's dynamic pool stops idle children: fewer processes, none gone."""
+    results = copy_of("app.errors")
+    metrics = pd.read_csv(results / "metrics.csv")
+    shrink = (metrics["metric"] == "proc.count{app}") & (
+        metrics["ts"] >= float(metrics["ts"].quantile(0.3)))
+    metrics.loc[shrink, "value"] = 5
+    metrics.to_csv(results / "metrics.csv", index=False)
+    finding = rule_for("app.errors").rule(build_context(read_dataset(results)))
+    assert finding is not None and not finding.details["culprit"]
