@@ -89,6 +89,7 @@ class Fault:
     inject: Injection           # holds the fault while its context is open; yields what it did
     apps: tuple[str, ...] = ("python", "laravel")
     users: int | None = None    # a load of its own, where the suite's would not show it
+    extra_s: int = 0            # load held this much longer: a fault that takes time to build
 
 
 @contextlib.contextmanager
@@ -363,7 +364,9 @@ FAULTS: tuple[Fault, ...] = (
     Fault("connection hog", ("db.connections",), "culprit: application 'batch-import'",
           connection_hog),
     Fault("disk hog", ("host.disk",), "culprit: 'python", disk_hog),
-    Fault("memory hog", ("host.memory",), "culprit: 'python", memory_hog),
+    # Writing 20 GiB took up to a minute beside the load (one CPU-bound process competing
+    # with it, the kernel reclaiming the page cache), so this load runs 60 s longer.
+    Fault("memory hog", ("host.memory",), "culprit: 'python", memory_hog, extra_s=60),
     # 80 users: at 40 one PHP-FPM child keeps up alone (busy 76%), hiding the fault.
     Fault("hung PHP-FPM workers", ("app.workers",), "stopped", hung_php_workers,
           apps=("laravel",), users=80),
@@ -462,6 +465,7 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad()) 
     out.mkdir(parents=True)
     if fault.users is not None:
         load = replace(load, users=fault.users)
+    load = replace(load, duration_s=load.duration_s + fault.extra_s)
     started = time.monotonic()
     injected, injected_at, code = "not injected", None, -1
     with open(out / "harness.log", "w") as log, running_stack(app, load.size, log) as stack:

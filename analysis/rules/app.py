@@ -38,6 +38,11 @@ from analysis.signals import (
 from analysis.timefmt import clock
 
 WORKERS_BUSY_LIMIT = 0.95
+# Half the pool's slots held by stopped processes is a fault before any queue forms: the
+# capacity is gone (full severity at 3/4 lost, capped at LOST_SEVERITY while the workers
+# left keep up).
+LOST_SHARE_LIMIT = 0.5
+LOST_SEVERITY = 0.8
 LISTEN_QUEUE_LIMIT = 1.0
 ERROR_RATE_LIMIT = 0.01       # the errors SLO
 ERROR_RATE_FULL = 0.05
@@ -73,15 +78,23 @@ def app_workers(ctx: Context) -> Finding | None:
     ratio = ratio.mask(ratio.notna() & (backlog >= LISTEN_QUEUE_LIMIT), 1.0)
     ratio_peak = sustained_peak(ratio)
     backlog_peak = sustained_peak(backlog)
+    # Worker slots whose processes are stopped: capacity lost, whether or not the load
+    # is high enough to miss it yet.
+    lost = (1 - working / total.where(total > 0)).clip(lower=0.0)
+    lost_peak = sustained_peak(lost)
     by_ratio = not math.isnan(ratio_peak) and ratio_peak >= WORKERS_BUSY_LIMIT
     by_backlog = not math.isnan(backlog_peak) and backlog_peak >= LISTEN_QUEUE_LIMIT
-    if not (by_ratio or by_backlog):
+    by_lost = not math.isnan(lost_peak) and lost_peak >= LOST_SHARE_LIMIT
+    if not (by_ratio or by_backlog or by_lost):
         return None
-    series = ratio if by_ratio else backlog
-    onset = ctx.onset(series, WORKERS_BUSY_LIMIT if by_ratio else LISTEN_QUEUE_LIMIT)
-    rho = ctx.correlation(backlog if by_backlog else ratio)
+    saturated = by_ratio or by_backlog
+    series, limit = ((ratio, WORKERS_BUSY_LIMIT) if by_ratio else
+                     (backlog, LISTEN_QUEUE_LIMIT) if by_backlog else (lost, LOST_SHARE_LIMIT))
+    onset = ctx.onset(series, limit)
+    rho = ctx.correlation(backlog if by_backlog else ratio if by_ratio else lost)
     sev = max(severity(ratio_peak, 0.85, 1.0),
-              severity(backlog_peak, 0.0, 10.0) if by_backlog else 0.0)
+              severity(backlog_peak, 0.0, 10.0) if by_backlog else 0.0,
+              LOST_SEVERITY * severity(lost_peak, 0.25, 0.75) if by_lost else 0.0)
     workers = float(total.max()) if total.notna().any() else math.nan
     stopped_peak = float(stopped.max()) if stopped.notna().any() else 0.0
     working_low = float(working.min()) if stopped_peak > 0 else workers
@@ -109,8 +122,7 @@ def app_workers(ctx: Context) -> Finding | None:
     nginx = ctx.signal(NGINX_ACTIVE, how="sum")
     if nginx.notna().any():
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
-                        "connections held by nginx while the workers were full (highest "
-                        "30 s median)")
+                        "connections held by nginx (highest 30 s median)")
     waited_on = stall.dependency if stall else outage.dependency if outage else ""
     waiting = {"database": " waiting on the database", "redis": " waiting on Redis",
                "": ""}[waited_on]
@@ -122,9 +134,15 @@ def app_workers(ctx: Context) -> Finding | None:
     summary = (f"All {workers:.0f} app workers were busy{waiting} and requests queued for a "
                "free worker." if stopped_peak <= 0 else
                f"Only {working_low:.0f} of {workers:.0f} app workers served requests "
-               f"({stopped_peak:.0f} stopped), and requests queued for them.")
+               f"({stopped_peak:.0f} stopped), and requests queued for them." if saturated else
+               f"{pct(lost_peak)} of the {workers:.0f} app worker slots were held by stopped "
+               f"processes (state T; up to {stopped_peak:.0f} stopped): the pool lost that "
+               "much of its capacity; at this load the rest kept up, a peak would not.")
     return Finding(
-        "app.workers", confidence(sev, rho, knee_alignment(ctx, onset)),
+        # Stopped workers are a fact, not a trend: while the rest keep up, latency has
+        # nothing to follow, so only the capacity lost counts.
+        "app.workers", confidence(sev, rho, knee_alignment(ctx, onset)) if saturated else
+        confidence(sev),
         summary, evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak,

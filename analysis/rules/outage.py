@@ -66,6 +66,7 @@ def process_change(ctx: Context, groups: tuple[str, ...], start: float, end: flo
     or gone (none left; with `any_drop`, fewer than just before): ("stopped" | "gone",
     the evidence line), else ("", ""). Without `any_drop` a pool that shrinks on its own
     (PHP-FPM's dynamic children) is not taken for a crash."""
+    sampled = ctx.signal(PROC_COUNT, how="sum")  # windows the host collector sampled
     for group in groups:
         name = server or group
         stopped = _between(ctx.signal(PROC_STOPPED, group, how="sum"), start, end)
@@ -76,17 +77,20 @@ def process_change(ctx: Context, groups: tuple[str, ...], start: float, end: flo
                 f"stopped (state T: a signal, a debugger, a frozen cgroup or VM) from "
                 f"{clock(first)}; they keep their connections open and answer nothing")
         count = ctx.signal(PROC_COUNT, group, how="sum")
-        before = count[count.index < start].dropna()
-        inside = _between(count, start, end).fillna(0)
-        if not len(before) or not len(inside) or before.iloc[-1] <= 0:
+        # A group the host collector stopped listing has no process left; a window it did
+        # not sample at all says nothing.
+        inside = _between(count.fillna(0).where(sampled.notna()), start, end).dropna()
+        if inside.empty:
             continue
         left = inside.min()
-        if left == 0 or (any_drop and left < before.iloc[-1]):
-            gone = float(inside[inside == left].index[0])
-            return "gone", (
-                f"culprit: proc.count{{{group}}}: {left:.0f} {name} processes from "
-                f"{clock(gone)}, {before.iloc[-1]:.0f} before: a server is gone (exited, "
-                "crashed or killed)")
+        gone = float(inside[inside == left].index[0])
+        earlier = count[count.index < gone].dropna()
+        if earlier.empty or earlier.iloc[-1] <= left or not (left == 0 or any_drop):
+            continue
+        return "gone", (
+            f"culprit: proc.count{{{group}}}: {left:.0f} {name} processes from "
+            f"{clock(gone)}, {earlier.iloc[-1]:.0f} before: a server is gone (exited, "
+            "crashed or killed)")
     return "", ""
 
 

@@ -154,3 +154,35 @@ def test_a_pool_that_shrinks_on_its_own_is_no_culprit_of_errors(
     metrics.to_csv(results / "metrics.csv", index=False)
     finding = rule_for("app.errors").rule(build_context(read_dataset(results)))
     assert finding is not None and not finding.details["culprit"]
+
+
+def test_a_gap_in_the_host_collector_is_no_server_gone(
+        copy_of: Callable[[str], Path]) -> None:
+    """No proc.count row because the host collector sampled nothing: unknown, not zero."""
+    results = copy_of("app.errors")
+    metrics = pd.read_csv(results / "metrics.csv")
+    first_error = float(pd.read_csv(results / "errors.csv").query("count > 1")["ts"].min())
+    gap = (metrics["collector"] == "host") & metrics["ts"].between(first_error - 20,
+                                                                   first_error + 40)
+    metrics[~gap].to_csv(results / "metrics.csv", index=False)
+    finding = rule_for("app.errors").rule(build_context(read_dataset(results)))
+    assert finding is not None and not finding.details["culprit"]
+
+
+def test_a_pool_mostly_stopped_is_lost_capacity_even_when_the_rest_keeps_up(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = metrics.loc[metrics["metric"] == "proc.count{app}", "ts"]
+    stopped = pd.DataFrame({"ts": seconds, "collector": "host", "target": "app1",
+                            "metric": "proc.stopped{app}",
+                            # early, at a load the 15 left carry
+                            "value": seconds.between(seconds.quantile(0.05),
+                                                     seconds.quantile(0.3)) * 20.0})
+    pd.concat([metrics, stopped]).sort_values("ts", kind="stable").to_csv(
+        results / "metrics.csv", index=False)
+    findings = diagnose(build_context(read_dataset(results)))
+    assert findings[0].bottleneck == "app.workers"
+    assert "62% of the 32 app worker slots were held by stopped processes" in \
+        findings[0].summary
+    assert findings[0].recommendations[0].startswith("20 worker processes were stopped")
