@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pandas as pd
+
 from analysis.context import WINDOW_S, Context
 from analysis.culprit import HOLDER_SHARE, session_owner
 from analysis.signals import DB_TOTAL, PROC_COUNT, WORKER_GROUPS
@@ -82,15 +84,18 @@ class ConnectionHolder:
                    self.idle_share < IDLE_SHARE else ""))
 
 
-def connection_holder(ctx: Context, since: float | None) -> ConnectionHolder | None:
+def _sessions_since(ctx: Context, since: float | None) -> pd.DataFrame:
+    """sessions.csv rows from a finding's onset on, with blanks for unknown owners."""
     frame = ctx.sessions
-    if frame.empty:
-        return None
-    if since is not None:
+    if since is not None and not frame.empty:
         frame = frame[frame["ts"] >= since - WINDOW_S]
+    return frame.fillna({"application": "", "client": "", "user": "", "state": ""})
+
+
+def connection_holder(ctx: Context, since: float | None) -> ConnectionHolder | None:
+    frame = _sessions_since(ctx, since)
     if frame.empty:
         return None
-    frame = frame.fillna({"application": "", "client": "", "user": "", "state": ""})
     samples = frame.groupby("target")["ts"].nunique()
     held = frame.groupby(HOLDER)["count"].sum()
     best = held.idxmax()
@@ -152,22 +157,16 @@ class BusyHolder:
         return self.share >= HOLDER_SHARE and not self.top_holder
 
     def describe(self) -> str:
+        """The culprit line (for an outside runner)."""
         who = session_owner(self.application, self.client, self.user) or "unknown"
-        ran = (f"{self.active:.1f} of the {self.all_active:.1f} active sessions on average "
-               f"({self.share:.0%}) while holding {self.connections:.0f} connections")
-        if self.outside:
-            return (f"culprit: {who} on {self.target} ran {ran}: the database's work is "
-                    "not the app's own traffic")
-        return f"busy sessions by holder: {who} on {self.target} ran {ran}"
+        return (f"culprit: {who} on {self.target} ran {self.active:.1f} of the "
+                f"{self.all_active:.1f} active sessions on average ({self.share:.0%}) while "
+                f"holding {self.connections:.0f} connections: the database's work is not "
+                "the app's own traffic")
 
 
 def busy_holder(ctx: Context, since: float | None) -> BusyHolder | None:
-    frame = ctx.sessions
-    if frame.empty:
-        return None
-    if since is not None:
-        frame = frame[frame["ts"] >= since - WINDOW_S]
-    frame = frame.fillna({"application": "", "client": "", "user": "", "state": ""})
+    frame = _sessions_since(ctx, since)
     active = frame[frame["state"] == "active"]
     if active.empty:
         return None

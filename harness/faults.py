@@ -257,17 +257,26 @@ while True:
 """
 
 
-@contextlib.contextmanager
-def slow_redis(stack: Stack) -> Iterator[str]:
+def slow_redis(stack: Stack) -> contextlib.AbstractContextManager[str]:
     """The Redis of cache and sessions answers only 100 ms in every 500 ms."""
-    staller = subprocess.Popen([sys.executable, "-c", REDIS_STALLER],
-                               env={**os.environ, "STALLED_REDIS_URL": stack.ready["redis"]})
+    return _scripts(REDIS_STALLER, {"STALLED_REDIS_URL": stack.ready["redis"]},
+                    "Redis (cache and sessions) paused 400 ms in every 500 ms by another "
+                    "client (CLIENT PAUSE ALL)")
+
+
+@contextlib.contextmanager
+def _scripts(script: str, env: dict[str, str], what: str, copies: int = 1) -> Iterator[str]:
+    """`copies` Python processes running `script` outside the stack while the context is
+    open; one that dies at once is no fault (ServiceError)."""
+    processes = [subprocess.Popen([sys.executable, "-c", script], env={**os.environ, **env})
+                 for _ in range(copies)]
     try:
-        yield ("Redis (cache and sessions) paused 400 ms in every 500 ms by another client "
-               "(CLIENT PAUSE ALL)")
+        _still_running(processes[0], what)
+        yield what
     finally:
-        staller.kill()
-        staller.wait()
+        for process in processes:
+            process.kill()
+            process.wait()
 
 
 @contextlib.contextmanager
@@ -293,19 +302,10 @@ with psycopg.connect(os.environ["REPORT_DSN"], application_name="adhoc-report",
 """
 
 
-@contextlib.contextmanager
-def heavy_report(stack: Stack) -> Iterator[str]:
+def heavy_report(stack: Stack) -> contextlib.AbstractContextManager[str]:
     """Two sessions of another client running a heavy self-join on sppd back to back."""
-    env = {**os.environ, "REPORT_DSN": stack.dsn}
-    reports = [subprocess.Popen([sys.executable, "-c", HEAVY_REPORT], env=env)
-               for _ in range(2)]
-    try:
-        _still_running(reports[0], "the report client")
-        yield "2 sessions of 'adhoc-report' running a heavy self-join on sppd back to back"
-    finally:
-        for report in reports:
-            report.kill()
-            report.wait()
+    return _scripts(HEAVY_REPORT, {"REPORT_DSN": stack.dsn}, "2 sessions of 'adhoc-report' "
+                    "running a heavy self-join on sppd back to back", copies=2)
 
 
 @contextlib.contextmanager
@@ -331,16 +331,9 @@ while True:
 """
 
 
-@contextlib.contextmanager
-def cache_wiper(stack: Stack) -> Iterator[str]:
-    wiper = subprocess.Popen([sys.executable, "-c", CACHE_WIPER],
-                             env={**os.environ, "WIPED_REDIS_URL": stack.ready["redis"]})
-    try:
-        _still_running(wiper, "the cache wiper")
-        yield "another client deleting every cache key twice a second"
-    finally:
-        wiper.kill()
-        wiper.wait()
+def cache_wiper(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    return _scripts(CACHE_WIPER, {"WIPED_REDIS_URL": stack.ready["redis"]},
+                    "another client deleting every cache key twice a second")
 
 
 @contextlib.contextmanager
