@@ -79,11 +79,13 @@ UNREACHABLE = re.compile(
     r"closed)|timeout expired|timed out|server closed|terminating connection|lost "
     r"connection|gone away|broken pipe|no route to host|unreachable|error 11[01]\b|"
     r"TimeoutError|timeout (reading|writing|connecting)", re.I)
+# The server refused a connection because it had no slot left (PostgreSQL, MySQL).
+SERVER_FULL = r"too many clients|remaining connection slots|too many connections"
 # The server answered, with a refusal of its own: full (db.connections), or it does not
 # let this client in. Up, so not an outage.
-ANSWERED = re.compile(r"canceling statement|statement timeout|max_execution_time|too many "
-                      r"(clients|connections)|connection slots|authentication|access denied|"
-                      r"permission denied|does not exist", re.I)
+ANSWERED = re.compile(rf"{SERVER_FULL}|canceling statement|statement timeout|"
+                      r"max_execution_time|authentication|access denied|permission denied|"
+                      r"does not exist", re.I)
 MIN_OUTAGE_S = 5.0
 
 

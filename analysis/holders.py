@@ -156,6 +156,11 @@ class BusyHolder:
         of the database's work: an ad-hoc report, a batch job, a runaway script."""
         return self.share >= HOLDER_SHARE and not self.top_holder
 
+    def details(self) -> dict[str, str]:
+        """A finding's details naming it (the advice reads them)."""
+        return {"outside_runner": session_owner(self.application, self.client, self.user),
+                "outside_application": self.application}
+
     def describe(self) -> str:
         """The culprit line (for an outside runner)."""
         who = session_owner(self.application, self.client, self.user) or "unknown"
@@ -165,7 +170,9 @@ class BusyHolder:
                 "the app's own traffic")
 
 
-def busy_holder(ctx: Context, since: float | None) -> BusyHolder | None:
+def outside_runner(ctx: Context, since: float | None) -> BusyHolder | None:
+    """The holder of the most active sessions from `since` on, when it is an outside
+    client (see BusyHolder.outside); None otherwise."""
     frame = _sessions_since(ctx, since)
     active = frame[frame["state"] == "active"]
     if active.empty:
@@ -174,16 +181,9 @@ def busy_holder(ctx: Context, since: float | None) -> BusyHolder | None:
     busy = active.groupby(HOLDER)["count"].sum()
     best = busy.idxmax()
     held = frame.groupby(HOLDER)["count"].sum()
-    return BusyHolder(
+    runner = BusyHolder(
         target=str(best[0]), application=str(best[1]), client=str(best[2]),
         user=str(best[3]), active=float(busy.loc[best]) / samples,
         all_active=float(busy.sum()) / samples, connections=float(held.loc[best]) / samples,
         top_holder=held.idxmax() == best)
-
-
-def outside_runner(runner: BusyHolder | None) -> dict[str, str]:
-    """A finding's details naming the outside client that ran the work, if one did."""
-    if runner is None or not runner.outside:
-        return {}
-    return {"outside_runner": session_owner(runner.application, runner.client, runner.user),
-            "outside_application": runner.application}
+    return runner if runner.outside else None

@@ -17,6 +17,7 @@ from analysis.latency import ALL
 from analysis.rules.common import (
     confidence,
     corr_text,
+    first_above,
     knee_alignment,
     onset_text,
     pct,
@@ -104,7 +105,7 @@ def app_workers(ctx: Context) -> Finding | None:
         f"app.workers.busy / working workers: {pct(ratio_peak)} of {working_low:.0f} working "
         f"(highest 30 s median); {onset_text(onset)}",
         *([f"proc.stopped{{{group}}}: {stopped_peak:.0f} worker processes "
-           f"stopped (state T: a signal or a debugger) from {clock(_first_above(stopped, 0))}; "
+           f"stopped (state T: a signal or a debugger) from {clock(first_above(stopped, 0))}; "
            f"the pool lists them idle, but they serve nothing, so {working_low:.0f} of "
            f"{workers:.0f} workers did the work"] if stopped_peak > 0 else []),
         f"{backlog_source}: {backlog_peak:.1f} requests waiting for a worker (30 s sustained "
@@ -162,7 +163,7 @@ def _stuck_requests(ctx: Context, since: float | None) -> str:
     peak = sustained_peak(running)
     if math.isnan(peak) or peak < STUCK_REQUEST_S:
         return ""
-    first = float(running[running >= STUCK_REQUEST_S].index[0])
+    first = first_above(running, STUCK_REQUEST_S, inclusive=True)
     return (f"app.request_running_max_s: the longest request in flight had run {peak:.0f} s "
             f"(highest 30 s median) from {clock(first)}: workers held by requests that do not "
             "finish, blocked on something no collector here measures (an external API, a "
@@ -196,11 +197,6 @@ def _working_slots(ctx: Context, total: pd.Series, group: str | None
     count = ctx.signal(PROC_COUNT, group, how="sum")
     serving = count.where(count <= total, count - 1).clip(lower=1)
     return (total - stopped.fillna(0) * total / serving).clip(lower=0), stopped
-
-
-def _first_above(series: pd.Series, limit: float) -> float:
-    above = series[series > limit]
-    return float(above.index[0]) if len(above) else math.nan
 
 
 def app_errors(ctx: Context) -> Finding | None:

@@ -70,3 +70,10 @@ def corr_text(correlation: float | None) -> str:
 
 def pct(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value * 100:.0f}%"
+
+
+def first_above(series: pd.Series, limit: float, inclusive: bool = False) -> float:
+    """The index (a window's time) of the first value over `limit` (or at it, when
+    `inclusive`); NaN if none."""
+    above = series[series >= limit] if inclusive else series[series > limit]
+    return float(above.index[0]) if len(above) else math.nan

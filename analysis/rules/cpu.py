@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.context import Context
 from analysis.findings import Finding
-from analysis.holders import busy_holder, outside_runner
+from analysis.holders import outside_runner
 from analysis.rules.common import (
     confidence,
     corr_text,
@@ -121,15 +121,16 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
         evidence.append(f"{process_peak:.2f} cores per process (1.0 = a process is CPU-bound)")
     evidence.extend(_runqueue_line(ctx, target))
     evidence.append(_group_breakdown(ctx, target, onset.ts if onset else None))
-    runner = busy_holder(ctx, onset.ts if onset else None) if "db" in roles else None
-    if runner is not None and runner.outside:
+    runner = outside_runner(ctx, onset.ts if onset else None) if "db" in roles else None
+    if runner:
         evidence.insert(1, runner.describe())
     return Finding(
         bottleneck, confidence(sev, rho, knee_alignment(ctx, onset)),
         f"CPU of {who} saturated: {pct(peak)} of {cpus:.0f} CPUs on {target}.",
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"target": target, "share": peak, "cpus": cpus, **outside_runner(runner)},
+        details={"target": target, "share": peak, "cpus": cpus,
+                 **(runner.details() if runner else {})},
     )
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.culprit import lock_culprit
+from analysis.dependencies import SERVER_FULL
 from analysis.findings import Finding
 from analysis.holders import connection_holder
 from analysis.rules.common import (
@@ -44,8 +45,7 @@ from analysis.timefmt import clock
 
 CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
 POOL_WAITING_LIMIT = 1.0
-CONNECTION_ERRORS = (r"too many clients|remaining connection slots|too many connections|"
-                     r"connection pool|pool timeout")
+CONNECTION_ERRORS = rf"{SERVER_FULL}|connection pool|pool timeout"
 LOCK_SHARE_LIMIT = 0.20       # of active backends waiting on Lock
 LOCK_BACKENDS_MIN = 1.0
 # Deadlocks per second (30 s sustained): InnoDB kills a deadlocked transaction at once,

@@ -16,7 +16,7 @@ import pandas as pd
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.dependencies import Outage, outages
 from analysis.findings import Finding
-from analysis.rules.common import confidence, pct
+from analysis.rules.common import confidence, first_above, pct
 from analysis.signals import GROUP_ROLES, PROC_COUNT, PROC_STOPPED
 from analysis.timefmt import clock
 
@@ -71,11 +71,11 @@ def process_change(ctx: Context, groups: tuple[str, ...], start: float, end: flo
         name = server or group
         stopped = _between(ctx.signal(PROC_STOPPED, group, how="sum"), start, end)
         if stopped.notna().any() and stopped.max() > 0:
-            first = float(stopped[stopped > 0].index[0])
             return "stopped", (
                 f"culprit: proc.stopped{{{group}}}: {stopped.max():.0f} {name} processes "
                 f"stopped (state T: a signal, a debugger, a frozen cgroup or VM) from "
-                f"{clock(first)}; they keep their connections open and answer nothing")
+                f"{clock(first_above(stopped, 0))}; they keep their connections open and "
+                "answer nothing")
         count = ctx.signal(PROC_COUNT, group, how="sum")
         # A group the host collector stopped listing has no process left; a window it did
         # not sample at all says nothing.

@@ -15,7 +15,7 @@ from scipy.optimize import nnls
 
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
-from analysis.holders import busy_holder, outside_runner
+from analysis.holders import outside_runner
 from analysis.latency import ALL, time_labels
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
 from analysis.signals import DB_LOCK_WAIT
@@ -172,8 +172,8 @@ def db_query(ctx: Context) -> Finding | None:
     else:
         evidence.append("no sequential scans on its tables: its cost is per-call work "
                         "(rows, sorting, joins), not a missing index")
-    runner = busy_holder(ctx, onset.ts if onset else since)
-    if runner is not None and runner.outside:
+    runner = outside_runner(ctx, onset.ts if onset else since)
+    if runner:
         evidence.insert(2, runner.describe())
     return Finding(
         "db.query", confidence(sev, rho, None) * (0.7 + 0.3 * severity(busy, 0.2, 1.0)),
@@ -190,7 +190,7 @@ def db_query(ctx: Context) -> Finding | None:
                  "mean_ms": float(top["mean_ms"]), "rows_per_call": float(top["rows_per_call"]),
                  "table": table, "index_columns": columns, "summary": summary,
                  "temp_blks_written": int(top["temp"]), "lock_wait_share": locked,
-                 **outside_runner(runner)},
+                 **(runner.details() if runner else {})},
     )
 
 

@@ -21,6 +21,19 @@ def _append_events(results: Path, *events: dict[str, object]) -> None:
             handle.write(json.dumps(event) + "\n")
 
 
+def _add_series(results: Path, metrics: pd.DataFrame, collector: str, target: str,
+                metric: str, values: pd.Series) -> None:
+    """Write metrics.csv again with one more series (values indexed like `metrics`'s ts)."""
+    added = pd.DataFrame({"ts": metrics.loc[values.index, "ts"], "collector": collector,
+                          "target": target, "metric": metric, "value": values})
+    pd.concat([metrics, added]).sort_values("ts", kind="stable").to_csv(
+        results / "metrics.csv", index=False)
+
+
+def _first_error(results: Path) -> float:
+    return float(pd.read_csv(results / "errors.csv").query("count > 1")["ts"].min())
+
+
 def _quarter(results: Path) -> float:
     return float(pd.read_csv(results / "metrics.csv")["ts"].quantile(0.25))
 
@@ -109,11 +122,8 @@ def test_workers_held_by_requests_that_never_finish_are_said_to_be_stuck(
     metrics = pd.read_csv(results / "metrics.csv")
     seconds = metrics["ts"].drop_duplicates()
     since = float(seconds.quantile(0.3))
-    stuck = pd.DataFrame({"ts": seconds, "collector": "app", "target": "app",
-                          "metric": "app.request_running_max_s",
-                          "value": (seconds - since).clip(lower=0.3)})
-    pd.concat([metrics, stuck]).sort_values("ts", kind="stable").to_csv(
-        results / "metrics.csv", index=False)
+    _add_series(results, metrics, "app", "app", "app.request_running_max_s",
+                (seconds - since).clip(lower=0.3))
     finding = rule_for("app.workers").rule(build_context(read_dataset(results)))
     assert finding is not None and finding.details["stuck"]
     assert "held by requests that did not finish" in finding.summary
@@ -132,7 +142,7 @@ def test_errors_that_begin_when_a_server_of_the_stack_is_gone_name_it(
         copy_of: Callable[[str], Path]) -> None:
     results = copy_of("app.errors")
     metrics = pd.read_csv(results / "metrics.csv")
-    first_error = float(pd.read_csv(results / "errors.csv").query("count > 1")["ts"].min())
+    first_error = _first_error(results)
     gone = (metrics["metric"] == "proc.count{app}") & (metrics["ts"] >= first_error - 2)
     metrics.loc[gone, "value"] = 0
     metrics.to_csv(results / "metrics.csv", index=False)
@@ -161,7 +171,7 @@ def test_a_gap_in_the_host_collector_is_no_server_gone(
     """No proc.count row because the host collector sampled nothing: unknown, not zero."""
     results = copy_of("app.errors")
     metrics = pd.read_csv(results / "metrics.csv")
-    first_error = float(pd.read_csv(results / "errors.csv").query("count > 1")["ts"].min())
+    first_error = _first_error(results)
     gap = (metrics["collector"] == "host") & metrics["ts"].between(first_error - 20,
                                                                    first_error + 40)
     metrics[~gap].to_csv(results / "metrics.csv", index=False)
@@ -174,13 +184,9 @@ def test_a_pool_mostly_stopped_is_lost_capacity_even_when_the_rest_keeps_up(
     results = copy_of("baseline")
     metrics = pd.read_csv(results / "metrics.csv")
     seconds = metrics.loc[metrics["metric"] == "proc.count{app}", "ts"]
-    stopped = pd.DataFrame({"ts": seconds, "collector": "host", "target": "app1",
-                            "metric": "proc.stopped{app}",
-                            # early, at a load the 15 left carry
-                            "value": seconds.between(seconds.quantile(0.05),
-                                                     seconds.quantile(0.3)) * 20.0})
-    pd.concat([metrics, stopped]).sort_values("ts", kind="stable").to_csv(
-        results / "metrics.csv", index=False)
+    _add_series(results, metrics, "host", "app1", "proc.stopped{app}",
+                # early, at a load the 12 left carry
+                seconds.between(seconds.quantile(0.05), seconds.quantile(0.3)) * 20.0)
     findings = diagnose(build_context(read_dataset(results)))
     assert findings[0].bottleneck == "app.workers"
     assert "62% of the 32 app worker slots were held by stopped processes" in \
