@@ -16,6 +16,7 @@ from analysis.signals import (
     APP_WORKERS_TOTAL,
     MEM_AVAILABLE,
     MEM_TOTAL,
+    MYSQL_METADATA_WAITS,
     PROC_COUNT,
     PROC_CPU,
     PROC_RSS,
@@ -396,8 +397,16 @@ def _lock_holder(culprit: LockCulprit, ctx: Context) -> list[str]:
         out.append("A long statement holds the lock while it runs: run it off-peak or in "
                    "small batches, or bound it with "
                    + ("`max_statement_time`." if ctx.mysql else "`statement_timeout`."))
+    if culprit.query.upper().startswith(("LOCK TABLE", "FLUSH TABLES")):
+        out.append("It took explicit table locks: InnoDB needs none for a consistent copy "
+                   "(`mysqldump --single-transaction`, `mariadb-backup`), and a manual fix "
+                   "can lock just its rows inside a transaction.")
+    metadata = ctx.mysql and ctx.signal(MYSQL_METADATA_WAITS).max() > 0
     out.append("Let the app's requests give up instead of piling up behind a holder: "
-               + ("`innodb_lock_wait_timeout` (e.g. 5)." if ctx.mysql else
+               + ("`lock_wait_timeout` (e.g. 10) for the app's sessions (the waits were for "
+                  "a table's metadata lock, which waits a year by default and which "
+                  "`innodb_lock_wait_timeout` does not bound)." if metadata else
+                  "`innodb_lock_wait_timeout` (e.g. 5)." if ctx.mysql else
                   "`lock_timeout` (e.g. 5s) for the app's role."))
     return out
 

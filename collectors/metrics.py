@@ -77,6 +77,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "mysql.aborted_connects_rate": ("connections/s", "Aborted_connects"),
     "mysql.row_lock_waits_rate": ("waits/s", "Innodb_row_lock_waits"),
     "mysql.row_lock_current_waits": ("count", "Innodb_row_lock_current_waits"),
+    "mysql.metadata_lock_waits": ("sessions", "client threads queued for a metadata or "
+                                  "table lock (processlist state)"),
     # Redis
     "queue.length": ("jobs", "{queue}: pending (Laravel queues:<name> list, or the jobs "
                              "table of the database driver)"),

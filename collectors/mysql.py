@@ -56,6 +56,15 @@ STATUS_RATES = {
 STATUS_READ = (*STATUS_RATES, "Threads_connected", "Connection_errors_max_connections",
                "Max_used_connections", "Innodb_row_lock_current_waits",
                "Innodb_buffer_pool_reads", "Innodb_buffer_pool_read_requests")
+# A client thread queued for a metadata or table-level lock (the processlist state).
+METADATA_WAIT = re.compile(r"Waiting for .*lock$")
+# The name a client gives itself (the mysql CLI, mysqldump, pymysql's program_name).
+PROGRAM_NAME_JOIN = ("LEFT JOIN performance_schema.session_connect_attrs a "
+                     "ON a.PROCESSLIST_ID = p.ID AND a.ATTR_NAME = 'program_name'")
+# The statement a thread runs, or the last it ran while it idles (inside a transaction).
+LAST_STATEMENT = ("(SELECT MAX(s.SQL_TEXT) FROM performance_schema.events_statements_current s "
+                  "JOIN performance_schema.threads st ON st.THREAD_ID = s.THREAD_ID "
+                  "WHERE st.PROCESSLIST_ID = p.ID)")
 # Processlist commands that are not client work.
 BACKGROUND = {"Daemon", "Binlog Dump", "Binlog Dump GTID", "Slave_IO", "Slave_SQL",
               "Slave_worker"}
@@ -96,6 +105,7 @@ class MySQLCollector:
     _queue_tables: LaravelQueueTables | None = None
     _running: set[str] = field(default_factory=set)
     _waiters: set[str] = field(default_factory=set)
+    _metadata_waits: int = 0
 
     @property
     def _schema(self) -> str | None:
@@ -209,22 +219,21 @@ class MySQLCollector:
         sampled each second, the sessions running a statement are its DB time (the
         method of Oracle's ASH), where no digest times it.
         """
-        source = "information_schema.PROCESSLIST" if self._mariadb \
-            else "performance_schema.processlist"
         rows = self._query(
             "SELECT p.ID AS id, p.COMMAND AS command, p.STATE AS state, p.TIME AS seconds, "  # noqa: S608  # FROM one of two constants
-            "p.USER AS user, p.HOST AS host, "
+            "p.USER AS user, p.HOST AS host, a.ATTR_VALUE AS application, "
             "p.INFO AS info, t.trx_id IS NOT NULL AS in_trx, t.trx_state AS trx_state, "
             "MAX(s.DIGEST) AS digest "
-            f"FROM {source} p "
+            f"FROM {self._processlist_table} p "
+            f"{PROGRAM_NAME_JOIN} "
             "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
             "LEFT JOIN performance_schema.threads th ON th.PROCESSLIST_ID = p.ID "
             "LEFT JOIN performance_schema.events_statements_current s "
             "ON s.THREAD_ID = th.THREAD_ID AND s.END_EVENT_ID IS NULL "
             "WHERE p.ID <> CONNECTION_ID() "
-            "GROUP BY p.ID, p.COMMAND, p.STATE, p.TIME, p.USER, p.HOST, p.INFO, t.trx_id, "
-            "t.trx_state")
-        active = idle = idle_in_trx = lock_waits = 0
+            "GROUP BY p.ID, p.COMMAND, p.STATE, p.TIME, p.USER, p.HOST, a.ATTR_VALUE, p.INFO, "
+            "t.trx_id, t.trx_state")
+        active = idle = idle_in_trx = lock_waits = metadata_waits = 0
         longest = 0.0
         running: dict[str, int] = {}
         waiting: dict[str, int] = {}
@@ -236,20 +245,24 @@ class MySQLCollector:
             client = (row["host"] or "").rpartition(":")[0] or row["host"] or "local"
             state = ("active" if command != "Sleep" else
                      "idle in transaction" if row["in_trx"] else "idle")
-            held.append((("", client, row["user"] or "", state), 1))
+            held.append(((row["application"] or "", client, row["user"] or "", state), 1))
             if command == "Sleep":
                 idle += 1
                 idle_in_trx += int(bool(row["in_trx"]))
                 continue
             active += 1
             longest = max(longest, float(row["seconds"] or 0))
-            locked = row["trx_state"] == "LOCK WAIT"
+            on_metadata = bool(METADATA_WAIT.match(row["state"] or ""))
+            metadata_waits += int(on_metadata)
+            locked = row["trx_state"] == "LOCK WAIT" or on_metadata
             lock_waits += int(locked)
             statement = self._statement_id(row["digest"], row["info"], out)
             if statement is not None and not row["digest"]:  # digests time it exactly
                 running[statement] = running.get(statement, 0) + 1
             if statement is not None and locked:
                 waiting[statement] = waiting.get(statement, 0) + 1
+        self._metadata_waits = metadata_waits
+        out.add("mysql.metadata_lock_waits", metadata_waits)
         out.sessions.extend(holders(held))
         out.add("db.connections.active", active)
         out.add("db.connections.idle", idle)
@@ -273,42 +286,59 @@ class MySQLCollector:
             out.queries.append([statement, normalized])
         return statement
 
+    @property
+    def _processlist_table(self) -> str:
+        return ("information_schema.PROCESSLIST" if self._mariadb
+                else "performance_schema.processlist")
+
     def _lock_waits(self, out: Sample) -> None:
-        """Lock requests waiting, and who blocks them (the culprit's thread, age, query)."""
-        if self._mariadb:
-            rows = self._query(
-                "SELECT b.trx_mysql_thread_id AS blocker, p.USER AS user, p.HOST AS client, "
-                "p.COMMAND AS command, b.trx_state AS trx_state, "
-                "TIMESTAMPDIFF(SECOND, b.trx_started, NOW()) AS blocker_age_s, "
-                "b.trx_query AS query, COUNT(*) AS waiting "
-                "FROM information_schema.INNODB_LOCK_WAITS w "
-                "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
-                "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id "
-                "GROUP BY b.trx_mysql_thread_id, p.USER, p.HOST, p.COMMAND, "
-                "b.trx_state, b.trx_started, b.trx_query")
-        else:
-            rows = self._query(
-                "SELECT t.PROCESSLIST_ID AS blocker, t.PROCESSLIST_USER AS user, "
-                "t.PROCESSLIST_HOST AS client, t.PROCESSLIST_COMMAND AS command, "
-                "NULL AS trx_state, NULL AS blocker_age_s, "
-                "t.PROCESSLIST_INFO AS query, COUNT(*) AS waiting "
-                "FROM performance_schema.data_lock_waits w "
-                "JOIN performance_schema.threads t ON t.THREAD_ID = w.BLOCKING_THREAD_ID "
-                "GROUP BY t.PROCESSLIST_ID, t.PROCESSLIST_USER, t.PROCESSLIST_HOST, "
-                "t.PROCESSLIST_COMMAND, t.PROCESSLIST_INFO")
-        out.add("db.locks.ungranted", sum(int(row["waiting"]) for row in rows))
+        """Lock requests waiting, and who blocks them (the culprit's thread, age, query):
+        InnoDB's row and table locks, and metadata locks (LOCK TABLES, a dump, an ALTER
+        TABLE queued behind an open transaction), which InnoDB's tables do not show."""
+        waits = ("information_schema.INNODB_LOCK_WAITS w "
+                 "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id",
+                 "w.requesting_trx_id") if self._mariadb else (
+                 "performance_schema.data_lock_waits w JOIN information_schema.INNODB_TRX b "
+                 "ON b.trx_id = w.BLOCKING_ENGINE_TRANSACTION_ID",
+                 "w.REQUESTING_ENGINE_TRANSACTION_ID")
+        rows = self._query(
+            "SELECT b.trx_mysql_thread_id AS id, a.ATTR_VALUE AS application, "  # noqa: S608  # constants
+            "p.USER AS user, p.HOST AS client, p.COMMAND AS command, "
+            "b.trx_state = 'LOCK WAIT' AS blocked, "
+            "TIMESTAMPDIFF(SECOND, b.trx_started, NOW()) AS age_s, "
+            f"COALESCE(b.trx_query, {LAST_STATEMENT}) AS query, "
+            f"COUNT(DISTINCT {waits[1]}) AS waiting "
+            f"FROM {waits[0]} "
+            f"LEFT JOIN {self._processlist_table} p ON p.ID = b.trx_mysql_thread_id "
+            f"{PROGRAM_NAME_JOIN} "
+            "GROUP BY b.trx_mysql_thread_id, a.ATTR_VALUE, p.USER, p.HOST, p.COMMAND, "
+            "b.trx_state, b.trx_started, b.trx_query")
+        out.add("db.locks.ungranted",
+                sum(int(row["waiting"]) for row in rows) + self._metadata_waits)
+        if self._metadata_waits:  # read only when the processlist shows such a wait
+            rows += metadata_blockers(self._query(
+                "SELECT m.OBJECT_TYPE AS kind, m.OBJECT_SCHEMA AS db, m.OBJECT_NAME AS name, "  # noqa: S608  # constants
+                "m.LOCK_STATUS AS status, p.ID AS id, a.ATTR_VALUE AS application, "
+                "p.USER AS user, p.HOST AS client, p.COMMAND AS command, p.TIME AS seconds, "
+                "TIMESTAMPDIFF(SECOND, x.trx_started, NOW()) AS trx_age_s, "
+                f"COALESCE(p.INFO, {LAST_STATEMENT}) AS query "
+                "FROM performance_schema.metadata_locks m "
+                "JOIN performance_schema.threads th ON th.THREAD_ID = m.OWNER_THREAD_ID "
+                f"JOIN {self._processlist_table} p ON p.ID = th.PROCESSLIST_ID "
+                f"{PROGRAM_NAME_JOIN} "
+                "LEFT JOIN information_schema.INNODB_TRX x ON x.trx_mysql_thread_id = p.ID "
+                "WHERE p.ID <> CONNECTION_ID()"))
         out.add("db.lock_blockers", len(rows))
         # Roots first: the links of a queue behind a holder block more than it does.
-        ranked = sorted(rows, key=lambda row: (row["trx_state"] == "LOCK WAIT",
+        ranked = sorted(rows, key=lambda row: (bool(row["blocked"]),
                                                -int(row["waiting"])))[:TOP_BLOCKERS]
         out.blockers.extend(
-            [row["blocker"], "", str(row["client"] or "").rsplit(":", 1)[0] or "local",
-             row["user"] or "",
+            [row["id"], row["application"] or "",
+             str(row["client"] or "").rsplit(":", 1)[0] or "local", row["user"] or "",
              # A sleeping thread inside a transaction is PostgreSQL's "idle in transaction".
              "idle in transaction" if row["command"] == "Sleep" else "active",
-             float(row["blocker_age_s"]) if row["blocker_age_s"] is not None else None,
-             int(row["waiting"]), row["trx_state"] == "LOCK WAIT",
-             normalize(str(row["query"] or ""))]
+             float(row["age_s"]) if row["age_s"] is not None else None,
+             int(row["waiting"]), bool(row["blocked"]), normalize(str(row["query"] or ""))]
             for row in ranked)
 
     def _statements(self, out: Sample) -> None:
@@ -386,6 +416,37 @@ class MySQLCollector:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def metadata_blockers(locks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sessions holding the metadata locks others wait for, one row per holder with
+    the waiters it holds up (the shape of the InnoDB blocker rows).
+
+    A holder blocks a waiter on the same object when it held its lock since before the
+    waiter asked (its transaction or its idle time is at least the waiter's wait): the
+    app's short statements that took the object after the waiter queued are not
+    blockers. The lock types are not compared: MariaDB's performance_schema reports
+    LOCK TABLES ... READ as SHARED_READ, which no matrix would call a conflict.
+    A holder that itself waits for a lock is a link of the queue, not its root.
+    """
+    objects: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for lock in locks:
+        objects.setdefault((lock["kind"], lock["db"] or "", lock["name"] or ""), []).append(lock)
+    waiting_ids = {lock["id"] for lock in locks if lock["status"] == "PENDING"}
+    blockers: dict[int, dict[str, Any]] = {}
+    for held in objects.values():
+        granted = [lock for lock in held if lock["status"] == "GRANTED"]
+        for waiter in (lock for lock in held if lock["status"] == "PENDING"):
+            waited_s = float(waiter["seconds"] or 0)
+            for holder in granted:
+                held_s = max(float(holder["trx_age_s"] or 0), float(holder["seconds"] or 0))
+                if holder["id"] == waiter["id"] or held_s + 1 < waited_s:
+                    continue
+                row = blockers.setdefault(holder["id"], {
+                    **holder, "age_s": held_s, "blocked": holder["id"] in waiting_ids,
+                    "waiting": set()})
+                row["waiting"].add(waiter["id"])
+    return [{**row, "waiting": len(row["waiting"])} for row in blockers.values()]
 
 
 def statement_row(digest: str, delta: dict[str, float]) -> list[object]:

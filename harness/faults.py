@@ -1,6 +1,7 @@
 """Fault suite: faults injected from outside a running reference stack, diagnosed blind.
 
-    .venv/bin/python -m harness.faults [--app python|laravel] [--only NAME ...]
+    .venv/bin/python -m harness.faults [--app python|laravel] [--db postgresql|mariadb]
+                                       [--only NAME ...]
 
 Why from outside: the knob matrix turns a best practice off inside the app, with rules
 written by the same team; real incidents come from elsewhere (a console session that
@@ -32,8 +33,10 @@ from typing import IO, Any
 
 import psutil
 import psycopg
+import pymysql
 import redis
 
+from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
 from harness.validate import top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES
@@ -65,6 +68,10 @@ class Stack:
     def dsn(self) -> str:
         return self.ready["dsn"]
 
+    @property
+    def mariadb(self) -> bool:
+        return self.ready.get("db") == "mariadb"
+
     def processes(self, group: str, title: str = "") -> list[psutil.Process]:
         """The stack's processes of one process group (as the host collector groups them),
         optionally only those whose title starts with `title`."""
@@ -76,6 +83,23 @@ class Stack:
                         " ".join(cmdline).startswith(title):
                     found.append(child)
         return found
+
+
+# What a refused or failed connection raises, from either engine's driver.
+CONNECT_ERRORS = (psycopg.OperationalError, pymysql.err.OperationalError)
+
+
+def connect_as(dsn: str, application: str, autocommit: bool = False) -> Any:
+    """A DB-API connection to either engine, naming itself as `application` (PostgreSQL's
+    application_name, MySQL's program_name connection attribute), as tools do."""
+    if dsn.startswith(("mysql://", "mariadb://")):
+        parts = MySQLDsn.parse(dsn)
+        return pymysql.connect(host=parts.host, port=parts.port, user=parts.user,
+                               password=parts.password, database=parts.database,
+                               autocommit=autocommit, connect_timeout=5,
+                               program_name=application)
+    return psycopg.connect(dsn, application_name=application, autocommit=autocommit,
+                           connect_timeout=5)
 
 
 Injection = Callable[[Stack], contextlib.AbstractContextManager[str]]
@@ -175,20 +199,25 @@ def _still_running(process: subprocess.Popen[bytes], what: str, grace_s: float =
 @contextlib.contextmanager
 def _holding(stack: Stack, statement: str) -> Iterator[str]:
     """A console session that runs one locking statement and then idles in its transaction."""
-    with psycopg.connect(stack.dsn, application_name="psql") as conn:
-        # The stack ends idle transactions after 60 s (deploy/postgresql/esppd.conf); a
-        # console session doing a long manual fix turns that off for itself.
-        conn.execute("SET idle_in_transaction_session_timeout = 0")
-        conn.execute(statement)  # psycopg opens the transaction; nothing commits it
-        try:
-            yield f"a psql session idle in its transaction after: {statement}"
-        finally:
-            with contextlib.suppress(psycopg.Error):
-                conn.rollback()
+    client = "mysql" if stack.mariadb else "psql"
+    conn = connect_as(stack.dsn, client)
+    try:
+        with conn.cursor() as cur:
+            if not stack.mariadb:
+                # The stack ends idle transactions after 60 s (deploy/postgresql/esppd.conf);
+                # a console session doing a long manual fix turns that off for itself.
+                cur.execute("SET idle_in_transaction_session_timeout = 0")
+            cur.execute(statement)  # the transaction opens; nothing commits it
+        yield f"a {client} session idle in its transaction after: {statement}"
+    finally:
+        conn.close()  # rolls back; ends LOCK TABLES
 
 
 def table_lock_holder(stack: Stack) -> contextlib.AbstractContextManager[str]:
-    return _holding(stack, "LOCK TABLE sppd IN SHARE ROW EXCLUSIVE MODE")
+    """PostgreSQL: a manual fix locking out writers. MariaDB: a dump without
+    --single-transaction (mysqldump's --lock-tables), which writers queue behind."""
+    return _holding(stack, "LOCK TABLES sppd READ" if stack.mariadb
+                    else "LOCK TABLE sppd IN SHARE ROW EXCLUSIVE MODE")
 
 
 def row_lock_holder(stack: Stack) -> contextlib.AbstractContextManager[str]:
@@ -221,13 +250,12 @@ def stopped_queue_workers(stack: Stack) -> Iterator[str]:
 @contextlib.contextmanager
 def connection_hog(stack: Stack) -> Iterator[str]:
     """Another client that opens every connection the server will give it and idles."""
-    held: list[psycopg.Connection[Any]] = []
+    held: list[Any] = []
     try:
         while True:
             try:
-                held.append(psycopg.connect(stack.dsn, application_name="batch-import",
-                                            connect_timeout=5))
-            except psycopg.OperationalError:
+                held.append(connect_as(stack.dsn, "batch-import"))
+            except CONNECT_ERRORS:
                 break
         yield f"{len(held)} idle connections held by another client until refused"
     finally:
@@ -268,8 +296,8 @@ def slow_redis(stack: Stack) -> contextlib.AbstractContextManager[str]:
 def _scripts(script: str, env: dict[str, str], what: str, copies: int = 1) -> Iterator[str]:
     """`copies` Python processes running `script` outside the stack while the context is
     open; one that dies at once is no fault (ServiceError)."""
-    processes = [subprocess.Popen([sys.executable, "-c", script], env={**os.environ, **env})
-                 for _ in range(copies)]
+    processes = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,
+                                  env={**os.environ, **env}) for _ in range(copies)]
     try:
         _still_running(processes[0], what)
         yield what
@@ -292,13 +320,13 @@ def frozen_database(stack: Stack) -> Iterator[str]:
 
 # An ad-hoc report from another client: the same heavy aggregate over and over.
 HEAVY_REPORT = """
-import os, psycopg
-with psycopg.connect(os.environ["REPORT_DSN"], application_name="adhoc-report",
-                     autocommit=True) as conn:
-    while True:
-        conn.execute("SELECT a.user_id, count(*), sum(length(b.maksud)) FROM sppd a "
-                     "JOIN sppd b ON b.user_id = a.user_id GROUP BY a.user_id "
-                     "ORDER BY 3 DESC").fetchall()
+import os
+from harness.faults import connect_as
+cursor = connect_as(os.environ["REPORT_DSN"], "adhoc-report", autocommit=True).cursor()
+while True:
+    cursor.execute("SELECT a.user_id, count(*), sum(length(b.maksud)) FROM sppd a "
+                   "JOIN sppd b ON b.user_id = a.user_id GROUP BY a.user_id ORDER BY 3 DESC")
+    cursor.fetchall()
 """
 
 
@@ -390,10 +418,10 @@ class FaultOutcome:
 
 
 @contextlib.contextmanager
-def running_stack(app: str, size: str, log: IO[str]) -> Iterator[Stack]:
+def running_stack(app: str, db: str, size: str, log: IO[str]) -> Iterator[Stack]:
     """`python -m reference_app up` until its JSON ready line; stopped with SIGINT."""
     process = subprocess.Popen(  # our own module
-        [sys.executable, "-m", "reference_app", "up", "--app", app, "--size", size],
+        [sys.executable, "-m", "reference_app", "up", "--app", app, "--db", db, "--size", size],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         ready = _ready_line(process, STACK_START_TIMEOUT_S)
@@ -445,7 +473,8 @@ def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
         f'duration = "{load.duration_s}s"', "think_scale = 0.5",
         "[distribution]", "workers = 2",
         "[[collectors]]", 'type = "host"',
-        "[[collectors]]", 'type = "postgres"', f'dsn = "{ready["monitor_dsn"]}"',
+        "[[collectors]]", f'type = "{"mysql" if stack.mariadb else "postgres"}"',
+        f'dsn = "{ready["monitor_dsn"]}"',
         "[[collectors]]", 'type = "redis"', f'url = "{ready["redis"]}"',
         f'queue_url = "{ready["queue_redis"]}"',
         *(line for url in status for line in ("[[collectors]]", 'type = "app_status"',
@@ -454,14 +483,15 @@ def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
     return campaign
 
 
-def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad()) -> FaultOutcome:
+def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
+              db: str = "postgresql") -> FaultOutcome:
     out.mkdir(parents=True)
     if fault.users is not None:
         load = replace(load, users=fault.users)
     load = replace(load, duration_s=load.duration_s + fault.extra_s)
     started = time.monotonic()
     injected, injected_at, code = "not injected", None, -1
-    with open(out / "harness.log", "w") as log, running_stack(app, load.size, log) as stack:
+    with open(out / "harness.log", "w") as log, running_stack(app, db, load.size, log) as stack:
         campaign = write_campaign(stack, load, out)
         runner = subprocess.Popen(  # our own script
             [sys.executable, str(ROOT / "run_campaign.py"), str(campaign),
@@ -529,19 +559,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.faults",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--app", choices=("python", "laravel"), default="python")
+    parser.add_argument("--db", choices=("postgresql", "mariadb"), default="postgresql",
+                        help="the stack's database (mariadb: Laravel only)")
     parser.add_argument("--only", nargs="*", default=[], help="fault names to run")
     parser.add_argument("--out", type=Path, help="default: results/faults-<app>-<ts>")
     args = parser.parse_args(argv)
+    if args.db == "mariadb" and args.app != "laravel":
+        parser.error("--db mariadb runs only with --app laravel")
     faults = [f for f in FAULTS if args.app in f.apps and (not args.only or f.name in args.only)]
     if not faults:
         parser.error(f"no fault matches {args.only} for the {args.app} app")
-    out = args.out or ROOT / "results" / f"faults-{args.app}-{time.strftime('%Y%m%d-%H%M%S')}"
+    stack = args.app if args.db == "postgresql" else f"{args.app}-{args.db}"
+    out = args.out or ROOT / "results" / f"faults-{stack}-{time.strftime('%Y%m%d-%H%M%S')}"
     started = time.monotonic()
     outcomes = []
     try:
         for index, fault in enumerate(faults, 1):
             print(f"[faults] {index}/{len(faults)} {fault.name} ...", file=sys.stderr, flush=True)
-            outcome = run_fault(fault, args.app, out / fault.name.replace(" ", "-"))
+            outcome = run_fault(fault, args.app, out / fault.name.replace(" ", "-"), db=args.db)
             outcomes.append(outcome)
             print(f"[faults] {fault.name}: {outcome.named} ({outcome.confidence:.2f}) "
                   f"{'ok' if outcome.correct else 'WRONG'}", file=sys.stderr, flush=True)
@@ -551,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[faults] {error}", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     (out / "matrix.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
-    (out / "matrix.md").write_text(markdown(outcomes, args.app, time.monotonic() - started))
+    (out / "matrix.md").write_text(markdown(outcomes, stack, time.monotonic() - started))
     print(out / "matrix.md")
     return 0 if outcomes and all(o.correct for o in outcomes) and len(outcomes) == len(faults) \
         else 1

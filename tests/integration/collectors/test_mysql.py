@@ -15,11 +15,13 @@ from supervision.servers import MariaDBServer, MariaDBSettings
 
 pytestmark = pytest.mark.timeout(120)
 
+SHIPPED_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "mariadb" / "esppd.cnf"
+
 
 @pytest.fixture(scope="module")
 def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
     with MariaDBServer(tmp_path_factory.mktemp("mariadb-logs"),
-                       MariaDBSettings(max_connections=12)) as server:
+                       MariaDBSettings(max_connections=12, include=SHIPPED_CONFIG)) as server:
         with server.connect() as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL) "
                         "ENGINE=InnoDB")
@@ -92,6 +94,52 @@ def test_a_lock_wait_is_counted_with_its_blocker(mariadb: MariaDBServer) -> None
         holder.rollback()
         holder.close()
         thread.join()
+        collector.close()
+
+
+def test_a_table_lock_wait_names_the_session_holding_lock_tables(
+        mariadb: MariaDBServer) -> None:
+    """A dump's LOCK TABLES ... READ: writers queue for the metadata lock, which InnoDB's
+    lock tables never show; a reader that came after them is no blocker."""
+    collector = MySQLCollector(mariadb.monitor_dsn)
+    dump = pymysql.connect(host="127.0.0.1", port=mariadb.port, user="esppd",
+                           password=mariadb.password, database="esppd", program_name="mysqldump")
+    with dump.cursor() as cur:
+        cur.execute("LOCK TABLES counter READ")
+
+    def write() -> None:
+        with mariadb.connect() as writer, writer.cursor() as cur:
+            cur.execute("SET SESSION lock_wait_timeout = 20")
+            cur.execute("UPDATE counter SET n = n + 1 WHERE id = 2")
+            writer.commit()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    late_reader = mariadb.connect()
+    try:
+        time.sleep(4)  # ages count in whole seconds: the reader comes well after the writer
+        with late_reader.cursor() as cur:
+            cur.execute("SELECT n FROM counter WHERE id = 1")  # its transaction stays open
+        deadline = time.monotonic() + 10
+        seen: dict[str, float] = {}
+        while time.monotonic() < deadline and not seen.get("db.locks.ungranted"):
+            sample = collector.sample(time.time())
+            seen = dict(sample.metrics)
+            time.sleep(0.1)
+        assert seen["db.wait{Lock}"] >= 1 and seen["db.locks.ungranted"] == 1
+        assert [row[0] for row in sample.blockers] == [dump.thread_id()]
+        _id, application, _client, user, state, age, waiting, blocked, query = \
+            sample.blockers[0]
+        assert (application, user, state, waiting, blocked) == (
+            "mysqldump", "esppd", "idle in transaction", 1, False)
+        assert age is not None and age >= 4
+        assert str(query).upper().startswith("LOCK TABLES")
+        applications = {row[0] for row in sample.sessions}
+        assert "mysqldump" in applications
+    finally:
+        dump.close()  # ends LOCK TABLES
+        thread.join()
+        late_reader.close()
         collector.close()
 
 
