@@ -301,6 +301,15 @@ def _n_plus_one(f: Finding, ctx: Context) -> list[str]:
     tables = f.details.get("tables") or []
     relation = _relation_name(tables[0]) if tables else "relation"
     request = f.details.get("request") or "the affected page"
+    if f.details.get("round_trips"):
+        return [
+            f"Find the relation {request} loads once per row: with "
+            "`Model::preventLazyLoading();` in `AppServiceProvider::boot()` (Laravel 8.43+), "
+            "the first lazy load in a test or on staging throws "
+            "`LazyLoadingViolationException` naming the model and the relation; "
+            "`DB::listen` or Telescope count the queries of one request.",
+            "Then eager-load it: `->with([...])` on the query, or `$list->load(...)`.",
+        ]
     return [
         f"Eager-load the relation behind {request}: `Sppd::with(['{relation}'])->...` (or "
         f"`$list->load('{relation}')`) instead of touching `$sppd->{relation}` per row in the "

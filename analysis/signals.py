@@ -60,6 +60,9 @@ DB_LOCK_WAIT = Signal("db.lock_wait", ("pg.lock_wait",))
 DB_ACTIVE_STATEMENT = Signal("db.active")
 DB_LOCKS_UNGRANTED = Signal("db.locks.ungranted", ("pg.locks.ungranted",))
 DB_REFUSED = Signal("db.connections.refused_rate")
+# MySQL/MariaDB: server-side prepared statements run per second (statements no digest
+# counts: Laravel's PDO prepares every query)
+MYSQL_PREPARED_EXECUTIONS = Signal("mysql.prepared_executions_rate")
 # MySQL/MariaDB: sessions queued for a metadata or table lock (LOCK TABLES, DDL), which
 # innodb_lock_wait_timeout does not bound
 MYSQL_METADATA_WAITS = Signal("mysql.metadata_lock_waits")

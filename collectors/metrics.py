@@ -72,6 +72,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "pg.xact_rollback_rate": ("tx/s", "rollbacks"),
     # MySQL / MariaDB only
     "mysql.questions_rate": ("statements/s", "Questions"),
+    "mysql.prepared_executions_rate": ("statements/s", "Com_stmt_execute: server-side "
+                                       "prepared statements run, which no digest counts"),
     "mysql.slow_queries_rate": ("statements/s", "Slow_queries (over long_query_time)"),
     "mysql.tmp_disk_tables_rate": ("tables/s", "Created_tmp_disk_tables"),
     "mysql.aborted_connects_rate": ("connections/s", "Aborted_connects"),

@@ -47,6 +47,8 @@ TIMERS = {"total_exec_time", "lock_time"}
 # Global status counters whose per-second rate is a metric.
 STATUS_RATES = {
     "Questions": "mysql.questions_rate",
+    # Server-side prepared statements run (Laravel's PDO default): no digest counts them.
+    "Com_stmt_execute": "mysql.prepared_executions_rate",
     "Slow_queries": "mysql.slow_queries_rate",
     "Created_tmp_disk_tables": "mysql.tmp_disk_tables_rate",
     "Aborted_connects": "mysql.aborted_connects_rate",

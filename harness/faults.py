@@ -274,6 +274,17 @@ def hung_php_workers(stack: Stack) -> Iterator[str]:
         yield f"{len(children) - 1} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
 
 
+@contextlib.contextmanager
+def all_php_workers_hung(stack: Stack) -> Iterator[str]:
+    """Every PHP-FPM child stops: nothing answers, not even PHP-FPM's own status page,
+    which the same children serve; nginx times the requests out."""
+    children = stack.processes("php-fpm", title="php-fpm: pool")
+    if not children:
+        raise ServiceError("no PHP-FPM child found under the stack")
+    with _stopped(children):
+        yield f"all {len(children)} PHP-FPM children stopped (SIGSTOP)"
+
+
 # Pauses every client of a Redis server most of the time, from a client of its own (as a
 # stuck admin script, a long Lua script or KEYS on a big keyspace would stall it).
 REDIS_STALLER = """
@@ -391,6 +402,8 @@ FAULTS: tuple[Fault, ...] = (
     # 80 users: at 40 one PHP-FPM child keeps up alone (busy 76%), hiding the fault.
     Fault("hung PHP-FPM workers", ("app.workers",), "stopped", hung_php_workers,
           apps=("laravel",), users=80),
+    Fault("all PHP-FPM workers hung", ("app.workers",), "stopped", all_php_workers_hung,
+          apps=("laravel",)),
     Fault("slow redis", ("cache.latency",), "redis.latency_ms", slow_redis),
     Fault("frozen database", ("db.unavailable",), "processes stopped", frozen_database),
     # The stack does not reap its Redis until it stops: the process lingers as a zombie.

@@ -84,12 +84,14 @@ def process_change(ctx: Context, groups: tuple[str, ...], start: float, end: flo
             continue
         left = inside.min()
         gone = float(inside[inside == left].index[0])
-        earlier = count[count.index < gone].dropna()
-        if earlier.empty or earlier.iloc[-1] <= left or not (left == 0 or any_drop):
+        # Counts are 5 s means: the window a process died in is a fraction, so "before"
+        # is the most of the half minute before.
+        earlier = count[(count.index < gone) & (count.index >= gone - 30.0)].dropna()
+        if earlier.empty or earlier.max() <= left or not (left == 0 or any_drop):
             continue
         return "gone", (
             f"culprit: proc.count{{{group}}}: {left:.0f} {name} processes from "
-            f"{clock(gone)}, {earlier.iloc[-1]:.0f} before: a server is gone (exited, "
+            f"{clock(gone)}, {earlier.max():.0f} before: a server is gone (exited, "
             "crashed or killed)")
     return "", ""
 

@@ -18,7 +18,7 @@ from analysis.findings import Finding
 from analysis.holders import outside_runner
 from analysis.latency import ALL, time_labels
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
-from analysis.signals import DB_LOCK_WAIT
+from analysis.signals import DB_LOCK_WAIT, MYSQL_PREPARED_EXECUTIONS
 from analysis.sqltext import aggregates, index_columns, shorten, tables
 
 DOMINANT_SHARE = 0.40         # of DB execution time
@@ -34,6 +34,10 @@ N_PLUS_ONE_MIN_CALLS = 500
 N_PLUS_ONE_MAX_ROWS = 2.0
 DRIVER_MIN_SHARE = 0.02       # of all requests: rarer request names cannot drive an N+1
 DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers must explain
+# Without statement counts (prepared statements on MySQL/MariaDB): statements per request
+# of the request type that runs most, above the typical request type's
+ROUND_TRIP_EXCESS = 10.0
+ROUND_TRIP_DISCOUNT = 0.8     # the statement itself is unknown
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
 SUMMARY_ROWS = 100            # an aggregate returning at most this many rows is a summary
 
@@ -197,13 +201,15 @@ def db_query(ctx: Context) -> Finding | None:
 def db_n_plus_one(ctx: Context) -> Finding | None:
     totals = statement_totals(ctx)
     requests = float(ctx.w5["count"].sum())
-    if totals.empty or requests <= 0:
+    if requests <= 0:
         return None
+    if totals.empty:
+        return _prepared_round_trips(ctx, 0.0)
     named = totals[totals.index != "other"]
     shapes = {str(q): _n_plus_one_ratio(ctx, str(q), row) for q, row in named.iterrows()}
     candidates = {q: v for q, v in shapes.items() if v[0] >= N_PLUS_ONE_RATIO}
     if not candidates:
-        return None
+        return _prepared_round_trips(ctx, float(named["calls"].sum(skipna=True)))
     queryid = max(candidates, key=lambda q: candidates[q][0])
     ratio, name = candidates[queryid]
     top = named.loc[queryid]
@@ -231,6 +237,49 @@ def db_n_plus_one(ctx: Context) -> Finding | None:
                  "calls_per_request": ratio, "request": name,
                  "tables": tables(str(top["query"]))},
     )
+
+
+def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None:
+    """The N+1 shape where no statement is counted: MySQL and MariaDB digest no server-side
+    prepared statement, and Laravel's PDO prepares every query, so calls per request are
+    unknown for each statement. The server still counts every execution
+    (Com_stmt_execute): one request type that runs many more of them than the others
+    makes a round trip per row. Which statement it is stays unknown."""
+    executions = ctx.signal(MYSQL_PREPARED_EXECUTIONS, how="sum") * WINDOW_S
+    total = float(executions.sum(skipna=True))
+    if total < N_PLUS_ONE_MIN_CALLS or total <= digested_calls:
+        return None
+    fit = _per_request_fit(ctx, executions.fillna(0.0))
+    if fit is None:
+        return None
+    per_request, requests = fit
+    name = str(per_request.idxmax())
+    best = float(per_request[name])
+    typical = float(per_request.drop(name).median()) if len(per_request) > 1 else 0.0
+    excess = best - typical
+    if best < N_PLUS_ONE_FULL or excess < ROUND_TRIP_EXCESS:
+        return None
+    rho = ctx.correlation(executions)
+    knee = ctx.capacity.knee
+    served = float(ctx.w5["count"].sum())
+    others = ", ".join(f"{other} {per_request[other]:.1f}" for other in
+                       per_request.drop(name).sort_values(ascending=False).index[:3])
+    return Finding(
+        "db.n_plus_one", confidence(severity(excess, ROUND_TRIP_EXCESS, 2 * ROUND_TRIP_EXCESS),
+                                    rho, None) * ROUND_TRIP_DISCOUNT,
+        f"N+1 queries (round trips): each {name} request runs {best:.0f} prepared statements, "
+        f"{excess:.0f} more than a typical request.",
+        [f"prepared statements executed: {total:.0f} for {served:.0f} HTTP requests = "
+         f"{total / served:.1f} per request overall (Com_stmt_execute); fitted per request "
+         f"(5 s windows): {name} {best:.1f}" + (f", then {others}" if others else ""),
+         f"{int(requests[name])} {name} requests; a typical request type runs {typical:.1f}",
+         f"which statement repeats is not known: {ctx.db_server} digests no server-side "
+         "prepared statement (Laravel's PDO prepares every query), and one-row lookups "
+         "are too short for the 1 s session samples to catch",
+         corr_text(rho)],
+        knee.ts if knee else None, knee.users if knee else None, [name], correlation=rho,
+        details={"queryid": None, "query": "", "calls_per_request": best, "request": name,
+                 "tables": [], "round_trips": True})
 
 
 def _n_plus_one_ratio(ctx: Context, queryid: str, row: pd.Series) -> tuple[float, str | None]:
@@ -295,6 +344,19 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     also tracks each request name; only the fit tells "1 per request of any kind" from
     "25 per /sppd request".
     """
+    fit = _per_request_fit(ctx, calls)
+    if fit is None:
+        return None, None
+    per_request, requests = fit
+    drivers = per_request >= N_PLUS_ONE_RATIO
+    if (per_request[drivers] * requests[drivers]).sum() < DRIVER_EXPLAINS * calls.sum():
+        return None, None
+    return str(per_request.idxmax()), float(per_request.max())
+
+
+def _per_request_fit(ctx: Context, calls: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """(calls per request, requests) of each common request name, fitted on the 5 s
+    windows that served requests; None with too few windows to fit."""
     counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
         index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
     counts = counts.fillna(0.0)
@@ -302,17 +364,14 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     # request: rare requests are left out, and the drivers must explain the calls.
     counts = counts.loc[:, counts.sum() >= DRIVER_MIN_SHARE * counts.to_numpy().sum()]
     active = counts.sum(axis=1) > 0
+    calls = calls.reindex(counts.index).fillna(0.0)
     if counts.shape[1] == 0 or active.sum() < max(8, counts.shape[1]) \
             or calls[active].sum() <= 0:
-        return None, None
+        return None
     coefficients, _ = nnls(counts[active].to_numpy(dtype=float),
                            calls[active].to_numpy(dtype=float))
-    totals = counts[active].sum().to_numpy(dtype=float)
-    drivers = coefficients >= N_PLUS_ONE_RATIO
-    if (coefficients[drivers] * totals[drivers]).sum() < DRIVER_EXPLAINS * calls[active].sum():
-        return None, None
-    best = int(np.argmax(coefficients))
-    return str(counts.columns[best]), float(coefficients[best])
+    return (pd.Series(coefficients, index=counts.columns.astype(str)),
+            counts[active].sum().rename(index=str))
 
 
 def _requests_of(ctx: Context, series: pd.Series) -> list[str]:

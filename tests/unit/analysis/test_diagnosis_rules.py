@@ -329,3 +329,39 @@ def test_busy_workers_name_a_stalled_redis_only_when_it_stalled_first(
     assert said is named and (finding.details.get("waited_on") == "redis") is named
     advice = " ".join(recommendations(finding, ctx))
     assert ("SLOWLOG" in advice) is named and ("pm.max_children" in advice) is not named
+
+
+def _as_prepared_statements(results: Path, per_request: Callable[[str], float]) -> Context:
+    """The results as MySQL/MariaDB shows Laravel's prepared statements: no statement row
+    counts them; only Com_stmt_execute does, `per_request("GET /sppd")` per request."""
+    requests = pd.read_csv(results / "requests.csv")
+    kind = requests["method"] + " " + requests["name"]
+    executions = requests.assign(n=requests["count"] * kind.map(per_request)) \
+        .groupby("ts")["n"].sum()
+    metrics = pd.read_csv(results / "metrics.csv")
+    extra = pd.DataFrame({"ts": executions.index, "collector": "mysql", "target": "db",
+                          "metric": "mysql.prepared_executions_rate",
+                          "value": executions.to_numpy()})
+    pd.concat([metrics, extra]).to_csv(results / "metrics.csv", index=False)
+    statements = pd.read_csv(results / "statements.csv")
+    statements.iloc[0:0].to_csv(results / "statements.csv", index=False)
+    assert not statements.empty
+    return build_context(read_dataset(results))
+
+
+def test_round_trips_name_an_n_plus_one_no_statement_counts(
+        copy_of: Callable[[str], Path]) -> None:
+    ctx = _as_prepared_statements(copy_of("db.n_plus_one"),
+                                  lambda kind: 31.0 if kind == "GET /sppd" else 6.0)
+    finding = rule_for("db.n_plus_one").rule(ctx)
+    assert finding is not None and finding.details["round_trips"]
+    assert finding.details["request"] == "GET /sppd"
+    assert finding.details["calls_per_request"] == pytest.approx(31, rel=0.1)
+    assert finding.confidence >= 0.6
+    assert "preventLazyLoading" in " ".join(recommendations(finding, ctx))
+
+
+def test_many_statements_on_every_request_are_no_n_plus_one(
+        copy_of: Callable[[str], Path]) -> None:
+    ctx = _as_prepared_statements(copy_of("db.n_plus_one"), lambda kind: 12.0)
+    assert rule_for("db.n_plus_one").rule(ctx) is None
