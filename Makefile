@@ -42,7 +42,9 @@ validate: bootstrap
 	$(PY) -m harness.validate --app python; python_rc=$$?; \
 	$(PY) -m harness.validate --app laravel && exit $$python_rc
 
-# Faults injected from outside a running stack, on both apps; fails if either has a wrong case.
+# Faults injected from outside a running stack: Python, Laravel, Laravel on MariaDB; fails if
+# any has a wrong case.
 validate-faults: bootstrap
 	$(PY) -m harness.faults --app python; python_rc=$$?; \
-	$(PY) -m harness.faults --app laravel && exit $$python_rc
+	$(PY) -m harness.faults --app laravel; laravel_rc=$$?; \
+	$(PY) -m harness.faults --app laravel --db mariadb && exit $$(( python_rc || laravel_rc ))

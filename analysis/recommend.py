@@ -302,8 +302,9 @@ def _n_plus_one(f: Finding, ctx: Context) -> list[str]:
     relation = _relation_name(tables[0]) if tables else "relation"
     request = f.details.get("request") or "the affected page"
     if f.details.get("round_trips"):
+        pages = ", ".join(f.affected_requests[:3]) or request
         return [
-            f"Find the relation {request} loads once per row: with "
+            f"Find the relation loaded once per row behind {pages}: with "
             "`Model::preventLazyLoading();` in `AppServiceProvider::boot()` (Laravel 8.43+), "
             "the first lazy load in a test or on staging throws "
             "`LazyLoadingViolationException` naming the model and the relation; "

@@ -243,43 +243,69 @@ def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None
     """The N+1 shape where no statement is counted: MySQL and MariaDB digest no server-side
     prepared statement, and Laravel's PDO prepares every query, so calls per request are
     unknown for each statement. The server still counts every execution
-    (Com_stmt_execute): one request type that runs many more of them than the others
-    makes a round trip per row. Which statement it is stays unknown."""
-    executions = ctx.signal(MYSQL_PREPARED_EXECUTIONS, how="sum") * WINDOW_S
-    total = float(executions.sum(skipna=True))
+    (Com_stmt_execute): request types that run many more of them than the rest make a
+    round trip per row. Which statement it is stays unknown.
+
+    All request counts grow with the users, so a least-squares fit can pin many
+    statements on a rare request: the chatty requests must stand out in both halves of
+    the run (even and odd windows fitted apart), and their extra statements must be a
+    sizable share of all, as a statement's drivers must in db_n_plus_one.
+    """
+    executions = (ctx.signal(MYSQL_PREPARED_EXECUTIONS, how="sum") * WINDOW_S).fillna(0.0)
+    total = float(executions.sum())
     if total < N_PLUS_ONE_MIN_CALLS or total <= digested_calls:
         return None
-    fit = _per_request_fit(ctx, executions.fillna(0.0))
-    if fit is None:
+    fit = _chatty_requests(ctx, executions)
+    halves = [_chatty_requests(ctx, executions.iloc[parity::2]) for parity in (0, 1)]
+    if fit is None or any(half is None for half in halves):
         return None
-    per_request, requests = fit
-    name = str(per_request.idxmax())
+    per_request, requests, typical = fit
+    chatty = [name for name in per_request.index
+              if all(half is not None and name in half[0].index for half in halves)]
+    extra = sum((per_request[name] - typical) * requests[name] for name in chatty)
+    if not chatty or extra < max(N_PLUS_ONE_MIN_CALLS, DRIVER_EXPLAINS * total):
+        return None
+    name = chatty[0]
     best = float(per_request[name])
-    typical = float(per_request.drop(name).median()) if len(per_request) > 1 else 0.0
-    excess = best - typical
-    if best < N_PLUS_ONE_FULL or excess < ROUND_TRIP_EXCESS:
-        return None
     rho = ctx.correlation(executions)
     knee = ctx.capacity.knee
     served = float(ctx.w5["count"].sum())
-    others = ", ".join(f"{other} {per_request[other]:.1f}" for other in
-                       per_request.drop(name).sort_values(ascending=False).index[:3])
     return Finding(
-        "db.n_plus_one", confidence(severity(excess, ROUND_TRIP_EXCESS, 2 * ROUND_TRIP_EXCESS),
-                                    rho, None) * ROUND_TRIP_DISCOUNT,
+        "db.n_plus_one", confidence(severity(best - typical, ROUND_TRIP_EXCESS,
+                                             2 * ROUND_TRIP_EXCESS), rho, None)
+        * ROUND_TRIP_DISCOUNT,
         f"N+1 queries (round trips): each {name} request runs {best:.0f} prepared statements, "
-        f"{excess:.0f} more than a typical request.",
+        f"{best - typical:.0f} more than the other requests.",
         [f"prepared statements executed: {total:.0f} for {served:.0f} HTTP requests = "
          f"{total / served:.1f} per request overall (Com_stmt_execute); fitted per request "
-         f"(5 s windows): {name} {best:.1f}" + (f", then {others}" if others else ""),
-         f"{int(requests[name])} {name} requests; a typical request type runs {typical:.1f}",
+         "(5 s windows): " + ", ".join(f"{other} {per_request[other]:.1f}" for other in chatty)
+         + f"; {typical:.1f} for the other requests",
+         f"the extra statements of those requests: {extra:.0f}, {pct(extra / total)} of all",
          f"which statement repeats is not known: {ctx.db_server} digests no server-side "
          "prepared statement (Laravel's PDO prepares every query), and one-row lookups "
          "are too short for the 1 s session samples to catch",
          corr_text(rho)],
-        knee.ts if knee else None, knee.users if knee else None, [name], correlation=rho,
+        knee.ts if knee else None, knee.users if knee else None, chatty, correlation=rho,
         details={"queryid": None, "query": "", "calls_per_request": best, "request": name,
                  "tables": [], "round_trips": True})
+
+
+def _chatty_requests(ctx: Context, executions: pd.Series
+                     ) -> tuple[pd.Series, pd.Series, float] | None:
+    """(statements per request of the chatty request names, most first; their request
+    counts; statements per request of all the others), from the fit on the windows of
+    `executions`; None when the fit cannot be made or no request name is chatty."""
+    fit = _per_request_fit(ctx, executions)
+    if fit is None:
+        return None
+    per_request, requests, fitted = fit
+    loud = per_request[per_request >= N_PLUS_ONE_FULL]
+    rest = requests.drop(loud.index).sum()
+    if loud.empty or rest <= 0:
+        return None
+    typical = (fitted - float((loud * requests[loud.index]).sum())) / rest
+    chatty = loud[loud - typical >= ROUND_TRIP_EXCESS].sort_values(ascending=False)
+    return (chatty, requests[chatty.index], typical) if not chatty.empty else None
 
 
 def _n_plus_one_ratio(ctx: Context, queryid: str, row: pd.Series) -> tuple[float, str | None]:
@@ -347,31 +373,32 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     fit = _per_request_fit(ctx, calls)
     if fit is None:
         return None, None
-    per_request, requests = fit
+    per_request, requests, fitted = fit
     drivers = per_request >= N_PLUS_ONE_RATIO
-    if (per_request[drivers] * requests[drivers]).sum() < DRIVER_EXPLAINS * calls.sum():
+    if (per_request[drivers] * requests[drivers]).sum() < DRIVER_EXPLAINS * fitted:
         return None, None
     return str(per_request.idxmax()), float(per_request.max())
 
 
-def _per_request_fit(ctx: Context, calls: pd.Series) -> tuple[pd.Series, pd.Series] | None:
-    """(calls per request, requests) of each common request name, fitted on the 5 s
-    windows that served requests; None with too few windows to fit."""
+def _per_request_fit(ctx: Context, calls: pd.Series
+                     ) -> tuple[pd.Series, pd.Series, float] | None:
+    """(calls per request, requests) of each common request name and the calls fitted,
+    over the 5 s windows of `calls` that served requests; None with too few to fit."""
     counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
         index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
     counts = counts.fillna(0.0)
     # Request counts all grow with the users, so a fit can pin a big coefficient on a rare
     # request: rare requests are left out, and the drivers must explain the calls.
     counts = counts.loc[:, counts.sum() >= DRIVER_MIN_SHARE * counts.to_numpy().sum()]
-    active = counts.sum(axis=1) > 0
-    calls = calls.reindex(counts.index).fillna(0.0)
+    calls = calls.reindex(counts.index)  # windows `calls` lacks are left out of the fit
+    active = (counts.sum(axis=1) > 0) & calls.notna()
     if counts.shape[1] == 0 or active.sum() < max(8, counts.shape[1]) \
             or calls[active].sum() <= 0:
         return None
     coefficients, _ = nnls(counts[active].to_numpy(dtype=float),
                            calls[active].to_numpy(dtype=float))
     return (pd.Series(coefficients, index=counts.columns.astype(str)),
-            counts[active].sum().rename(index=str))
+            counts[active].sum().rename(index=str), float(calls[active].sum()))
 
 
 def _requests_of(ctx: Context, series: pd.Series) -> list[str]:
