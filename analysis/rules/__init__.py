@@ -57,9 +57,10 @@ REGISTRY: tuple[RuleSpec, ...] = (
     # A Redis starved of CPU or memory answers slowly too: then it is a symptom.
     RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory")),
     # A deadlock is an error the app gets; a refused connection is another; so is a
-    # Redis read that timed out, and every request to a server that is down.
+    # Redis read that timed out, every request to a server that is down, and a request
+    # that waited for a worker longer than its client or nginx would.
     RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency",
-                                        "db.unavailable")),
+                                        "db.unavailable", "app.workers")),
     RuleSpec("none", none),
 )
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"

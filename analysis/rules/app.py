@@ -63,7 +63,9 @@ STUCK_REQUEST_S = 10.0
 
 def app_workers(ctx: Context) -> Finding | None:
     busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
-    total = ctx.signal(APP_WORKERS_TOTAL, how="sum")
+    # The pool's size holds when its status page goes silent (PHP-FPM answers it from the
+    # same children: with every child stopped, nothing answers it).
+    total = ctx.signal(APP_WORKERS_TOTAL, how="sum").ffill()
     backlog = ctx.signal(APP_LISTEN_QUEUE, how="sum")
     backlog_source = "app.listen_queue"
     if backlog.isna().all():
