@@ -297,23 +297,25 @@ class MySQLCollector:
         """Lock requests waiting, and who blocks them (the culprit's thread, age, query):
         InnoDB's row and table locks, and metadata locks (LOCK TABLES, a dump, an ALTER
         TABLE queued behind an open transaction), which InnoDB's tables do not show."""
-        waits = ("information_schema.INNODB_LOCK_WAITS w "
-                 "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id",
-                 "w.requesting_trx_id") if self._mariadb else (
-                 "performance_schema.data_lock_waits w JOIN information_schema.INNODB_TRX b "
-                 "ON b.trx_id = w.BLOCKING_ENGINE_TRANSACTION_ID",
-                 "w.REQUESTING_ENGINE_TRANSACTION_ID")
+        if self._mariadb:
+            waits = ("information_schema.INNODB_LOCK_WAITS w JOIN information_schema.INNODB_TRX b "
+                     "ON b.trx_id = w.blocking_trx_id")
+            requester = "w.requesting_trx_id"
+        else:
+            waits = ("performance_schema.data_lock_waits w JOIN information_schema.INNODB_TRX b "
+                     "ON b.trx_id = w.BLOCKING_ENGINE_TRANSACTION_ID")
+            requester = "w.REQUESTING_ENGINE_TRANSACTION_ID"
         rows = self._query(
             "SELECT b.trx_mysql_thread_id AS id, a.ATTR_VALUE AS application, "  # noqa: S608  # constants
             "p.USER AS user, p.HOST AS client, p.COMMAND AS command, "
             "b.trx_state = 'LOCK WAIT' AS blocked, "
             "TIMESTAMPDIFF(SECOND, b.trx_started, NOW()) AS age_s, "
             f"COALESCE(b.trx_query, {LAST_STATEMENT}) AS query, "
-            f"COUNT(DISTINCT {waits[1]}) AS waiting "
-            f"FROM {waits[0]} "
+            f"COUNT(DISTINCT {requester}) AS waiting "
+            f"FROM {waits} "
             f"LEFT JOIN {self._processlist_table} p ON p.ID = b.trx_mysql_thread_id "
             f"{PROGRAM_NAME_JOIN} "
-            "GROUP BY b.trx_mysql_thread_id, a.ATTR_VALUE, p.USER, p.HOST, p.COMMAND, "
+            "GROUP BY b.trx_mysql_thread_id, p.ID, a.ATTR_VALUE, p.USER, p.HOST, p.COMMAND, "
             "b.trx_state, b.trx_started, b.trx_query")
         out.add("db.locks.ungranted",
                 sum(int(row["waiting"]) for row in rows) + self._metadata_waits)

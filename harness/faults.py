@@ -264,25 +264,25 @@ def connection_hog(stack: Stack) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def hung_php_workers(stack: Stack) -> Iterator[str]:
-    """All PHP-FPM children but one stop (as if hung in a remote call): they accept no
-    request, and the rest queue for the one left."""
+def _stopped_php_children(stack: Stack, keep: int) -> Iterator[str]:
+    """All PHP-FPM children but `keep` stopped (SIGSTOP), as if hung in a remote call."""
     children = stack.processes("php-fpm", title="php-fpm: pool")
-    if len(children) < 2:
-        raise ServiceError("fewer than two PHP-FPM children found under the stack")
-    with _stopped(children[1:]):
-        yield f"{len(children) - 1} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
+    if len(children) <= keep:
+        raise ServiceError(f"not more than {keep} PHP-FPM children found under the stack")
+    with _stopped(children[keep:]):
+        yield f"{len(children) - keep} of {len(children)} PHP-FPM children stopped (SIGSTOP)"
 
 
-@contextlib.contextmanager
-def all_php_workers_hung(stack: Stack) -> Iterator[str]:
+def hung_php_workers(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    """All PHP-FPM children but one stop: they accept no request, and the rest queue for
+    the one left."""
+    return _stopped_php_children(stack, keep=1)
+
+
+def all_php_workers_hung(stack: Stack) -> contextlib.AbstractContextManager[str]:
     """Every PHP-FPM child stops: nothing answers, not even PHP-FPM's own status page,
     which the same children serve; nginx times the requests out."""
-    children = stack.processes("php-fpm", title="php-fpm: pool")
-    if not children:
-        raise ServiceError("no PHP-FPM child found under the stack")
-    with _stopped(children):
-        yield f"all {len(children)} PHP-FPM children stopped (SIGSTOP)"
+    return _stopped_php_children(stack, keep=0)
 
 
 # Pauses every client of a Redis server most of the time, from a client of its own (as a

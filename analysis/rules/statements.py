@@ -34,8 +34,8 @@ N_PLUS_ONE_MIN_CALLS = 500
 N_PLUS_ONE_MAX_ROWS = 2.0
 DRIVER_MIN_SHARE = 0.02       # of all requests: rarer request names cannot drive an N+1
 DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers must explain
-# Without statement counts (prepared statements on MySQL/MariaDB): statements per request
-# of the request type that runs most, above the typical request type's
+# Without statement counts (prepared statements on MySQL/MariaDB): a chatty request runs
+# >= N_PLUS_ONE_FULL statements, this many more than the other requests do on average
 ROUND_TRIP_EXCESS = 10.0
 ROUND_TRIP_DISCOUNT = 0.8     # the statement itself is unknown
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
