@@ -101,6 +101,11 @@ def app_workers(ctx: Context) -> Finding | None:
     workers = float(total.max()) if total.notna().any() else math.nan
     stopped_peak = float(stopped.max()) if stopped.notna().any() else 0.0
     working_low = float(working.min()) if stopped_peak > 0 else workers
+    # With every child stopped, PHP-FPM's status page (served by them) answers nothing.
+    silent = busy.isna() & (stopped > 0)
+    pool_says = (f"its status page, served by the same children, answered nothing from "
+                 f"{clock(float(silent[silent].index[0]))}" if silent.any() else
+                 "the pool lists them idle, but they serve nothing")
     evidence = [
         f"app.workers.busy / app.workers.total: {pct(ratio_peak)} of {workers:.0f} workers "
         f"(highest 30 s median); {onset_text(onset)}" if stopped_peak <= 0 else
@@ -108,7 +113,7 @@ def app_workers(ctx: Context) -> Finding | None:
         f"(highest 30 s median); {onset_text(onset)}",
         *([f"proc.stopped{{{group}}}: {stopped_peak:.0f} worker processes "
            f"stopped (state T: a signal or a debugger) from {clock(first_above(stopped, 0))}; "
-           f"the pool lists them idle, but they serve nothing, so {working_low:.0f} of "
+           f"{pool_says}, so {working_low:.0f} of "
            f"{workers:.0f} workers did the work"] if stopped_peak > 0 else []),
         f"{backlog_source}: {backlog_peak:.1f} requests waiting for a worker (30 s sustained "
         "peak)" if not math.isnan(backlog_peak) else "app.listen_queue: not measured",

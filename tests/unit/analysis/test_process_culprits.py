@@ -91,16 +91,19 @@ def test_the_largest_resident_process_is_named_when_memory_runs_out(
     assert "'java'" in culprit and "GiB resident" in culprit
 
 
-def _add_stopped_workers(results: Path, stopped: int) -> None:
-    """proc.stopped{app} on the app host for every sample of the run (32 app processes)."""
+def _add_stopped_workers(results: Path, stopped: int, from_s: float = 0.0) -> None:
+    """proc.stopped{app} on the app host for every sample of the run (32 app processes):
+    `stopped` from `from_s` seconds after its start, none before."""
     metrics = pd.read_csv(results / "metrics.csv")
     assert set(metrics[metrics["metric"] == "proc.count{app}"]["value"]) == {32}
     ticks = metrics[metrics["metric"] == "cpu.util"][["ts", "target"]]
     with (results / "metrics.csv").open("a", newline="") as handle:
         out = csv.writer(handle)
         assert tuple(metrics.columns) == METRICS_HEADER
+        start = ticks["ts"].min()
         for ts, target in zip(ticks["ts"], ticks["target"], strict=True):
-            out.writerow([ts, "host", target, "proc.stopped{app}", stopped])
+            out.writerow([ts, "host", target, "proc.stopped{app}",
+                          stopped if ts >= start + from_s else 0])
 
 
 def test_stopped_workers_leave_the_few_running_ones_saturated(
@@ -119,3 +122,21 @@ def test_listed_workers_none_stopped_change_nothing(copy_of: Callable[[str], Pat
     results = copy_of("baseline")
     _add_stopped_workers(results, stopped=0)
     assert diagnose(build_context(read_dataset(results)))[0].bottleneck == "none"
+
+
+def test_every_worker_stopped_is_every_slot_lost_though_the_status_page_went_silent(
+        copy_of: Callable[[str], Path]) -> None:
+    """PHP-FPM serves its status page from the same children: with all stopped, the pool's
+    numbers stop after the first windows; its size holds, and the errors that follow are
+    the workers' consequence."""
+    results = copy_of("baseline")
+    _add_stopped_workers(results, stopped=32, from_s=120)
+    metrics = pd.read_csv(results / "metrics.csv")
+    start = metrics["ts"].min()
+    silent = metrics["metric"].str.startswith("app.") & (metrics["ts"] > start + 125)
+    metrics[~silent].to_csv(results / "metrics.csv", index=False)
+    found = diagnose(build_context(read_dataset(results)))
+    assert found[0].bottleneck == "app.workers"
+    assert "Only 0 of 32 app workers" in found[0].summary
+    assert any("status page, served by the same children, answered nothing" in line
+               for line in found[0].evidence)
