@@ -26,6 +26,14 @@ _OPERATORS: dict[type[exp.Expr], str] = {
     exp.In: "in", exp.Like: "like", exp.ILike: "ilike", exp.Between: "between", exp.Is: "is",
 }
 _EQUALITY = {"=", "in", "is"}
+# Transaction and session control: no rows read, no row locks taken (Laravel's MySQL
+# connector runs `USE` and `SET NAMES` on every connect).
+_SESSION_CONTROL = re.compile(r"\s*(COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION|SAVEPOINT|"
+                              r"RELEASE|SET|USE)\b", re.I)
+
+
+def is_session_control(query: str) -> bool:
+    return bool(_SESSION_CONTROL.match(query))
 
 
 def shorten(query: str, limit: int = 120) -> str:

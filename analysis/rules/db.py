@@ -40,7 +40,7 @@ from analysis.signals import (
     DB_TOTAL,
     DB_WAIT,
 )
-from analysis.sqltext import shorten
+from analysis.sqltext import is_session_control, shorten
 from analysis.timefmt import clock
 
 CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
@@ -53,8 +53,6 @@ LOCK_BACKENDS_MIN = 1.0
 DEADLOCK_RATE_LIMIT = 0.1
 DEADLOCK_RATE_FULL = 1.0
 MIN_LOCK_GROWTH = 1.5         # mean time after / before the contention began
-TRANSACTION_CONTROL = re.compile(r"\s*(COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION|SET|USE)\b",
-                                 re.I)
 IO_BACKENDS_MIN = 1.0  # backends waiting on I/O, held for 30 s
 IO_SHARE_LIMIT = 0.30         # of active backends waiting on IO
 READ_TIME_SHARE_LIMIT = 0.30  # of statement execution time spent reading blocks
@@ -296,7 +294,7 @@ def _slowest_writer(ctx: Context, since: float | None) -> str | None:
     growth = growth.replace([float("inf")], pd.NA).dropna()
     # Transaction control takes no row locks; a statement no slower than before was not
     # waiting on the hot row.
-    control = after["query"].str.match(TRANSACTION_CONTROL)
+    control = after["query"].map(is_session_control)
     growth = growth[~control.reindex(growth.index, fill_value=False).astype(bool)]
     growth = growth[growth.astype(float) >= MIN_LOCK_GROWTH]
     if growth.empty:

@@ -19,7 +19,7 @@ from analysis.holders import outside_runner
 from analysis.latency import ALL, time_labels
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
 from analysis.signals import DB_LOCK_WAIT, MYSQL_PREPARED_EXECUTIONS
-from analysis.sqltext import aggregates, index_columns, shorten, tables
+from analysis.sqltext import aggregates, index_columns, is_session_control, shorten, tables
 
 DOMINANT_SHARE = 0.40         # of DB execution time
 DOMINANT_SHARE_FULL = 0.70
@@ -313,7 +313,8 @@ def _n_plus_one_ratio(ctx: Context, queryid: str, row: pd.Series) -> tuple[float
     with the N+1 shape (many calls, about one row each); (0, None) otherwise."""
     requests = float(ctx.w5["count"].sum())
     if requests <= 0 or row["calls"] < N_PLUS_ONE_MIN_CALLS \
-            or not row["rows_per_call"] <= N_PLUS_ONE_MAX_ROWS:
+            or not row["rows_per_call"] <= N_PLUS_ONE_MAX_ROWS \
+            or is_session_control(str(row["query"])):  # USE on each connect is no N+1
         return 0.0, None
     name, per_named = _driving_request(ctx, _statement_calls(ctx, queryid))
     if name is None or per_named is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from collectors.base import Sample
 from collectors.mysql import MySQLCollector
 from supervision.servers import MariaDBServer, MariaDBSettings
 
@@ -40,6 +41,32 @@ def run(server: MariaDBServer, sql: str, times: int) -> None:
             cur.execute(sql, (index,))
 
 
+def waiting_writer(server: MariaDBServer, timeout: str, sql: str) -> threading.Thread:
+    """A thread that runs `sql` in a session allowed to wait 20 s (`timeout` names the
+    setting) and commits: it waits on whatever lock the test holds."""
+
+    def write() -> None:
+        with server.connect() as writer, writer.cursor() as cur:
+            cur.execute(f"SET SESSION {timeout} = 20")
+            cur.execute(sql)
+            writer.commit()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def sample_until_waiting(collector: MySQLCollector) -> tuple[Sample, dict[str, float]]:
+    """Samples until one counts a lock request waiting (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        sample = collector.sample(time.time())
+        seen = dict(sample.metrics)
+        if seen.get("db.locks.ungranted") or time.monotonic() > deadline:
+            return sample, seen
+        time.sleep(0.1)
+
+
 def test_a_statement_run_100_times_is_a_calls_delta_of_exactly_100(
         mariadb: MariaDBServer) -> None:
     collector = MySQLCollector(mariadb.monitor_dsn)
@@ -63,22 +90,10 @@ def test_a_lock_wait_is_counted_with_its_blocker(mariadb: MariaDBServer) -> None
     with holder.cursor() as cur:
         cur.execute("BEGIN")
         cur.execute("SELECT n FROM counter WHERE id = 1 FOR UPDATE")
-
-    def wait_for_the_row() -> None:
-        with mariadb.connect() as waiter, waiter.cursor() as cur:
-            cur.execute("SET SESSION innodb_lock_wait_timeout = 20")
-            cur.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
-            waiter.commit()
-
-    thread = threading.Thread(target=wait_for_the_row)
-    thread.start()
+    thread = waiting_writer(mariadb, "innodb_lock_wait_timeout",
+                            "UPDATE counter SET n = n + 1 WHERE id = 1")
     try:
-        deadline = time.monotonic() + 10
-        seen: dict[str, float] = {}
-        while time.monotonic() < deadline and not seen.get("db.locks.ungranted"):
-            sample = collector.sample(time.time())
-            seen = dict(sample.metrics)
-            time.sleep(0.1)
+        sample, seen = sample_until_waiting(collector)
         assert seen["db.locks.ungranted"] >= 1 and seen["db.lock_blockers"] == 1
         # The culprit, named: the holder's thread, asleep inside its transaction.
         assert [row[0] for row in sample.blockers] == [holder.thread_id()]
@@ -106,26 +121,14 @@ def test_a_table_lock_wait_names_the_session_holding_lock_tables(
                            password=mariadb.password, database="esppd", program_name="mysqldump")
     with dump.cursor() as cur:
         cur.execute("LOCK TABLES counter READ")
-
-    def write() -> None:
-        with mariadb.connect() as writer, writer.cursor() as cur:
-            cur.execute("SET SESSION lock_wait_timeout = 20")
-            cur.execute("UPDATE counter SET n = n + 1 WHERE id = 2")
-            writer.commit()
-
-    thread = threading.Thread(target=write)
-    thread.start()
+    thread = waiting_writer(mariadb, "lock_wait_timeout",
+                            "UPDATE counter SET n = n + 1 WHERE id = 2")
     late_reader = mariadb.connect()
     try:
         time.sleep(4)  # ages count in whole seconds: the reader comes well after the writer
         with late_reader.cursor() as cur:
             cur.execute("SELECT n FROM counter WHERE id = 1")  # its transaction stays open
-        deadline = time.monotonic() + 10
-        seen: dict[str, float] = {}
-        while time.monotonic() < deadline and not seen.get("db.locks.ungranted"):
-            sample = collector.sample(time.time())
-            seen = dict(sample.metrics)
-            time.sleep(0.1)
+        sample, seen = sample_until_waiting(collector)
         assert seen["db.wait{Lock}"] >= 1 and seen["db.locks.ungranted"] == 1
         assert [row[0] for row in sample.blockers] == [dump.thread_id()]
         _id, application, _client, user, state, age, waiting, blocked, query = \

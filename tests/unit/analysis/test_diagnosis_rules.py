@@ -184,6 +184,19 @@ def test_n_plus_one_finds_the_request_and_ratio(context_of: Callable[[str], Cont
     assert finding.affected_requests == ["GET /sppd"]
 
 
+def test_a_session_statement_run_per_request_is_no_n_plus_one(
+        copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
+    """Laravel's MySQL connector runs `USE db` on every connect: many calls, no rows."""
+    found = rule_for("db.n_plus_one").rule(context_of("db.n_plus_one"))
+    assert found is not None
+    results = copy_of("db.n_plus_one")
+    queries = pd.read_csv(results / "queries.csv")
+    queries.loc[queries["queryid"].astype(str) == found.details["queryid"], "query"] = \
+        "USE `esppd`"
+    queries.to_csv(results / "queries.csv", index=False)
+    assert rule_for("db.n_plus_one").rule(build_context(read_dataset(results))) is None
+
+
 def test_cpu_is_attributed_by_process_group(context_of: Callable[[str], Context]) -> None:
     finding = rule_for("db.cpu").rule(context_of("db.cpu"))
     assert finding is not None
