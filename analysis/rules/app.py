@@ -101,8 +101,7 @@ def app_workers(ctx: Context) -> Finding | None:
     workers = float(total.max()) if total.notna().any() else math.nan
     stopped_peak = float(stopped.max()) if stopped.notna().any() else 0.0
     working_low = float(working.min()) if stopped_peak > 0 else workers
-    # With every child stopped, PHP-FPM's status page (served by them) answers nothing.
-    silent = busy.isna() & (stopped > 0)
+    silent = busy.isna() & (stopped > 0)  # the status page stopped with the children
     pool_says = (f"its status page, served by the same children, answered nothing from "
                  f"{clock(float(silent[silent].index[0]))}" if silent.any() else
                  "the pool lists them idle, but they serve nothing")

@@ -256,9 +256,9 @@ def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None
     if total < N_PLUS_ONE_MIN_CALLS or total <= digested_calls:
         return None
     fit = _chatty_requests(ctx, executions)
-    halves = [_chatty_requests(ctx, executions.iloc[parity::2]) for parity in (0, 1)]
-    if fit is None or any(half is None for half in halves):
+    if fit is None:
         return None
+    halves = [_chatty_requests(ctx, executions.iloc[parity::2]) for parity in (0, 1)]
     per_request, requests, typical = fit
     chatty = [name for name in per_request.index
               if all(half is not None and name in half[0].index for half in halves)]
