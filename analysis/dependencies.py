@@ -25,6 +25,7 @@ from analysis.context import WINDOW_S, Context
 from analysis.rules.common import sustained_peak
 from analysis.signals import REDIS_LATENCY
 from analysis.timefmt import clock
+from collectors.base import SERVER_FULL
 
 # A round trip this slow, held 30 s, makes every request wait (Redis answers a PING in
 # well under 1 ms on a LAN; a request makes several calls).
@@ -79,8 +80,6 @@ UNREACHABLE = re.compile(
     r"closed)|timeout expired|timed out|server closed|terminating connection|lost "
     r"connection|gone away|broken pipe|no route to host|unreachable|error 11[01]\b|"
     r"TimeoutError|timeout (reading|writing|connecting)", re.I)
-# The server refused a connection because it had no slot left (PostgreSQL, MySQL).
-SERVER_FULL = r"too many clients|remaining connection slots|too many connections"
 # The server answered, with a refusal of its own: full (db.connections), or it does not
 # let this client in. Up, so not an outage.
 ANSWERED = re.compile(rf"{SERVER_FULL}|canceling statement|statement timeout|"

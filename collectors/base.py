@@ -9,9 +9,29 @@ spike.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+# The server refused a connection because it had no slot left (PostgreSQL, MySQL/MariaDB).
+SERVER_FULL = r"too many clients|remaining connection slots|too many connections"
+
+
+def full_server_is_no_problem(target: str, error: str, slot_advice: str) -> bool:
+    """Pre-flight: a database refusing connections because every slot is taken is what
+    a campaign comes to measure, not a setup problem. Say so (the collector retries; the
+    analysis counts the refusals as db.connections evidence) and let the run start; True
+    when `error` was that refusal."""
+    if not re.search(SERVER_FULL, error, re.I):
+        return False
+    log.warning(f"{target}: every connection slot is taken ({error}); starting anyway: the "
+                f"collector keeps retrying and the analysis counts the refusals. So that "
+                f"monitoring always gets in, {slot_advice}")
+    return True
 
 
 @dataclass

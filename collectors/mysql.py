@@ -23,9 +23,13 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from collectors.base import Rates, Sample, holders
+from collectors.base import Rates, Sample, full_server_is_no_problem, holders
 from collectors.laravel_tables import LaravelQueueTables
 from collectors.sqlnorm import fingerprint, normalize
+
+MYSQL_MONITOR_SLOT = ("give its account the one connection kept beyond max_connections "
+                      "(MySQL 8: CONNECTION_ADMIN; MariaDB: CONNECTION ADMIN), or cap the app's "
+                      "account with MAX_USER_CONNECTIONS")
 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
@@ -146,6 +150,8 @@ class MySQLCollector:
         try:
             self._connect()
         except pymysql.MySQLError as error:
+            if full_server_is_no_problem(self.target, str(error.args[-1]), MYSQL_MONITOR_SLOT):
+                return []
             return [f"{self.target}: cannot connect: {error.args[-1]}"]
         problems = []
         enabled = self._query("SELECT @@performance_schema AS on_")[0]["on_"]

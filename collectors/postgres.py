@@ -19,9 +19,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from collectors.base import Rates, Sample, holders
+from collectors.base import Rates, Sample, full_server_is_no_problem, holders
 from collectors.laravel_tables import LaravelQueueTables
 from collectors.sqlnorm import normalize
+
+PG_MONITOR_SLOT = ("give its role one: PostgreSQL 16+ reserved_connections with "
+                   "pg_use_reserved_connections, or a CONNECTION LIMIT on the app's role")
 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
@@ -94,7 +97,10 @@ class PostgresCollector:
         try:
             conn = self._connect()
         except psycopg.Error as error:
-            return [f"{self.target}: cannot connect: {str(error).strip().splitlines()[0]}"]
+            reason = str(error).strip().splitlines()[0]
+            if full_server_is_no_problem(self.target, reason, PG_MONITOR_SLOT):
+                return []
+            return [f"{self.target}: cannot connect: {reason}"]
         problems = []
         preload = self._one(conn, "SHOW shared_preload_libraries")
         if "pg_stat_statements" not in preload["shared_preload_libraries"]:

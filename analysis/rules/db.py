@@ -14,7 +14,6 @@ import pandas as pd
 
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.culprit import lock_culprit
-from analysis.dependencies import SERVER_FULL
 from analysis.findings import Finding
 from analysis.holders import connection_holder
 from analysis.rules.common import (
@@ -42,6 +41,7 @@ from analysis.signals import (
 )
 from analysis.sqltext import is_session_control, shorten
 from analysis.timefmt import clock
+from collectors.base import SERVER_FULL
 
 CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
 POOL_WAITING_LIMIT = 1.0

@@ -146,7 +146,8 @@ def test_a_table_lock_wait_names_the_session_holding_lock_tables(
         collector.close()
 
 
-def test_refused_connections_are_recorded(mariadb: MariaDBServer) -> None:
+def test_refused_connections_are_recorded(mariadb: MariaDBServer,
+                                          caplog: pytest.LogCaptureFixture) -> None:
     collector = MySQLCollector(mariadb.monitor_dsn)
     metrics(collector)  # baseline of the counters
     held, refused = [], 0
@@ -158,6 +159,11 @@ def test_refused_connections_are_recorded(mariadb: MariaDBServer) -> None:
                 refused += 1
         assert refused > 0
         seen = metrics(collector)
+        # A full server is what the campaign measures: pre-flight warns and lets it start.
+        late = MySQLCollector(mariadb.monitor_dsn, target="db1")
+        assert late.check() == []
+        late.close()
+        assert "db1: every connection slot is taken" in caplog.text
     finally:
         for conn in held:
             conn.close()

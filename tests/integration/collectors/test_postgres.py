@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 import psycopg
+import pytest
 
 from collectors.base import Sample
 from collectors.postgres import PostgresCollector
@@ -174,6 +175,22 @@ def test_check_names_a_missing_preload(tmp_path: Path) -> None:
     with PostgresServer(tmp_path, settings) as bare:
         problems = PostgresCollector(bare.monitor_dsn, target="db1").check()
     assert problems == ["pg_stat_statements is not in shared_preload_libraries on db1"]
+
+
+def test_a_full_server_is_a_warning_not_a_preflight_problem(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every slot taken is what a campaign comes to measure: the run starts, the
+    collector retries, the analysis counts the refusals."""
+    settings = PostgresSettings(max_connections=5)  # 3 reserved for superusers: 2 for roles
+    with PostgresServer(tmp_path, settings) as full:
+        held = [psycopg.connect(full.monitor_dsn) for _ in range(2)]
+        try:
+            assert PostgresCollector(full.monitor_dsn, target="db1").check() == []
+        finally:
+            for conn in held:
+                conn.close()
+    assert "db1: every connection slot is taken" in caplog.text
+    assert "reserved_connections" in caplog.text
 
 
 def test_check_of_an_unreachable_server_is_one_line() -> None:
