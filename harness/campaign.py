@@ -34,8 +34,10 @@ from harness.progress import ProgressLine, hottest_resource
 from harness.prometheus_export import PrometheusExporter
 from harness.remote_workers import RemoteWorkers
 from harness.results import ResultsDir
-from reference_app.seed import SIZES
+from reference_app.seed import SIZES, account_counts
 from reference_app.stack import EmbeddedStack, StackConfig
+from scenarios.accounts import login_roles
+from scenarios.routes import RouteMap
 from scenarios.sink import AppendJsonl
 
 log = logging.getLogger(__name__)
@@ -76,9 +78,8 @@ def locust_args(config: CampaignConfig, results: ResultsDir, url: str) -> list[s
             "--stop-timeout", "10"]
     target = config.target
     if target.kind == "embedded":
-        size = SIZES[target.size]
-        args += ["--esppd-accounts",
-                 f"dosen={size.dosen},atasan={size.units},keuangan={size.keuangan}"]
+        args += ["--esppd-accounts", ",".join(
+            f"{role}={count}" for role, count in account_counts(SIZES[target.size]).items())]
     if target.accounts:
         args += ["--esppd-accounts-csv", str(target.accounts)]
     if target.route_map:
@@ -107,7 +108,8 @@ class Campaign:
             remote = self._prepare_remote_workers(teardown)
             if self.config.target.kind == "embedded":
                 self.url = self._start_stack(teardown)
-                check_embedded_target(self.url)
+                check_embedded_target(self.url, login_roles(
+                    RouteMap.load(self.config.target.route_map).approver_roles))
             else:
                 check_target(self.config, self.url)
             collectors = CollectorsProcess(self.config, self.results, self._embedded)
@@ -147,8 +149,11 @@ class Campaign:
 
     def _start_stack(self, teardown: contextlib.ExitStack) -> str:
         target = self.config.target
+        # The route map's approval levels are the chain the reference app is seeded with.
+        chain = RouteMap.load(target.route_map).approver_roles
         stack = EmbeddedStack(StackConfig(app=target.app, db=target.db, size=target.size,
-                                          knobs=target.knob_values, log_dir=self.results.logs),
+                                          knobs=target.knob_values, log_dir=self.results.logs,
+                                          approval_chain=chain),
                               progress=lambda text: log.info(f"[stack] {text}"))
         teardown.callback(self._stop_stack, stack)
         stack.start()

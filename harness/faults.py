@@ -39,7 +39,7 @@ import redis
 from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
 from harness.validate import top_verdict
-from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES
+from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES, account_counts
 from scenarios.accounts import ROLES
 from supervision import ServiceError
 
@@ -470,9 +470,8 @@ def _ready_line(process: subprocess.Popen[str], timeout_s: float) -> dict[str, s
 
 def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
     """A URL-target campaign with the collectors a user would list for this stack."""
-    size = SIZES[load.size]
     accounts = out / "accounts.csv"
-    counts = {"dosen": size.dosen, "atasan": size.units, "keuangan": size.keuangan}
+    counts = account_counts(SIZES[load.size])
     accounts.write_text("role,email,password\n" + "".join(
         f"{role},{role}{n:04d}@{EMAIL_DOMAIN},{PASSWORD}\n"
         for role in ROLES for n in range(1, counts[role] + 1)))

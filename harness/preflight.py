@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 import requests
 
 from harness.config import CampaignConfig, parse_address
+from reference_app.approvals import check_chain
 from reference_app.client import EsppdClient
-from scenarios.accounts import ROLES, AccountPool
+from scenarios.accounts import SEEDED_ROLES, AccountPool, login_roles
 from scenarios.routes import RouteMap
 from supervision import ServiceError, find_binary
 
@@ -65,9 +66,11 @@ def check_static(config: CampaignConfig) -> None:
             problems.append(f"{label}: {path} does not exist")
     if config.target.route_map and Path(config.target.route_map).is_file():
         try:
-            RouteMap.load(config.target.route_map)
+            routes = RouteMap.load(config.target.route_map)
+            if target.kind == "embedded":  # the embedded stack is seeded with its chain
+                check_chain(routes.approver_roles)
         except ValueError as error:
-            problems.append(str(error))
+            problems.append(f"target.route_map: {error}")
     if config.target.accounts and Path(config.target.accounts).is_file():
         try:
             AccountPool.from_csv(config.target.accounts)
@@ -105,13 +108,13 @@ def cannot_listen(host: str, port: int) -> str | None:
     return None
 
 
-def check_embedded_target(url: str) -> None:
+def check_embedded_target(url: str, roles: Iterable[str]) -> None:
     """The reference app answers and a seeded account of every role logs in."""
     problems = []
-    for role in ROLES:
+    for index, role in enumerate(roles):
         client = EsppdClient(url)
         try:
-            if role == ROLES[0] and client.get("/health").json().get("status") != "ok":
+            if index == 0 and client.get("/health").json().get("status") != "ok":
                 problems.append(f"the embedded app at {url} is unhealthy")
             login = client.login(role, 1)
         except (requests.RequestException, ValueError) as error:
@@ -146,7 +149,7 @@ def check_target(config: CampaignConfig, url: str) -> None:
         return
     pool = AccountPool.from_csv(config.target.accounts)
     problems = []
-    for role in ROLES:
+    for role in login_roles(routes.approver_roles):
         try:
             account = pool.next(role)
         except LookupError:
@@ -160,16 +163,19 @@ def check_target(config: CampaignConfig, url: str) -> None:
 
 
 def check_accounts(config: CampaignConfig, user_classes: Iterable[type]) -> None:
-    """Every role a running User class logs in as (its `role`) has accounts: in
-    target.accounts, or the embedded seed's roles. A class without any would fail at its
-    first login, mid-run."""
-    roles = tuple(sorted({role for cls in user_classes if (role := getattr(cls, "role", ""))}))
+    """Every role a running User class logs in as (its `role`, or its `account_roles`
+    under the route map) has accounts: in target.accounts, or the embedded seed's roles.
+    A class without any would fail at its first login, mid-run."""
+    routes = RouteMap.load(config.target.route_map)
+    roles = tuple(sorted({role for cls in user_classes for role in (
+        cls.account_roles(routes) if hasattr(cls, "account_roles")
+        else (getattr(cls, "role", ""),)) if role}))
     if config.target.accounts:
         missing = AccountPool.from_csv(config.target.accounts).missing(roles)
         where = f"add rows to {config.target.accounts}"
     elif config.target.kind == "embedded":
-        missing = [role for role in roles if role not in ROLES]
-        where = f"the embedded seed has {', '.join(ROLES)}; give target.accounts"
+        missing = [role for role in roles if role not in SEEDED_ROLES]
+        where = f"the embedded seed has {', '.join(SEEDED_ROLES)}; give target.accounts"
     else:
         return
     if missing:

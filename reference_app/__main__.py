@@ -50,10 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--size", choices=sorted(SIZES), default="small")
         command.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                              help="turn one best practice off (see README: knobs)")
+        command.add_argument("--approval-chain", default="atasan", metavar="ROLE,...",
+                             help="approving roles, lowest level first: atasan (the unit), "
+                                  "dekan (the faculty), ppk (all); e.g. atasan,dekan,ppk")
     args = parser.parse_args(argv)
     try:
         config = StackConfig(app=args.app, db=args.db, size=args.size,
-                             knobs=Knobs().with_values(parse_assignments(args.knob)))
+                             knobs=Knobs().with_values(parse_assignments(args.knob)),
+                             approval_chain=tuple(filter(None, (
+                                 role.strip() for role in args.approval_chain.split(",")))))
     except ValueError as error:  # a KnobError too
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -43,7 +43,8 @@ RUNTIME_ONLY = ("vendor", "storage", ".env", "cache")
 STORAGE_DIRS = ("app", "framework/cache", "framework/sessions", "framework/views", "logs")
 # The tables the seed loads, for MariaDB's ANALYZE TABLE.
 SEEDED_TABLES = ("unit_kerja", "users", "transportasi", "tujuan", "pagu", "role_permissions",
-                 "nomor_counter", "sppd", "laporan_perjalanan", "approval_logs")
+                 "nomor_counter", "approval_levels", "sppd", "laporan_perjalanan",
+                 "approval_logs")
 
 
 class LaravelRuntime:
@@ -88,14 +89,16 @@ class LaravelRuntime:
         if isinstance(database, MariaDBServer):
             with database.connect() as conn:
                 self.seed_report = load_rows(MySQLLoader(conn), config.size,
-                                             bcrypt_rounds=config.knobs.bcrypt_rounds)
+                                             bcrypt_rounds=config.knobs.bcrypt_rounds,
+                                             approval_chain=config.approval_chain)
                 conn.commit()
                 with conn.cursor() as cur:
                     cur.execute(f"ANALYZE TABLE {', '.join(SEEDED_TABLES)}")
         else:
             with psycopg.connect(database.dsn) as conn:
                 self.seed_report = load_rows(PostgresLoader(conn), config.size,
-                                             bcrypt_rounds=config.knobs.bcrypt_rounds)
+                                             bcrypt_rounds=config.knobs.bcrypt_rounds,
+                                             approval_chain=config.approval_chain)
                 conn.commit()
                 conn.autocommit = True
                 conn.execute("VACUUM ANALYZE")

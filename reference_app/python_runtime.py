@@ -68,7 +68,8 @@ class PythonRuntime:
         config = self.services.config
         with psycopg.connect(self.services.database.dsn) as conn:
             self.seed_report = seed(conn, config.size, with_indexes=config.knobs.indexes,
-                                    bcrypt_rounds=config.knobs.bcrypt_rounds)
+                                    bcrypt_rounds=config.knobs.bcrypt_rounds,
+                                    approval_chain=config.approval_chain)
 
     def start(self) -> None:
         knobs = self.services.config.knobs

@@ -18,7 +18,7 @@ CREATE TABLE users (
     name           text NOT NULL,
     email          text NOT NULL UNIQUE,
     password       text NOT NULL,
-    role           text NOT NULL CHECK (role IN ('dosen', 'atasan', 'keuangan', 'admin')),
+    role           text NOT NULL CHECK (role IN ('dosen', 'atasan', 'dekan', 'ppk', 'keuangan', 'admin')),
     unit_kerja_id  integer NOT NULL REFERENCES unit_kerja (id),
     jabatan        text NOT NULL,
     golongan       text NOT NULL,
@@ -68,6 +68,7 @@ CREATE TABLE sppd (
     biaya              numeric(14, 0) NOT NULL,
     status             text NOT NULL DEFAULT 'draft'
                        CHECK (status IN ('draft', 'diajukan', 'disetujui', 'ditolak', 'selesai')),
+    approval_level     smallint NOT NULL DEFAULT 0,  -- approvals granted so far
     approved_by        integer,
     approved_at        timestamptz,
     created_at         timestamptz NOT NULL DEFAULT now(),
@@ -90,11 +91,19 @@ CREATE TABLE laporan_perjalanan (
 ) PARTITION BY RANGE (tanggal_laporan);
 ALTER SEQUENCE laporan_id_seq OWNED BY laporan_perjalanan.id;
 
+-- The approval chain: level 1 decides first; the last level approves the SPPD.
+CREATE TABLE approval_levels (
+    level  smallint PRIMARY KEY CHECK (level >= 1),
+    role   text NOT NULL UNIQUE,
+    scope  text NOT NULL CHECK (scope IN ('unit', 'faculty', 'all'))
+);
+
 CREATE TABLE approval_logs (
     id          bigserial PRIMARY KEY,
     sppd_id     bigint NOT NULL,
     user_id     integer NOT NULL REFERENCES users (id),
     action      text NOT NULL CHECK (action IN ('diajukan', 'disetujui', 'ditolak')),
+    level       smallint,  -- the approval level that decided (NULL: the submission)
     catatan     text,
     created_at  timestamptz NOT NULL DEFAULT now()
 );

@@ -11,6 +11,12 @@ UserFactory does, all users share one `$2y$` hash); emails are `<role><nnnn>@esp
 - `atasan0001` ... : one superior per unit; `atasanNNNN` heads unit NNNN
 - `keuangan0001` ... : finance staff (unit 1, Bagian Keuangan)
 - `admin0001`
+- `dekan0001` ... : heads of the top-level units (unit 1 and the faculties);
+  `dekanNNNN` heads unit NNNN
+- `ppk0001`, `ppk0002`: commitment officers (unit 1), the university-wide level
+The dekan and PPK decide only when the approval chain (reference_app/approvals.py)
+has their level; they come last, with an RNG of their own, so the other rows are
+the same whichever chain runs.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from typing import Any, Protocol
 import bcrypt
 import psycopg
 
+from reference_app.approvals import DEFAULT_CHAIN, level_rows
 from reference_app.schema import create_filter_indexes, create_schema
 
 PASSWORD = "password"
 EMAIL_DOMAIN = "esppd.test"
+PPK_ACCOUNTS = 2
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
               "documents.create"),
     "atasan": ("dashboard.view", "master.view", "sppd.create", "sppd.approve", "laporan.create",
                "documents.create"),
+    "dekan": ("dashboard.view", "master.view", "sppd.create", "sppd.approve", "laporan.create",
+              "documents.create"),
+    "ppk": ("dashboard.view", "master.view", "sppd.approve", "sppd.view-all", "reports.view",
+            "documents.create"),
     "keuangan": ("dashboard.view", "master.view", "sppd.view-all", "laporan.view-all",
                  "reports.view", "exports.create", "documents.create"),
     "admin": ("dashboard.view", "master.view", "sppd.view-all", "laporan.view-all",
@@ -99,6 +111,16 @@ def email_for(role: str, number: int) -> str:
     return f"{role}{number:04d}@{EMAIL_DOMAIN}"
 
 
+def faculty_count(size: SeedSize) -> int:
+    return min(len(FACULTIES), max(1, size.units // 3))
+
+
+def account_counts(size: SeedSize) -> dict[str, int]:
+    """How many seeded accounts each role has (the load's account pools)."""
+    return {"dosen": size.dosen, "atasan": size.units, "keuangan": size.keuangan,
+            "dekan": faculty_count(size) + 1, "ppk": PPK_ACCOUNTS}
+
+
 def seeded_years(size: SeedSize, reference_year: int) -> list[int]:
     """History years plus next year (trips planned ahead)."""
     return [*range(reference_year - size.years + 1, reference_year + 1), reference_year + 1]
@@ -116,7 +138,7 @@ class _Generator:
         self.atasan_by_unit: dict[int, int] = {}
 
     def units(self) -> Iterator[tuple[object, ...]]:
-        faculties = min(len(FACULTIES), max(1, self.size.units // 3))
+        faculties = faculty_count(self.size)
         for unit_id in range(1, self.size.units + 1):
             if unit_id == 1:
                 yield (1, "UK001", "Bagian Keuangan", None)
@@ -126,22 +148,24 @@ class _Generator:
                 parent = 2 + (unit_id % faculties)
                 yield (unit_id, f"UK{unit_id:03d}", f"Program Studi {unit_id:03d}", parent)
 
-    def _nip(self, user_id: int) -> str:
-        born = date(1960, 1, 1) + timedelta(days=self.rng.randrange(0, 14000))
-        appointed = born.year + 25 + self.rng.randrange(0, 10)
-        return (f"{born:%Y%m%d}{appointed}{self.rng.randrange(1, 13):02d}"
-                f"{self.rng.randrange(1, 3)}{user_id % 1000:03d}")
+    @staticmethod
+    def _nip(rng: random.Random, user_id: int) -> str:
+        born = date(1960, 1, 1) + timedelta(days=rng.randrange(0, 14000))
+        appointed = born.year + 25 + rng.randrange(0, 10)
+        return (f"{born:%Y%m%d}{appointed}{rng.randrange(1, 13):02d}"
+                f"{rng.randrange(1, 3)}{user_id % 1000:03d}")
 
     def users(self) -> Iterator[tuple[object, ...]]:
         created = datetime(self.today.year - self.size.years, 1, 1, tzinfo=UTC)
         user_id = 0
 
-        def row(role: str, number: int, unit: int, jabatan: str) -> tuple[object, ...]:
+        def row(role: str, number: int, unit: int, jabatan: str,
+                rng: random.Random = self.rng) -> tuple[object, ...]:
             nonlocal user_id
             user_id += 1
-            return (user_id, self._nip(user_id), f"{role.title()} {number:04d}",
+            return (user_id, self._nip(rng, user_id), f"{role.title()} {number:04d}",
                     email_for(role, number), self.password_hash, role, unit, jabatan,
-                    self.rng.choice(GOLONGAN), created)
+                    rng.choice(GOLONGAN), created)
 
         yield row("admin", 1, 1, "Administrator")
         for number in range(1, self.size.keuangan + 1):
@@ -153,10 +177,16 @@ class _Generator:
             unit = 1 + (number - 1) % self.size.units
             yield row("dosen", number, unit, self.rng.choice(JABATAN))
             self.dosen_ids.append((user_id, unit))
+        approvers = random.Random(f"esppd-approvers-{self.size.name}")
+        for unit in range(1, faculty_count(self.size) + 2):
+            yield row("dekan", unit, unit, "Dekan" if unit > 1 else "Kepala Biro", approvers)
+        for number in range(1, PPK_ACCOUNTS + 1):
+            yield row("ppk", number, 1, "Pejabat Pembuat Komitmen", approvers)
 
-    def trips(self) -> Iterator[tuple[tuple[object, ...], tuple[object, ...] | None,
+    def trips(self, levels: int) -> Iterator[tuple[tuple[object, ...], tuple[object, ...] | None,
                                       list[tuple[object, ...]]]]:
-        """Yield (sppd row, laporan row or None, approval log rows) per historical trip."""
+        """Yield (sppd row, laporan row or None, approval log rows) per historical trip;
+        an approved trip has passed all `levels` of the chain."""
         first_day = date(self.today.year - self.size.years + 1, 1, 1)
         span = (self.today - first_day).days + 60
         trips_per_user = self.size.trips_per_dosen_year * self.size.years
@@ -182,7 +212,8 @@ class _Generator:
                         self.rng.randrange(1, len(TRANSPORT) + 1),
                         self.rng.choice(PURPOSES), depart, back, biaya, status,
                         approver if approved else None, decided_at if approved else None,
-                        created, decided_at if approved else created)
+                        created, decided_at if approved else created,
+                        levels if nomor else 0)
                 laporan = None
                 if status == "selesai":
                     laporan = (sppd_id, user_id, back + timedelta(days=self.rng.randrange(1, 6)),
@@ -308,8 +339,10 @@ def password_hash(rounds: int) -> str:
 
 
 def load_rows(loader: RowLoader, size_name: str, reference_day: date | None = None,
-              bcrypt_rounds: int = 10) -> SeedReport:
+              bcrypt_rounds: int = 10,
+              approval_chain: tuple[str, ...] = DEFAULT_CHAIN) -> SeedReport:
     """Load the deterministic data set of a size into an existing, empty schema."""
+    levels = level_rows(approval_chain)
     if size_name not in SIZES:
         raise ValueError(f"unknown seed size {size_name!r}; choose one of {', '.join(SIZES)}")
     started = time.perf_counter()
@@ -332,7 +365,8 @@ def load_rows(loader: RowLoader, size_name: str, reference_day: date | None = No
     loader.load("role_permissions", ("role", "permission"),
                 ((role, perm) for role, perms in PERMISSIONS.items() for perm in perms))
     loader.load("nomor_counter", ("tahun", "nomor"), ((year, 0) for year in years))
-    counts = _load_trips(loader, gen.trips())
+    loader.load("approval_levels", ("level", "role", "scope"), levels)
+    counts = _load_trips(loader, gen.trips(len(levels)))
     for statement in FINISH_SQL[loader.engine]:
         loader.execute(statement)
     return SeedReport(size_name, users, counts["sppd"], counts["laporan"], counts["logs"],
@@ -340,13 +374,14 @@ def load_rows(loader: RowLoader, size_name: str, reference_day: date | None = No
 
 
 def seed(conn: psycopg.Connection, size_name: str, reference_day: date | None = None,
-         with_indexes: bool = True, bcrypt_rounds: int = 10) -> SeedReport:
+         with_indexes: bool = True, bcrypt_rounds: int = 10,
+         approval_chain: tuple[str, ...] = DEFAULT_CHAIN) -> SeedReport:
     """The Python app's database: schema, data, filter indexes, fresh statistics."""
     started = time.perf_counter()
     today = reference_day or date.today()
     if size_name in SIZES:
         create_schema(conn, seeded_years(SIZES[size_name], today.year))
-    report = load_rows(PostgresLoader(conn), size_name, today, bcrypt_rounds)
+    report = load_rows(PostgresLoader(conn), size_name, today, bcrypt_rounds, approval_chain)
     conn.commit()
     if with_indexes:
         create_filter_indexes(conn)
@@ -373,7 +408,7 @@ def _load_trips(loader: RowLoader, trips: Iterator[tuple[tuple[object, ...],
     sppd_count = loader.load("sppd", (
         "id", "nomor", "user_id", "unit_kerja_id", "tujuan_id", "transportasi_id", "maksud",
         "tanggal_berangkat", "tanggal_kembali", "biaya", "status", "approved_by", "approved_at",
-        "created_at", "updated_at"), sppd_rows())
+        "created_at", "updated_at", "approval_level"), sppd_rows())
     loader.load("laporan_perjalanan", ("sppd_id", "user_id", "tanggal_laporan", "ringkasan",
                                        "biaya_riil"), laporan)
     loader.load("approval_logs", ("sppd_id", "user_id", "action", "catatan", "created_at"), logs)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reference_app.approvals import DEFAULT_CHAIN, check_chain
 from reference_app.knobs import KnobError, Knobs
 from reference_app.seed import SIZES
 from supervision.servers import MariaDBServer, PostgresServer, RedisServer
@@ -28,6 +29,7 @@ class StackConfig:
     knobs: Knobs = field(default_factory=Knobs)
     log_dir: Path | None = None
     retry_after_s: int = 90
+    approval_chain: tuple[str, ...] = DEFAULT_CHAIN  # approving roles, lowest level first
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
@@ -40,6 +42,7 @@ class StackConfig:
         if self.app == "python" and self.db != "postgresql":
             raise ValueError("the python app runs on postgresql only; "
                              "use app = \"laravel\" for mariadb")
+        check_chain(self.approval_chain)
         try:
             self.knobs.check_app(self.app)
         except KnobError as error:

@@ -3,7 +3,8 @@
 Seeded reference accounts follow `<role><nnnn>@<domain>` with one password;
 a real target supplies an accounts CSV: `role`, `password` and one login column
 named as the target's login field (`email`, `username`, `nip`, ...), any role
-names (the built-in scenarios need dosen, atasan, keuangan). Numbering is
+names (the built-in scenarios need dosen, keuangan and the route map's approving
+roles, atasan by default). Numbering is
 deterministic: the k-th user of a role on worker w (of W) takes slot k*W + w,
 so workers never share an account until a role's pool is exhausted (then it
 wraps, and the same account logs in twice).
@@ -18,7 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROLES = ("dosen", "atasan", "keuangan")
+ROLES = ("dosen", "atasan", "keuangan")  # the built-in user classes' roles
+# The reference seed's accounts: the classes' roles, and the dean and PPK levels.
+SEEDED_ROLES = (*ROLES, "dekan", "ppk")
+DEFAULT_POOLS = "dosen=600,atasan=30,keuangan=6,dekan=11,ppk=2"  # the `default` seed size
 
 
 @dataclass(frozen=True)
@@ -70,13 +74,24 @@ class AccountPool:
         """The roles of `roles` this pool has no account for."""
         return [role for role in roles if not self.accounts.get(role)]
 
+    def slot(self, series: str) -> int:
+        """The next slot of a series: k*W + w for its k-th draw on worker w of W, so
+        slots are distinct across workers and spread evenly over the whole run."""
+        counter = self._counters.setdefault(series, itertools.count())
+        return next(counter) * max(1, self.worker_count) + self.worker_index
+
     def next(self, role: str) -> Account:
         pool = self.accounts.get(role)
         if not pool:
             raise LookupError(f"no {role} accounts configured")
-        counter = self._counters.setdefault(role, itertools.count())
-        slot = next(counter) * max(1, self.worker_count) + self.worker_index
-        return pool[slot % len(pool)]
+        return pool[self.slot(role) % len(pool)]
+
+
+def login_roles(approver_roles: tuple[str, ...]) -> tuple[str, ...]:
+    """The roles the built-in user classes log in as: ROLES, with the route map's
+    approving roles in place of atasan (the Atasan class serves every level)."""
+    return tuple(dict.fromkeys(login for role in ROLES for login in (
+        approver_roles if role == "atasan" else (role,))))
 
 
 def parse_sizes(text: str) -> dict[str, int]:
@@ -84,8 +99,8 @@ def parse_sizes(text: str) -> dict[str, int]:
     sizes = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         role, _, count = item.partition("=")
-        if role not in ROLES or not count.isdigit() or int(count) < 1:
+        if role not in SEEDED_ROLES or not count.isdigit() or int(count) < 1:
             raise ValueError(f"bad account pool {item!r}: expected role=count with role in "
-                             f"{', '.join(ROLES)}")
+                             f"{', '.join(SEEDED_ROLES)}")
         sizes[role] = int(count)
     return sizes

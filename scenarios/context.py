@@ -9,8 +9,8 @@ from pathlib import Path
 
 from locust.env import Environment
 
-from scenarios.accounts import AccountPool, parse_sizes
-from scenarios.routes import RouteMap
+from scenarios.accounts import DEFAULT_POOLS, AccountPool, parse_sizes
+from scenarios.routes import ApprovalLevel, RouteMap
 
 
 @dataclass
@@ -21,6 +21,12 @@ class ScenarioContext:
     accounts: AccountPool
     think_scale: float
 
+    def next_approval_level(self) -> ApprovalLevel:
+        """The level the next approver user decides at: approver slots (distinct across
+        workers) go round the levels, so every level is staffed evenly over the run."""
+        levels = self.routes.approval_levels
+        return levels[self.accounts.slot("approval level") % len(levels)]
+
     @classmethod
     def of(cls, environment: Environment) -> ScenarioContext:
         existing = getattr(environment, "esppd_context", None)
@@ -30,7 +36,7 @@ class ScenarioContext:
         csv_path = getattr(options, "esppd_accounts_csv", "")
         accounts = (AccountPool.from_csv(Path(csv_path)) if csv_path else
                     AccountPool.seeded(parse_sizes(getattr(
-                        options, "esppd_accounts", "dosen=600,atasan=30,keuangan=6"))))
+                        options, "esppd_accounts", DEFAULT_POOLS))))
         accounts.worker_index = getattr(environment.runner, "worker_index", 0)
         accounts.worker_count = max(1, int(getattr(options, "esppd_workers", 1) or 1))
         route_map = getattr(options, "esppd_route_map", "")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scenarios.accounts import DEFAULT_POOLS
+
 SHAPES = ("constant", "peak-day", "capacity-step", "spike", "month-end", "arrival-rate")
 
 
@@ -29,12 +31,12 @@ def add_arguments(parser: Any) -> None:
                        "(open model; --esppd-users is then the most visits in flight)")
     group.add_argument("--esppd-seconds-per-hour", type=float, default=10.0,
                        help="peak-day/month-end: wall seconds per simulated hour")
-    group.add_argument("--esppd-accounts", default="dosen=600,atasan=30,keuangan=6",
+    group.add_argument("--esppd-accounts", default=DEFAULT_POOLS,
                        help="seeded account pools role=count (reference app sizes)")
     group.add_argument("--esppd-accounts-csv", default="",
                        help="accounts of a real target: CSV with role,email,password")
     group.add_argument("--esppd-route-map", default="",
-                       help="TOML route map for a real Laravel eSPPD")
+                       help="TOML route map: a real eSPPD's paths, fields and approval levels")
     group.add_argument("--esppd-workers", type=int, default=1,
                        help="number of worker processes (spreads accounts without overlap)")
     group.add_argument("--esppd-think-scale", type=float, default=1.0,

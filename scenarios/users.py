@@ -1,4 +1,8 @@
-"""The eSPPD users: lecturers (Dosen), superiors (Atasan) and finance (Keuangan).
+"""The eSPPD users: lecturers (Dosen), approvers (Atasan) and finance (Keuangan).
+
+Approvers serve the route map's approval levels (one unit head, or kaprodi ->
+dekan -> PPK): each Atasan user decides at one level per visit and logs in with
+that level's role; the phase activity of role `atasan` paces them all.
 
 Each simulated user logs in as its own account, browses like a person (think
 times from the eSPPD plan, scaled by the current phase's activity for its
@@ -23,6 +27,7 @@ from scenarios.aggregate import INTERVAL_KEY, JOB_METHOD
 from scenarios.arrivals import next_visit
 from scenarios.context import ScenarioContext
 from scenarios.laravel import LaravelBrowser, location_id
+from scenarios.routes import RouteMap
 
 PURPOSES = ("Seminar nasional", "Konferensi internasional", "Rapat koordinasi",
             "Penelitian lapangan", "Pengabdian kepada masyarakat", "Workshop kurikulum",
@@ -38,12 +43,26 @@ class EsppdUser(FastHttpUser):
     def on_start(self) -> None:
         context = ScenarioContext.of(self.environment)
         self.scenario = context
-        self.routes = context.routes
-        self.browser = LaravelBrowser(self.client, context.routes)
-        self.account: Account = context.accounts.next(self.role)
+        self.routes = self.routes_for(context)
+        self.browser = LaravelBrowser(self.client, self.routes)
+        self.account: Account = context.accounts.next(self.account_role)
         self.known_ids: list[str] = []
         next_visit(self)  # open model: this visitor waits for its first arrival
         self.browser.login(self.account)
+
+    @property
+    def account_role(self) -> str:
+        """The role of the accounts this user logs in as."""
+        return self.role
+
+    @classmethod
+    def account_roles(cls, routes: RouteMap) -> tuple[str, ...]:
+        """Every role this class's users may log in as (pre-flight checks each has accounts)."""
+        return (cls.role,)
+
+    def routes_for(self, context: ScenarioContext) -> RouteMap:
+        """The route map this user browses with."""
+        return context.routes
 
     def _think_factor(self) -> float:
         """think_scale over the current phase's activity for this role."""
@@ -67,12 +86,17 @@ class EsppdUser(FastHttpUser):
         sessions are not forever). Open model: the visitor leaves, and the next arrival
         is someone else, in a fresh browser."""
         self.browser.logout()
-        if next_visit(self):
+        self.prepare_visit(someone_new=next_visit(self))
+        self.browser.login(self.account)
+
+    def prepare_visit(self, someone_new: bool) -> None:
+        """Who comes next: the same person (closed model) or someone new, with their own
+        account, in a fresh browser."""
+        if someone_new:
             self.client.cookiejar.clear()
             self.browser = LaravelBrowser(self.client, self.routes)
-            self.account = self.scenario.accounts.next(self.role)
+            self.account = self.scenario.accounts.next(self.account_role)
             self.known_ids = []
-        self.browser.login(self.account)
 
     def remember_ids(self, html: str, pattern: str = "sppd_id") -> list[str]:
         ids = self.routes.find_all(pattern, html)
@@ -162,11 +186,35 @@ class Dosen(EsppdUser):
 
 
 class Atasan(EsppdUser):
-    """A superior: reviews the unit's pending SPPD and approves about 85% of them."""
+    """An approver: reviews the SPPD waiting for their level and approves about 85% of
+    them. Which level (and so which role logs in) comes from the route map's chain."""
 
     role = "atasan"
     weight = 10
     think_s = (3.0, 8.0)
+
+    @property
+    def account_role(self) -> str:
+        return self.level.role
+
+    @classmethod
+    def account_roles(cls, routes: RouteMap) -> tuple[str, ...]:
+        return routes.approver_roles
+
+    def routes_for(self, context: ScenarioContext) -> RouteMap:
+        self.level = context.next_approval_level()
+        return context.routes.for_level(self.level)
+
+    def prepare_visit(self, someone_new: bool) -> None:
+        """With several levels, each visit decides at the next level, as its approver:
+        however few approver users run, and however unevenly Locust spreads them over
+        workers, no level stays unstaffed for a whole run (trips would pile up there)."""
+        levels = self.routes.approval_levels
+        if len(levels) > 1:
+            self.level = levels[(levels.index(self.level) + 1) % len(levels)]
+            self.routes = self.scenario.routes.for_level(self.level)
+            someone_new = True
+        super().prepare_visit(someone_new)
 
     @task(4)
     def pending(self) -> None:
@@ -186,7 +234,7 @@ class Atasan(EsppdUser):
         if not self.known_ids:
             return
         sppd_id = self.known_ids.pop(random.randrange(len(self.known_ids)))
-        # 409/422: decided meanwhile (another session of the same unit head).
+        # 409/422: decided meanwhile (another session of the same approver).
         if random.random() < 0.85:
             self.browser.post("approve", {}, sppd_id, refresh_route="approvals",
                               expect=(302, 409, 422))

@@ -46,6 +46,19 @@ def stack(request: pytest.FixtureRequest,
         yield running
 
 
+@pytest.fixture(scope="session", params=[("python", "postgresql"), ("laravel", "postgresql"),
+                                         ("laravel", "mariadb")], ids=lambda p: "-".join(p))
+def chain_stack(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    """The reference stack with three approval levels: unit head, dean, PPK."""
+    app, db = request.param
+    config = StackConfig(app=app, db=db, size="small", retry_after_s=3,
+                         approval_chain=("atasan", "dekan", "ppk"),
+                         log_dir=tmp_path_factory.mktemp(f"chain-{app}-{db}-logs"))
+    with EmbeddedStack(config) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def knob_stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnobStacks]:
     """`knob_stacks(app, {knob: value})`: a stack with those knobs, started once per session."""

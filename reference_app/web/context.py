@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from reference_app.settings import AppSettings
+from reference_app.web.approval_chain import ApprovalLevel, chain_from_rows, level_of
 from reference_app.web.cache import TTL_PERMISSIONS_S, TTL_PROFILE_S, TaggedCache
 
 SESSION_COOKIE = "esppd_session"
@@ -77,6 +78,7 @@ class Ctx:
     permissions: frozenset[str] = frozenset()
     form: FormData | None = None
     previous_session_id: str | None = field(default=None)
+    _approval_chain: list[ApprovalLevel] | None = field(default=None, repr=False)
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
@@ -100,6 +102,25 @@ class Ctx:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    async def approval_chain(self) -> list[ApprovalLevel]:
+        """The approval chain through the 6 h cache (tag permissions), read once per request."""
+        if self._approval_chain is None:
+            async def rows() -> list[dict[str, Any]]:
+                async with self.db() as conn:
+                    cur = await conn.execute(
+                        "SELECT level, role, scope FROM approval_levels ORDER BY level")
+                    return await cur.fetchall()
+
+            self._approval_chain = chain_from_rows(await self.app.cache.remember(
+                ["permissions"], "approval_levels", TTL_PERMISSIONS_S, rows))
+        return self._approval_chain
+
+    async def approval_level(self) -> ApprovalLevel | None:
+        """The level the user decides at, if their role has one in the chain."""
+        if self.user is None or not self.can("sppd.approve"):
+            return None
+        return level_of(await self.approval_chain(), self.user["role"])
 
 
 def redirect(url: str) -> RedirectResponse:

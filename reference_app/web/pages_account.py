@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import bcrypt
+from psycopg import sql
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -125,10 +126,12 @@ async def dashboard(ctx: Ctx) -> Response:
     trend = await university_trend(ctx, year)
     pending = None
     async with ctx.db() as conn:
-        if ctx.can("sppd.approve"):
+        level = await ctx.approval_level()
+        if level is not None:
+            waiting, waiting_params = level.awaiting_filter(user)
             cur = await conn.execute(
-                "SELECT count(*) AS n FROM sppd WHERE unit_kerja_id = %s AND status = 'diajukan' "
-                "AND user_id <> %s", (user["unit_kerja_id"], user["id"]))
+                sql.SQL("SELECT count(*) AS n FROM sppd s WHERE {}").format(waiting),
+                waiting_params)
             pending = ((await cur.fetchone()) or {"n": 0})["n"]
         cur = await conn.execute(
             "SELECT s.id, s.nomor, s.maksud, s.tanggal_berangkat, s.status, t.kota FROM sppd s "

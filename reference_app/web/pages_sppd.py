@@ -10,6 +10,7 @@ from psycopg import sql
 from starlette.responses import Response
 
 from reference_app.web import records
+from reference_app.web.approval_chain import ApprovalLevel, next_level
 from reference_app.web.context import Ctx, abort, flashed, invalid, page, redirect
 from reference_app.web.jobs_dispatch import dispatch_job
 from reference_app.web.pages_account import master_data
@@ -20,7 +21,7 @@ MAX_TRIP_DAYS = 30
 @page("dashboard.view")
 async def sppd_index(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    where, params = records.scope_for(ctx.user, ctx.permissions)
+    where, params = records.scope_for(ctx.user, ctx.permissions, await ctx.approval_level())
     status = ctx.request.query_params.get("status", "")
     if status:
         where = sql.SQL("{} AND s.status = %s").format(where)
@@ -124,7 +125,7 @@ async def load_visible_sppd(ctx: Ctx) -> dict[str, Any] | Response:
         sppd = await records.get_sppd(conn, sppd_id)
     if sppd is None:
         return abort(ctx, 404, "Not Found")
-    if not records.can_view(ctx.user, ctx.permissions, sppd):
+    if not records.can_view(ctx.user, ctx.permissions, await ctx.approval_level(), sppd):
         return abort(ctx, 403, "This action is unauthorized.")
     return sppd
 
@@ -136,7 +137,7 @@ async def sppd_show(ctx: Ctx) -> Response:
         return sppd
     async with ctx.db() as conn:
         cur = await conn.execute(
-            "SELECT a.action, a.catatan, a.created_at, u.name FROM approval_logs a "
+            "SELECT a.action, a.level, a.catatan, a.created_at, u.name FROM approval_logs a "
             "JOIN users u ON u.id = a.user_id WHERE a.sppd_id = %s ORDER BY a.created_at",
             (sppd["id"],))
         logs = await cur.fetchall()
@@ -149,10 +150,12 @@ async def sppd_show(ctx: Ctx) -> Response:
             "ORDER BY id DESC LIMIT 5", (sppd["id"],))
         documents = await cur.fetchall()
     assert ctx.user is not None
+    level = await ctx.approval_level()
     return ctx.render("sppd_detail.html", sppd=sppd, logs=logs, laporan=laporan,
                       documents=documents,
-                      can_approve=records.can_approve(ctx.user, ctx.permissions, sppd)
-                      and sppd["status"] == "diajukan")
+                      can_approve=sppd["status"] == "diajukan" and level is not None
+                      and sppd["approval_level"] == level.level - 1
+                      and records.can_approve(ctx.user, level, sppd))
 
 
 @page("sppd.create")
@@ -178,30 +181,40 @@ async def sppd_submit(ctx: Ctx) -> Response:
             raise psycopg.Rollback  # give the agenda number back
         await conn.execute("INSERT INTO approval_logs (sppd_id, user_id, action) "
                            "VALUES (%s, %s, 'diajukan')", (sppd["id"], user["id"]))
-        cur = await conn.execute("SELECT id FROM users WHERE role = 'atasan' AND "
-                                 "unit_kerja_id = %s ORDER BY id LIMIT 1",
-                                 (sppd["unit_kerja_id"],))
-        head = await cur.fetchone()
     if not changed:
         return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
     await ctx.app.cache.flush(*records.dashboard_tags(user["id"], user["unit_kerja_id"]))
-    if head is not None:
-        await dispatch_job(ctx, "SendNotification", {
-            "user_id": head["id"], "type": "sppd.diajukan", "sppd_id": sppd["id"],
-            "subject": f"SPPD baru menunggu persetujuan: {sppd['maksud']}",
-            "body": f"{user['name']} mengajukan perjalanan ke {sppd['kota']}."})
+    await notify_approver(ctx, (await ctx.approval_chain())[0], sppd,
+                          f"SPPD baru menunggu persetujuan: {sppd['maksud']}",
+                          f"{user['name']} mengajukan perjalanan ke {sppd['kota']}.")
     return redirect(f"/sppd/{sppd['id']}")
+
+
+async def notify_approver(ctx: Ctx, level: ApprovalLevel, sppd: dict[str, Any], subject: str,
+                          body: str) -> None:
+    """Tell the first approver of `level` over the SPPD's unit (on the queue) that it waits."""
+    where, params = level.approver_filter(sppd)
+    async with ctx.db() as conn:
+        cur = await conn.execute(sql.SQL("SELECT id FROM users WHERE {} ORDER BY id LIMIT 1")
+                                 .format(where), params)
+        approver = await cur.fetchone()
+    if approver is not None:
+        await dispatch_job(ctx, "SendNotification", {
+            "user_id": approver["id"], "type": "sppd.diajukan", "sppd_id": sppd["id"],
+            "subject": subject, "body": body})
 
 
 @page("sppd.approve")
 async def approvals_index(ctx: Ctx) -> Response:
+    """The SPPD waiting for the approver's level, other than their own."""
     user = ctx.user
     assert user is not None
-    where = sql.SQL("s.unit_kerja_id = %s AND s.status = 'diajukan' AND s.user_id <> %s")
+    level = await ctx.approval_level()
+    where, params = (level.awaiting_filter(user) if level else (sql.SQL("FALSE"), ()))
     page_no = records.page_number(ctx.request.query_params.get("page"))
     async with ctx.db() as conn:
-        rows, total = await records.list_sppd(conn, where, (user["unit_kerja_id"], user["id"]),
-                                              page_no, ctx.app.settings.knobs.eager_loading)
+        rows, total = await records.list_sppd(conn, where, params, page_no,
+                                              ctx.app.settings.knobs.eager_loading)
     pages = max(1, -(-total // records.PAGE_SIZE))
     return ctx.render("sppd_list.html", rows=rows, total=total, page=page_no, pages=pages,
                       status="diajukan", title="Persetujuan SPPD", approvals=True)
@@ -209,52 +222,82 @@ async def approvals_index(ctx: Ctx) -> Response:
 
 @page("sppd.approve")
 async def approval_decide(ctx: Ctx) -> Response:
+    """Approve or reject at the approver's level. Below the last level an approval
+    forwards the SPPD to the next level; the last one numbers it and charges the
+    budget; a rejection at any level ends it."""
     user = ctx.user
     assert user is not None
     decision = ctx.request.url.path.rsplit("/", 1)[-1]  # approve | reject
     sppd = await load_visible_sppd(ctx)
     if isinstance(sppd, Response):
         return sppd
-    if not records.can_approve(user, ctx.permissions, sppd):
-        return abort(ctx, 403, "You may only decide on your own unit's SPPD, never your own.")
+    level = await ctx.approval_level()
+    if not records.can_approve(user, level, sppd):
+        return abort(ctx, 403, "You may only decide on the SPPD your approval level covers, "
+                               "never your own.")
+    assert level is not None
     catatan = ctx.field("catatan")
     if decision == "reject" and len(catatan) < 5:
         return invalid(ctx, {"catatan": "A rejection needs a reason of at least 5 characters."},
                        "/approvals")
     if sppd["status"] != "diajukan":
         return abort(ctx, 422, f"This SPPD is not awaiting approval (status {sppd['status']}).")
-    year = sppd["tanggal_berangkat"].year
+    if sppd["approval_level"] != level.level - 1:
+        return abort(ctx, 422, "This SPPD is not awaiting your level "
+                               f"(it has {sppd['approval_level']} approval(s)).")
+    final = decision == "reject" or level.last
     async with ctx.db() as conn, conn.transaction():
-        if decision == "approve":
-            number = await records.next_number(conn, year, ctx.app.settings.knobs.hot_row_lock)
-            cur = await conn.execute(
-                "UPDATE sppd SET status = 'disetujui', nomor = %s, approved_by = %s, "
-                "approved_at = now(), updated_at = now() WHERE id = %s AND tanggal_berangkat = %s "
-                "AND status = 'diajukan'",
-                (f"{number:06d}/SPPD/UN/{year}", user["id"], sppd["id"],
-                 sppd["tanggal_berangkat"]))
-            await conn.execute("UPDATE pagu SET terpakai = terpakai + %s WHERE unit_kerja_id = %s "
-                               "AND tahun = %s", (sppd["biaya"], sppd["unit_kerja_id"], year))
-        else:
-            cur = await conn.execute(
-                "UPDATE sppd SET status = 'ditolak', approved_by = %s, approved_at = now(), "
-                "updated_at = now() WHERE id = %s AND tanggal_berangkat = %s "
-                "AND status = 'diajukan'", (user["id"], sppd["id"], sppd["tanggal_berangkat"]))
-        changed = cur.rowcount == 1
+        changed = await _record_decision(ctx, conn, sppd, level, decision)
         if not changed:
             raise psycopg.Rollback  # give the number and the budget back
         action = "disetujui" if decision == "approve" else "ditolak"
-        await conn.execute("INSERT INTO approval_logs (sppd_id, user_id, action, catatan) "
-                           "VALUES (%s, %s, %s, %s)", (sppd["id"], user["id"], action,
-                                                       catatan or None))
+        await conn.execute("INSERT INTO approval_logs (sppd_id, user_id, action, level, catatan) "
+                           "VALUES (%s, %s, %s, %s, %s)", (sppd["id"], user["id"], action,
+                                                           level.level, catatan or None))
     if not changed:
         return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
     await ctx.app.cache.flush(*records.dashboard_tags(sppd["user_id"], sppd["unit_kerja_id"]))
-    await dispatch_job(ctx, "SendNotification", {
-        "user_id": sppd["user_id"], "type": f"sppd.{action}", "sppd_id": sppd["id"],
-        "subject": f"SPPD {action}: {sppd['maksud']}",
-        "body": f"SPPD ke {sppd['kota']} {action} oleh {user['name']}."})
+    if final:
+        await dispatch_job(ctx, "SendNotification", {
+            "user_id": sppd["user_id"], "type": f"sppd.{action}", "sppd_id": sppd["id"],
+            "subject": f"SPPD {action}: {sppd['maksud']}",
+            "body": f"SPPD ke {sppd['kota']} {action} oleh {user['name']}."})
+    else:
+        following = next_level(await ctx.approval_chain(), level)
+        if following is not None:
+            await notify_approver(
+                ctx, following, sppd, f"SPPD menunggu persetujuan: {sppd['maksud']}",
+                f"Perjalanan ke {sppd['kota']} disetujui oleh {user['name']}; menunggu Anda.")
     return redirect("/approvals")
+
+
+async def _record_decision(ctx: Ctx, conn: psycopg.AsyncConnection[dict[str, Any]],
+                           sppd: dict[str, Any], level: ApprovalLevel, decision: str) -> bool:
+    """Write the decision if the SPPD still waits for `level` (first writer wins)."""
+    key = (sppd["id"], sppd["tanggal_berangkat"], level.level - 1)
+    same_row = ("WHERE id = %s AND tanggal_berangkat = %s AND status = 'diajukan' "
+                "AND approval_level = %s")
+    user_id = ctx.user["id"] if ctx.user else None
+    if decision == "reject":
+        cur = await conn.execute(
+            "UPDATE sppd SET status = 'ditolak', approved_by = %s, approved_at = now(), "  # noqa: S608
+            f"updated_at = now() {same_row}", (user_id, *key))
+    elif not level.last:
+        cur = await conn.execute(
+            f"UPDATE sppd SET approval_level = %s, updated_at = now() {same_row}",  # noqa: S608
+            (level.level, *key))
+    else:
+        year = sppd["tanggal_berangkat"].year
+        number = await records.next_number(conn, year, ctx.app.settings.knobs.hot_row_lock)
+        cur = await conn.execute(
+            "UPDATE sppd SET status = 'disetujui', approval_level = %s, nomor = %s, "  # noqa: S608
+            f"approved_by = %s, approved_at = now(), updated_at = now() {same_row}",
+            (level.level, f"{number:06d}/SPPD/UN/{year}", user_id, *key))
+        if cur.rowcount == 1:
+            await conn.execute("UPDATE pagu SET terpakai = terpakai + %s "
+                               "WHERE unit_kerja_id = %s AND tahun = %s",
+                               (sppd["biaya"], sppd["unit_kerja_id"], year))
+    return cur.rowcount == 1
 
 
 @page("dashboard.view")

@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reference_app.web.approval_chain import ApprovalLevel
+
 PAGE_SIZE = 15
 
 LIST_COLUMNS = ("s.id, s.nomor, s.maksud, s.tanggal_berangkat, s.tanggal_kembali, s.biaya, "
@@ -65,7 +67,8 @@ async def load_relations_lazily(conn: psycopg.AsyncConnection[Row], row: Row) ->
 
 async def get_sppd(conn: psycopg.AsyncConnection[Row], sppd_id: int) -> Row | None:
     cur = await conn.execute(
-        sql.SQL("SELECT {cols}, {rel}, s.approved_by, s.approved_at, s.created_at FROM sppd s "
+        sql.SQL("SELECT {cols}, {rel}, s.approved_by, s.approved_at, s.created_at, "
+                "s.approval_level, COALESCE(uk.parent_id, uk.id) AS faculty_id FROM sppd s "
                 "{joins} WHERE s.id = %s").format(
             cols=sql.SQL(LIST_COLUMNS), rel=sql.SQL(RELATION_COLUMNS),
             joins=sql.SQL(RELATION_JOINS)), (sppd_id,))
@@ -80,26 +83,31 @@ async def returned_id(cursor: psycopg.AsyncCursor[Row]) -> int:
     return int(row["id"])
 
 
-def can_view(user: Row, permissions: frozenset[str], sppd: Row) -> bool:
-    """Owner, the unit's superior, or finance/admin (sppd.view-all)."""
+def can_view(user: Row, permissions: frozenset[str], level: ApprovalLevel | None,
+             sppd: Row) -> bool:
+    """Owner, an approver whose level covers the SPPD's unit (a superior without a level:
+    their own unit), or finance/admin (sppd.view-all)."""
     if "sppd.view-all" in permissions or sppd["user_id"] == user["id"]:
         return True
-    return "sppd.approve" in permissions and sppd["unit_kerja_id"] == user["unit_kerja_id"]
+    if "sppd.approve" not in permissions:
+        return False
+    return level.covers(user, sppd) if level else sppd["unit_kerja_id"] == user["unit_kerja_id"]
 
 
-def can_approve(user: Row, permissions: frozenset[str], sppd: Row) -> bool:
-    """Only the unit's superior, and never for their own SPPD."""
-    return ("sppd.approve" in permissions and sppd["unit_kerja_id"] == user["unit_kerja_id"]
-            and sppd["user_id"] != user["id"])
+def can_approve(user: Row, level: ApprovalLevel | None, sppd: Row) -> bool:
+    """An approver at their level, over the units it covers, never on their own trip
+    (whether the SPPD has reached that level is the page's 422)."""
+    return level is not None and level.covers(user, sppd) and sppd["user_id"] != user["id"]
 
 
-def scope_for(user: Row, permissions: frozenset[str]) -> tuple[sql.Composable,
-                                                                tuple[object, ...]]:
-    """Which SPPD a user's list shows: own, the unit's, or all."""
+def scope_for(user: Row, permissions: frozenset[str], level: ApprovalLevel | None
+              ) -> tuple[sql.Composable, tuple[object, ...]]:
+    """Which SPPD a user's list shows: all, those their approval level covers, or own."""
     if "sppd.view-all" in permissions:
         return sql.SQL("TRUE"), ()
     if "sppd.approve" in permissions:
-        return sql.SQL("s.unit_kerja_id = %s"), (user["unit_kerja_id"],)
+        return (level.units_filter(user) if level else
+                (sql.SQL("s.unit_kerja_id = %s"), (user["unit_kerja_id"],)))
     return sql.SQL("s.user_id = %s"), (user["id"],)
 
 

@@ -240,3 +240,21 @@ def test_an_open_model_campaign_reports_planned_and_achieved_arrivals(
     assert any(a.startswith("Open model") for a in analysis["caveats"])
     report = (out / "report.html").read_text()
     assert "Arrivals (open model)" in report and "p99 corrected" in report
+
+
+# The real Laravel target; the Python app's run (the same harness path) is slow-only.
+@pytest.mark.parametrize("app", [pytest.param("python", marks=pytest.mark.slow), "laravel"])
+def test_a_three_level_approval_campaign_runs_clean(app: str, tmp_path: Path) -> None:
+    """The shipped campaign: its route map's levels seed the embedded app's chain, and
+    every approver level logs in with its own role and decides without a failure."""
+    out = tmp_path / "results"
+    run = subprocess.run([sys.executable, "run_campaign.py", "campaigns/three-level-approvals.toml",
+                          "--app", app, "--duration", "40s", "--users", "40", "--out", str(out),
+                          "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert run.returncode in (0, 1), run.stderr[-3000:]  # 1: an SLO failed, still a report
+    with open(out / "requests.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    posts = [r for r in rows if r["method"] == "POST"]
+    assert sum(int(r["failures"]) for r in posts) == 0
+    names = {r["name"] for r in rows}
+    assert {f"/approvals ({role})" for role in ("atasan", "dekan", "ppk")} <= names, names

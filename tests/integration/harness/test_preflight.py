@@ -28,7 +28,7 @@ def test_every_role_logs_in_or_the_run_does_not_start(stack: EmbeddedStack,
                                                       tmp_path: Path) -> None:
     good = [(role, email_for(role, 1), PASSWORD) for role in ("dosen", "atasan", "keuangan")]
     check_target(load_config(url_campaign(tmp_path, stack.url, good)), stack.url)
-    check_embedded_target(stack.url)
+    check_embedded_target(stack.url, ("dosen", "atasan", "keuangan", "dekan", "ppk"))
 
     no_finance = good[:2]
     with pytest.raises(PreflightError, match=r"target\.accounts has no keuangan account"):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import psycopg
 
-from reference_app.seed import email_for, seed
+from reference_app.seed import SIZES, account_counts, email_for, seed
 from supervision.servers import PostgresServer
 
 FINGERPRINT = ("SELECT md5(string_agg(id || user_id::text || tanggal_berangkat::text || biaya::text"
@@ -24,4 +24,5 @@ def test_seed_is_deterministic_and_credentials_are_derivable(tmp_path: Path) -> 
                                 (email_for("dosen", 60),)).fetchone()[0] == 1
     assert prints[0] == prints[1]
     assert report.sppd > 1000 and report.laporan > 0 and report.approval_logs > report.sppd
-    assert roles == {"admin": 1, "keuangan": 3, "atasan": 5, "dosen": 60}
+    assert roles == {"admin": 1, "keuangan": 3, "atasan": 5, "dosen": 60, "dekan": 2, "ppk": 2}
+    assert roles == {"admin": 1, **account_counts(SIZES["small"])}  # the load's account pools

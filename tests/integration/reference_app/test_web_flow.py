@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date
 
 import openpyxl
 import psycopg
@@ -20,20 +20,11 @@ from pypdf import PdfReader
 
 from reference_app.client import EsppdClient
 from reference_app.stack import EmbeddedStack
+from testkit.trips import new_trip
 
 pytestmark = pytest.mark.timeout(180)
 
 JSON = {"Accept": "application/json"}
-
-
-def new_trip(client: EsppdClient, days_ahead: int = 20, **overrides: object) -> int:
-    depart = date.today() + timedelta(days=days_ahead)
-    form = {"tujuan_id": 2, "transportasi_id": 1, "maksud": "Rapat koordinasi nasional",
-            "tanggal_berangkat": depart.isoformat(),
-            "tanggal_kembali": (depart + timedelta(days=1)).isoformat(), **overrides}
-    response = client.post("/sppd", form)
-    assert response.status_code == 302, response.text[:500]
-    return client.location_id(response)
 
 
 def document_text(stack: EmbeddedStack, content: bytes) -> str:

@@ -182,3 +182,29 @@ def test_an_expected_refusal_is_not_a_failure(stack: EmbeddedStack) -> None:
                  if name == "/approvals/[id]/approve"]
     assert approvals[0][0] == 302
     assert approvals[1][0] in (409, 422) and not any(failed for _, failed in approvals)
+
+
+THREE_LEVELS = ROOT / "campaigns" / "routes-three-levels.toml"
+
+
+# On the real Laravel target (the Python app's chain is proven in test_approval_chain).
+@pytest.mark.parametrize("chain_stack", [("laravel", "postgresql")], indirect=True,
+                         ids=["laravel-postgresql"])
+def test_approvers_serve_every_level_of_the_route_maps_chain(chain_stack: EmbeddedStack,
+                                                              tmp_path: Path) -> None:
+    """Approver users spread over the route map's three levels, each logged in with its
+    level's role; trips the unit heads approve reach the dean and then the PPK."""
+    results = tmp_path / "results"
+    run = locust(["--headless", "-u", "9", "-r", "9", "-t", "25s", "--host", chain_stack.url,
+                  "--results-dir", str(results), "--esppd-accounts",
+                  f"{SMALL_POOLS},dekan=2,ppk=2", "--esppd-route-map", str(THREE_LEVELS),
+                  "--esppd-think-scale", "0.08", "--only-summary", "Atasan"], tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    counts, failures = recorded(results)
+    assert sum(failures.values()) == 0, failures
+    for role in ("atasan", "dekan", "ppk"):
+        assert counts[f"GET /approvals ({role})"] > 0, set(counts)
+        assert counts[f"POST /approvals/[id]/approve ({role})"] > 0, set(counts)
+    decided = dict(chain_stack.query(
+        "SELECT level, count(*) FROM approval_logs WHERE level IS NOT NULL GROUP BY level"))
+    assert all(decided.get(level, 0) > 0 for level in (1, 2, 3)), decided

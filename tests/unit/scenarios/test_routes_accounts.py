@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.accounts import AccountPool, parse_sizes
+from scenarios.accounts import AccountPool, login_roles, parse_sizes
 from scenarios.routes import RouteMap
 
 
@@ -72,3 +72,55 @@ def test_accounts_csv_and_pool_sizes(tmp_path: Path) -> None:
     assert parse_sizes("dosen=60, atasan=5") == {"dosen": 60, "atasan": 5}
     with pytest.raises(ValueError, match="bad account pool"):
         parse_sizes("dosen=0")
+
+
+def test_approval_levels_default_to_one_unit_head() -> None:
+    routes = RouteMap()
+    assert routes.approver_roles == ("atasan",)
+    level = routes.for_level(routes.approval_levels[0])
+    assert level.name("approve") == "/approvals/[id]/approve"  # one level: names unchanged
+
+
+def test_approval_levels_carry_their_role_and_their_own_paths(tmp_path: Path) -> None:
+    path = tmp_path / "levels.toml"
+    path.write_text('[[approval_levels]]\nrole = "kaprodi"\n'
+                    '[[approval_levels]]\nrole = "dekan"\napprovals = "/dekan/inbox"\n'
+                    'approve = "/dekan/{id}/ok"\n')
+    routes = RouteMap.load(path)
+    assert routes.approver_roles == ("kaprodi", "dekan")
+    kaprodi, dekan = (routes.for_level(level) for level in routes.approval_levels)
+    assert kaprodi.path("approve", 5) == "/approvals/5/approve"
+    assert kaprodi.name("approve") == "/approvals/[id]/approve (kaprodi)"
+    assert dekan.path("approvals") == "/dekan/inbox" and dekan.path("approve", 5) == "/dekan/5/ok"
+    assert dekan.name("approve") == "/dekan/[id]/ok (dekan)"
+    assert dekan.name("reject") == "/approvals/[id]/reject (dekan)"
+    assert dekan.name("sppd_show") == "/sppd/[id]"  # only approval requests carry the role
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("approval_levels = []\n", "one or more"),
+    ('[[approval_levels]]\napprovals = "/x"\n', "level 1 needs a role"),
+    ('[[approval_levels]]\nrole = "a"\nwho = "x"\n', "level 1: unknown key"),
+    ('[[approval_levels]]\nrole = "a"\n[[approval_levels]]\nrole = "a"\n', "repeat a role"),
+])
+def test_bad_approval_levels_are_rejected(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        RouteMap.load(path)
+
+
+def test_slots_spread_evenly_across_workers() -> None:
+    """What spreads approver users over the levels (slot modulo the level count)."""
+    taken = []
+    for worker in range(2):  # 3 draws on each of 2 workers: each of 3 levels twice
+        pool = AccountPool.seeded({"atasan": 1})
+        pool.worker_index, pool.worker_count = worker, 2
+        taken += [pool.slot("approval level") % 3 for _ in range(3)]
+    assert sorted(taken) == [0, 0, 1, 1, 2, 2]
+
+
+def test_the_built_in_classes_log_in_as_every_level_of_the_chain() -> None:
+    assert login_roles(("atasan",)) == ("dosen", "atasan", "keuangan")
+    assert login_roles(("kaprodi", "dekan", "keuangan")) == ("dosen", "kaprodi", "dekan",
+                                                              "keuangan")

@@ -6,7 +6,7 @@ use Illuminate\Database\Eloquent\Model;
 use Illuminate\Database\Eloquent\Relations\BelongsTo;
 
 /**
- * One step of an SPPD's history: submitted, approved or rejected, by whom.
+ * One step of an SPPD's history: submitted, approved or rejected, by whom, at which level.
  */
 class ApprovalLog extends Model
 {
@@ -15,7 +15,7 @@ class ApprovalLog extends Model
     /**
      * @var array<int, string>
      */
-    protected $fillable = ['sppd_id', 'user_id', 'action', 'catatan'];
+    protected $fillable = ['sppd_id', 'user_id', 'action', 'catatan', 'level'];
 
     public function user(): BelongsTo
     {

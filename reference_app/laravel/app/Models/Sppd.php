@@ -9,6 +9,7 @@ use Illuminate\Database\Eloquent\Relations\HasMany;
 
 /**
  * A travel order (Surat Perintah Perjalanan Dinas): draft -> diajukan -> disetujui | ditolak -> selesai.
+ * While diajukan it climbs the approval chain; `approval_level` counts the approvals it has.
  *
  * The table is partitioned by tanggal_berangkat; updates name the partition
  * key too (see scopeSameRow) so PostgreSQL and MariaDB touch one partition.
@@ -22,6 +23,7 @@ use Illuminate\Database\Eloquent\Relations\HasMany;
  * @property \Illuminate\Support\Carbon $tanggal_kembali
  * @property int $biaya
  * @property string $status
+ * @property int $approval_level
  * @property-read \App\Models\User $user
  * @property-read \App\Models\UnitKerja $unitKerja
  * @property-read \App\Models\Tujuan $tujuan
@@ -48,6 +50,7 @@ class Sppd extends Model
         'tanggal_berangkat' => 'date:Y-m-d',
         'tanggal_kembali' => 'date:Y-m-d',
         'biaya' => 'integer',
+        'approval_level' => 'integer',
         'approved_at' => 'datetime',
     ];
 
@@ -96,17 +99,24 @@ class Sppd extends Model
     }
 
     /**
-     * Submitted SPPD of the head's unit, other than the head's own trips.
+     * Submitted SPPD that wait for the approver's level, over the units it covers,
+     * other than the approver's own trips.
      */
-    public function scopeAwaitingDecisionBy(Builder $query, User $head): Builder
+    public function scopeAwaitingDecisionBy(Builder $query, User $approver): Builder
     {
-        return $query->where('unit_kerja_id', $head->unit_kerja_id)
+        $level = $approver->approvalLevel();
+        if ($level === null) {
+            return $query->whereRaw('1 = 0');
+        }
+
+        return $level->limitToUnits($query, $approver)
             ->where('status', 'diajukan')
-            ->where('user_id', '<>', $head->id);
+            ->where('approval_level', $level->level - 1)
+            ->where('user_id', '<>', $approver->id);
     }
 
     /**
-     * The SPPD a user's lists show: all of them, their unit's, or their own.
+     * The SPPD a user's lists show: all of them, those their approval level covers, or their own.
      */
     public function scopeVisibleTo(Builder $query, User $user): Builder
     {
@@ -114,7 +124,11 @@ class Sppd extends Model
             return $query;
         }
         if ($user->hasPermission('sppd.approve')) {
-            return $query->where('unit_kerja_id', $user->unit_kerja_id);
+            $level = $user->approvalLevel();
+
+            return $level === null
+                ? $query->where('unit_kerja_id', $user->unit_kerja_id)
+                : $level->limitToUnits($query, $user);
         }
 
         return $query->where('user_id', $user->id);

@@ -8,7 +8,8 @@ use Illuminate\Foundation\Auth\User as Authenticatable;
 use Illuminate\Support\Facades\Cache;
 
 /**
- * A lecturer (dosen), unit head (atasan), finance officer (keuangan) or admin.
+ * A lecturer (dosen), unit head (atasan), dean (dekan), commitment officer (ppk),
+ * finance officer (keuangan) or admin.
  *
  * @property int $id
  * @property string $nip
@@ -80,13 +81,10 @@ class User extends Authenticatable
     }
 
     /**
-     * The first unit head of a unit: who is told about a new submission.
+     * The approval level this user decides at, if their role has one in the chain.
      */
-    public static function headOf(int $unitKerjaId): ?self
+    public function approvalLevel(): ?ApprovalLevel
     {
-        return static::where('role', 'atasan')
-            ->where('unit_kerja_id', $unitKerjaId)
-            ->orderBy('id')
-            ->first();
+        return $this->hasPermission('sppd.approve') ? ApprovalLevel::ofRole($this->role) : null;
     }
 }

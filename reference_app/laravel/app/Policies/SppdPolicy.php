@@ -12,15 +12,20 @@ class SppdPolicy
     use HandlesAuthorization;
 
     /**
-     * The traveller, the unit's head, or finance and admins (sppd.view-all).
+     * The traveller, an approver whose level covers the SPPD's unit (a unit head without
+     * a level: their own unit), or finance and admins (sppd.view-all).
      */
     public function view(User $user, Sppd $sppd): bool
     {
         if ($user->hasPermission('sppd.view-all') || $sppd->user_id === $user->id) {
             return true;
         }
+        if (! $user->hasPermission('sppd.approve')) {
+            return false;
+        }
+        $level = $user->approvalLevel();
 
-        return $user->hasPermission('sppd.approve') && $sppd->unit_kerja_id === $user->unit_kerja_id;
+        return $level === null ? $sppd->unit_kerja_id === $user->unit_kerja_id : $level->covers($user, $sppd);
     }
 
     /**
@@ -41,14 +46,15 @@ class SppdPolicy
     }
 
     /**
-     * The head of the SPPD's unit decides, never on their own trip.
+     * An approver decides at their level for the units it covers, never on their own trip.
+     * Whether the SPPD has reached that level yet is the controller's 422.
      */
     public function approve(User $user, Sppd $sppd): Response
     {
-        return $user->hasPermission('sppd.approve')
-            && $sppd->unit_kerja_id === $user->unit_kerja_id
-            && $sppd->user_id !== $user->id
+        $level = $user->approvalLevel();
+
+        return $level !== null && $level->covers($user, $sppd) && $sppd->user_id !== $user->id
             ? Response::allow()
-            : Response::deny("You may only decide on your own unit's SPPD, never your own.");
+            : Response::deny('You may only decide on the SPPD your approval level covers, never your own.');
     }
 }

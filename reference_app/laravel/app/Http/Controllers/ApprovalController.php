@@ -4,6 +4,7 @@ namespace App\Http\Controllers;
 
 use App\Http\Requests\RejectSppdRequest;
 use App\Jobs\SendSppdNotification;
+use App\Models\ApprovalLevel;
 use App\Models\ApprovalLog;
 use App\Models\Pagu;
 use App\Models\Sppd;
@@ -16,7 +17,8 @@ use Illuminate\Support\Facades\DB;
 use Illuminate\View\View;
 
 /**
- * The unit head's decisions. Who may decide is SppdPolicy::approve, checked by the routes.
+ * The approvers' decisions, level by level. Who may decide is SppdPolicy::approve,
+ * checked by the routes; whether the SPPD has reached the approver's level, here.
  */
 class ApprovalController extends Controller
 {
@@ -25,7 +27,7 @@ class ApprovalController extends Controller
     }
 
     /**
-     * The unit's SPPD awaiting a decision, other than the head's own.
+     * The SPPD waiting for the approver's level, other than their own.
      */
     public function index(Request $request): View
     {
@@ -41,40 +43,75 @@ class ApprovalController extends Controller
     }
 
     /**
-     * Approve: the letter gets its number and the unit's budget is charged.
+     * Approve at the approver's level. Below the last level the SPPD climbs to the next
+     * one, whose approver is told; at the last level the letter gets its number and the
+     * unit's budget is charged.
      */
     public function approve(Request $request, Sppd $sppd, SppdNumbering $numbering): RedirectResponse
     {
-        $this->ensureAwaitingDecision($sppd);
-        $year = $sppd->tanggal_berangkat->year;
+        $approver = $request->user();
+        $level = $this->levelAwaited($approver, $sppd);
+        $next = $level->next();
 
-        DB::transaction(function () use ($request, $sppd, $numbering, $year) {
+        if ($next !== null) {
+            DB::transaction(function () use ($sppd, $approver, $level) {
+                $this->decide($sppd, $approver, $level, 'disetujui', null, ['approval_level' => $level->level]);
+            });
+
+            return $this->forwarded($approver, $sppd, $next);
+        }
+
+        $year = $sppd->tanggal_berangkat->year;
+        DB::transaction(function () use ($sppd, $approver, $level, $numbering, $year) {
             $number = $numbering->next($year);
-            $this->decide($sppd, $request->user(), 'disetujui', null, [
+            $this->decide($sppd, $approver, $level, 'disetujui', null, [
+                'status' => 'disetujui',
+                'approval_level' => $level->level,
                 'nomor' => sprintf('%06d/SPPD/UN/%d', $number, $year),
+                'approved_by' => $approver->id,
+                'approved_at' => now(),
             ]);
             Pagu::where('unit_kerja_id', $sppd->unit_kerja_id)
                 ->where('tahun', $year)
                 ->increment('terpakai', $sppd->biaya);
         });
 
-        return $this->decided($request->user(), $sppd, 'disetujui');
+        return $this->decided($approver, $sppd, 'disetujui');
     }
 
+    /**
+     * Reject at any level: the SPPD leaves the chain.
+     */
     public function reject(RejectSppdRequest $request, Sppd $sppd): RedirectResponse
     {
-        $this->ensureAwaitingDecision($sppd);
+        $approver = $request->user();
+        $level = $this->levelAwaited($approver, $sppd);
 
-        DB::transaction(function () use ($request, $sppd) {
-            $this->decide($sppd, $request->user(), 'ditolak', $request->validated()['catatan']);
+        DB::transaction(function () use ($request, $sppd, $approver, $level) {
+            $this->decide($sppd, $approver, $level, 'ditolak', $request->validated()['catatan'], [
+                'status' => 'ditolak',
+                'approved_by' => $approver->id,
+                'approved_at' => now(),
+            ]);
         });
 
-        return $this->decided($request->user(), $sppd, 'ditolak');
+        return $this->decided($approver, $sppd, 'ditolak');
     }
 
-    private function ensureAwaitingDecision(Sppd $sppd): void
+    /**
+     * The approver's level, if the SPPD waits for exactly that level (422 otherwise).
+     */
+    private function levelAwaited(User $approver, Sppd $sppd): ApprovalLevel
     {
         abort_unless($sppd->status === 'diajukan', 422, "This SPPD is not awaiting approval (status {$sppd->status}).");
+        $level = $approver->approvalLevel();
+        abort_unless(
+            $level !== null && $sppd->approval_level === $level->level - 1,
+            422,
+            "This SPPD is not awaiting your level (it has {$sppd->approval_level} approval(s))."
+        );
+
+        return $level;
     }
 
     /**
@@ -82,23 +119,52 @@ class ApprovalController extends Controller
      *
      * @param  array<string, mixed>  $changes
      */
-    private function decide(Sppd $sppd, User $head, string $status, ?string $catatan, array $changes = []): void
-    {
-        $changed = Sppd::sameRow($sppd, 'diajukan')->update($changes + [
-            'status' => $status,
-            'approved_by' => $head->id,
-            'approved_at' => now(),
-        ]);
+    private function decide(
+        Sppd $sppd,
+        User $approver,
+        ApprovalLevel $level,
+        string $action,
+        ?string $catatan,
+        array $changes
+    ): void {
+        $changed = Sppd::sameRow($sppd, 'diajukan')
+            ->where('approval_level', $level->level - 1)
+            ->update($changes);
         abort_unless($changed === 1, 409, 'The SPPD changed meanwhile; reload and try again.');
         ApprovalLog::create([
             'sppd_id' => $sppd->id,
-            'user_id' => $head->id,
-            'action' => $status,
+            'user_id' => $approver->id,
+            'action' => $action,
             'catatan' => $catatan,
+            'level' => $level->level,
         ]);
     }
 
-    private function decided(User $head, Sppd $sppd, string $status): RedirectResponse
+    /**
+     * Approved below the last level: the next level's approver is told on the queue.
+     */
+    private function forwarded(User $approver, Sppd $sppd, ApprovalLevel $next): RedirectResponse
+    {
+        $this->statistics->forget($sppd);
+        $nextApprover = $next->approverFor($sppd);
+        if ($nextApprover !== null) {
+            $sppd->load('tujuan');
+            SendSppdNotification::dispatch(
+                $nextApprover->id,
+                'sppd.diajukan',
+                $sppd->id,
+                "SPPD menunggu persetujuan: {$sppd->maksud}",
+                "Perjalanan ke {$sppd->tujuan->kota} disetujui oleh {$approver->name}; menunggu Anda."
+            );
+        }
+
+        return redirect()->route('approvals.index');
+    }
+
+    /**
+     * A final decision: the traveller is told on the queue.
+     */
+    private function decided(User $approver, Sppd $sppd, string $status): RedirectResponse
     {
         $this->statistics->forget($sppd);
         $sppd->load('tujuan');
@@ -107,7 +173,7 @@ class ApprovalController extends Controller
             "sppd.{$status}",
             $sppd->id,
             "SPPD {$status}: {$sppd->maksud}",
-            "SPPD ke {$sppd->tujuan->kota} {$status} oleh {$head->name}."
+            "SPPD ke {$sppd->tujuan->kota} {$status} oleh {$approver->name}."
         );
 
         return redirect()->route('approvals.index');

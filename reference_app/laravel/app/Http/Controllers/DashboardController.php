@@ -19,7 +19,7 @@ class DashboardController extends Controller
             'year' => $year,
             'stats' => $statistics->forUser($user, $year),
             'trend' => $statistics->universityTrend($year),
-            'pending' => $user->can('sppd.approve') ? Sppd::awaitingDecisionBy($user)->count() : null,
+            'pending' => $user->approvalLevel() !== null ? Sppd::awaitingDecisionBy($user)->count() : null,
             'latest' => Sppd::with('tujuan')->where('user_id', $user->id)
                 ->newestTripFirst()->limit(5)->get(),
         ]);

@@ -5,9 +5,9 @@ namespace App\Http\Controllers;
 use App\Http\Requests\SppdFilterRequest;
 use App\Http\Requests\StoreSppdRequest;
 use App\Jobs\SendSppdNotification;
+use App\Models\ApprovalLevel;
 use App\Models\ApprovalLog;
 use App\Models\Sppd;
-use App\Models\User;
 use App\Services\DashboardStatistics;
 use App\Services\MasterData;
 use App\Services\SppdNumbering;
@@ -81,12 +81,14 @@ class SppdController extends Controller
 
         return view('sppd.show', [
             'sppd' => $sppd,
-            'canApprove' => $sppd->status === 'diajukan' && $request->user()->can('approve', $sppd),
+            'canApprove' => $sppd->status === 'diajukan'
+                && $sppd->approval_level + 1 === $request->user()->approvalLevel()?->level
+                && $request->user()->can('approve', $sppd),
         ]);
     }
 
     /**
-     * Draft -> diajukan, with an agenda number; the unit head is told on the queue.
+     * Draft -> diajukan, with an agenda number; the chain's first approver is told on the queue.
      */
     public function submit(Request $request, Sppd $sppd, SppdNumbering $numbering): RedirectResponse
     {
@@ -104,7 +106,7 @@ class SppdController extends Controller
         });
 
         $this->statistics->forget($sppd);
-        $head = User::headOf($sppd->unit_kerja_id);
+        $head = ApprovalLevel::lowest()->approverFor($sppd);
         if ($head !== null) {
             $sppd->load('tujuan');
             SendSppdNotification::dispatch(

@@ -21,7 +21,7 @@
 @endif
 <form method="post" action="{{ route('sppd.document', $sppd) }}">@csrf<button>Unduh surat (.pdf)</button></form>
 <h2>Riwayat</h2>
-<ul>@foreach ($sppd->approvalLogs as $log)<li>{{ $log->created_at }} &mdash; {{ $log->action }} oleh {{ $log->user->name }}@if ($log->catatan): {{ $log->catatan }}@endif</li>@endforeach</ul>
+<ul>@foreach ($sppd->approvalLogs as $log)<li>{{ $log->created_at }} &mdash; {{ $log->action }}@if ($log->level) (tingkat {{ $log->level }})@endif oleh {{ $log->user->name }}@if ($log->catatan): {{ $log->catatan }}@endif</li>@endforeach</ul>
 <h2>Laporan perjalanan</h2>
 <ul>@forelse ($sppd->laporan as $l)<li>{{ $l->tanggal_laporan->toDateString() }}: {{ $l->ringkasan }} (Rp {{ $l->biaya_riil }})</li>@empty<li>Belum ada.</li>@endforelse</ul>
 <h2>Dokumen</h2>
