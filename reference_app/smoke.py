@@ -7,14 +7,18 @@ import sys
 from collections import defaultdict
 from datetime import date, timedelta
 
+from reference_app.approvals import DEFAULT_CHAIN
 from reference_app.client import EsppdClient
 from reference_app.stack import EmbeddedStack
 
 
-def walk(url: str) -> list[tuple[str, float, int]]:
-    """Dosen creates and submits, atasan approves, dosen reports and gets the .docx,
-    keuangan reads the month-end recap and exports it. Returns (page, ms, status)."""
-    dosen, atasan, keuangan = EsppdClient(url), EsppdClient(url), EsppdClient(url)
+def walk(url: str, approval_chain: tuple[str, ...] = DEFAULT_CHAIN
+         ) -> list[tuple[str, float, int]]:
+    """Dosen creates and submits, each approval level approves (account 1 of each
+    approving role covers dosen 1's unit 1), dosen reports and gets the .docx, keuangan
+    reads the month-end recap and exports it. Returns (page, ms, status)."""
+    dosen, keuangan = EsppdClient(url), EsppdClient(url)
+    approvers = [EsppdClient(url) for _ in approval_chain]
     dosen.login("dosen", 1)
     dosen.get("/dashboard", "GET /dashboard")
     dosen.get("/sppd", "GET /sppd")
@@ -27,9 +31,10 @@ def walk(url: str) -> list[tuple[str, float, int]]:
     sppd_id = dosen.location_id(created)
     dosen.get(f"/sppd/{sppd_id}", "GET /sppd/[id]")
     dosen.post(f"/sppd/{sppd_id}/submit", name="POST /sppd/[id]/submit")
-    atasan.login("atasan", 1)
-    atasan.get("/approvals", "GET /approvals")
-    atasan.post(f"/approvals/{sppd_id}/approve", name="POST /approvals/[id]/approve")
+    for role, approver in zip(approval_chain, approvers, strict=True):
+        approver.login(role, 1)
+        approver.get("/approvals", "GET /approvals")
+        approver.post(f"/approvals/{sppd_id}/approve", name="POST /approvals/[id]/approve")
     document = dosen.post(f"/sppd/{sppd_id}/document", name="POST /sppd/[id]/document")
     dosen.wait_ready(f"/documents/{dosen.location_id(document)}")
     dosen.post("/laporan", {"sppd_id": sppd_id, "ringkasan": "Seminar berjalan dengan baik.",
@@ -41,14 +46,15 @@ def walk(url: str) -> list[tuple[str, float, int]]:
                                         "tahun": date.today().year}, "POST /exports")
     keuangan.wait_ready(f"/exports/{keuangan.location_id(export)}")
     keuangan.get("/master/tujuan", "GET /master/[kind]")
-    return dosen.timings + atasan.timings + keuangan.timings
+    return dosen.timings + [timing for approver in approvers for timing in approver.timings] \
+        + keuangan.timings
 
 
 def run_smoke(stack: EmbeddedStack, rounds: int = 3) -> int:
     timings: dict[str, list[float]] = defaultdict(list)
     failures = []
     for _ in range(rounds):
-        for name, ms, status in walk(stack.url):
+        for name, ms, status in walk(stack.url, stack.config.approval_chain):
             timings[name].append(ms)
             if status >= 400:
                 failures.append(f"{name} -> {status}")

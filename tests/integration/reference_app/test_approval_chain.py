@@ -12,6 +12,7 @@ import time
 import pytest
 
 from reference_app.client import EsppdClient
+from reference_app.smoke import walk
 from reference_app.stack import EmbeddedStack
 from testkit.trips import new_trip
 
@@ -109,3 +110,15 @@ def test_approvers_see_the_units_their_level_covers(chain_stack: EmbeddedStack) 
     assert dean.get(f"/sppd/{in_bureau}").status_code == 403
     assert ppk.get(f"/sppd/{in_bureau}").status_code == 200
     assert signed_in(stack, "atasan", 3).get(f"/sppd/{in_faculty}").status_code == 403
+
+
+def test_the_smoke_walk_climbs_the_whole_chain(chain_stack: EmbeddedStack) -> None:
+    """`python -m reference_app smoke --approval-chain ...` approves at every level, so
+    the trip report and the document that follow it succeed."""
+    stack = chain_stack
+    pages = walk(stack.url, stack.config.approval_chain)
+    assert [status for _, _, status in pages if status >= 400] == []
+    assert [name for name, _, _ in pages].count("POST /approvals/[id]/approve") == 3
+    newest = stack.query("SELECT status, approval_level FROM sppd WHERE maksud = "
+                         "'Seminar nasional smoke' ORDER BY id DESC LIMIT 1")
+    assert tuple(newest[0]) == ("selesai", 3)
