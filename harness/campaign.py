@@ -107,9 +107,11 @@ class Campaign:
             self._serve_prometheus(teardown)
             remote = self._prepare_remote_workers(teardown)
             if self.config.target.kind == "embedded":
-                self.url = self._start_stack(teardown)
-                check_embedded_target(self.url, login_roles(
-                    RouteMap.load(self.config.target.route_map).approver_roles))
+                # The route map's approval levels: the chain the stack is seeded with, and
+                # the roles the pre-flight logs in as.
+                approvers = RouteMap.load(self.config.target.route_map).approver_roles
+                self.url = self._start_stack(teardown, approvers)
+                check_embedded_target(self.url, login_roles(approvers))
             else:
                 check_target(self.config, self.url)
             collectors = CollectorsProcess(self.config, self.results, self._embedded)
@@ -147,10 +149,8 @@ class Campaign:
 
     _embedded: EmbeddedStack | None = None
 
-    def _start_stack(self, teardown: contextlib.ExitStack) -> str:
+    def _start_stack(self, teardown: contextlib.ExitStack, chain: tuple[str, ...]) -> str:
         target = self.config.target
-        # The route map's approval levels are the chain the reference app is seeded with.
-        chain = RouteMap.load(target.route_map).approver_roles
         stack = EmbeddedStack(StackConfig(app=target.app, db=target.db, size=target.size,
                                           knobs=target.knob_values, log_dir=self.results.logs,
                                           approval_chain=chain),

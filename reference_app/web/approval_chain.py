@@ -20,7 +20,6 @@ class ApprovalLevel:
     level: int
     role: str
     scope: str  # unit | faculty | all
-    last: bool
 
     def units_filter(self, approver: Row) -> tuple[sql.Composable, tuple[object, ...]]:
         """The SPPD of the units this level covers, as `approver` sees them."""
@@ -58,9 +57,7 @@ class ApprovalLevel:
 
 def chain_from_rows(rows: list[Row]) -> list[ApprovalLevel]:
     """The cached `approval_levels` rows (lowest level first) as levels."""
-    top = max((int(row["level"]) for row in rows), default=0)
-    return [ApprovalLevel(int(row["level"]), row["role"], row["scope"], int(row["level"]) == top)
-            for row in rows]
+    return [ApprovalLevel(int(row["level"]), row["role"], row["scope"]) for row in rows]
 
 
 def level_of(chain: list[ApprovalLevel], role: str) -> ApprovalLevel | None:

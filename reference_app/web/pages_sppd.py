@@ -245,9 +245,11 @@ async def approval_decide(ctx: Ctx) -> Response:
     if sppd["approval_level"] != level.level - 1:
         return abort(ctx, 422, "This SPPD is not awaiting your level "
                                f"(it has {sppd['approval_level']} approval(s)).")
-    final = decision == "reject" or level.last
+    following = next_level(await ctx.approval_chain(), level) if decision == "approve" \
+        else None  # None: the decision is final
     async with ctx.db() as conn, conn.transaction():
-        changed = await _record_decision(ctx, conn, sppd, level, decision)
+        changed = await _record_decision(ctx, conn, sppd, level, decision,
+                                         forwards=following is not None)
         if not changed:
             raise psycopg.Rollback  # give the number and the budget back
         action = "disetujui" if decision == "approve" else "ditolak"
@@ -257,23 +259,23 @@ async def approval_decide(ctx: Ctx) -> Response:
     if not changed:
         return abort(ctx, 409, "The SPPD changed meanwhile; reload and try again.")
     await ctx.app.cache.flush(*records.dashboard_tags(sppd["user_id"], sppd["unit_kerja_id"]))
-    if final:
+    if following is None:
         await dispatch_job(ctx, "SendNotification", {
             "user_id": sppd["user_id"], "type": f"sppd.{action}", "sppd_id": sppd["id"],
             "subject": f"SPPD {action}: {sppd['maksud']}",
             "body": f"SPPD ke {sppd['kota']} {action} oleh {user['name']}."})
     else:
-        following = next_level(await ctx.approval_chain(), level)
-        if following is not None:
-            await notify_approver(
-                ctx, following, sppd, f"SPPD menunggu persetujuan: {sppd['maksud']}",
-                f"Perjalanan ke {sppd['kota']} disetujui oleh {user['name']}; menunggu Anda.")
+        await notify_approver(
+            ctx, following, sppd, f"SPPD menunggu persetujuan: {sppd['maksud']}",
+            f"Perjalanan ke {sppd['kota']} disetujui oleh {user['name']}; menunggu Anda.")
     return redirect("/approvals")
 
 
 async def _record_decision(ctx: Ctx, conn: psycopg.AsyncConnection[dict[str, Any]],
-                           sppd: dict[str, Any], level: ApprovalLevel, decision: str) -> bool:
-    """Write the decision if the SPPD still waits for `level` (first writer wins)."""
+                           sppd: dict[str, Any], level: ApprovalLevel, decision: str,
+                           forwards: bool) -> bool:
+    """Write the decision if the SPPD still waits for `level` (first writer wins);
+    `forwards`: an approval that hands the SPPD to the next level."""
     key = (sppd["id"], sppd["tanggal_berangkat"], level.level - 1)
     same_row = ("WHERE id = %s AND tanggal_berangkat = %s AND status = 'diajukan' "
                 "AND approval_level = %s")
@@ -282,7 +284,7 @@ async def _record_decision(ctx: Ctx, conn: psycopg.AsyncConnection[dict[str, Any
         cur = await conn.execute(
             "UPDATE sppd SET status = 'ditolak', approved_by = %s, approved_at = now(), "  # noqa: S608
             f"updated_at = now() {same_row}", (user_id, *key))
-    elif not level.last:
+    elif forwards:
         cur = await conn.execute(
             f"UPDATE sppd SET approval_level = %s, updated_at = now() {same_row}",  # noqa: S608
             (level.level, *key))

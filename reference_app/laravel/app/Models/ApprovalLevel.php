@@ -62,11 +62,6 @@ class ApprovalLevel extends Model
         return self::chain()->firstWhere('level', $this->level + 1);
     }
 
-    public function isLast(): bool
-    {
-        return $this->next() === null;
-    }
-
     /**
      * Limit an SPPD query to the units this level decides for, as `$approver` sees them.
      */
