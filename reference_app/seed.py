@@ -186,7 +186,8 @@ class _Generator:
     def trips(self, levels: int) -> Iterator[tuple[tuple[object, ...], tuple[object, ...] | None,
                                       list[tuple[object, ...]]]]:
         """Yield (sppd row, laporan row or None, approval log rows) per historical trip;
-        an approved trip has passed all `levels` of the chain."""
+        an approved trip has passed all `levels` of the chain, and the submitted ones wait
+        at every level in turn (a live chain has work at each level when a campaign starts)."""
         first_day = date(self.today.year - self.size.years + 1, 1, 1)
         span = (self.today - first_day).days + 60
         trips_per_user = self.size.trips_per_dosen_year * self.size.years
@@ -213,7 +214,7 @@ class _Generator:
                         self.rng.choice(PURPOSES), depart, back, biaya, status,
                         approver if approved else None, decided_at if approved else None,
                         created, decided_at if approved else created,
-                        levels if nomor else 0)
+                        levels if nomor else (sppd_id % levels if status == "diajukan" else 0))
                 laporan = None
                 if status == "selesai":
                     laporan = (sppd_id, user_id, back + timedelta(days=self.rng.randrange(1, 6)),
