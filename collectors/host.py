@@ -43,7 +43,8 @@ VMSTAT_RATES = {"pswpin": "swap.in_rate", "pswpout": "swap.out_rate",
 @dataclass
 class HostCollector:
     shell: Shell
-    ports: set[int] = field(default_factory=set)
+    ports: set[int] = field(default_factory=set)  # listen backlog watched (the app's)
+    stack_ports: set[int] = field(default_factory=set)  # the target's other servers
     name: str = "host"
     rates: Rates = field(default_factory=Rates)
     _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
@@ -64,14 +65,19 @@ class HostCollector:
             return [str(error)]
         return [] if "/proc/stat" in texts else [f"{self.target}: cannot read /proc/stat"]
 
+    @property
+    def watched(self) -> set[int]:
+        """Every port the target's servers listen on: their processes are the stack's."""
+        return self.ports | self.stack_ports
+
     def sample(self, ts: float) -> Sample:
         with_io = self._watch_io  # decided by the previous sample's disks
-        if self.ports and self.shell.local and self._listen_queues is None \
+        if self.watched and self.shell.local and self._listen_queues is None \
                 and not self._netlink_refused:
             self._listen_queues = open_listen_queues()
             self._netlink_refused = self._listen_queues is None
         texts = self.shell.read_files(
-            PROC_FILES + (self._tcp_files if self.ports and not self._listen_queues else ())
+            PROC_FILES + (self._tcp_files if self.watched and not self._listen_queues else ())
             + self._processes.paths(ts, with_io))
         out = Sample()
         stat = parse_stat(texts["/proc/stat"])
@@ -86,7 +92,7 @@ class HostCollector:
         if "/proc/net/snmp" in texts:
             out.add("tcp.retrans_rate", self.rates.rate(
                 "tcp.retrans", parse_tcp_retrans(texts["/proc/net/snmp"]), ts))
-        listening = self._listen_backlog(texts, out) if self.ports else set()
+        listening = self._listen_backlog(texts, out) if self.watched else set()
         for kind in ("cpu", "memory", "io"):
             text = texts.get(f"/proc/pressure/{kind}")
             if text:
@@ -97,19 +103,21 @@ class HostCollector:
         return out
 
     def _listen_backlog(self, texts: dict[str, str], out: Sample) -> set[int]:
-        """listen.backlog per watched port; returns the listening sockets' inodes."""
-        with_ipv6 = "/proc/net/tcp6" in self._tcp_files
+        """listen.backlog per backlog port; returns the inodes of the sockets listening on
+        every watched port."""
+        with_ipv6, watched = "/proc/net/tcp6" in self._tcp_files, self.watched
         if self._listen_queues is not None:
-            ipv4 = self._listen_queues.listeners(self.ports, AF_INET)
-            ipv6 = self._listen_queues.listeners(self.ports, AF_INET6) if with_ipv6 else []
+            ipv4 = self._listen_queues.listeners(watched, AF_INET)
+            ipv6 = self._listen_queues.listeners(watched, AF_INET6) if with_ipv6 else []
         else:
-            ipv4 = parse_listeners(texts.get("/proc/net/tcp", ""), self.ports)
-            ipv6 = parse_listeners(texts.get("/proc/net/tcp6", ""), self.ports)
-        if with_ipv6 and {listener.port for listener in ipv4} == self.ports and not ipv6:
+            ipv4 = parse_listeners(texts.get("/proc/net/tcp", ""), watched)
+            ipv6 = parse_listeners(texts.get("/proc/net/tcp6", ""), watched)
+        if with_ipv6 and {listener.port for listener in ipv4} == watched and not ipv6:
             self._tcp_files = ("/proc/net/tcp",)
         backlog = dict.fromkeys(self.ports, 0)
         for listener in (*ipv4, *ipv6):
-            backlog[listener.port] += listener.queue
+            if listener.port in backlog:
+                backlog[listener.port] += listener.queue
         for port in sorted(self.ports):
             out.add(f"listen.backlog{{{port}}}", backlog[port])
         return {listener.inode for listener in (*ipv4, *ipv6)}

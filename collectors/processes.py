@@ -8,8 +8,11 @@ a disk is busy with something not followed (to name an outside culprit). In betw
 only the followed processes are read: the stack's (grouped by name, process_group) and
 the outside ones that used most of a resource at the last look. A process started since
 the last sample is found from the list of pids (one directory listing, taken only when
-the kernel's fork counter moved) and classified once. A server the names do not know is
-the app's when it holds a socket listening on a watched port (the app's URL).
+the kernel's fork counter moved) and classified once. The target's servers are found by
+the ports they listen on (the app's URL, the DSNs): a process holding such a socket, and
+its descendants, are the stack's (a server no name knows is the app's), and another
+instance of a kind found there (a second PostgreSQL, another site's nginx) is outside.
+Names alone decide where no watched port was found (PHP-FPM on a Unix socket).
 Short-lived processes (PostgreSQL parallel workers, forked helpers) count through their
 parent's reaped-children time.
 What the followed processes do not explain is the host total minus the stack:
@@ -37,6 +40,12 @@ STOPPED_STATES = frozenset({"T", "t"})
 EXITED_STATES = frozenset({"Z", "X"})  # a zombie has exited; only its parent's wait is left
 OUTSIDE = "other"            # the group of every process outside the stack
 PORT_GROUP = "app"           # the group of an unknown process serving a watched port
+# The kinds of server a stack runs one of: a known server found on a watched port claims
+# its kind, so the same kind elsewhere on the host is another stack's.
+KINDS = {"app": "front", "nginx": "front", "php-fpm": "fastcgi", "postgres": "database",
+         "mysql": "database", "redis": "redis"}
+SELF_SERVED = "app"          # a front that is the application itself (needs no PHP-FPM)
+NEVER_OWNERS = frozenset({1})  # init holds socket-activated ports for every service
 INTERPRETER = re.compile(r"^(python|php|perl|ruby|node|bash|sh|java)[\d.]*$")
 
 
@@ -112,7 +121,9 @@ class ProcessWatch:
     _forks: float | None = None
     _full: bool = False
     _listening: set[int] = field(default_factory=set)  # watched ports' sockets, resolved
-    _port_owners: set[int] = field(default_factory=set)  # outside-named pids holding them
+    _owners: set[int] = field(default_factory=set)  # pids holding them
+    _tree: dict[int, str] = field(default_factory=dict)  # owners and descendants -> group
+    _claimed: set[str] = field(default_factory=set)  # server kinds found on watched ports
 
     def paths(self, ts: float, with_io: bool) -> tuple[str, ...]:
         """The per-process files this sample reads: every process's in a full scan."""
@@ -129,9 +140,9 @@ class ProcessWatch:
         """Per-group CPU (cores), RSS, count and stopped processes, and the top processes,
         from the files `paths` asked for (and the processes started since, read here).
 
-        `listening`: the inodes of the sockets listening on the watched ports (the app's).
-        A process holding one is the app's, whatever its name (Apache with mod_php,
-        gunicorn, node): found in a full scan, and inherited by the children it starts.
+        `listening`: the inodes of the sockets listening on the watched ports. The
+        processes holding one, and their descendants, are the stack's (see `_placed`):
+        found in a full scan, and inherited by the children they start.
         """
         first = not self._followed and not self._scanned
         if self._full:
@@ -166,12 +177,42 @@ class ProcessWatch:
                for stat in parse_process_table(texts, with_io)}
         self._known = {pid: proc.start for pid, proc in now.items()}
         if listening != self._listening:
-            outside = [pid for pid, proc in now.items() if proc.group == OUTSIDE]
-            self._port_owners = shell.socket_owners(listening, outside) if listening else set()
+            self._owners = shell.socket_owners(
+                listening, [pid for pid in now if pid not in NEVER_OWNERS]) if listening \
+                else set()
             self._listening = listening
-        now = {pid: _as_app(proc) if pid in self._port_owners else proc
-               for pid, proc in now.items()}
-        return now, {**self._scanned, **self._followed}
+        self._grow_trees(now)
+        return ({pid: self._placed(proc) for pid, proc in now.items()},
+                {**self._scanned, **self._followed})
+
+    def _grow_trees(self, now: dict[int, ProcessCpu]) -> None:
+        """The target's process trees from the owners of the watched ports, and the server
+        kinds they claim: a known server (by name) claims its kind; the reference app
+        serving the URL itself claims PHP-FPM's too."""
+        roots = {pid: now[pid].group for pid in self._owners if pid in now}
+        self._claimed = {KINDS[group] for group in roots.values() if group in KINDS}
+        if SELF_SERVED in roots.values():
+            self._claimed.add(KINDS["php-fpm"])
+        self._tree = {pid: group if group != OUTSIDE else PORT_GROUP
+                      for pid, group in roots.items()}
+        children: dict[int, list[int]] = {}
+        for pid, proc in now.items():
+            children.setdefault(proc.ppid, []).append(pid)
+        parents = list(self._tree)
+        while parents:
+            parent = parents.pop()
+            for child in children.get(parent, ()):
+                if child not in self._tree:
+                    self._tree[child] = _inherited(now[child].group, self._tree[parent])
+                    parents.append(child)
+
+    def _placed(self, proc: ProcessCpu) -> ProcessCpu:
+        """The process's group within the stack: its tree's, or outside when its kind was
+        found on a watched port and it is not in that tree (another stack's server)."""
+        group = self._tree.get(proc.pid)
+        if group is None:
+            group = OUTSIDE if KINDS.get(proc.group) in self._claimed else proc.group
+        return proc if group == proc.group else replace(proc, group=group)
 
     def _read_followed(self, shell: Shell, texts: dict[str, str], ts: float, with_io: bool,
                        forks: float) -> tuple[dict[int, ProcessCpu], dict[int, ProcessCpu]]:
@@ -194,7 +235,7 @@ class ProcessWatch:
         """Processes started since the last sample (and followed pids now reused)."""
         pids = shell.pids()
         self._known = {pid: start for pid, start in self._known.items() if pid in pids}
-        self._port_owners &= pids
+        self._tree = {pid: group for pid, group in self._tree.items() if pid in pids}
         new = sorted({pid for pid in pids if pid not in self._known} | set(reused))
         if not new:
             return {}
@@ -203,10 +244,11 @@ class ProcessWatch:
         found = {stat.pid: _reading(stat, ts, ticks, page)
                  for stat in parse_process_table(texts, with_io)}
         self._known.update({pid: proc.start for pid, proc in found.items()})
-        for pid, proc in found.items():  # a server's new worker inherits its sockets
-            if proc.group == OUTSIDE and proc.ppid in self._port_owners:
-                self._port_owners.add(pid)
-                found[pid] = _as_app(proc)
+        for pid in sorted(found, key=lambda pid: found[pid].start):  # parents first
+            proc = found[pid]
+            if proc.ppid in self._tree:  # a server's new worker, or its helper
+                self._tree[pid] = _inherited(proc.group, self._tree[proc.ppid])
+            found[pid] = self._placed(proc)
         return found
 
 
@@ -222,8 +264,10 @@ def _reading(stat: ProcessStat, ts: float, ticks: int, page: int,
                       stat.state in EXITED_STATES)
 
 
-def _as_app(proc: ProcessCpu) -> ProcessCpu:
-    return replace(proc, group=PORT_GROUP) if proc.group == OUTSIDE else proc
+def _inherited(own: str, parent: str) -> str:
+    """A descendant in the target's tree keeps a stack name of its own, else takes its
+    parent's group (Apache's workers, a backup script PostgreSQL runs)."""
+    return own if own != OUTSIDE else parent
 
 
 def _rates(now: dict[int, ProcessCpu], before: dict[int, ProcessCpu],

@@ -9,10 +9,13 @@ over in an environment variable (it holds DSNs: never argv).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+import socket
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from psycopg.conninfo import conninfo_to_dict
 
 from collectors.appstatus import AppStatusCollector
 from collectors.base import Collector
@@ -23,6 +26,9 @@ from collectors.redisq import RedisCollector
 from collectors.shell import LocalShell, SSHShell, SSHTarget
 
 TYPES = ("host", "postgres", "mysql", "redis", "app_status")
+DEFAULT_PORTS = {"mysql": 3306, "mariadb": 3306, "redis": 6379, "rediss": 6379,
+                 "http": 80, "https": 443}
+LOOPBACK = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
 class SpecError(ValueError):
@@ -38,6 +44,7 @@ class CollectorSpec:
     known_hosts: str | None = None
     trust_new_host_key: bool = False
     ports: list[int] = field(default_factory=list)
+    stack_ports: list[int] = field(default_factory=list)  # host: the target's other servers
     dsn: str | None = None
     url: str | None = None
     queue_url: str | None = None
@@ -64,15 +71,38 @@ class CollectorSpec:
                      if value)
         return [password for password in passwords if password]
 
+    def servers(self) -> list[tuple[str, int]]:
+        """(host, port) of the servers this spec asks; a PostgreSQL on a Unix socket is
+        on the local host, at the port its socket is named after."""
+        if self.type == "postgres" and self.dsn:
+            try:
+                params = conninfo_to_dict(self.dsn)
+            except Exception:  # noqa: BLE001  # a bad DSN is the collector's to report
+                return []
+            host = str(params.get("host") or "")
+            ports = str(params.get("port") or "5432")
+            return [("" if host.startswith("/") else host, int(ports))] \
+                if ports.isdigit() and "," not in host else []
+        found = []
+        for value in (self.dsn, self.url, self.queue_url):
+            try:
+                parts = urlsplit(value or "")
+                port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+            except ValueError:
+                continue
+            if port:
+                found.append((parts.hostname or "", port))
+        return found
+
     def collectors(self) -> list[Collector]:
         """What this spec samples (a redis spec with a queue_url is two: cache and queue)."""
         if self.type == "host":
             if self.ssh is None:
-                return [HostCollector(LocalShell(), set(self.ports))]
+                return [HostCollector(LocalShell(), set(self.ports), set(self.stack_ports))]
             shell = SSHShell(SSHTarget.parse(self.ssh), Path(self.key) if self.key else None,
                              Path(self.known_hosts) if self.known_hosts else None,
                              self.trust_new_host_key)
-            return [HostCollector(shell, set(self.ports))]
+            return [HostCollector(shell, set(self.ports), set(self.stack_ports))]
         if self.type in ("postgres", "mysql"):
             if not self.dsn:
                 raise SpecError(f"a {self.type} collector needs a dsn")
@@ -94,11 +124,33 @@ class CollectorSpec:
                                        cache_stats=False, queues=queues)]
 
 
+def with_stack_ports(specs: list[CollectorSpec]) -> list[CollectorSpec]:
+    """Each host spec with the ports of the servers the other specs ask on its host (the
+    database, Redis, the status pages): by them the host collector tells the target's
+    processes from other instances of the same servers. The host is matched by name, as
+    written (no DNS): loopback for the local host, the SSH target's host over SSH."""
+    servers = [server for spec in specs if spec.type != "host" for server in spec.servers()]
+
+    def on(ssh: str | None) -> set[int]:
+        if ssh is None:
+            return {port for host, port in servers
+                    if host in LOOPBACK or host == socket.gethostname()}
+        target = SSHTarget.parse(ssh).host.lower()
+        return {port for host, port in servers if host.lower() == target}
+
+    return [replace(spec, stack_ports=sorted({*spec.stack_ports, *on(spec.ssh)}))
+            if spec.type == "host" else spec for spec in specs]
+
+
 def build_all(specs: list[CollectorSpec]) -> tuple[list[Collector], list[float], list[str]]:
     """The collectors of the specs, each one's interval, and the secrets to scrub."""
     collectors: list[Collector] = []
     intervals: list[float] = []
     secrets: list[str] = []
+    try:
+        specs = with_stack_ports(specs)
+    except ValueError as error:  # a bad ssh target
+        raise SpecError(str(error)) from None
     for spec in specs:
         secrets += spec.secrets()
         try:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from collectors.host import HostCollector
@@ -18,6 +19,7 @@ from collectors.processes import TOP_PROCESSES
 from collectors.procfs import PROC_FILES, parse_listeners
 from collectors.shell import LocalShell
 from supervision import wait_for_port
+from supervision.servers import PostgresServer
 
 BUSY_LOOP = [sys.executable, "-c", "while True: pass"]
 # A queue worker by its command line (process_group), sleeping instead of working.
@@ -148,3 +150,21 @@ def test_an_unknown_server_on_the_watched_port_is_the_app(
         assert rows[server.pid][2] == "app"
     unwatched = dict(HostCollector(LocalShell()).sample(time.time()).metrics)
     assert "proc.count{app}" not in unwatched  # only the port made it the app's
+
+
+def test_only_the_postgresql_on_the_targets_port_is_the_stacks(
+        tmp_path: Path, postgres: PostgresServer) -> None:
+    """Two PostgreSQL servers on the host (a test stack beside the target, a second
+    cluster): the one listening on the DSN's port, with its backends, is the stack's."""
+    with PostgresServer(tmp_path / "other") as other:
+        tree = {postgres.pid, *(child.pid for child in
+                                psutil.Process(postgres.pid).children(recursive=True))}
+        collector = HostCollector(LocalShell(), stack_ports={postgres.port})
+        collector.sample(time.time())
+        time.sleep(0.3)
+        sample = collector.sample(time.time())
+        assert dict(sample.metrics)["proc.count{postgres}"] == len(tree)
+        assert not [row for row in sample.processes
+                    if row[0] == other.pid and row[2] != "other"]
+        unwatched = HostCollector(LocalShell())
+        assert dict(unwatched.sample(time.time()).metrics)["proc.count{postgres}"] > len(tree)

@@ -39,9 +39,11 @@ class SnapshotShell:
     name = "snapshot"
     local = False
 
-    def __init__(self, directory: Path, processes: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, processes: dict[str, str] | None = None,
+                 sockets: dict[int, int] | None = None) -> None:
         self.directory = directory
         self.processes = processes or {}
+        self.sockets = sockets or {}  # socket inode -> the pid holding it
 
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
         self.asked = paths
@@ -62,7 +64,7 @@ class SnapshotShell:
                 if (part := path.split("/")[2]).isdigit()}
 
     def socket_owners(self, inodes: set[int], pids: Iterable[int]) -> set[int]:
-        return set()
+        return {self.sockets[inode] for inode in inodes if inode in self.sockets} & set(pids)
 
     def close(self) -> None:
         pass
@@ -290,6 +292,70 @@ def test_between_scans_only_the_stack_and_the_busiest_outside_processes_are_read
     assert fourth["proc.count{queue}"] == 1 and fourth["proc.stopped{queue}"] == 1
     collector.sample(4.0)
     assert "/proc/7/stat" in shell.asked and "/proc/7/cmdline" not in shell.asked
+
+
+def listening_on(*sockets: tuple[int, int]) -> str:
+    """/proc/net/tcp with a LISTEN socket per (port, inode)."""
+    tail = "00:00000000 00000000     0        0"
+    return "  sl  local_address rem_address   st tx_queue rx_queue\n" + "".join(
+        f"   {n}: 0100007F:{port:04X} 00000000:0000 0A 00000000:00000000 {tail} {inode} 1 0\n"
+        for n, (port, inode) in enumerate(sockets))
+
+
+def crowded_host(*extra: tuple[int, int, str, str]) -> dict[str, str]:
+    """Two nginx, two PostgreSQL with a backend each, a PHP-FPM pool on a Unix socket and
+    a Redis: (pid, ppid, name, command line) each, plus `extra`."""
+    processes = {"/proc/net/tcp": listening_on((8080, 111), (5432, 222))}
+    for pid, ppid, name, cmdline in [
+            (10, 1, "nginx", "nginx: master process"), (11, 10, "nginx", "nginx: worker"),
+            (20, 1, "nginx", "nginx: master process"), (21, 20, "nginx", "nginx: worker"),
+            (30, 1, "postgres", "/usr/lib/postgresql/15/bin/postgres"),
+            (31, 30, "postgres", "postgres: esppd esppd 127.0.0.1"),
+            (32, 31, "sh", "sh -c cp pg_wal/x /backup"),
+            (40, 1, "postgres", "/usr/lib/postgresql/15/bin/postgres"),
+            (41, 40, "postgres", "postgres: other other 127.0.0.1"),
+            (50, 1, "php-fpm8.2", "php-fpm: master process"),
+            (51, 50, "php-fpm8.2", "php-fpm: pool www"),
+            (60, 1, "redis-server", "redis-server 127.0.0.1:6379"), *extra]:
+        processes[f"/proc/{pid}/stat"] = stat_line(pid, ppid, name, 0, 0)
+        processes[f"/proc/{pid}/cmdline"] = cmdline.replace(" ", "\0") + "\0"
+    return processes
+
+
+def test_the_target_s_servers_are_the_trees_on_the_watched_ports() -> None:
+    """The nginx and PostgreSQL listening on the target's ports, with their descendants,
+    are the stack's; the other nginx and PostgreSQL on the host are outside. PHP-FPM on a
+    Unix socket and a Redis no port names are counted by name."""
+    processes = crowded_host()
+    shell = SnapshotShell(SNAPSHOTS / "t0", processes, sockets={111: 10, 222: 30})
+    collector = HostCollector(shell, {8080}, {5432})
+    collector.sample(0.0)
+    first = dict(collector.sample(1.0).metrics)
+    assert (first["proc.count{nginx}"], first["proc.count{postgres}"]) == (2, 3)
+    assert (first["proc.count{php-fpm}"], first["proc.count{redis}"]) == (2, 1)
+    assert "listen.backlog{5432}" not in first and first["listen.backlog{8080}"] == 0
+    # New workers of both nginx: the fork counter moves, each is placed by its parent.
+    processes["/proc/stat"] = read("t0", "stat").replace("\nprocesses ", "\nprocesses 1")
+    for pid, ppid in ((12, 10), (22, 20)):
+        processes[f"/proc/{pid}/stat"] = stat_line(pid, ppid, "nginx", 0, 0)
+        processes[f"/proc/{pid}/cmdline"] = "nginx: worker\0"
+    assert dict(collector.sample(2.0).metrics)["proc.count{nginx}"] == 3
+
+
+def test_names_decide_where_no_watched_port_is_held() -> None:
+    """Without the ports (or without the right to read others' descriptors) every server
+    by name is the stack's; the reference app serving the URL itself runs no PHP-FPM."""
+    unwatched = HostCollector(SnapshotShell(SNAPSHOTS / "t0", crowded_host()))
+    unwatched.sample(0.0)
+    metrics = dict(unwatched.sample(1.0).metrics)
+    assert (metrics["proc.count{nginx}"], metrics["proc.count{postgres}"]) == (4, 4)
+    shell = SnapshotShell(SNAPSHOTS / "t0", crowded_host((70, 1, "python3", "esppd-app")),
+                          sockets={111: 70, 222: 30})
+    python_app = HostCollector(shell, {8080}, {5432})
+    python_app.sample(0.0)
+    metrics = dict(python_app.sample(1.0).metrics)
+    assert metrics["proc.count{app}"] == 1
+    assert "proc.count{nginx}" not in metrics and "proc.count{php-fpm}" not in metrics
 
 
 def test_short_lived_children_count_once_for_their_parents_group() -> None:
