@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from analysis.findings import Finding
 from analysis.culprit import LockCulprit
 from analysis.holders import ConnectionHolder
+from analysis.timefmt import clock
 from analysis.top_processes import ProcessCulprit
 
 GIB = 2**30
@@ -236,12 +237,38 @@ def _outside_work(f: Finding, ctx: Context) -> list[str]:
             f"({cap}); tuning the app's own statements would not help."]
 
 
+def _fresh_statistics(f: Finding, ctx: Context) -> list[str]:
+    """ANALYZE first when the statements' tables have missing or stale statistics: the
+    rest of the advice holds only if they stay costly with fresh ones."""
+    stale = f.details.get("stale_statistics") or []
+    if not stale:
+        return []
+    names = ", ".join(table for table, _ in stale)
+    off = [table for table, nothing_reanalyzes in stale if nothing_reanalyzes]
+    if ctx.mysql:
+        out = [f"Refresh the optimizer's statistics first: `ANALYZE TABLE {names};`, then "
+               "re-measure before any other change."]
+        if off:
+            out.append("Keep them fresh: `innodb_stats_auto_recalc = ON`, or "
+                       f"`ALTER TABLE ... STATS_AUTO_RECALC = 1` for {', '.join(off)}.")
+        return out
+    out = [f"Refresh the planner's statistics first: `ANALYZE {names};` (after a restore or "
+           "pg_upgrade: `vacuumdb --all --analyze-in-stages`), then re-measure before any "
+           "other change."]
+    if off:
+        out.append("Let autovacuum keep them fresh: `ALTER TABLE ... RESET "
+                   f"(autovacuum_enabled);` for {', '.join(off)} (on each partition of a "
+                   "partitioned table; a bulk load may turn it off: turn it back on and "
+                   "ANALYZE after the load).")
+    return out
+
+
 def _db_cpu(f: Finding, ctx: Context) -> list[str]:
     outside = _outside_work(f, ctx)
     if outside:
         return [*outside, f"Then give {ctx.db_server} headroom for such jobs (more CPU, or "
                           "a replica for reporting)."]
-    return [
+    return [*_fresh_statistics(f, ctx),
         "Reduce the work of the statements with the most total time (see 'Top statements'): "
         "an index, fewer rows (`->select([...])`, pagination), or caching the result.",
         "Move reporting (month-end recap, exports) to a read replica or off-peak jobs.",
@@ -255,7 +282,7 @@ def _db_query(f: Finding, ctx: Context) -> list[str]:
         return outside
     table = f.details.get("table")
     columns = f.details.get("index_columns") or []
-    out = []
+    out = _fresh_statistics(f, ctx)
     explain = "`EXPLAIN ANALYZE`" if ctx.mysql else "`EXPLAIN (ANALYZE, BUFFERS)`"
     if table and f.details.get("summary"):
         out.append(
@@ -282,6 +309,12 @@ def _db_query(f: Finding, ctx: Context) -> list[str]:
     elif table:
         out.append(f"Add an index on {table} matching the statement's WHERE clause; confirm "
                    f"with {explain}.")
+    elif f.details.get("slowed_from") is not None:
+        out.append(f"{'If it stays slow with fresh statistics, find' if out else 'Find'} what "
+                   f"changed at {clock(f.details['slowed_from'])}: compare its plan "
+                   f"({explain} with real parameters) with one from before; a dropped "
+                   "index, a data load, a changed setting (`work_mem`, the driver's "
+                   "prepared-statement plan caching) or a lock it now waits on.")
     else:
         out.append("The statement is costly per call without sequential scans: fetch fewer rows "
                    "(`->select([...])`, `->paginate(25)`), avoid `count(*)` on every page view, "

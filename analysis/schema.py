@@ -76,12 +76,16 @@ STATEMENTS = CsvSpec(
 )
 QUERIES = CsvSpec("queries.csv", (("queryid", STR), ("query", STR)), required=False)
 # Per table: full scans (MySQL: estimated as rows read without an index / live rows),
-# rows they read, index scans (MySQL: rows read through an index), live rows.
+# rows they read, index scans (MySQL: rows read through an index), live rows; the
+# planner's view: rows changed since its statistics were taken, parts never analyzed,
+# whether the server re-analyzes it by itself (1/0).
 TABLES = CsvSpec(
     "tables.csv",
     (("ts", FLOAT), ("target", STR), ("table", STR), ("seq_scan", FLOAT),
-     ("seq_tup_read", INT), ("idx_scan", INT), ("n_live_tup", INT)),
+     ("seq_tup_read", INT), ("idx_scan", INT), ("n_live_tup", INT),
+     ("n_mod_since_analyze", MAYBE), ("unanalyzed", MAYBE), ("auto_analyze", MAYBE)),
     required=False,
+    added=frozenset({"n_mod_since_analyze", "unanalyzed", "auto_analyze"}),
 )
 
 # Sessions others wait for, per sample (collectors.sampler.BLOCKERS_HEADER): who holds

@@ -33,6 +33,10 @@ STATEMENT_FIELDS = ("calls", "total_exec_time", "rows", "shared_blks_hit", "shar
                     "temp_blks_written", "blk_read_time")
 
 
+# The spellings a table's autovacuum_enabled = off takes in pg_class.reloptions.
+AUTOVACUUM_OFF = [f"autovacuum_enabled={value}" for value in ("false", "off", "no", "0")]
+
+
 @dataclass
 class PostgresCollector:
     dsn: str
@@ -258,16 +262,25 @@ class PostgresCollector:
         # Live rows: n_live_tup, or the planner's estimate when a stats reset zeroed it
         # (a big table must not look small because someone ran pg_stat_reset()).
         # Partitions count under their root table: queries name `sppd`, not `sppd_2025`.
+        # The planner's view of each: rows changed since its statistics were taken, parts
+        # never analyzed (reltuples -1, as a restore or pg_upgrade leaves them), and
+        # whether autovacuum analyzes every part by itself.
         rows = conn.execute("""/* esppd-collector */
             SELECT r.relname, sum(t.seq_scan)::bigint AS seq_scan,
                    sum(t.seq_tup_read)::bigint AS seq_tup_read,
                    sum(COALESCE(t.idx_scan, 0))::bigint AS idx_scan,
                    sum(CASE WHEN c.relkind = 'p' THEN 0  -- its rows are its partitions'
                             ELSE GREATEST(t.n_live_tup, c.reltuples::bigint) END
-                      )::bigint AS n_live_tup
+                      )::bigint AS n_live_tup,
+                   sum(t.n_mod_since_analyze)::bigint AS n_mod_since_analyze,
+                   count(*) FILTER (WHERE c.relkind <> 'p' AND c.reltuples < 0
+                                    AND t.last_analyze IS NULL
+                                    AND t.last_autoanalyze IS NULL) AS unanalyzed,
+                   bool_and(c.relkind = 'p' OR (current_setting('autovacuum')::bool
+                            AND NOT COALESCE(c.reloptions && %s, false))) AS auto_analyze
             FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
             JOIN pg_class r ON r.oid = COALESCE(pg_partition_root(t.relid), t.relid)
-            GROUP BY r.relname""").fetchall()
+            GROUP BY r.relname""", (AUTOVACUUM_OFF,)).fetchall()
         current = {}
         for row in rows:
             counters = (float(row["seq_scan"]), float(row["seq_tup_read"]),
@@ -279,7 +292,9 @@ class PostgresCollector:
                 continue
             delta = [now - old for now, old in zip(counters, before, strict=True)]
             if any(delta):
-                out.tables.append([row["relname"], *delta, row["n_live_tup"]])
+                out.tables.append([row["relname"], *delta, row["n_live_tup"],
+                                   row["n_mod_since_analyze"], row["unanalyzed"],
+                                   int(row["auto_analyze"])])
         self._tables = current
 
     def close(self) -> None:

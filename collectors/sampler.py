@@ -30,7 +30,8 @@ STATEMENTS_HEADER = ("ts", "target", "queryid", "calls", "total_exec_time_ms", "
                      "blk_read_time_ms", "rows_examined", "no_index_used", "tmp_disk_tables",
                      "sort_merge_passes", "lock_time_ms")
 QUERIES_HEADER = ("queryid", "query")
-TABLES_HEADER = ("ts", "target", "table", "seq_scan", "seq_tup_read", "idx_scan", "n_live_tup")
+TABLES_HEADER = ("ts", "target", "table", "seq_scan", "seq_tup_read", "idx_scan", "n_live_tup",
+                 "n_mod_since_analyze", "unanalyzed", "auto_analyze")
 # Sessions holding locks others wait for: who (pid, application, client, user), doing
 # what (state, transaction age, normalized last statement), blocking how many, and
 # whether it waits on a lock itself (then it is a link of a chain, not its root).

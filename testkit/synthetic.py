@@ -456,7 +456,9 @@ class _Model:
                                                  else 0)
                 if rows < 1000:
                     idx = 0
-                yield [f"{ts + 0.5:.3f}", "db", table, seq, seq * rows, max(idx, 0), rows]
+                # Fresh planner statistics: 1% of the rows changed since ANALYZE.
+                yield [f"{ts + 0.5:.3f}", "db", table, seq, seq * rows, max(idx, 0), rows,
+                       rows // 100, 0, 1]
 
     def blocker_rows(self) -> Iterator[list[object]]:
         """The hot row's contention: each second another app session holds the counter

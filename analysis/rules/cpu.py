@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.context import Context
 from analysis.findings import Finding
 from analysis.holders import outside_runner
+from analysis.planner import TableStatistics, describe, stale_statistics
 from analysis.rules.common import (
     confidence,
     corr_text,
@@ -22,7 +23,9 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
+from analysis.rules.statements import statement_totals
 from analysis.signals import CPU_UTIL, LOADGEN_CPU, PROC_COUNT, RUNQUEUE, role_of
+from analysis.sqltext import tables
 from analysis.top_processes import process_culprit
 
 CPU_SHARE_LIMIT = 0.80        # same as the CPU SLO: < 80% sustained
@@ -35,6 +38,7 @@ OUTSIDE_SHARE_LIMIT = 0.25
 # least this share of the busy CPU is the one to blame (app server and its queue workers
 # on one app host, or PostgreSQL on the database host).
 DOMINANT_SHARE = 0.5
+STATEMENTS_READ = 3           # the costliest statements whose tables' statistics count
 
 
 def loadgen_cpu(ctx: Context) -> Finding | None:
@@ -73,6 +77,15 @@ def app_cpu(ctx: Context) -> Finding | None:
 
 def db_cpu(ctx: Context) -> Finding | None:
     return _role_cpu(ctx, ("db",), "db.cpu", ctx.db_server)
+
+
+def _stale_statistics(ctx: Context) -> list[TableStatistics]:
+    """Missing or stale planner statistics of the tables the costliest statements read."""
+    totals = statement_totals(ctx)
+    if totals.empty:
+        return []
+    top = totals[totals.index != "other"].head(STATEMENTS_READ)
+    return stale_statistics(ctx, (t for q in top["query"] for t in tables(str(q))))
 
 
 def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
@@ -124,12 +137,15 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
     runner = outside_runner(ctx, onset.ts if onset else None) if "db" in roles else None
     if runner:
         evidence.insert(1, runner.describe())
+    stale = _stale_statistics(ctx) if "db" in roles else []
+    evidence[1:1] = describe(stale)
     return Finding(
         bottleneck, confidence(sev, rho, knee_alignment(ctx, onset)),
         f"CPU of {who} saturated: {pct(peak)} of {cpus:.0f} CPUs on {target}.",
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"target": target, "share": peak, "cpus": cpus,
+                 "stale_statistics": [(t.table, t.auto == 0) for t in stale],
                  **(runner.details() if runner else {})},
     )
 

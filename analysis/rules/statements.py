@@ -17,7 +17,9 @@ from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
 from analysis.holders import outside_runner
 from analysis.latency import ALL, time_labels
+from analysis.planner import describe, stale_statistics
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
+from analysis.rules.slowdown import slowed_statements
 from analysis.signals import DB_LOCK_WAIT, MYSQL_PREPARED_EXECUTIONS
 from analysis.sqltext import aggregates, index_columns, is_session_control, shorten, tables
 
@@ -92,6 +94,13 @@ def db_busy(ctx: Context) -> float:
 
 
 def db_query(ctx: Context) -> Finding | None:
+    """A statement (or the slow ones together) dominating a busy database; else statements
+    that became slower per call at a steady load (rules/slowdown.py)."""
+    return _dominant_statements(ctx) or slowed_statements(
+        ctx, lambda queryid, since: lock_wait_share(ctx, queryid, since))
+
+
+def _dominant_statements(ctx: Context) -> Finding | None:
     since = ctx.capacity.knee.ts if ctx.capacity.knee else None
     totals = statement_totals(ctx, since)
     if totals.empty:
@@ -176,6 +185,9 @@ def db_query(ctx: Context) -> Finding | None:
     else:
         evidence.append("no sequential scans on its tables: its cost is per-call work "
                         "(rows, sorting, joins), not a missing index")
+    # Plans made from missing or stale statistics: the first thing to fix, said first.
+    stale = stale_statistics(ctx, (t for q in group["query"] for t in tables(str(q))))
+    evidence[2:2] = describe(stale)
     runner = outside_runner(ctx, onset.ts if onset else since)
     if runner:
         evidence.insert(2, runner.describe())
@@ -194,6 +206,7 @@ def db_query(ctx: Context) -> Finding | None:
                  "mean_ms": float(top["mean_ms"]), "rows_per_call": float(top["rows_per_call"]),
                  "table": table, "index_columns": columns, "summary": summary,
                  "temp_blks_written": int(top["temp"]), "lock_wait_share": locked,
+                 "stale_statistics": [(t.table, t.auto == 0) for t in stale],
                  **(runner.details() if runner else {})},
     )
 

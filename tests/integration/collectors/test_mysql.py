@@ -203,3 +203,22 @@ def test_global_status_counters_become_rates(mariadb: MariaDBServer) -> None:
     assert 0 <= seen["db.cache_hit_ratio"] <= 1
     assert seen["mysql.row_lock_current_waits"] == 0
     collector.close()
+
+
+def test_table_rows_carry_the_rows_changed_since_innodb_sampled_its_statistics(
+        mariadb: MariaDBServer) -> None:
+    with mariadb.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE visits (id int PRIMARY KEY, n int) ENGINE=InnoDB "
+                    "STATS_AUTO_RECALC=0")
+        cur.execute("INSERT INTO visits SELECT seq, 0 FROM seq_1_to_200")
+        conn.commit()
+        cur.execute("ANALYZE TABLE visits")
+        cur.fetchall()
+        cur.execute("UPDATE visits SET n = 1 WHERE id <= 150")
+        conn.commit()
+    collector = MySQLCollector(mariadb.monitor_dsn)
+    collector.sample(time.time())
+    run(mariadb, "SELECT n FROM visits WHERE n = %s", 3)  # full scans: the table is read
+    rows = {row[0]: row for row in collector.sample(time.time()).tables}
+    collector.close()
+    assert rows["visits"][4:] == [200, 150, None, None]

@@ -170,6 +170,40 @@ def test_partitions_count_under_their_root_table(postgres: PostgresServer) -> No
     assert (scans, rows, live) == (4, 2000, 1000)  # 2 queries x 2 partitions, all live rows
 
 
+def test_the_planners_view_of_each_table(postgres: PostgresServer) -> None:
+    """Rows changed since ANALYZE, parts never analyzed, and whether autovacuum analyzes
+    them: one partition analyzed and then changed, one never analyzed, autovacuum off for
+    both (spelled two ways); a plain table analyzed and left alone."""
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (year int, n int) PARTITION BY RANGE (year)")
+        # Autovacuum off for both parts: it would re-analyze the changed one meanwhile.
+        conn.execute("CREATE TABLE orders_2024 PARTITION OF orders FOR VALUES FROM (2024) "
+                     "TO (2025) WITH (autovacuum_enabled = false)")
+        conn.execute("CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM (2025) "
+                     "TO (2026) WITH (autovacuum_enabled = off)")
+        conn.execute("CREATE TABLE plain (n int)")
+        conn.execute("INSERT INTO orders_2024 SELECT 2024, i FROM generate_series(1, 500) i")
+        conn.execute("INSERT INTO plain SELECT i FROM generate_series(1, 100) i")
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("ANALYZE orders_2024")
+        conn.execute("ANALYZE plain")
+        conn.execute("UPDATE orders_2024 SET n = n + 1 WHERE n <= 300")
+    collector = PostgresCollector(postgres.monitor_dsn, target="db")
+    collector.sample(time.time())
+    views: dict[str, list[object]] = {}
+    deadline = time.monotonic() + 10
+    while set(views) != {"orders", "plain"} and time.monotonic() < deadline:
+        with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+            conn.execute("SELECT count(*) FROM orders")
+            conn.execute("SELECT count(*) FROM plain")
+        time.sleep(0.3)
+        views.update({row[0]: row[5:] for row in collector.sample(time.time()).tables
+                      if row[0] in ("orders", "plain")})
+    collector.close()
+    assert views["orders"] == [300, 1, 0]  # 300 updated; orders_2025 never analyzed
+    assert views["plain"] == [0, 0, 1]
+
+
 def test_check_names_a_missing_preload(tmp_path: Path) -> None:
     settings = PostgresSettings(extra=(("shared_preload_libraries", ""),))
     with PostgresServer(tmp_path, settings) as bare:

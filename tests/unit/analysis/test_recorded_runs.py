@@ -13,6 +13,7 @@ import json
 import tarfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.api import analyze
@@ -34,6 +35,11 @@ CASES = {
                                         "the full scans are known from sampled sessions"),
     "mariadb-hot-row-lock": ("db.locks", "InnoDB deadlocks on the agenda counter, 1.9/s, each "
                                          "a 500"),
+    "laravel-statistics-lost": ("db.query", "the same on Laravel: Eloquent's two dashboard "
+                                            "queries 93-220x slower, p95 35 -> 74 ms"),
+    "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
+                                           "dashboard statements 100x slower per call, p95 "
+                                           "16 -> 73 ms, the database never busy"),
 }
 
 
@@ -68,3 +74,36 @@ def test_a_login_burst_that_saturates_the_cpus_is_said_so(tmp_path: Path) -> Non
     assert top.bottleneck == "none" and top.details.get("ramp_only")
     assert "The burst itself saturated the CPUs" in top.summary
     assert "slowest POST /login" in top.summary
+
+
+def _statistics_lost(tmp_path: Path) -> Path:
+    with tarfile.open(RECORDED / "python-statistics-lost.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    return tmp_path
+
+
+def test_statements_that_slowed_per_call_at_a_steady_load_are_named_with_the_statistics(
+        tmp_path: Path) -> None:
+    finding = diagnose(build_context(read_dataset(_statistics_lost(tmp_path))))[0]
+    assert "slower per call" in finding.summary
+    assert any(line.startswith("planner statistics: sppd (7 parts)") for line in
+               finding.evidence)
+    assert finding.recommendations[0].startswith("Refresh the planner's statistics first")
+
+
+def test_a_slowdown_below_five_times_per_call_is_no_step(tmp_path: Path) -> None:
+    """The same run with the statements' time after the change cut to 3x their own
+    before it: requests still slowed, but no statement stepped up enough to be named."""
+    results = _statistics_lost(tmp_path)
+    statements = pd.read_csv(results / "statements.csv", dtype={"queryid": str})
+    tables = pd.read_csv(results / "tables.csv")
+    change = tables.loc[tables["unanalyzed"] > 0, "ts"].min()
+    after = statements["ts"] >= change
+    per_call = (statements.loc[~after].groupby("queryid")["total_exec_time_ms"].sum()
+                / statements.loc[~after].groupby("queryid")["calls"].sum())
+    capped = statements.loc[after, "queryid"].map(per_call * 3) * statements.loc[after, "calls"]
+    statements.loc[after, "total_exec_time_ms"] = capped.fillna(
+        statements.loc[after, "total_exec_time_ms"])
+    statements.to_csv(results / "statements.csv", index=False)
+    findings = diagnose(build_context(read_dataset(results)))
+    assert not any("slower per call" in finding.summary for finding in findings)

@@ -1,0 +1,162 @@
+"""Statements that became slower per call at one moment of a steady load (db.query).
+
+Why: the other statement rules look for a database that is busy. A statement whose plan
+went wrong (statistics lost, an index dropped, a data load that changed what it reads)
+can cost each request tens of milliseconds more while the database stays nearly idle
+at a moderate load: nothing saturates, yet every user waits longer. The mechanism is a
+change, found in order: the statement's time per call steps up and stays up (what rises
+first), the requests' p95 follows at the same load (what it causes), and the
+statements' added time explains most of the requests' added time (the culprit); time
+spent waiting on locks is not the statement's own cost and is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.context import WINDOW_S, Context, Onset
+from analysis.findings import Finding
+from analysis.latency import time_labels
+from analysis.planner import describe, stale_statistics
+from analysis.rules.common import confidence, corr_text, pct, severity
+from analysis.sqltext import shorten, tables
+from analysis.timefmt import clock
+
+SLOWED_RATIO = 5.0        # time per call after / before
+SLOWED_MIN_MS = 5.0       # and at least this much more per call
+CANDIDATES = 10           # the statements with most time that are looked at
+MIN_CALLS = 10            # calls after the change (and 3 before) to trust a mean
+ONSET_SPREAD_S = 30.0     # statements slowed within this of the first belong together
+LATENCY_RISE = 1.5        # requests' p95 after / before (medians of 5 s windows), same load
+RISE_FLOOR, RISE_FULL = 1.2, 2.0  # severity from the p95 rise: users feel a doubling
+EXPLAINED_SHARE = 0.5     # of the requests' added time, explained by the slowed statements
+MIN_BEFORE_WINDOWS = 3    # 15 s at the same load before the change
+
+
+@dataclass(frozen=True)
+class Slowed:
+    """One statement's time per call before and after it stepped up."""
+
+    queryid: str
+    query: str
+    onset: float
+    before_ms: float
+    after_ms: float
+    calls_after: float
+    added_ms: float           # (after - before) x calls after, less time waiting on locks
+
+
+LockShare = Callable[[str, float], float]  # (queryid, since) -> share of its time locked
+
+
+def slowed_statements(ctx: Context, lock_share: LockShare) -> Finding | None:
+    """db.query when statements stepped up per call and explain the requests' slowdown."""
+    candidates = [s for s in (_slowed(ctx, q, lock_share) for q in _busiest(ctx))
+                  if s is not None]
+    if not candidates:
+        return None
+    first = min(s.onset for s in candidates)
+    group = sorted((s for s in candidates if s.onset - first <= ONSET_SPREAD_S),
+                   key=lambda s: s.added_ms, reverse=True)
+    # Before and after at the same load (the windows of ramps and stops left out), so
+    # that what changed is not the load.
+    steady = ctx.users_at(first)
+    same_load = ctx.w5[(ctx.w5["users"] == steady) & (ctx.w5["count"] > 0)]
+    before, after = same_load[same_load.index < first], same_load[same_load.index >= first]
+    if len(before) < MIN_BEFORE_WINDOWS or after.empty:
+        return None
+    p95_before, p95_after = float(before["p95"].median()), float(after["p95"].median())
+    rise = p95_after / p95_before if p95_before > 0 else math.nan
+    latency_before, latency_after = _mean_latency(before), _mean_latency(after)
+    added_request_ms = (latency_after - latency_before) * float(after["count"].sum())
+    if not rise >= LATENCY_RISE or added_request_ms <= 0:
+        return None
+    explained = min(1.0, sum(s.added_ms for s in group) / added_request_ms)
+    if explained < EXPLAINED_SHARE:
+        return None
+    sev = severity(rise, RISE_FLOOR, RISE_FULL) * explained
+    per_call = pd.Series(0.0, index=ctx.w5.index)
+    for slowed in group:
+        per_call = per_call.add(_per_call(_windows(ctx, slowed.queryid)).fillna(0.0),
+                                fill_value=0.0)
+    rho = ctx.correlation(per_call)
+    stale = stale_statistics(ctx, (t for s in group for t in tables(s.query)))
+    top = group[0]
+    evidence = [
+        *(f"statement {s.queryid}: {s.before_ms:.2f} -> {s.after_ms:.1f} ms per call "
+          f"({s.after_ms / max(s.before_ms, 1e-3):.0f}x) from {clock(s.onset)}, "
+          f"{s.calls_after:.0f} calls since; text: {shorten(s.query)}" for s in group[:3]),
+        f"requests at a steady {steady:.0f} users: mean latency {latency_before:.0f} -> "
+        f"{latency_after:.0f} ms, p95 {p95_before:.0f} -> {p95_after:.0f} ms; the slowed "
+        f"statement(s) explain {pct(explained)} of the time requests took in addition",
+        *describe(stale),
+        "the database was not saturated: each call costs more, whatever the load",
+        corr_text(rho),
+    ]
+    return Finding(
+        "db.query", confidence(sev, rho, None),
+        f"{len(group)} statement(s) became {top.after_ms / max(top.before_ms, 1e-3):.0f}x "
+        f"slower per call from {clock(first)} at a steady load: p95 {p95_before:.0f} -> "
+        f"{p95_after:.0f} ms.",
+        evidence, first, steady, ctx.affected_requests(first), correlation=rho,
+        details={"queryid": top.queryid, "query": shorten(top.query),
+                 "mean_ms": top.after_ms, "before_ms": top.before_ms,
+                 "slowed_from": first, "table": None, "index_columns": [],
+                 "summary": False, "temp_blks_written": 0,
+                 "stale_statistics": [(t.table, t.auto == 0) for t in stale]},
+    )
+
+
+def _busiest(ctx: Context) -> list[str]:
+    frame = ctx.statements
+    if frame.empty:
+        return []
+    spent = frame.groupby("queryid")["total_exec_time_ms"].sum().sort_values(ascending=False)
+    return [str(q) for q in spent.index if str(q) != "other"][:CANDIDATES]
+
+
+def _windows(ctx: Context, queryid: str) -> pd.DataFrame:
+    frame = ctx.statements[ctx.statements["queryid"] == queryid]
+    sums = frame.groupby(time_labels(frame["ts"], WINDOW_S))[
+        ["calls", "total_exec_time_ms"]].sum()
+    return sums.reindex(ctx.w5.index).fillna(0.0)
+
+
+def _per_call(sums: pd.DataFrame) -> pd.Series:
+    return sums["total_exec_time_ms"] / sums["calls"].where(sums["calls"] > 0)
+
+
+def _slowed(ctx: Context, queryid: str, lock_share: LockShare) -> Slowed | None:
+    """The statement's step up in time per call, if it has one that lasts."""
+    sums = _windows(ctx, queryid)
+    per_call = _per_call(sums)
+    low = float(per_call.dropna().quantile(0.2)) if per_call.notna().any() else math.nan
+    if math.isnan(low):
+        return None
+    onset: Onset | None = ctx.onset(per_call, max(SLOWED_RATIO * low, low + SLOWED_MIN_MS))
+    if onset is None:
+        return None
+    before, after = sums[sums.index < onset.ts], sums[sums.index >= onset.ts]
+    calls_before, calls_after = float(before["calls"].sum()), float(after["calls"].sum())
+    if calls_before < 3 or calls_after < MIN_CALLS:
+        return None
+    before_ms = float(before["total_exec_time_ms"].sum()) / calls_before
+    after_ms = float(after["total_exec_time_ms"].sum()) / calls_after
+    if after_ms < SLOWED_RATIO * before_ms or after_ms - before_ms < SLOWED_MIN_MS:
+        return None
+    locked = lock_share(queryid, onset.ts)
+    own = 1.0 - (0.0 if math.isnan(locked) else locked)
+    text = ctx.queries.set_index("queryid")["query"].get(queryid, "") \
+        if not ctx.queries.empty else ""
+    return Slowed(queryid, str(text), onset.ts, before_ms, after_ms, calls_after,
+                  (after_ms - before_ms) * calls_after * own)
+
+
+def _mean_latency(windows: pd.DataFrame) -> float:
+    count = float(windows["count"].sum())
+    return float((windows["mean_ms"] * windows["count"]).sum()) / count if count else math.nan
+
