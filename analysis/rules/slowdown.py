@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.context import WINDOW_S, Context, Onset
+from analysis.context import WINDOW_S, Context
 from analysis.findings import Finding
 from analysis.latency import time_labels
 from analysis.planner import describe, stale_statistics
@@ -94,7 +94,8 @@ def slowed_statements(ctx: Context, lock_share: LockShare) -> Finding | None:
         f"{latency_after:.0f} ms, p95 {p95_before:.0f} -> {p95_after:.0f} ms; the slowed "
         f"statement(s) explain {pct(explained)} of the time requests took in addition",
         *describe(stale),
-        "the database was not saturated: each call costs more, whatever the load",
+        "the load did not change: each call costs more, so every request that runs it waits "
+        "longer whether or not the database is busy",
         corr_text(rho),
     ]
     return Finding(
@@ -137,7 +138,7 @@ def _slowed(ctx: Context, queryid: str, lock_share: LockShare) -> Slowed | None:
     low = float(per_call.dropna().quantile(0.2)) if per_call.notna().any() else math.nan
     if math.isnan(low):
         return None
-    onset: Onset | None = ctx.onset(per_call, max(SLOWED_RATIO * low, low + SLOWED_MIN_MS))
+    onset = ctx.onset(per_call, max(SLOWED_RATIO * low, low + SLOWED_MIN_MS))
     if onset is None:
         return None
     before, after = sums[sums.index < onset.ts], sums[sums.index >= onset.ts]
