@@ -10,7 +10,8 @@ from pathlib import Path
 from locust.env import Environment
 
 from scenarios.accounts import DEFAULT_POOLS, AccountPool, parse_sizes
-from scenarios.routes import ApprovalLevel, RouteMap
+from scenarios.rota import ApproverRota
+from scenarios.routes import RouteMap
 
 
 @dataclass
@@ -20,12 +21,7 @@ class ScenarioContext:
     routes: RouteMap
     accounts: AccountPool
     think_scale: float
-
-    def next_approval_level(self) -> ApprovalLevel:
-        """The level the next approver user decides at: approver slots (distinct across
-        workers) go round the levels, so every level is staffed evenly over the run."""
-        levels = self.routes.approval_levels
-        return levels[self.accounts.slot("approval level") % len(levels)]
+    rota: ApproverRota
 
     @classmethod
     def of(cls, environment: Environment) -> ScenarioContext:
@@ -40,7 +36,9 @@ class ScenarioContext:
         accounts.worker_index = getattr(environment.runner, "worker_index", 0)
         accounts.worker_count = max(1, int(getattr(options, "esppd_workers", 1) or 1))
         route_map = getattr(options, "esppd_route_map", "")
-        context = cls(RouteMap.load(Path(route_map) if route_map else None), accounts,
-                      float(getattr(options, "esppd_think_scale", 1.0) or 1.0))
+        routes = RouteMap.load(Path(route_map) if route_map else None)
+        context = cls(routes, accounts, float(getattr(options, "esppd_think_scale", 1.0) or 1.0),
+                      ApproverRota(routes.approval_levels, accounts.worker_index,
+                                   accounts.worker_count))
         environment.esppd_context = context  # type: ignore[attr-defined]  # ours: Locust has no slot
         return context

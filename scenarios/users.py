@@ -15,6 +15,7 @@ arrival, visits as someone new, and leaves (scenarios/arrivals.py). Queued work 
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from datetime import date, timedelta
@@ -202,19 +203,24 @@ class Atasan(EsppdUser):
         return routes.approver_roles
 
     def routes_for(self, context: ScenarioContext) -> RouteMap:
-        self.level = context.next_approval_level()
+        self.level = context.rota.take()
+        logging.getLogger(__name__).debug("an approver starts at the %s level on worker %d",
+                                          self.level.role, context.accounts.worker_index)
         return context.routes.for_level(self.level)
 
     def prepare_visit(self, someone_new: bool) -> None:
-        """With several levels, each visit decides at the next level, as its approver:
-        however few approver users run, and however unevenly Locust spreads them over
-        workers, no level stays unstaffed for a whole run (trips would pile up there)."""
-        levels = self.routes.approval_levels
-        if len(levels) > 1:
-            self.level = levels[(levels.index(self.level) + 1) % len(levels)]
+        """With several levels, each visit decides at the next level, as its approver
+        (scenarios/rota.py): no level stays unstaffed for a whole run (trips would pile
+        up there)."""
+        if len(self.routes.approval_levels) > 1:
+            self.level = self.scenario.rota.move_on(self.level)
             self.routes = self.scenario.routes.for_level(self.level)
             someone_new = True
         super().prepare_visit(someone_new)
+
+    def on_stop(self) -> None:
+        if hasattr(self, "level"):  # stopped before on_start chose one: nothing to give back
+            self.scenario.rota.release(self.level)
 
     @task(4)
     def pending(self) -> None:

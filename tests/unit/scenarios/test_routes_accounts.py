@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from scenarios.accounts import AccountPool, login_roles, parse_sizes
+from scenarios.rota import ApproverRota
 from scenarios.routes import RouteMap
 
 
@@ -110,14 +111,37 @@ def test_bad_approval_levels_are_rejected(tmp_path: Path, text: str, message: st
         RouteMap.load(path)
 
 
-def test_slots_spread_evenly_across_workers() -> None:
-    """What spreads approver users over the levels (slot modulo the level count)."""
-    taken = []
-    for worker in range(2):  # 3 draws on each of 2 workers: each of 3 levels twice
-        pool = AccountPool.seeded({"atasan": 1})
-        pool.worker_index, pool.worker_count = worker, 2
-        taken += [pool.slot("approval level") % 3 for _ in range(3)]
-    assert sorted(taken) == [0, 0, 1, 1, 2, 2]
+THREE = ('[[approval_levels]]\nrole = "atasan"\n[[approval_levels]]\nrole = "dekan"\n'
+         '[[approval_levels]]\nrole = "ppk"\n')
+
+
+def three_levels(tmp_path: Path) -> RouteMap:
+    path = tmp_path / "chain.toml"
+    path.write_text(THREE)
+    return RouteMap.load(path)
+
+
+@pytest.mark.parametrize("split", [(1, 3), (2, 2), (3, 1), (0, 4), (2, 4)])
+def test_approvers_serve_every_level_however_locust_splits_them(
+        tmp_path: Path, split: tuple[int, int]) -> None:
+    levels = three_levels(tmp_path).approval_levels
+    served: set[str] = set()
+    for worker, users in enumerate(split):
+        rota = ApproverRota(levels, worker, 2)
+        served |= {rota.take().role for _ in range(users)}
+    assert served == {"atasan", "dekan", "ppk"}
+
+
+def test_a_stopped_approver_gives_its_level_back_and_visits_move_up_the_chain(
+        tmp_path: Path) -> None:
+    """Locust rebalancing users over workers stops some: their levels are served again."""
+    rota = ApproverRota(three_levels(tmp_path).approval_levels)
+    first, second = rota.take(), rota.take()
+    assert (first.role, second.role) == ("atasan", "dekan")
+    rota.release(second)
+    assert rota.take().role == "dekan"
+    assert [rota.move_on(first).role, rota.take().role] == ["dekan", "atasan"]
+    assert rota.move_on(rota.levels[2]).role == "atasan"  # the chain wraps round
 
 
 def test_the_built_in_classes_log_in_as_every_level_of_the_chain() -> None:
