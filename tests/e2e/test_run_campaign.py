@@ -248,9 +248,9 @@ def test_a_three_level_approval_campaign_runs_clean(app: str, tmp_path: Path) ->
     """The shipped campaign: its route map's levels seed the embedded app's chain, and
     every approver level logs in with its own role and decides without a failure."""
     out = tmp_path / "results"
-    # Its own 60 s. At 40 s one CI run saw no PPK request: while Locust rebalanced users
-    # over the workers it stopped the PPK approver (scenarios/rota.py now gives a
-    # stopped approver's level to the next one).
+    # Its own 60 s. At 40 s one CI run saw no PPK request, most likely because Locust,
+    # rebalancing users over the workers, stopped the PPK approver (scenarios/rota.py
+    # now gives a stopped approver's level to the next one).
     run = subprocess.run([sys.executable, "run_campaign.py", "campaigns/three-level-approvals.toml",
                           "--app", app, "--users", "40", "--out", str(out),
                           "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=240)
