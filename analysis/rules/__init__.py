@@ -23,7 +23,8 @@ from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
 from analysis.rules.outage import db_unavailable
 from analysis.rules.queue_cache import cache_latency, cache_misses, queue_backlog
-from analysis.rules.statements import db_n_plus_one, db_query
+from analysis.rules.slowdown import db_query
+from analysis.rules.statements import db_n_plus_one
 from analysis.signals import CPU_UTIL
 from analysis.slo import MIN_P95_REQUESTS, P95_SLO, SloResult
 from analysis.timefmt import clock

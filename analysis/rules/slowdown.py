@@ -13,16 +13,20 @@ spent waiting on locks is not the statement's own cost and is left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.context import WINDOW_S, Context
+from analysis.context import Context
 from analysis.findings import Finding
-from analysis.latency import time_labels
 from analysis.planner import describe, stale_statistics
 from analysis.rules.common import confidence, corr_text, pct, severity
+from analysis.rules.statements import (
+    dominant_statements,
+    lock_wait_share,
+    statement_totals,
+    statement_windows,
+)
 from analysis.sqltext import shorten, tables
 from analysis.timefmt import clock
 
@@ -50,13 +54,14 @@ class Slowed:
     added_ms: float           # (after - before) x calls after, less time waiting on locks
 
 
-LockShare = Callable[[str, float], float]  # (queryid, since) -> share of its time locked
+def db_query(ctx: Context) -> Finding | None:
+    """db.query: a statement dominating a busy database (rules/statements.py); else
+    statements that stepped up per call and explain the requests' slowdown."""
+    return dominant_statements(ctx) or slowed_statements(ctx)
 
 
-def slowed_statements(ctx: Context, lock_share: LockShare) -> Finding | None:
-    """db.query when statements stepped up per call and explain the requests' slowdown."""
-    candidates = [s for s in (_slowed(ctx, q, lock_share) for q in _busiest(ctx))
-                  if s is not None]
+def slowed_statements(ctx: Context) -> Finding | None:
+    candidates = [s for s in (_slowed(ctx, q) for q in _busiest(ctx)) if s is not None]
     if not candidates:
         return None
     first = min(s.onset for s in candidates)
@@ -113,25 +118,24 @@ def slowed_statements(ctx: Context, lock_share: LockShare) -> Finding | None:
 
 
 def _busiest(ctx: Context) -> list[str]:
-    frame = ctx.statements
-    if frame.empty:
+    """The statements the engine timed with most time (sampled ones have no calls)."""
+    totals = statement_totals(ctx)
+    if totals.empty:
         return []
-    spent = frame.groupby("queryid")["total_exec_time_ms"].sum().sort_values(ascending=False)
-    return [str(q) for q in spent.index if str(q) != "other"][:CANDIDATES]
+    timed = totals[~totals["sampled"].astype(bool) & (totals.index != "other")]
+    return [str(q) for q in timed.index[:CANDIDATES]]
 
 
 def _windows(ctx: Context, queryid: str) -> pd.DataFrame:
-    frame = ctx.statements[ctx.statements["queryid"] == queryid]
-    sums = frame.groupby(time_labels(frame["ts"], WINDOW_S))[
-        ["calls", "total_exec_time_ms"]].sum()
-    return sums.reindex(ctx.w5.index).fillna(0.0)
+    return pd.DataFrame({column: statement_windows(ctx, queryid, column)
+                         for column in ("calls", "total_exec_time_ms")})
 
 
 def _per_call(sums: pd.DataFrame) -> pd.Series:
     return sums["total_exec_time_ms"] / sums["calls"].where(sums["calls"] > 0)
 
 
-def _slowed(ctx: Context, queryid: str, lock_share: LockShare) -> Slowed | None:
+def _slowed(ctx: Context, queryid: str) -> Slowed | None:
     """The statement's step up in time per call, if it has one that lasts."""
     sums = _windows(ctx, queryid)
     per_call = _per_call(sums)
@@ -149,7 +153,7 @@ def _slowed(ctx: Context, queryid: str, lock_share: LockShare) -> Slowed | None:
     after_ms = float(after["total_exec_time_ms"].sum()) / calls_after
     if after_ms < SLOWED_RATIO * before_ms or after_ms - before_ms < SLOWED_MIN_MS:
         return None
-    locked = lock_share(queryid, onset.ts)
+    locked = lock_wait_share(ctx, queryid, onset.ts)
     own = 1.0 - (0.0 if math.isnan(locked) else locked)
     text = ctx.queries.set_index("queryid")["query"].get(queryid, "") \
         if not ctx.queries.empty else ""

@@ -19,7 +19,6 @@ from analysis.holders import outside_runner
 from analysis.latency import ALL, time_labels
 from analysis.planner import describe, stale_statistics
 from analysis.rules.common import confidence, corr_text, pct, severity, sustained_peak
-from analysis.rules.slowdown import slowed_statements
 from analysis.signals import DB_LOCK_WAIT, MYSQL_PREPARED_EXECUTIONS
 from analysis.sqltext import aggregates, index_columns, is_session_control, shorten, tables
 
@@ -93,14 +92,9 @@ def db_busy(ctx: Context) -> float:
     return sustained_peak(ctx.db_time() / (WINDOW_S * 1000.0))
 
 
-def db_query(ctx: Context) -> Finding | None:
-    """A statement (or the slow ones together) dominating a busy database; else statements
-    that became slower per call at a steady load (rules/slowdown.py)."""
-    return _dominant_statements(ctx) or slowed_statements(
-        ctx, lambda queryid, since: lock_wait_share(ctx, queryid, since))
-
-
-def _dominant_statements(ctx: Context) -> Finding | None:
+def dominant_statements(ctx: Context) -> Finding | None:
+    """db.query of a busy database: a statement (or the slow ones together) dominating
+    its time. rules/slowdown.py adds the statements that slowed down per call."""
     since = ctx.capacity.knee.ts if ctx.capacity.knee else None
     totals = statement_totals(ctx, since)
     if totals.empty:
@@ -335,7 +329,8 @@ def _n_plus_one_ratio(ctx: Context, queryid: str, row: pd.Series) -> tuple[float
     return per_named, name
 
 
-def _statement_windows(ctx: Context, queryid: str, column: str) -> pd.Series:
+def statement_windows(ctx: Context, queryid: str, column: str) -> pd.Series:
+    """One statement's column (calls, time) summed per 5 s window, 0 where it did not run."""
     frame = ctx.statements[ctx.statements["queryid"] == queryid]
     windows = time_labels(frame["ts"], WINDOW_S)
     return frame.groupby(windows)[column].sum().reindex(ctx.w5.index).fillna(0.0)
@@ -360,7 +355,7 @@ def _statement_time(ctx: Context, queryid: str) -> pd.Series:
     sampled = ctx.sampled_statement_time()
     if queryid in sampled.columns:
         return sampled[queryid].fillna(0.0)
-    return _statement_windows(ctx, queryid, "total_exec_time_ms")
+    return statement_windows(ctx, queryid, "total_exec_time_ms")
 
 
 def _span_s(ctx: Context, since: float | None) -> float:
@@ -373,7 +368,7 @@ def _span_s(ctx: Context, since: float | None) -> float:
 
 
 def _statement_calls(ctx: Context, queryid: str) -> pd.Series:
-    return _statement_windows(ctx, queryid, "calls")
+    return statement_windows(ctx, queryid, "calls")
 
 
 def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float | None]:
