@@ -47,10 +47,23 @@ class Finding:
 Rule = Callable[["Context"], Finding | None]
 
 
+Condition = Callable[["Finding"], bool]
+
+
 @dataclass(frozen=True)
 class RuleSpec:
-    """One registry entry: the taxonomy class a rule can name, and the rule."""
+    """One registry entry: the taxonomy class a rule can name, and the rule.
+
+    `explained_by`: causes that explain this finding whenever both are present;
+    `explained_if`: causes that explain it only when its own evidence says how (errors
+    that are lost sessions come from the store that lost them, other errors do not)."""
 
     bottleneck: str
     rule: Rule
     explained_by: tuple[str, ...] = ()
+    explained_if: tuple[tuple[str, Condition], ...] = ()
+
+    def causes(self, finding: Finding) -> tuple[str, ...]:
+        """The classes that would explain this finding, given its evidence."""
+        return self.explained_by + tuple(
+            cause for cause, holds in self.explained_if if holds(finding))

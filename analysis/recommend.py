@@ -553,7 +553,17 @@ def _queue(f: Finding, ctx: Context) -> list[str]:
 
 
 def _cache(f: Finding, ctx: Context) -> list[str]:
-    return [
+    sessions = [
+        "Users were signed out because their sessions lived with the cache's keys: whatever "
+        "deleted or evicted those (a `cache:clear` or FLUSHDB in a deploy or cron job, "
+        "`maxmemory` evictions) took the sessions too. Give sessions their own Redis "
+        "database (a `session` connection in config/database.php with its own `database`, "
+        "`SESSION_CONNECTION=session`), with `maxmemory-policy noeviction` or `volatile-*`.",
+        "Find who deletes keys: `redis-cli INFO commandstats` (cmdstat_del, cmdstat_unlink, "
+        "cmdstat_flushdb rising), then `CLIENT LIST` for the client whose `cmd` is one of "
+        "them, or `MONITOR` for a second.",
+    ] if f.details.get("sessions_lost") else []
+    return [*sessions,
         "Cache master data and dashboard statistics with tags: `Cache::tags(['master'])"
         "->remember('unit_kerja:all', 3600, fn () => UnitKerja::all())`, and flush the tag on "
         "writes (`Cache::tags(['sppd'])->flush()` in a model observer).",
@@ -572,7 +582,12 @@ def _errors(f: Finding, ctx: Context) -> list[str]:
                 "and `journalctl -k` (the OOM killer names its victim), start it again, and "
                 "run it supervised (systemd `Restart=on-failure`, Supervisor `autorestart`).")]
               if f.details.get("culprit") else [])
-    return [*server,
+    sessions = (["Users were signed out by the server: their sessions were gone from the "
+                 "session store (flushed, evicted, the store restarted) or could no longer be "
+                 "read (APP_KEY or the session cookie's name changed by a deploy). Check "
+                 "SESSION_DRIVER's store first, and keep sessions apart from the cache."]
+                if f.details.get("lost_sessions_dominate") else [])
+    return [*server, *sessions,
         f"Fix the dominant error first: {error}. Look in storage/logs/laravel.log at the onset "
         "time.",
         "Read the status: 419 = CSRF/session expiry, 429 = login throttling (seed more "

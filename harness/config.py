@@ -8,6 +8,7 @@ analysis; `redacted()` is the only form that is ever written or logged.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -194,15 +195,28 @@ class CollectorConfig(Strict):
     key: Path | None = None
     known_hosts: Path | None = None
     trust_new_host_key: bool = False
-    dsn: str | None = Field(None, description="postgres/mysql: DSN, or 'embedded'")
-    url: str | None = Field(None, description="redis URL / status page URL, or 'embedded'")
-    queue_url: str | None = Field(None, description="redis: a separate queue Redis, or "
-                                                     "'embedded'")
+    dsn: str | None = Field(None, description="postgres/mysql: DSN, env:NAME or 'embedded'")
+    url: str | None = Field(None, description="redis URL / status page URL, env:NAME or "
+                                              "'embedded'")
+    queue_url: str | None = Field(None, description="redis: a separate queue Redis, env:NAME "
+                                                     "or 'embedded'")
     ports: list[int] = Field(default_factory=list, description="host: listen ports to watch")
     queues: list[str] = Field(default_factory=list, description="redis: queues to report from "
                               "the start: names or full keys (laravel_database_queues:default)")
     max_children: int | None = Field(None, gt=0, description="app_status of PHP-FPM: the "
                                      "pool's pm.max_children (its status page does not say)")
+
+    @field_validator("dsn", "url", "queue_url")
+    @classmethod
+    def _from_environment(cls, value: str | None) -> str | None:
+        """`env:NAME` reads the connection string from the environment, so a campaign
+        file holds no password."""
+        if value is None or not value.startswith("env:"):
+            return value
+        name = value.removeprefix("env:")
+        if not os.environ.get(name):
+            raise ValueError(f"{value}: the environment variable {name} is not set")
+        return os.environ[name]
 
     @model_validator(mode="after")
     def _connection_given(self) -> CollectorConfig:

@@ -384,8 +384,9 @@ def stopped_redis(stack: Stack) -> Iterator[str]:
     yield "the Redis of cache and sessions shut down (SHUTDOWN NOSAVE)"
 
 
-# Deletes every cache key twice a second (a deploy hook or cron clearing the cache in a
-# loop), leaving sessions alone.
+# Deletes every key under the cache's prefix twice a second (a deploy hook or cron clearing
+# the cache in a loop). Laravel's redis session driver keeps the sessions under that prefix
+# too, so its users are signed out as well; the Python app keeps them apart.
 CACHE_WIPER = """
 import os, time, redis
 client = redis.Redis.from_url(os.environ["WIPED_REDIS_URL"])
@@ -499,6 +500,12 @@ def _ready_line(process: subprocess.Popen[str], timeout_s: float) -> dict[str, s
     return None
 
 
+# The stack's connection strings hold passwords: the campaign names them, the runner's
+# environment carries them (a user's campaign file would do the same).
+SECRET_ENV = {"monitor_dsn": "ESPPD_FAULT_DB_DSN", "redis": "ESPPD_FAULT_REDIS_URL",
+              "queue_redis": "ESPPD_FAULT_QUEUE_URL"}
+
+
 def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
     """A URL-target campaign with the collectors a user would list for this stack."""
     accounts = out / "accounts.csv"
@@ -517,9 +524,9 @@ def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
         "[distribution]", "workers = 2",
         "[[collectors]]", 'type = "host"',
         "[[collectors]]", f'type = "{"mysql" if stack.mariadb else "postgres"}"',
-        f'dsn = "{ready["monitor_dsn"]}"',
-        "[[collectors]]", 'type = "redis"', f'url = "{ready["redis"]}"',
-        f'queue_url = "{ready["queue_redis"]}"',
+        f'dsn = "env:{SECRET_ENV["monitor_dsn"]}"',
+        "[[collectors]]", 'type = "redis"', f'url = "env:{SECRET_ENV["redis"]}"',
+        f'queue_url = "env:{SECRET_ENV["queue_redis"]}"',
         *(line for url in status for line in ("[[collectors]]", 'type = "app_status"',
                                                f'url = "{url}"')),
     ]) + "\n")
@@ -540,7 +547,8 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
         campaign = write_campaign(stack, load, out)
         runner = subprocess.Popen(  # our own script
             [sys.executable, str(ROOT / "run_campaign.py"), str(campaign),
-             "--out", str(out / "results"), "--quiet"], cwd=ROOT, stdout=log, stderr=log)
+             "--out", str(out / "results"), "--quiet"], cwd=ROOT, stdout=log, stderr=log,
+            env={**os.environ, **{name: stack.ready[key] for key, name in SECRET_ENV.items()}})
         try:
             if _wait_for_load(out / "results", runner):
                 time.sleep(load.healthy_s)

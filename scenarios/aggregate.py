@@ -19,6 +19,9 @@ JOB_METHOD = "JOB"  # a user's wait for queued work (a document, an export), not
 VISIT_METHOD = "VISIT"  # an open-model arrival: how late its visit started, or dropped
 NOT_PAGES = (JOB_METHOD, VISIT_METHOD)  # rows that are no page: out of page latency and rps
 MAX_ERROR_LENGTH = 200
+# The failure of a request the server answered as if nobody had signed in: the
+# session was lost on the server (its store flushed or evicted), not a server error.
+SESSION_LOST = "session lost: signed out by the server"
 # The request context key of a user's expected interval between requests (ms): its
 # mean think time. With it, a response slower than that interval also records the
 # responses the user would have waited for had it kept its pace (coordinated omission).

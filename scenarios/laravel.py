@@ -9,6 +9,11 @@ CSRF the two ways Laravel accepts it, never mixed up:
   `<meta name="csrf-token">` goes into the form's token field.
 A 419 (token expired or rotated) is retried once after loading a page, as a
 browser user would by reloading; a second 419 is a failure.
+
+A session the server lost (its store flushed or evicted, a deploy that changed the
+key) sends the user to the login page: a page that lands there, a form redirected
+there and a 401 from a JSON poll are failures named "session lost", and the user
+signs in again before the next request, as a person on the login page would.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from urllib.parse import unquote, urlencode, urlsplit
 from locust.contrib.fasthttp import FastHttpSession, FastResponse
 
 from scenarios.accounts import Account
+from scenarios.aggregate import SESSION_LOST
 from scenarios.routes import RouteMap
+
+UNAUTHENTICATED = (401, 419)  # a JSON request without a session: no login, or no token
 
 
 class LaravelBrowser:
@@ -29,6 +37,8 @@ class LaravelBrowser:
         self.client = client
         self.routes = routes
         self.page_token = ""
+        self.account: Account | None = None  # who signed in last, to sign in again
+        self.signed_out = False  # the server lost the session: sign in before going on
 
     @property
     def xsrf_cookie(self) -> str:
@@ -51,7 +61,16 @@ class LaravelBrowser:
         path = self.routes.path(route, item_id)
         if query:
             path = f"{path}?{urlencode(query)}"
-        response = self.client.get(path, name=self.routes.name(route), **kwargs)
+        if route == "login":
+            response = self.client.get(path, name=self.routes.name(route), **kwargs)
+        else:
+            self._sign_in_again()
+            with self.client.get(path, name=self.routes.name(route), catch_response=True,
+                                 **kwargs) as response:
+                # the request, redirected in place, ends where the redirects led
+                landed = urlsplit(str(response.request.url if response.request else "")).path
+                if landed == self.routes.path("login"):
+                    self._lost(response)
         self._remember_token(response)
         return response
 
@@ -64,7 +83,10 @@ class LaravelBrowser:
         sends failed forms back where they came from).
         """
         path, name = self.routes.path(route, item_id), self.routes.name(route)
+        guarded = route not in ("login", "logout")
         for attempt in (1, 2):
+            if guarded:
+                self._sign_in_again()
             form, headers = self._csrf(data)
             with self.client.post(path, data=form, headers=headers, name=name,
                                   allow_redirects=False, catch_response=True) as response:
@@ -72,7 +94,9 @@ class LaravelBrowser:
                     response.success()  # not a user-visible failure yet: reload and resubmit
                     self.get(refresh_route)
                     continue
-                if response.status_code not in expect:
+                if guarded and self._to_login(response):
+                    self._lost(response)
+                elif response.status_code not in expect:
                     response.failure(f"{response.status_code} on {name}")
                 elif fails_if_redirected_to and redirect_path(response) == fails_if_redirected_to:
                     response.failure(f"{name} was sent back to {fails_if_redirected_to}")
@@ -87,6 +111,7 @@ class LaravelBrowser:
         Laravel answers a wrong password with a redirect back to the form, so a
         302 alone proves nothing.
         """
+        self.account, self.signed_out = account, False
         self.get("login")
         fields = self.routes.fields
         response = self.post("login", {fields.email: account.login,
@@ -97,7 +122,9 @@ class LaravelBrowser:
             redirect_path(response) != self.routes.path("login")
 
     def logout(self) -> None:
-        self.post("logout", {}, refresh_route="dashboard", expect=(302,))
+        """Sign out; nothing to do when the server already lost the session."""
+        if not self.signed_out:
+            self.post("logout", {}, refresh_route="dashboard", expect=(302,))
 
     def poll(self, route: str, item_id: int | str, timeout_s: float = 30.0,
              interval_s: float = 1.0) -> str:
@@ -105,9 +132,13 @@ class LaravelBrowser:
         deadline = time.monotonic() + timeout_s
         status = "queued"
         while time.monotonic() < deadline:
+            self._sign_in_again()
             with self.client.get(self.routes.path(route, item_id), name=self.routes.name(route),
                                  headers={"Accept": "application/json"},
                                  catch_response=True) as response:
+                if response.status_code in UNAUTHENTICATED:
+                    self._lost(response)
+                    continue
                 try:
                     status = response.json().get("status", "queued")
                 except ValueError:
@@ -117,6 +148,19 @@ class LaravelBrowser:
                 return str(status)
             time.sleep(interval_s)
         return status
+
+    def _to_login(self, response: FastResponse) -> bool:
+        return response.status_code in (301, 302, 303, 307, 308) and \
+            redirect_path(response) == self.routes.path("login")
+
+    def _lost(self, response: Any) -> None:
+        """Count a request the server answered as if nobody had signed in."""
+        response.failure(SESSION_LOST)
+        self.signed_out = self.account is not None
+
+    def _sign_in_again(self) -> None:
+        if self.signed_out and self.account is not None:
+            self.login(self.account)
 
     def _remember_token(self, response: FastResponse) -> None:
         text = response.text or ""

@@ -16,7 +16,7 @@ from analysis.context import RAMP_S, Context
 from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.latency import ALL
 from analysis.recommend import recommendations
-from analysis.rules.app import app_errors, app_workers
+from analysis.rules.app import app_errors, app_workers, sessions_lost
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
@@ -60,8 +60,12 @@ REGISTRY: tuple[RuleSpec, ...] = (
     # A deadlock is an error the app gets; a refused connection is another; so is a
     # Redis read that timed out, every request to a server that is down, and a request
     # that waited for a worker longer than its client or nginx would.
+    # Users signed out by the server lost their sessions where they were kept: a Redis
+    # whose keys were flushed or evicted (Laravel's redis session driver keeps them under
+    # the cache's prefix, so `cache:clear` and evictions take them too).
     RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency",
-                                        "db.unavailable", "app.workers")),
+                                        "db.unavailable", "app.workers"),
+             explained_if=(("cache.misses", sessions_lost),)),
     RuleSpec("none", none),
 )
 assert tuple(spec.bottleneck for spec in REGISTRY) == TAXONOMY, "one rule per taxonomy class"
@@ -112,7 +116,7 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
         finding = found.get(spec.bottleneck)
         if finding is None:
             continue
-        causes = [c for c in spec.explained_by
+        causes = [c for c in spec.causes(finding)
                   if original.get(c, 0.0) >= CAUSE_MIN_CONFIDENCE and c != spec.bottleneck
                   and not _began_later(found[c], finding)]
         if causes:

@@ -37,6 +37,7 @@ from analysis.signals import (
     PROC_STOPPED,
 )
 from analysis.timefmt import clock
+from scenarios.aggregate import SESSION_LOST
 
 WORKERS_BUSY_LIMIT = 0.95
 # Half the pool's slots held by stopped processes is a fault before any queue forms: the
@@ -52,6 +53,7 @@ STALL_LEAD_S = 60.0           # a dependency's stall may begin this long before 
 STALL_LAG_S = 30.0            # or this long after (the onset is the first of 30 s sustained)
 # A server of the stack stopped or gone this long before errors became sustained, or
 # after (their onset is the first window of 30 s), is what they came from.
+SESSION_LOST_SHARE = 0.5      # this share of the failures lost sessions: a session store fault
 ERRORS_LEAD_S = 30.0
 ERRORS_LAG_S = 30.0
 # The groups whose servers answer or back a request: the web tier, the database, Redis.
@@ -237,6 +239,11 @@ def app_errors(ctx: Context) -> Finding | None:
                         f"{clock(first_seen)}): {dominant}")
     evidence.append("failures by request: " + ", ".join(
         f"{n} {int(by_name[n])}" for n in affected))
+    lost = session_losses(ctx)
+    lost_share = lost / float(ctx.errors["count"].sum()) if lost else 0.0
+    if lost:
+        evidence.append(f"{lost} of the failures ({pct(lost_share)}) were users the server "
+                        "had signed out (their sessions lost)")
     began = onset.ts if onset else first_seen
     cause, culprit = ("", "") if math.isnan(began) else process_change(
         ctx, SERVING_GROUPS, began - ERRORS_LEAD_S, began + ERRORS_LAG_S)
@@ -248,8 +255,24 @@ def app_errors(ctx: Context) -> Finding | None:
         evidence, onset.ts if onset else None, onset.users if onset else None, affected,
         correlation=rho,
         details={"error_rate": overall, "dominant_error": dominant, "dominant_share": share,
-                 "server_cause": cause, "culprit": culprit},
+                 "server_cause": cause, "culprit": culprit,
+                 "session_lost_share": lost_share,
+                 "lost_sessions_dominate": lost_share >= SESSION_LOST_SHARE},
     )
+
+
+def session_losses(ctx: Context, since: float = -math.inf) -> int:
+    """Requests failed because the server no longer knew the user's session."""
+    errors = ctx.errors
+    if errors.empty:
+        return 0
+    lost = errors[(errors["error"] == SESSION_LOST) & (errors["ts"] >= since)]
+    return int(lost["count"].sum())
+
+
+def sessions_lost(finding: Finding) -> bool:
+    """Most of the errors were users signed out by the server: a session store's fault."""
+    return bool(finding.details.get("lost_sessions_dominate"))
 
 
 def _dominant_error(ctx: Context) -> tuple[str | None, float, float]:

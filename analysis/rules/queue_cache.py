@@ -16,6 +16,7 @@ import pandas as pd
 from analysis.context import Context, Onset
 from analysis.dependencies import STALL_MS, outages, stalled_dependency
 from analysis.findings import Finding
+from analysis.rules.app import session_losses
 from analysis.rules.common import (
     confidence,
     corr_text,
@@ -42,6 +43,7 @@ QUEUE_GROWTH_LIMIT = 0.2      # jobs/s of sustained growth over the second half
 HIT_RATIO_LIMIT = 0.80        # the cache SLO
 HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
 FLAT_RATIO_STD = 0.03
+SESSIONS_LEAD_S = 30.0        # lost sessions this long before the misses' onset count with them
 STALL_FULL_MS = 250.0         # a PING this slow, held: certainly every request waits
 # A queue that only grows for this long, by this many jobs, finishes nothing: a stall,
 # whatever its length (workers that keep up make it fall now and then).
@@ -209,15 +211,20 @@ def cache_misses(ctx: Context) -> Finding | None:
     # nothing for latency to correlate with, which is no evidence against it.
     rho = ctx.correlation(-ratio) if traffic.std() >= FLAT_RATIO_STD else None
     sev = severity(-floor, -HIT_RATIO_LIMIT, -HIT_RATIO_FULL)
+    evidence = [f"redis.hit_ratio: {pct(mean)} mean, lowest 30 s level {pct(floor)} (SLO > "
+                f"80%); {onset_text(onset)}", corr_text(rho)]
+    # Sessions kept in the same Redis go with the cache's keys (a flush, evictions).
+    lost = session_losses(ctx, onset.ts - SESSIONS_LEAD_S if onset else -math.inf)
+    if lost:
+        evidence.append(f"{lost} requests found their user signed out by the server meanwhile: "
+                        "the sessions were lost with the cache's keys")
     return Finding(
         "cache.misses", confidence(sev, rho, None),
-        f"The cache hit ratio was {pct(mean)}: reads that should be cached reach PostgreSQL.",
-        [f"redis.hit_ratio: {pct(mean)} mean, lowest 30 s level {pct(floor)} (SLO > 80%); "
-         f"{onset_text(onset)}",
-         corr_text(rho)],
-        onset.ts if onset else None, onset.users if onset else None,
+        f"The cache hit ratio was {pct(mean)}: reads that should be cached reach "
+        f"{ctx.db_server}" + (", and users lost their sessions with it." if lost else "."),
+        evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"hit_ratio": mean},
+        details={"hit_ratio": mean, "sessions_lost": lost},
     )
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.context import Context
 from analysis.findings import Finding
+from analysis.latency import ALL
 from analysis.planner import describe, stale_statistics
 from analysis.rules.common import confidence, corr_text, pct, severity
 from analysis.rules.statements import (
@@ -29,6 +30,7 @@ from analysis.rules.statements import (
 )
 from analysis.sqltext import shorten, tables
 from analysis.timefmt import clock
+from scenarios.aggregate import NOT_PAGES
 
 SLOWED_RATIO = 5.0        # time per call after / before
 SLOWED_MIN_MS = 5.0       # and at least this much more per call
@@ -38,7 +40,9 @@ ONSET_SPREAD_S = 30.0     # statements slowed within this of the first belong to
 LATENCY_RISE = 1.5        # requests' p95 after / before (medians of 5 s windows), same load
 RISE_FLOOR, RISE_FULL = 1.2, 2.0  # severity from the p95 rise: users feel a doubling
 EXPLAINED_SHARE = 0.5     # of the requests' added time, explained by the slowed statements
-MIN_BEFORE_WINDOWS = 3    # 15 s at the same load before the change
+MIN_BEFORE_WINDOWS = 2    # 10 s at the same load before the change, out of the ramps
+PAGE_MIN_REQUESTS = 10    # of one page before and after the change, to compare its means
+NOT_PAGE_PREFIXES = tuple(f"{method} " for method in NOT_PAGES)
 
 
 @dataclass(frozen=True)
@@ -70,14 +74,19 @@ def slowed_statements(ctx: Context) -> Finding | None:
     # Before and after at the same load (the windows of ramps and stops left out), so
     # that what changed is not the load.
     steady = ctx.users_at(first)
-    same_load = ctx.w5[(ctx.w5["users"] == steady) & (ctx.w5["count"] > 0)]
+    # Warm-up after users rose (cold caches, logins) is no baseline: the ramps are left out.
+    in_ramp = ctx.ramp.reindex(ctx.w5.index.astype(int), fill_value=False).to_numpy(dtype=bool)
+    same_load = ctx.w5[(ctx.w5["users"] == steady) & (ctx.w5["count"] > 0) & ~in_ramp]
     before, after = same_load[same_load.index < first], same_load[same_load.index >= first]
     if len(before) < MIN_BEFORE_WINDOWS or after.empty:
         return None
     p95_before, p95_after = float(before["p95"].median()), float(after["p95"].median())
-    rise = p95_after / p95_before if p95_before > 0 else math.nan
     latency_before, latency_after = _mean_latency(before), _mean_latency(after)
     added_request_ms = (latency_after - latency_before) * float(after["count"].sum())
+    # Users feel it on the pages that run the statements, whatever the other pages do.
+    pages = _slowed_pages(ctx, before.index, after.index)
+    rise = max(p95_after / p95_before if p95_before > 0 else 0.0,
+               pages[0].rise if pages else 0.0)
     if not rise >= LATENCY_RISE or added_request_ms <= 0:
         return None
     explained = min(1.0, sum(s.added_ms for s in group) / added_request_ms)
@@ -98,16 +107,21 @@ def slowed_statements(ctx: Context) -> Finding | None:
         f"requests at a steady {steady:.0f} users: mean latency {latency_before:.0f} -> "
         f"{latency_after:.0f} ms, p95 {p95_before:.0f} -> {p95_after:.0f} ms; the slowed "
         f"statement(s) explain {pct(explained)} of the time requests took in addition",
+        *([("pages slower at the same load (mean): " + ", ".join(
+            f"{page.name} {page.before_ms:.0f} -> {page.after_ms:.0f} ms"
+            for page in pages[:4]))] if pages else []),
         *describe(stale),
         "the load did not change: each call costs more, so every request that runs it waits "
         "longer whether or not the database is busy",
         corr_text(rho),
     ]
+    felt = (f"{pages[0].name} {pages[0].before_ms:.0f} -> {pages[0].after_ms:.0f} ms"
+            if pages and pages[0].rise > p95_after / max(p95_before, 1e-3)
+            else f"p95 {p95_before:.0f} -> {p95_after:.0f} ms")
     return Finding(
         "db.query", confidence(sev, rho, None),
         f"{len(group)} statement(s) became {top.after_ms / max(top.before_ms, 1e-3):.0f}x "
-        f"slower per call from {clock(first)} at a steady load: p95 {p95_before:.0f} -> "
-        f"{p95_after:.0f} ms.",
+        f"slower per call from {clock(first)} at a steady load: {felt}.",
         evidence, first, steady, ctx.affected_requests(first), correlation=rho,
         details={"queryid": top.queryid, "query": shorten(top.query),
                  "mean_ms": top.after_ms, "before_ms": top.before_ms,
@@ -115,6 +129,39 @@ def slowed_statements(ctx: Context) -> Finding | None:
                  "summary": False, "temp_blks_written": 0,
                  "stale_statistics": [(t.table, t.auto == 0) for t in stale]},
     )
+
+
+@dataclass(frozen=True)
+class SlowedPage:
+    """A page whose mean latency rose at the same load."""
+
+    name: str
+    before_ms: float
+    after_ms: float
+
+    @property
+    def rise(self) -> float:
+        return self.after_ms / self.before_ms if self.before_ms > 0 else math.inf
+
+
+def _slowed_pages(ctx: Context, before: pd.Index, after: pd.Index) -> list[SlowedPage]:
+    """Pages with enough requests on both sides whose mean latency rose by LATENCY_RISE
+    and SLOWED_MIN_MS or more, the most slowed first (means from exact sums)."""
+    frame = ctx.w5_names[(ctx.w5_names["name"] != ALL)
+                         & ~ctx.w5_names["name"].str.startswith(NOT_PAGE_PREFIXES)]
+
+    def means(starts: pd.Index) -> pd.Series:
+        part = frame[frame["start"].isin(starts)]
+        counts = part.groupby("name")["count"].sum()
+        sums = (part["mean_ms"] * part["count"]).groupby(part["name"]).sum()
+        return (sums / counts)[counts >= PAGE_MIN_REQUESTS]
+
+    both = pd.DataFrame({"before": means(before), "after": means(after)}).dropna()
+    pages = [SlowedPage(str(name), float(row["before"]), float(row["after"]))
+             for name, row in both.iterrows()]
+    return sorted((p for p in pages if p.rise >= LATENCY_RISE
+                   and p.after_ms - p.before_ms >= SLOWED_MIN_MS),
+                  key=lambda p: p.rise, reverse=True)
 
 
 def _busiest(ctx: Context) -> list[str]:

@@ -144,6 +144,69 @@ def test_csrf_recovers_from_a_rotated_token(stack: EmbeddedStack) -> None:
     assert [status for name, status in outcome["seen"] if name == "/sppd"] == [419, 302]
 
 
+SESSION_LOST_SCRIPT = """
+import json, sys
+from gevent import monkey
+monkey.patch_all()
+from locust import events
+from locust.contrib.fasthttp import FastHttpSession
+from scenarios.accounts import AccountPool
+from scenarios.laravel import LaravelBrowser, location_id
+from scenarios.routes import RouteMap
+
+seen = []
+events.request.add_listener(lambda name, request_type, response, exception, **_kw: seen.append(
+    [request_type + " " + name, response.status_code if response is not None else 0,
+     str(exception) if exception else ""]))
+browser = LaravelBrowser(FastHttpSession(sys.argv[1], events.request, user=None), RouteMap())
+
+def server_loses_the_session():
+    for cookie in browser.client.cookiejar:
+        if cookie.name != "XSRF-TOKEN":
+            cookie.value = "gone-from-the-store"
+
+assert browser.login(AccountPool.seeded({"dosen": 60}).next("dosen"))
+created = browser.post("sppd_store", {"tujuan_id": 1, "transportasi_id": 1,
+                                      "maksud": "Uji sesi", "tanggal_berangkat": "2030-01-02",
+                                      "tanggal_kembali": "2030-01-03"},
+                       refresh_route="sppd_create", expect=(302,))
+document = location_id(browser.post("sppd_document", {}, location_id(created), expect=(302,)))
+steps = {}
+for step, act in (("page", lambda: browser.get("dashboard")),
+                  ("next page", lambda: browser.get("sppd_index")),
+                  ("form", lambda: browser.post("sppd_submit", {}, location_id(created),
+                                                refresh_route="dashboard", expect=(302,))),
+                  ("poll", lambda: browser.poll("document_status", document, timeout_s=20))):
+    if step != "next page":
+        server_loses_the_session()
+    del seen[:]
+    act()
+    steps[step] = list(seen)
+print(json.dumps(steps))
+"""
+
+
+def test_a_session_the_server_lost_is_a_failure_and_the_user_signs_in_again(
+        stack: EmbeddedStack) -> None:
+    """The server forgets the session (its store flushed): the page that lands on the
+    login form, the form sent back there and the poll answered 401 are each one failure
+    named 'session lost'; the user signs in again and the same action goes on."""
+    run = subprocess.run([sys.executable, "-c", SESSION_LOST_SCRIPT, stack.url],
+                         capture_output=True, text=True, timeout=90, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    steps = json.loads(run.stdout.strip().splitlines()[-1])
+    lost = "session lost: signed out by the server"
+    assert steps["page"] == [["GET /dashboard", 200, lost]]
+    assert [(name, error) for name, _, error in steps["next page"]] == [
+        ("GET /login", ""), ("POST /login", ""), ("GET /sppd", "")]
+    form = [(name, error) for name, _, error in steps["form"]]
+    assert form.count(("GET /dashboard", lost)) == 1 and ("POST /login", "") in form
+    assert form[-1] == ("POST /sppd/[id]/submit", "")
+    poll = steps["poll"]
+    assert poll[0] == ["GET /documents/[id]", 401, lost]
+    assert ["POST /login", 302, ""] in poll and poll[-1][2] == "" and poll[-1][1] == 200
+
+
 DECIDED_TWICE_SCRIPT = """
 import json, sys
 from gevent import monkey

@@ -37,6 +37,12 @@ CASES = {
                                          "a 500"),
     "laravel-statistics-lost": ("db.query", "the same on Laravel: Eloquent's two dashboard "
                                             "queries 93-220x slower, p95 35 -> 74 ms"),
+    "laravel-statistics-lost-large": ("db.query", "the same on the large seed: p95 61 -> 66 "
+                                                  "ms overall, but GET /sppd 17 -> 60 ms; two "
+                                                  "clean windows before, after the warm-up"),
+    "laravel-cache-wiped-with-sessions": ("cache.misses", "cache keys deleted twice a second; "
+                                                          "Laravel's sessions share the prefix: "
+                                                          "users signed out, 16% errors"),
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),

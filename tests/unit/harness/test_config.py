@@ -106,6 +106,18 @@ def test_redact_url_keeps_urls_without_password() -> None:
     assert redact_url("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
 
 
+def test_connection_strings_come_from_the_environment_and_stay_out_of_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = ('[target]\nkind = "url"\nurl = "http://x"\n'
+            '[[collectors]]\ntype = "postgres"\ndsn = "env:TEST_PG_DSN"\n')
+    with pytest.raises(ConfigError, match="TEST_PG_DSN is not set"):
+        load_config(write(tmp_path, text))
+    monkeypatch.setenv("TEST_PG_DSN", "postgresql://monitor:s3cret@db1:5432/esppd")
+    config = load_config(write(tmp_path, text))
+    assert config.collectors[0].dsn == "postgresql://monitor:s3cret@db1:5432/esppd"
+    assert "s3cret" not in str(config.redacted())
+
+
 def test_a_url_target_without_collectors_samples_this_host_only(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, '[target]\nkind = "url"\nurl = "http://x"\n'))
     assert [collector.type for collector in config.collectors] == ["host"]
