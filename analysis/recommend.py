@@ -553,16 +553,27 @@ def _queue(f: Finding, ctx: Context) -> list[str]:
 
 
 def _cache(f: Finding, ctx: Context) -> list[str]:
+    how = f.details.get("keys_left", "")
+    gone = {
+        "deleted": ["Find who deletes the cache's keys: `redis-cli INFO commandstats` "
+                    "(cmdstat_del, cmdstat_unlink, cmdstat_flushdb rising), then `CLIENT LIST` "
+                    "for the client whose `cmd` is one of them, or `MONITOR` for a second. A "
+                    "deploy clears the cache once (`php artisan cache:clear`), not in a loop."],
+        "evicted": ["Redis evicts at `maxmemory`: compare `INFO memory` used_memory with "
+                    "maxmemory, give it the memory the working set needs, or cache less for "
+                    "shorter; with `maxmemory-policy volatile-lru` only keys with a TTL go."],
+        "expired": ["Keys written together with one TTL expire together and are rebuilt "
+                    "together: add jitter to the TTLs (`Cache::remember($key, 3600 + "
+                    "random_int(0, 300), ...)`), or refresh them before they expire."],
+    }.get(how, [])
     sessions = [
         "Users were signed out because their sessions lived with the cache's keys: whatever "
-        "deleted or evicted those (a `cache:clear` or FLUSHDB in a deploy or cron job, "
-        "`maxmemory` evictions) took the sessions too. Give sessions their own Redis "
+        "deleted or evicted those took the sessions too. Give sessions their own Redis "
         "database (a `session` connection in config/database.php with its own `database`, "
         "`SESSION_CONNECTION=session`), with `maxmemory-policy noeviction` or `volatile-*`.",
-        "Find who deletes keys: `redis-cli INFO commandstats` (cmdstat_del, cmdstat_unlink, "
-        "cmdstat_flushdb rising), then `CLIENT LIST` for the client whose `cmd` is one of "
-        "them, or `MONITOR` for a second.",
     ] if f.details.get("sessions_lost") else []
+    if how:  # the cache works, something takes its keys away
+        return [*gone, *sessions]
     return [*sessions,
         "Cache master data and dashboard statistics with tags: `Cache::tags(['master'])"
         "->remember('unit_kerja:all', 3600, fn () => UnitKerja::all())`, and flush the tag on "

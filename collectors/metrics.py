@@ -93,6 +93,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "redis.clients": ("count", "connected_clients"),
     "redis.blocked_clients": ("count", "blocked_clients (BLPOP workers)"),
     "redis.evicted_keys": ("keys/s", "evictions"),
+    "redis.expired_keys": ("keys/s", "keys removed when their TTL ran out"),
+    "redis.keys": ("keys", "keys in every database (INFO keyspace)"),
+    "redis.deletes_rate": ("commands/s", "DEL, UNLINK, FLUSHDB and FLUSHALL calls "
+                                         "(INFO commandstats)"),
     "redis.latency_ms": ("ms", "round trip of the collector's PING: a stalled server shows here"),
     # app status pages
     "app.workers.busy": ("workers", "requests being served (FPM: active processes, not "

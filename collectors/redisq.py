@@ -20,6 +20,7 @@ from collectors.base import Rates, Sample
 
 SUFFIXES = (":reserved", ":delayed", ":notify")
 DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
+DELETING_COMMANDS = ("del", "unlink", "flushdb", "flushall")
 
 
 def queue_key(name: str) -> str:
@@ -98,6 +99,16 @@ class RedisCollector:
         out.add("redis.blocked_clients", info.get("blocked_clients"))
         out.add("redis.evicted_keys", self.rates.rate(
             "evicted", float(info.get("evicted_keys", 0)), ts))
+        out.add("redis.expired_keys", self.rates.rate(
+            "expired", float(info.get("expired_keys", 0)), ts))
+        # How keys leave tells a full Redis (evictions) from a client that deletes them (a
+        # cache clear in a loop, FLUSHDB in a deploy): the key count and those commands.
+        out.add("redis.keys", sum(float(db.get("keys", 0))
+                                  for db in client.info("keyspace").values()))
+        commands = client.info("commandstats")
+        out.add("redis.deletes_rate", self.rates.rate("deletes", sum(
+            float(commands.get(f"cmdstat_{name}", {}).get("calls", 0))
+            for name in DELETING_COMMANDS), ts))
         return out
 
     def _discover(self, client: redis.Redis) -> None:

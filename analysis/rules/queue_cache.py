@@ -33,8 +33,13 @@ from analysis.signals import (
     PROC_STOPPED,
     QUEUE_FAILED,
     QUEUE_LENGTH,
+    REDIS_DELETES,
+    REDIS_EVICTED,
+    REDIS_EXPIRED,
     REDIS_HIT_RATIO,
+    REDIS_KEYS,
     REDIS_LATENCY,
+    Signal,
 )
 from analysis.timefmt import clock
 
@@ -43,6 +48,8 @@ QUEUE_GROWTH_LIMIT = 0.2      # jobs/s of sustained growth over the second half
 HIT_RATIO_LIMIT = 0.80        # the cache SLO
 HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
 FLAT_RATIO_STD = 0.03
+KEYS_FELL_SHARE = 0.5         # the key count fell by this much: the keys went somewhere
+MIN_EVICTIONS = 1.0           # keys/s: Redis is evicting (or expiring) in earnest
 SESSIONS_LEAD_S = 30.0        # lost sessions this long before the misses' onset count with them
 STALL_FULL_MS = 250.0         # a PING this slow, held: certainly every request waits
 # A queue that only grows for this long, by this many jobs, finishes nothing: a stall,
@@ -213,6 +220,9 @@ def cache_misses(ctx: Context) -> Finding | None:
     sev = severity(-floor, -HIT_RATIO_LIMIT, -HIT_RATIO_FULL)
     evidence = [f"redis.hit_ratio: {pct(mean)} mean, lowest 30 s level {pct(floor)} (SLO > "
                 f"80%); {onset_text(onset)}", corr_text(rho)]
+    how, gone = _how_keys_left(ctx, onset.ts if onset else None)
+    if gone:
+        evidence.append(gone)
     # Sessions kept in the same Redis go with the cache's keys (a flush, evictions).
     lost = session_losses(ctx, onset.ts - SESSIONS_LEAD_S if onset else -math.inf)
     if lost:
@@ -224,8 +234,38 @@ def cache_misses(ctx: Context) -> Finding | None:
         f"{ctx.db_server}" + (", and users lost their sessions with it." if lost else "."),
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"hit_ratio": mean, "sessions_lost": lost},
+        details={"hit_ratio": mean, "sessions_lost": lost, "keys_left": how},
     )
+
+
+def _how_keys_left(ctx: Context, since: float | None) -> tuple[str, str]:
+    """How the cache's keys went once it missed: 'evicted' (Redis at maxmemory),
+    'deleted' (a client: DEL, UNLINK, FLUSHDB), 'expired' (TTLs ran out together), or ''
+    when the key count held; with the evidence line."""
+    keys = ctx.signal(REDIS_KEYS, how="sum")
+    if since is None or keys.isna().all():
+        return "", ""
+    before, after = keys[keys.index < since].dropna(), ctx.after(keys, since).dropna()
+
+    def rates(signal: Signal) -> tuple[float, float]:
+        """Mean per second before and after `since` (0 when not collected)."""
+        series = ctx.signal(signal, how="sum").fillna(0.0)
+        return (float(series[series.index < since].mean()) if (series.index < since).any()
+                else 0.0, float(ctx.after(series, since).mean()))
+
+    evicted, expired, deletes = rates(REDIS_EVICTED), rates(REDIS_EXPIRED), rates(REDIS_DELETES)
+    if evicted[1] >= MIN_EVICTIONS:
+        return "evicted", (f"redis.evicted_keys: {evicted[1]:.0f} keys/s from {clock(since)}: "
+                           "Redis reached maxmemory and evicts what the app reads back")
+    if before.empty or after.empty or \
+            float(after.median()) > (1 - KEYS_FELL_SHARE) * float(before.median()):
+        return "", ""
+    fell = f"redis.keys: {before.median():.0f} -> {after.median():.0f} (medians) with no evictions"
+    if expired[1] > 2 * expired[0] + MIN_EVICTIONS and deletes[1] <= 2 * deletes[0]:
+        return "expired", (f"{fell}; {expired[0]:.1f} -> {expired[1]:.1f} keys/s expired: "
+                           "keys written together with one TTL ran out together")
+    return "deleted", (f"{fell}: a client deleted them (DEL, UNLINK, FLUSHDB calls "
+                       f"{deletes[0]:.1f} -> {deletes[1]:.1f}/s)")
 
 
 def cache_latency(ctx: Context) -> Finding | None:

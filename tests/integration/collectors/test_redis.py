@@ -57,6 +57,24 @@ def test_cache_hit_ratio_is_per_sample_and_queue_only_servers_skip_it(
     queue_only.close()
 
 
+def test_how_keys_leave_deleted_or_expired(redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.mset({f"esppd_cache:k{i}": "x" for i in range(50)})
+    collector = RedisCollector(redis_server.url)
+    first = metrics(collector)
+    assert first["redis.keys"] == 50
+    client.delete(*[f"esppd_cache:k{i}" for i in range(40)])
+    client.unlink("esppd_cache:k40")
+    client.set("esppd_cache:short", "x", px=1)
+    time.sleep(0.2)
+    client.get("esppd_cache:short")  # expired on access, if not yet by the server
+    after = metrics(collector)
+    assert after["redis.keys"] == 9
+    assert after["redis.deletes_rate"] > 0 and after["redis.expired_keys"] > 0
+    collector.close()
+
+
 def test_the_round_trip_shows_a_paused_server(redis_server: RedisServer) -> None:
     collector = RedisCollector(redis_server.url)
     assert metrics(collector)["redis.latency_ms"] < 50  # loopback: well under a millisecond

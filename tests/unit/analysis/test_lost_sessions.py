@@ -67,3 +67,41 @@ def test_a_cache_that_lost_the_sessions_says_so_and_how_to_keep_them(
     plain = rule_for("cache.misses").rule(build_context(read_dataset(copy_of("cache.misses"))))
     assert plain is not None and plain.details["sessions_lost"] == 0
     assert "sessions" not in plain.summary
+
+
+def _with_key_signals(results: Path, keys_after: float, evicted: float, expired: float,
+                      deletes: float) -> None:
+    """The cache hits until the run's middle, then misses; the cache Redis's key count
+    and how keys left it step there too."""
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = pd.Series(sorted(metrics["ts"].unique()))
+    since = float(seconds.median())
+    metrics.loc[(metrics["metric"] == "redis.hit_ratio") & (metrics["ts"] < since),
+                "value"] = 0.95
+    late = seconds >= since
+    added = [pd.DataFrame({"ts": seconds, "collector": "redis", "target": "redis",
+                           "metric": metric, "value": before + (after - before) * late})
+             for metric, before, after in (("redis.keys", 1200.0, keys_after),
+                                           ("redis.evicted_keys", 0.0, evicted),
+                                           ("redis.expired_keys", 0.2, expired),
+                                           ("redis.deletes_rate", 0.5, deletes))]
+    pd.concat([metrics, *added]).to_csv(results / "metrics.csv", index=False)
+
+
+@pytest.mark.parametrize(("keys_after", "evicted", "expired", "deletes", "how", "advice"), [
+    (40.0, 0.0, 0.2, 2.5, "deleted", "CLIENT LIST"),     # a client clears the cache
+    (300.0, 150.0, 0.2, 0.5, "evicted", "maxmemory"),    # Redis is full
+    (40.0, 0.0, 90.0, 0.5, "expired", "jitter"),         # one TTL for everything
+    (1150.0, 0.0, 0.2, 0.5, "", "Cache::tags"),          # the keys stay: the app misses
+])
+def test_how_the_keys_left_decides_the_advice(copy_of: Callable[[str], Path], keys_after: float,
+                                              evicted: float, expired: float, deletes: float,
+                                              how: str, advice: str) -> None:
+    results = copy_of("cache.misses")
+    _with_key_signals(results, keys_after, evicted, expired, deletes)
+    ctx = build_context(read_dataset(results))
+    finding = rule_for("cache.misses").rule(ctx)
+    assert finding is not None and finding.details["keys_left"] == how
+    assert any(advice in line for line in recommendations(finding, ctx))
+    assert bool(how) == any(line.startswith(("redis.keys", "redis.evicted")) for line in
+                            finding.evidence)
