@@ -137,13 +137,13 @@ class LaravelBrowser:
                                  headers={"Accept": "application/json"},
                                  catch_response=True) as response:
                 if response.status_code in UNAUTHENTICATED:
-                    self._lost(response)
-                    continue
-                try:
-                    status = response.json().get("status", "queued")
-                except ValueError:
-                    response.failure("status page did not return JSON")
-                    return "error"
+                    self._lost(response)  # signed in again before the next poll
+                else:
+                    try:
+                        status = response.json().get("status", "queued")
+                    except ValueError:
+                        response.failure("status page did not return JSON")
+                        return "error"
             if status != "queued":
                 return str(status)
             time.sleep(interval_s)
