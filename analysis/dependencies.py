@@ -2,8 +2,9 @@
 
 Why: workers that are all busy while their CPUs idle are blocked on something, and
 "raise pm.max_children" is the wrong advice when that something is a stalled Redis
-(Laravel reads its session and cache there on every request). The Redis collector times
-one PING per sample, what each of the app's Redis calls pays at least; a round trip of
+(Laravel reads its session and cache there on every request), or a database paused,
+starved or far away. The Redis collector times one PING per sample and the database
+collectors one SELECT 1, what each of the app's calls pays at least; a round trip of
 tens of milliseconds, held while the workers filled, names the dependency.
 
 A dependency can also stop answering altogether: down (connections refused), or frozen
@@ -23,51 +24,77 @@ import pandas as pd
 
 from analysis.context import WINDOW_S, Context
 from analysis.rules.common import sustained_peak
-from analysis.signals import REDIS_LATENCY
+from analysis.signals import DB_LATENCY, REDIS_LATENCY, Signal
 from analysis.timefmt import clock
 from collectors.base import SERVER_FULL
 
-# A round trip this slow, held 30 s, makes every request wait (Redis answers a PING in
-# well under 1 ms on a LAN; a request makes several calls).
+# A round trip this slow, held 30 s, makes every request wait: Redis answers a PING in
+# well under 1 ms on a LAN, and a request makes several calls; a SELECT 1 takes about as
+# long, and a page sends a dozen statements or more, each paying it again.
 STALL_MS = 50.0
+DB_STALL_MS = 20.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How a collector times one dependency's round trip, and what a slow one costs."""
+
+    dependency: str      # "redis" or "database"
+    signal: Signal
+    stall_ms: float
+    request: str         # what the collector sends
+    cost: str            # who waits when it is slow
+
+
+PROBES = {
+    "redis": Probe("redis", REDIS_LATENCY, STALL_MS, "a PING",
+                   "every request that reads its session or cache there waited"),
+    "database": Probe("database", DB_LATENCY, DB_STALL_MS, "a SELECT 1",
+                      "every statement the app sent there waited as long on top of its "
+                      "own work"),
+}
 
 
 @dataclass(frozen=True)
 class Stall:
     """A dependency that answered slowly for 30 s or more."""
 
-    dependency: str
+    probe: Probe
     target: str
     peak_ms: float       # highest 30 s median of its round trip
     best_ms: float       # its lowest 30 s median over the run
-    first: float         # the first 5 s window over STALL_MS
+    first: float         # the first 5 s window over the probe's stall_ms
+
+    @property
+    def dependency(self) -> str:
+        return self.probe.dependency
 
     def describe(self) -> str:
-        return (f"redis.latency_ms on {self.target}: a PING took {self.peak_ms:.0f} ms "
-                f"(highest 30 s median) from {clock(self.first)}, {self.best_ms:.1f} ms at its "
-                "best: every request that reads its session or cache there waited")
+        return (f"{self.probe.signal.name} on {self.target}: {self.probe.request} took "
+                f"{self.peak_ms:.0f} ms (highest 30 s median) from {clock(self.first)}, "
+                f"{self.best_ms:.1f} ms at its best: {self.probe.cost}")
 
 
-def stalled_dependency(ctx: Context, since: float | None, until: float | None
-                       ) -> Stall | None:
+def stalled_dependency(ctx: Context, since: float | None, until: float | None,
+                       dependencies: tuple[str, ...] = tuple(PROBES)) -> Stall | None:
     """The dependency whose round trip stalled from `since` on, the stall beginning by
     `until` (a stall that began after the workers were full did not fill them); the worst
-    if several; None when every one answered as usual."""
+    (most times its stall threshold) if several; None when every one answered as usual."""
     worst: Stall | None = None
-    for target, latency in ctx.per_target(REDIS_LATENCY).items():
-        values = latency.dropna()
-        if values.empty:
-            continue
-        window = values if since is None else values[values.index >= since]
-        peak = sustained_peak(window)
-        if math.isnan(peak) or peak < STALL_MS:
-            continue
-        first = float(window[window >= STALL_MS].index.min())
-        if until is not None and first > until:
-            continue
-        if worst is None or peak > worst.peak_ms:
-            best = -sustained_peak(-values)
-            worst = Stall("redis", str(target), peak, best, first)
+    for probe in (PROBES[name] for name in dependencies):
+        for target, latency in ctx.per_target(probe.signal).items():
+            values = latency.dropna()
+            if values.empty:
+                continue
+            window = values if since is None else values[values.index >= since]
+            peak = sustained_peak(window)
+            if math.isnan(peak) or peak < probe.stall_ms:
+                continue
+            first = float(window[window >= probe.stall_ms].index.min())
+            if until is not None and first > until:
+                continue
+            if worst is None or peak / probe.stall_ms > worst.peak_ms / worst.probe.stall_ms:
+                worst = Stall(probe, str(target), peak, -sustained_peak(-values), first)
     return worst
 
 

@@ -142,10 +142,29 @@ def _db_unavailable(f: Finding, ctx: Context) -> list[str]:
     timeout = ("`PDO::ATTR_TIMEOUT` and `read_timeout` in the connection's options, "
                "`max_execution_time`" if ctx.mysql else
                "`connect_timeout` in the DSN, `statement_timeout`")
+    if "stall_ms" in f.details:
+        return _stalled_database(f, ctx.db_server)
     return _outage(f, ctx.db_server, log,
                    f"Make the app fail fast instead of holding every worker: {timeout}, and "
                    "nginx `fastcgi_read_timeout` below the clients' own timeout, so workers "
                    "free themselves and users get an error page, not a hang.")
+
+
+def _stalled_database(f: Finding, server: str) -> list[str]:
+    """A database that answered, slowly: where the round trip's time went."""
+    stopped = f.details.get("server_cause") == "stopped"
+    return [
+        f"Find who stops {server}'s processes (`ps -eo pid,stat,wchan:20,args`: state T "
+        "again and again; a `kill -STOP` loop, a debugger, a cgroup `cpu.max` or frozen "
+        "cgroup, a VM with throttled CPU) and let them run." if stopped else
+        f"Time the path to {server} from the app host: `psql -c 'select 1'` with `\\timing` "
+        "(or `mysql -e 'select 1'`) and `ping`; a round trip of milliseconds on a LAN means "
+        "a congested or shaped network, a host whose CPU is throttled (`steal` in `top`, "
+        "cgroup `cpu.max`), or a server that is paused now and then.",
+        f"A SELECT 1 took {f.details['stall_ms']:.0f} ms: each of a page's statements pays it, "
+        "so fewer round trips help until it is fixed (eager loading, one query per list, "
+        "cached master data).",
+    ]
 
 
 def _cache_latency(f: Finding, ctx: Context) -> list[str]:

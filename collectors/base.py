@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,6 +61,14 @@ class Sample:
 
 
 TOP_HOLDERS = 10  # connection holder groups per sample
+
+
+def round_trip_ms(call: Callable[[], object]) -> float:
+    """Milliseconds one trivial request takes (Redis PING, SQL SELECT 1): what each of the
+    app's calls pays at least, so a stalled server shows even when nothing else moves."""
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
 
 
 def holders(counts: Iterable[tuple[tuple[str, str, str, str], int]]) -> list[list[object]]:

@@ -51,6 +51,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "db.connections.max": ("count", "connections an ordinary role can open: PostgreSQL's "
                                     "max_connections less its reserved slots"),
     "db.connections.active": ("count", "connections running a statement"),
+    "db.latency_ms": ("ms", "round trip of the collector's SELECT 1: a server that is paused, "
+                            "starved or far away shows here while its statements do not"),
     "db.connections.idle": ("count", "idle connections"),
     "db.connections.idle_in_transaction": ("count", "idle inside an open transaction"),
     "db.connections.refused_rate": ("connections/s", "refused at max_connections (MySQL "

@@ -23,7 +23,13 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from collectors.base import Rates, Sample, full_server_is_no_problem, holders
+from collectors.base import (
+    Rates,
+    Sample,
+    full_server_is_no_problem,
+    holders,
+    round_trip_ms,
+)
 from collectors.laravel_tables import LaravelQueueTables
 from collectors.sqlnorm import fingerprint, normalize
 
@@ -175,6 +181,7 @@ class MySQLCollector:
 
     def sample(self, ts: float) -> Sample:
         out = Sample()
+        out.add("db.latency_ms", round_trip_ms(lambda: self._query("SELECT 1")))
         self._status(ts, out)
         self._processlist(out)
         self._lock_waits(out)

@@ -19,7 +19,13 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from collectors.base import Rates, Sample, full_server_is_no_problem, holders
+from collectors.base import (
+    Rates,
+    Sample,
+    full_server_is_no_problem,
+    holders,
+    round_trip_ms,
+)
 from collectors.laravel_tables import LaravelQueueTables
 from collectors.sqlnorm import normalize
 
@@ -119,6 +125,7 @@ class PostgresCollector:
     def sample(self, ts: float) -> Sample:
         conn = self._connect()
         out = Sample()
+        out.add("db.latency_ms", round_trip_ms(lambda: conn.execute(MARK + "SELECT 1")))
         self._activity(conn, out)
         self._database(conn, ts, out)
         self._statements(conn, ts, out)

@@ -11,12 +11,11 @@ times one PING: the server's responsiveness as its clients see it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import redis
 
-from collectors.base import Rates, Sample
+from collectors.base import Rates, Sample, round_trip_ms
 
 SUFFIXES = (":reserved", ":delayed", ":notify")
 DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
@@ -63,9 +62,7 @@ class RedisCollector:
         # The round trip of one PING: what every app request pays per Redis call, so a
         # stalled server (a paused or blocked Redis, a slow script, KEYS on a big
         # keyspace, a congested network) shows here even when nothing else moves.
-        started = time.perf_counter()
-        client.ping()
-        out.add("redis.latency_ms", (time.perf_counter() - started) * 1000)
+        out.add("redis.latency_ms", round_trip_ms(client.ping))
         if self._samples % DISCOVER_EVERY == 0:
             self._discover(client)
         self._samples += 1

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
@@ -55,7 +56,10 @@ class FaultLoad:
     healthy_s: float = 30.0   # load before the fault, for its onset to stand out
     duration_s: int = 100     # the whole constant-load phase
     users: int = 40
+
+
 STACK_START_TIMEOUT_S = 300.0
+THROTTLE_PERIOD_S, THROTTLE_PAUSE_S = 0.5, 0.2  # the throttled database: paused 40% of the time
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,8 @@ def row_lock_holder(stack: Stack) -> contextlib.AbstractContextManager[str]:
 def _stopped(processes: list[psutil.Process]) -> Iterator[None]:
     """SIGSTOP the processes while the context is open, SIGCONT after (those still alive)."""
     for process in processes:
-        process.suspend()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.suspend()
     try:
         yield
     finally:
@@ -330,6 +335,31 @@ def frozen_database(stack: Stack) -> Iterator[str]:
         raise ServiceError("no database process found under the stack")
     with _stopped(processes):
         yield f"{len(processes)} database processes stopped (SIGSTOP)"
+
+
+@contextlib.contextmanager
+def throttled_database(stack: Stack) -> Iterator[str]:
+    """Every database process stopped 200 ms in every 500 ms, as a cgroup CPU quota, a
+    VM its host throttles or a `kill -STOP` loop leaves it: it answers, slowly. The
+    processes are listed again each cycle (PostgreSQL forks a backend per connection)."""
+    if not stack.processes("postgres") + stack.processes("mysql"):
+        raise ServiceError("no database process found under the stack")
+    done = threading.Event()
+
+    def cycle() -> None:
+        while not done.is_set():
+            with _stopped(stack.processes("postgres") + stack.processes("mysql")):
+                done.wait(THROTTLE_PAUSE_S)
+            done.wait(THROTTLE_PERIOD_S - THROTTLE_PAUSE_S)
+
+    throttler = threading.Thread(target=cycle, name="throttled-database", daemon=True)
+    throttler.start()
+    try:
+        yield (f"the database's processes stopped {THROTTLE_PAUSE_S * 1000:.0f} ms in every "
+               f"{THROTTLE_PERIOD_S * 1000:.0f} ms (SIGSTOP/SIGCONT)")
+    finally:
+        done.set()
+        throttler.join()
 
 
 # An ad-hoc report from another client: the same heavy aggregate over and over.
@@ -434,6 +464,7 @@ FAULTS: tuple[Fault, ...] = (
           apps=("laravel",)),
     Fault("slow redis", ("cache.latency",), "redis.latency_ms", slow_redis),
     Fault("frozen database", ("db.unavailable",), "processes stopped", frozen_database),
+    Fault("throttled database", ("db.unavailable",), "processes stopped", throttled_database),
     # The stack does not reap its Redis until it stops: the process lingers as a zombie.
     Fault("stopped redis", ("cache.latency",), "a server is gone", stopped_redis),
     Fault("cache wiper", ("cache.misses",), "", cache_wiper),

@@ -39,15 +39,18 @@ REGISTRY: tuple[RuleSpec, ...] = (
                                           "host.disk", "loadgen.cpu", "cache.misses",
                                           "cache.latency")),
     RuleSpec("db.cpu", db_cpu, ("db.query", "db.n_plus_one", "cache.misses")),
-    RuleSpec("db.query", db_query, ("cache.misses", "db.locks")),
+    # Statements wait on a paused or starved server too: each call takes longer.
+    RuleSpec("db.query", db_query, ("cache.misses", "db.locks", "db.unavailable")),
     RuleSpec("db.n_plus_one", db_n_plus_one),
     RuleSpec("db.connections", db_connections, ("db.locks", "db.query", "db.cpu", "db.io",
                                                 "db.n_plus_one", "cache.misses",
                                                 "db.unavailable")),
     RuleSpec("db.locks", db_locks),
     RuleSpec("db.io", db_io, ("host.memory", "host.disk")),
-    # The OOM killer takes the biggest process, often the database.
-    RuleSpec("db.unavailable", db_unavailable, ("host.memory",)),
+    # The OOM killer takes the biggest process, often the database; a database starved of
+    # CPU answers slowly.
+    RuleSpec("db.unavailable", db_unavailable, ("host.memory", "host.cpu", "app.cpu",
+                                                "db.cpu")),
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),

@@ -1,5 +1,5 @@
-"""Outage rules: db.unavailable (the database stopped answering) and the outage half of
-cache.latency (Redis did).
+"""Outage rules: db.unavailable (the database stopped answering, or answered slowly) and
+the outage half of cache.latency (Redis did).
 
 Why a class of their own: a database that answers nothing leaves every resource idle
 (its CPU, its locks, its I/O), so no saturation rule fires, and what users see comes
@@ -14,22 +14,48 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import WINDOW_S, Context, Onset
-from analysis.dependencies import Outage, outages
+from analysis.dependencies import Outage, Stall, outages, stalled_dependency
 from analysis.findings import Finding
-from analysis.rules.common import confidence, first_above, pct
-from analysis.signals import GROUP_ROLES, PROC_COUNT, PROC_STOPPED
+from analysis.rules.common import confidence, corr_text, first_above, pct, severity
+from analysis.signals import DB_LATENCY, GROUP_ROLES, PROC_COUNT, PROC_STOPPED
 from analysis.timefmt import clock
 
 FULL_OUTAGE_S = 30.0   # an outage this long is certain (a restart takes seconds)
+DB_STALL_FULL_MS = 200.0  # a SELECT 1 this slow, held: every page waits seconds
 # Groups that run each dependency (as the host collector groups processes).
 SERVER_GROUPS = {"database": GROUP_ROLES["db"], "redis": GROUP_ROLES["cache"]}
 
 
 def db_unavailable(ctx: Context) -> Finding | None:
+    """The database answered nothing (an outage), or answered slowly: its round trip
+    stalled while its statements' own work did not explain it."""
     found = outages(ctx, "database")
-    if not found:
-        return None
-    return outage_finding(ctx, "db.unavailable", found[0], ctx.db_server)
+    if found:
+        return outage_finding(ctx, "db.unavailable", found[0], ctx.db_server)
+    stall = stalled_dependency(ctx, None, None, ("database",))
+    return stall_finding(ctx, stall) if stall else None
+
+
+def stall_finding(ctx: Context, stall: Stall) -> Finding:
+    """A database whose SELECT 1 took tens of milliseconds for 30 s or more: paused (a
+    stopped process, a throttled cgroup or VM), starved, or behind a slow network path."""
+    latency = ctx.per_target(DB_LATENCY)[stall.target]
+    onset = ctx.onset(latency, stall.probe.stall_ms)
+    rho = ctx.correlation(latency)
+    cause, culprit = process_change(ctx, SERVER_GROUPS["database"], stall.first - WINDOW_S,
+                                    float(ctx.w5.index.max()), ctx.db_server)
+    sev = severity(stall.peak_ms, stall.probe.stall_ms, DB_STALL_FULL_MS)
+    return Finding(
+        "db.unavailable", confidence(sev, rho, None),
+        f"{ctx.db_server} on {stall.target} answered slowly (a SELECT 1 took "
+        f"{stall.peak_ms:.0f} ms): every statement of every request waited as long.",
+        [stall.describe(), *([culprit] if culprit else []),
+         "the statements' own work did not grow: the time went to reaching the server "
+         "(a stopped or throttled process, a starved host, the network path)", corr_text(rho)],
+        onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"target": stall.target, "stall_ms": stall.peak_ms, "server_cause": cause},
+    )
 
 
 def outage_finding(ctx: Context, bottleneck: str, outage: Outage, server: str) -> Finding:

@@ -272,7 +272,7 @@ def cache_latency(ctx: Context) -> Finding | None:
     """Redis answered slowly, or not at all: every request that touches its session or
     cache waits or fails, whether or not the workers fill up meanwhile (see
     analysis/dependencies.py)."""
-    stall = stalled_dependency(ctx, None, None)
+    stall = stalled_dependency(ctx, None, None, ("redis",))
     if stall is None:
         down = outages(ctx, "redis")
         return outage_finding(ctx, "cache.latency", down[0], "Redis") if down else None

@@ -192,3 +192,42 @@ def test_a_pool_mostly_stopped_is_lost_capacity_even_when_the_rest_keeps_up(
     assert "62% of the 32 app worker slots were held by stopped processes" in \
         findings[0].summary
     assert findings[0].recommendations[0].startswith("20 worker processes were stopped")
+
+
+def _with_db_latency(results: Path, latency_ms: Callable[[float], float],
+                     stopped: bool = False) -> Context:
+    """db.latency_ms per second as a function of seconds since start; with `stopped`, the
+    database's processes are found stopped (state T) whenever it is slow."""
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = pd.Series(sorted(metrics["ts"].unique()))
+    values = seconds.map(lambda ts: latency_ms(ts - seconds.iloc[0]))
+    frames = [metrics, pd.DataFrame({"ts": seconds, "collector": "postgres", "target": "db",
+                                     "metric": "db.latency_ms", "value": values})]
+    if stopped:
+        frames.append(pd.DataFrame({"ts": seconds, "collector": "host", "target": "app1",
+                                    "metric": "proc.stopped{postgres}",
+                                    "value": (values > 50) * 12.0}))
+    pd.concat(frames).to_csv(results / "metrics.csv", index=False)
+    return build_context(read_dataset(results))
+
+
+@pytest.mark.parametrize(("stall", "named"), [
+    ("from the start", True),      # the database answered slowly before the pool filled
+    ("never", False),              # a SELECT 1 in a millisecond: the pool is too small
+])
+def test_a_database_that_answers_slowly_is_the_cause_of_busy_workers(
+        copy_of: Callable[[str], Path], stall: str, named: bool) -> None:
+    slow = stall == "from the start"
+    ctx = _with_db_latency(copy_of("app.workers"), lambda s: 180.0 if slow else 0.8,
+                           stopped=slow)
+    findings = diagnose(ctx)
+    ranked = {f.bottleneck: f for f in findings}
+    assert (findings[0].bottleneck == "db.unavailable") is named
+    if named:
+        top = findings[0]
+        assert "answered slowly (a SELECT 1 took 180 ms)" in top.summary
+        assert any(line.startswith("culprit: proc.stopped{postgres}") for line in top.evidence)
+        assert top.recommendations[0].startswith("Find who stops PostgreSQL's processes")
+        assert ranked["app.workers"].details["waited_on"] == "database"
+    else:
+        assert "db.unavailable" not in ranked
