@@ -161,7 +161,7 @@ def _stalled_database(f: Finding, server: str) -> list[str]:
         "(or `mysql -e 'select 1'`) and `ping`; a round trip of milliseconds on a LAN means "
         "a congested or shaped network, a host whose CPU is throttled (`steal` in `top`, "
         "cgroup `cpu.max`), or a server that is paused now and then.",
-        f"A SELECT 1 took {f.details['stall_ms']:.0f} ms: each of a page's statements pays it, "
+        f"A SELECT 1 took {f.details['stall_ms']:.0f} ms: any round trip may pay it, "
         "so fewer round trips help until it is fixed (eager loading, one query per list, "
         "cached master data).",
     ]

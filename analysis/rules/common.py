@@ -7,6 +7,7 @@ Why shared: every rule must mean the same thing by "sustained", "at the knee" an
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -77,3 +78,59 @@ def first_above(series: pd.Series, limit: float, inclusive: bool = False) -> flo
     `inclusive`); NaN if none."""
     above = series[series >= limit] if inclusive else series[series > limit]
     return float(above.index[0]) if len(above) else math.nan
+
+
+MIN_BEFORE_WINDOWS = 2  # 10 s at the same load before a change, out of the ramps
+RISE_FLOOR, RISE_FULL = 1.2, 2.0  # severity of a latency rise: users feel a doubling
+
+
+@dataclass(frozen=True)
+class LatencyChange:
+    """The requests' latency before and after a moment, at the same number of users."""
+
+    users: float
+    before: pd.DataFrame  # the 5 s windows (ramps and their warm-up left out)
+    after: pd.DataFrame
+
+    @property
+    def p95_before(self) -> float:
+        return float(self.before["p95"].median())
+
+    @property
+    def p95_after(self) -> float:
+        return float(self.after["p95"].median())
+
+    @property
+    def p95_rise(self) -> float:
+        return self.p95_after / self.p95_before if self.p95_before > 0 else 0.0
+
+    @property
+    def mean_before(self) -> float:
+        return _mean_latency(self.before)
+
+    @property
+    def mean_after(self) -> float:
+        return _mean_latency(self.after)
+
+    def describe(self) -> str:
+        return (f"requests at a steady {self.users:.0f} users: mean latency "
+                f"{self.mean_before:.0f} -> {self.mean_after:.0f} ms, p95 "
+                f"{self.p95_before:.0f} -> {self.p95_after:.0f} ms")
+
+
+def latency_change(ctx: Context, since: float) -> LatencyChange | None:
+    """Latency before and after `since` at the load of that moment, so that what changed
+    is not the load; None without 10 s of that load before (out of ramps and warm-up:
+    cold caches and logins are no baseline) or any after."""
+    users = ctx.users_at(since)
+    in_ramp = ctx.ramp.reindex(ctx.w5.index.astype(int), fill_value=False).to_numpy(dtype=bool)
+    same_load = ctx.w5[(ctx.w5["users"] == users) & (ctx.w5["count"] > 0) & ~in_ramp]
+    before, after = same_load[same_load.index < since], same_load[same_load.index >= since]
+    if len(before) < MIN_BEFORE_WINDOWS or after.empty:
+        return None
+    return LatencyChange(users, before, after)
+
+
+def _mean_latency(windows: pd.DataFrame) -> float:
+    count = float(windows["count"].sum())
+    return float((windows["mean_ms"] * windows["count"]).sum()) / count if count else math.nan

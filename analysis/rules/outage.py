@@ -16,7 +16,16 @@ import pandas as pd
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.dependencies import Outage, Stall, outages, stalled_dependency
 from analysis.findings import Finding
-from analysis.rules.common import confidence, corr_text, first_above, pct, severity
+from analysis.rules.common import (
+    RISE_FLOOR,
+    RISE_FULL,
+    confidence,
+    corr_text,
+    first_above,
+    latency_change,
+    pct,
+    severity,
+)
 from analysis.signals import DB_LATENCY, GROUP_ROLES, PROC_COUNT, PROC_STOPPED
 from analysis.timefmt import clock
 
@@ -44,13 +53,20 @@ def stall_finding(ctx: Context, stall: Stall) -> Finding:
     rho = ctx.correlation(latency)
     cause, culprit = process_change(ctx, SERVER_GROUPS["database"], stall.first - WINDOW_S,
                                     float(ctx.w5.index.max()), ctx.db_server)
-    sev = severity(stall.peak_ms, stall.probe.stall_ms, DB_STALL_FULL_MS)
+    # What users felt: the probe samples a pause or not (a pause cycle can alias with the
+    # sampling), while every request crosses many; the latency at the same load says it.
+    change = latency_change(ctx, stall.first)
+    sev = max(severity(stall.peak_ms, stall.probe.stall_ms, DB_STALL_FULL_MS),
+              severity(change.p95_rise, RISE_FLOOR, RISE_FULL) if change else 0.0)
     return Finding(
         "db.unavailable", confidence(sev, rho, None),
         f"{ctx.db_server} on {stall.target} answered slowly (a SELECT 1 took "
-        f"{stall.peak_ms:.0f} ms): every statement of every request waited as long.",
+        f"{stall.peak_ms:.0f} ms)" + (f": p95 {change.p95_before:.0f} -> "
+                                      f"{change.p95_after:.0f} ms at the same load." if change
+                                      else ": every statement of every request waited."),
         [stall.describe(), *([culprit] if culprit else []),
-         "the statements' own work did not grow: the time went to reaching the server "
+         *([change.describe() + " once it answered slowly"] if change else []),
+         "a round trip, not the statements' own work: the time went to reaching the server "
          "(a stopped or throttled process, a starved host, the network path)", corr_text(rho)],
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,

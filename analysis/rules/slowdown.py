@@ -21,7 +21,15 @@ from analysis.context import Context
 from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.planner import describe, stale_statistics
-from analysis.rules.common import confidence, corr_text, pct, severity
+from analysis.rules.common import (
+    RISE_FLOOR,
+    RISE_FULL,
+    confidence,
+    corr_text,
+    latency_change,
+    pct,
+    severity,
+)
 from analysis.rules.statements import (
     dominant_statements,
     lock_wait_share,
@@ -38,9 +46,7 @@ CANDIDATES = 10           # the statements with most time that are looked at
 MIN_CALLS = 10            # calls after the change (and 3 before) to trust a mean
 ONSET_SPREAD_S = 30.0     # statements slowed within this of the first belong together
 LATENCY_RISE = 1.5        # requests' p95 after / before (medians of 5 s windows), same load
-RISE_FLOOR, RISE_FULL = 1.2, 2.0  # severity from the p95 rise: users feel a doubling
 EXPLAINED_SHARE = 0.5     # of the requests' added time, explained by the slowed statements
-MIN_BEFORE_WINDOWS = 2    # 10 s at the same load before the change, out of the ramps
 PAGE_MIN_REQUESTS = 10    # of one page before and after the change, to compare its means
 NOT_PAGE_PREFIXES = tuple(f"{method} " for method in NOT_PAGES)
 
@@ -71,22 +77,14 @@ def slowed_statements(ctx: Context) -> Finding | None:
     first = min(s.onset for s in candidates)
     group = sorted((s for s in candidates if s.onset - first <= ONSET_SPREAD_S),
                    key=lambda s: s.added_ms, reverse=True)
-    # Before and after at the same load (the windows of ramps and stops left out), so
-    # that what changed is not the load.
-    steady = ctx.users_at(first)
-    # Warm-up after users rose (cold caches, logins) is no baseline: the ramps are left out.
-    in_ramp = ctx.ramp.reindex(ctx.w5.index.astype(int), fill_value=False).to_numpy(dtype=bool)
-    same_load = ctx.w5[(ctx.w5["users"] == steady) & (ctx.w5["count"] > 0) & ~in_ramp]
-    before, after = same_load[same_load.index < first], same_load[same_load.index >= first]
-    if len(before) < MIN_BEFORE_WINDOWS or after.empty:
+    change = latency_change(ctx, first)
+    if change is None:
         return None
-    p95_before, p95_after = float(before["p95"].median()), float(after["p95"].median())
-    latency_before, latency_after = _mean_latency(before), _mean_latency(after)
-    added_request_ms = (latency_after - latency_before) * float(after["count"].sum())
+    added_request_ms = (change.mean_after - change.mean_before) * float(
+        change.after["count"].sum())
     # Users feel it on the pages that run the statements, whatever the other pages do.
-    pages = _slowed_pages(ctx, before.index, after.index)
-    rise = max(p95_after / p95_before if p95_before > 0 else 0.0,
-               pages[0].rise if pages else 0.0)
+    pages = _slowed_pages(ctx, change.before.index, change.after.index)
+    rise = max(change.p95_rise, pages[0].rise if pages else 0.0)
     if not rise >= LATENCY_RISE or added_request_ms <= 0:
         return None
     explained = min(1.0, sum(s.added_ms for s in group) / added_request_ms)
@@ -104,9 +102,8 @@ def slowed_statements(ctx: Context) -> Finding | None:
         *(f"statement {s.queryid}: {s.before_ms:.2f} -> {s.after_ms:.1f} ms per call "
           f"({s.after_ms / max(s.before_ms, 1e-3):.0f}x) from {clock(s.onset)}, "
           f"{s.calls_after:.0f} calls since; text: {shorten(s.query)}" for s in group[:3]),
-        f"requests at a steady {steady:.0f} users: mean latency {latency_before:.0f} -> "
-        f"{latency_after:.0f} ms, p95 {p95_before:.0f} -> {p95_after:.0f} ms; the slowed "
-        f"statement(s) explain {pct(explained)} of the time requests took in addition",
+        f"{change.describe()}; the slowed statement(s) explain {pct(explained)} of the time "
+        "requests took in addition",
         *([("pages slower at the same load (mean): " + ", ".join(
             f"{page.name} {page.before_ms:.0f} -> {page.after_ms:.0f} ms"
             for page in pages[:4]))] if pages else []),
@@ -116,13 +113,13 @@ def slowed_statements(ctx: Context) -> Finding | None:
         corr_text(rho),
     ]
     felt = (f"{pages[0].name} {pages[0].before_ms:.0f} -> {pages[0].after_ms:.0f} ms"
-            if pages and pages[0].rise > p95_after / max(p95_before, 1e-3)
-            else f"p95 {p95_before:.0f} -> {p95_after:.0f} ms")
+            if pages and pages[0].rise > change.p95_rise
+            else f"p95 {change.p95_before:.0f} -> {change.p95_after:.0f} ms")
     return Finding(
         "db.query", confidence(sev, rho, None),
         f"{len(group)} statement(s) became {top.after_ms / max(top.before_ms, 1e-3):.0f}x "
         f"slower per call from {clock(first)} at a steady load: {felt}.",
-        evidence, first, steady, ctx.affected_requests(first), correlation=rho,
+        evidence, first, change.users, ctx.affected_requests(first), correlation=rho,
         details={"queryid": top.queryid, "query": shorten(top.query),
                  "mean_ms": top.after_ms, "before_ms": top.before_ms,
                  "slowed_from": first, "table": None, "index_columns": [],
@@ -206,9 +203,3 @@ def _slowed(ctx: Context, queryid: str) -> Slowed | None:
         if not ctx.queries.empty else ""
     return Slowed(queryid, str(text), onset.ts, before_ms, after_ms, calls_after,
                   (after_ms - before_ms) * calls_after * own)
-
-
-def _mean_latency(windows: pd.DataFrame) -> float:
-    count = float(windows["count"].sum())
-    return float((windows["mean_ms"] * windows["count"]).sum()) / count if count else math.nan
-

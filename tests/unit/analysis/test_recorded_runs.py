@@ -43,6 +43,9 @@ CASES = {
     "laravel-cache-wiped-with-sessions": ("cache.misses", "cache keys deleted twice a second; "
                                                           "Laravel's sessions share the prefix: "
                                                           "users signed out, 16% errors"),
+    "laravel-throttled-database": ("db.unavailable", "PostgreSQL stopped 200 ms in every 500 "
+                                                     "ms: a SELECT 1 of 48 ms (aliased with "
+                                                     "the 1 s sampling), p95 64 -> 194 ms"),
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),
