@@ -30,7 +30,7 @@ from collectors.base import SERVER_FULL
 
 # A round trip this slow, held 30 s, makes every request wait: Redis answers a PING in
 # well under 1 ms on a LAN, and a request makes several calls; a SELECT 1 takes about as
-# long, and a page sends a dozen statements or more, each paying it again.
+# long, and a page sends a dozen statements or more, each a round trip that may pay it.
 STALL_MS = 50.0
 DB_STALL_MS = 20.0
 
@@ -50,7 +50,7 @@ PROBES = {
     "redis": Probe("redis", REDIS_LATENCY, STALL_MS, "a PING",
                    "every request that reads its session or cache there waited"),
     "database": Probe("database", DB_LATENCY, DB_STALL_MS, "a SELECT 1",
-                      "every statement the app sent there waited as long on top of its "
+                      "any statement the app sent there could wait as long on top of its "
                       "own work"),
 }
 
