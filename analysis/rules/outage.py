@@ -49,7 +49,10 @@ def stall_finding(ctx: Context, stall: Stall) -> Finding:
     """A database whose SELECT 1 took tens of milliseconds for 30 s or more: paused (a
     stopped process, a throttled cgroup or VM), starved, or behind a slow network path."""
     latency = ctx.per_target(DB_LATENCY)[stall.target]
-    onset = ctx.onset(latency, stall.probe.stall_ms)
+    # A pause cycle aliasing with the probe can keep it from 30 s in a row over the mark:
+    # then the stall begins at its first slow window.
+    onset = ctx.onset(latency, stall.probe.stall_ms) or Onset(stall.first,
+                                                              ctx.users_at(stall.first))
     rho = ctx.correlation(latency)
     cause, culprit = process_change(ctx, SERVER_GROUPS["database"], stall.first - WINDOW_S,
                                     float(ctx.w5.index.max()), ctx.db_server)
@@ -63,13 +66,12 @@ def stall_finding(ctx: Context, stall: Stall) -> Finding:
         f"{ctx.db_server} on {stall.target} answered slowly (a SELECT 1 took "
         f"{stall.peak_ms:.0f} ms)" + (f": p95 {change.p95_before:.0f} -> "
                                       f"{change.p95_after:.0f} ms at the same load." if change
-                                      else ": every statement of every request waited."),
+                                      else ": any statement could wait as long."),
         [stall.describe(), *([culprit] if culprit else []),
          *([change.describe() + " once it answered slowly"] if change else []),
          "a round trip, not the statements' own work: the time went to reaching the server "
          "(a stopped or throttled process, a starved host, the network path)", corr_text(rho)],
-        onset.ts if onset else None, onset.users if onset else None,
-        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        onset.ts, onset.users, ctx.affected_requests(onset.ts), correlation=rho,
         details={"target": stall.target, "stall_ms": stall.peak_ms, "server_cause": cause},
     )
 
