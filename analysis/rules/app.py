@@ -51,9 +51,9 @@ ERROR_RATE_FULL = 0.05
 ERROR_WINDOW_LIMIT = 0.05     # a 5 s window this bad, sustained 30 s, is an error episode
 STALL_LEAD_S = 60.0           # a dependency's stall may begin this long before the workers fill
 STALL_LAG_S = 30.0            # or this long after (the onset is the first of 30 s sustained)
+SESSION_LOST_SHARE = 0.5      # this share of the failures lost sessions: a session store fault
 # A server of the stack stopped or gone this long before errors became sustained, or
 # after (their onset is the first window of 30 s), is what they came from.
-SESSION_LOST_SHARE = 0.5      # this share of the failures lost sessions: a session store fault
 ERRORS_LEAD_S = 30.0
 ERRORS_LAG_S = 30.0
 # The groups whose servers answer or back a request: the web tier, the database, Redis.
