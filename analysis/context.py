@@ -218,14 +218,9 @@ class Context:
             return []
         if since is None:
             since = float(self.w5.index[len(self.w5) // 2]) if len(self.w5) else 0.0
-        before = frame[frame["start"] < since]
-        after = frame[frame["start"] >= since]
-
-        def mean(part: pd.DataFrame) -> pd.Series:
-            weighted = (part["mean_ms"] * part["count"]).groupby(part["name"]).sum()
-            return weighted / part.groupby("name")["count"].sum().where(lambda c: c > 0)
-
-        ratio = (mean(after) / mean(before)).dropna().sort_values(ascending=False)
+        before = latency_by_name(frame[frame["start"] < since])["mean_ms"]
+        after = latency_by_name(frame[frame["start"] >= since])["mean_ms"]
+        ratio = (after / before).dropna().sort_values(ascending=False)
         return [str(name) for name, value in ratio.items() if value >= 1.5][:limit]
 
     def db_time(self) -> pd.Series:
@@ -388,6 +383,14 @@ def _level_points(level_stats: pd.DataFrame, per_second: pd.DataFrame) -> list[L
         points.append(Level(str(row.label), users, float(row.rps), float(row.p95),
                             float(row.mean_ms), float(row.start), float(row.end)))
     return [p for p in points if p.users > 0]
+
+
+def latency_by_name(windows: pd.DataFrame) -> pd.DataFrame:
+    """Requests and mean latency per request name over some 5 s windows of `w5_names`,
+    exact from the windows' sums (NaN mean where none was served)."""
+    counts = windows.groupby("name")["count"].sum()
+    weighted = (windows["mean_ms"] * windows["count"]).groupby(windows["name"]).sum()
+    return pd.DataFrame({"count": counts, "mean_ms": weighted / counts.where(counts > 0)})
 
 
 RAMP_S = 15  # seconds after users rose in which requests count as the ramp's

@@ -9,13 +9,13 @@ Exit status: 0 done, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
+from collectors.env import from_environment
 from collectors.sampler import Sampler
 from collectors.spec import CollectorSpec, SpecError, build_all, parse_specs
 
@@ -25,12 +25,10 @@ class UsageError(ValueError):
 
 
 def resolve_secret(value: str, flag: str) -> str:
-    if value.startswith("env:"):
-        name = value[4:]
-        if not os.environ.get(name):
-            raise UsageError(f"{flag} {value}: environment variable {name} is not set")
-        return os.environ[name]
-    return value
+    try:
+        return from_environment(value)
+    except ValueError as error:
+        raise UsageError(f"{flag} {error}") from None
 
 
 def specs_from(args: argparse.Namespace) -> list[CollectorSpec]:

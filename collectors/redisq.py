@@ -11,6 +11,7 @@ times one PING: the server's responsiveness as its clients see it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import redis
@@ -20,6 +21,7 @@ from collectors.base import Rates, Sample, round_trip_ms
 SUFFIXES = (":reserved", ":delayed", ":notify")
 DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
 DELETING_COMMANDS = ("del", "unlink", "flushdb", "flushall")
+KEYSPACE_DB = re.compile(r"db\d+")
 
 
 def queue_key(name: str) -> str:
@@ -100,8 +102,9 @@ class RedisCollector:
             "expired", float(info.get("expired_keys", 0)), ts))
         # How keys leave tells a full Redis (evictions) from a client that deletes them (a
         # cache clear in a loop, FLUSHDB in a deploy): the key count and those commands.
-        out.add("redis.keys", sum(float(db.get("keys", 0))
-                                  for db in client.info("keyspace").values()))
+        # INFO's default sections end with the keyspace: db0:keys=...,expires=...
+        out.add("redis.keys", sum(float(value.get("keys", 0)) for name, value in info.items()
+                                  if KEYSPACE_DB.fullmatch(name) and isinstance(value, dict)))
         commands = client.info("commandstats")
         out.add("redis.deletes_rate", self.rates.rate("deletes", sum(
             float(commands.get(f"cmdstat_{name}", {}).get("calls", 0))

@@ -8,7 +8,6 @@ analysis; `redacted()` is the only form that is ever written or logged.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -25,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from collectors.env import from_environment
 from reference_app.knobs import KnobError, Knobs
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
@@ -211,12 +211,7 @@ class CollectorConfig(Strict):
     def _from_environment(cls, value: str | None) -> str | None:
         """`env:NAME` reads the connection string from the environment, so a campaign
         file holds no password."""
-        if value is None or not value.startswith("env:"):
-            return value
-        name = value.removeprefix("env:")
-        if not os.environ.get(name):
-            raise ValueError(f"{value}: the environment variable {name} is not set")
-        return os.environ[name]
+        return None if value is None else from_environment(value)
 
     @model_validator(mode="after")
     def _connection_given(self) -> CollectorConfig:

@@ -38,6 +38,7 @@ import pymysql
 import redis
 from psycopg import sql
 
+from analysis.signals import GROUP_ROLES
 from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
 from harness.validate import top_verdict
@@ -77,14 +78,15 @@ class Stack:
     def mariadb(self) -> bool:
         return self.ready.get("db") == "mariadb"
 
-    def processes(self, group: str, title: str = "") -> list[psutil.Process]:
-        """The stack's processes of one process group (as the host collector groups them),
-        optionally only those whose title starts with `title`."""
+    def processes(self, *groups: str, title: str = "") -> list[psutil.Process]:
+        """The stack's processes of the given process groups (as the host collector groups
+        them), from one walk of its tree, optionally only those whose title starts with
+        `title`."""
         found = []
         for child in psutil.Process(self.process.pid).children(recursive=True):
             with contextlib.suppress(psutil.NoSuchProcess):
                 cmdline = child.cmdline()
-                if process_group(child.name(), cmdline) == group and \
+                if process_group(child.name(), cmdline) in groups and \
                         " ".join(cmdline).startswith(title):
                     found.append(child)
         return found
@@ -330,7 +332,7 @@ def _scripts(script: str, env: dict[str, str], what: str, copies: int = 1) -> It
 def frozen_database(stack: Stack) -> Iterator[str]:
     """Every database process stopped (SIGSTOP), as a VM pause or a storage freeze leaves
     it: connections stay open, nothing answers, nothing errors at once."""
-    processes = stack.processes("postgres") + stack.processes("mysql")
+    processes = stack.processes(*GROUP_ROLES["db"])
     if not processes:
         raise ServiceError("no database process found under the stack")
     with _stopped(processes):
@@ -342,13 +344,13 @@ def throttled_database(stack: Stack) -> Iterator[str]:
     """Every database process stopped 200 ms in every 500 ms, as a cgroup CPU quota, a
     VM its host throttles or a `kill -STOP` loop leaves it: it answers, slowly. The
     processes are listed again each cycle (PostgreSQL forks a backend per connection)."""
-    if not stack.processes("postgres") + stack.processes("mysql"):
+    if not stack.processes(*GROUP_ROLES["db"]):
         raise ServiceError("no database process found under the stack")
     done = threading.Event()
 
     def cycle() -> None:
         while not done.is_set():
-            with _stopped(stack.processes("postgres") + stack.processes("mysql")):
+            with _stopped(stack.processes(*GROUP_ROLES["db"])):
                 done.wait(THROTTLE_PAUSE_S)
             done.wait(THROTTLE_PERIOD_S - THROTTLE_PAUSE_S)
 

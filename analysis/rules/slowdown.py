@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import Context, latency_by_name
 from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.planner import describe, stale_statistics
@@ -148,10 +148,8 @@ def _slowed_pages(ctx: Context, before: pd.Index, after: pd.Index) -> list[Slowe
                          & ~ctx.w5_names["name"].str.startswith(NOT_PAGE_PREFIXES)]
 
     def means(starts: pd.Index) -> pd.Series:
-        part = frame[frame["start"].isin(starts)]
-        counts = part.groupby("name")["count"].sum()
-        sums = (part["mean_ms"] * part["count"]).groupby(part["name"]).sum()
-        return (sums / counts)[counts >= PAGE_MIN_REQUESTS]
+        pages = latency_by_name(frame[frame["start"].isin(starts)])
+        return pages.loc[pages["count"] >= PAGE_MIN_REQUESTS, "mean_ms"]
 
     both = pd.DataFrame({"before": means(before), "after": means(after)}).dropna()
     pages = [SlowedPage(str(name), float(row["before"]), float(row["after"]))
