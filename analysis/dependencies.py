@@ -24,7 +24,7 @@ import pandas as pd
 
 from analysis.context import WINDOW_S, Context
 from analysis.rules.common import sustained_peak
-from analysis.signals import DB_LATENCY, REDIS_LATENCY, Signal
+from analysis.signals import DB_LATENCY, REDIS_ERRORS, REDIS_LATENCY, Signal
 from analysis.timefmt import clock
 from collectors.base import SERVER_FULL
 
@@ -196,3 +196,43 @@ def _collector_outages(ctx: Context, dependency: str, collector: str, target: st
         found.append(Outage(dependency, collector, target, open_at,
                             max(end_of_run, open_at), refused, message, True))
     return found
+
+
+MIN_REFUSALS = 1.0    # error replies/s: a dependency refusing in earnest
+REFUSAL_RISE = 3.0    # times its rate before
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A dependency that was up and fast, and answered the app's commands with errors."""
+
+    target: str
+    kind: str            # the error's prefix: OOM, MISCONF, READONLY, NOAUTH...
+    first: float
+    rate: float          # error replies/s from `first` on
+    before: float        # error replies/s before
+
+    def describe(self) -> str:
+        before = "none before" if self.before == 0 else f"{self.before:.1f}/s before"
+        return (f"culprit: {REDIS_ERRORS.name}{{{self.kind}}} on {self.target}: {self.rate:.1f} "
+                f"error replies/s from {clock(self.first)} ({before}): Redis was up and "
+                f"answered, refusing commands with {self.kind} errors")
+
+
+def refusing_dependency(ctx: Context, since: float, until: float) -> Refusal | None:
+    """The Redis error kind that began (or multiplied) between `since` and `until`, the
+    most replies/s first; None when no server refused more than before."""
+    worst: Refusal | None = None
+    for kind in ctx.labels(REDIS_ERRORS):
+        for target, series in ctx.per_target(REDIS_ERRORS, kind).items():
+            rate = series.fillna(0.0)
+            started = rate[(rate.index >= since) & (rate.index <= until) & (rate >= MIN_REFUSALS)]
+            if started.empty:
+                continue
+            first = float(started.index[0])
+            before = float(rate[rate.index < first].mean()) if (rate.index < first).any() \
+                else 0.0
+            after = float(rate[rate.index >= first].mean())
+            if after >= REFUSAL_RISE * before and (worst is None or after > worst.rate):
+                worst = Refusal(str(target), str(kind), first, after, before)
+    return worst

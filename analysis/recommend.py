@@ -530,6 +530,20 @@ def _host_memory(f: Finding, ctx: Context) -> list[str]:
 
 
 def _host_disk(f: Finding, ctx: Context) -> list[str]:
+    if f.details.get("full"):
+        mount = f.details.get("mount", "/")
+        return [
+            *_process_first(f, "wrote the most while it filled"),
+            f"Free space on {mount} now: find what grew (`du -xh --max-depth=3 {mount} | "
+            "sort -h | tail`): an unrotated storage/logs/laravel.log, file sessions or cache, "
+            "old job documents and exports, PostgreSQL WAL kept by an unused replication "
+            "slot, binary logs on MySQL/MariaDB.",
+            "Keep it from filling again: `LOG_CHANNEL=daily` with `LOG_DAILY_DAYS` (or "
+            "logrotate), a schedule that prunes old documents, `max_slot_wal_keep_size` "
+            "(PostgreSQL) or `binlog_expire_logs_seconds` (MySQL).",
+            "Put the database and the app's storage on volumes of their own, and alert at "
+            "80% used, long before writes fail.",
+        ]
     return [
         *_process_first(f, "read and wrote the most"),
         "Find the writer (`iotop`, pg_stat_io on PostgreSQL 16+): PostgreSQL data/WAL, Laravel "
@@ -602,6 +616,19 @@ def _cache(f: Finding, ctx: Context) -> list[str]:
     ]
 
 
+# What a Redis that refuses commands needs, by the error's kind.
+REDIS_REFUSALS = {
+    "OOM": "Redis reached maxmemory under `maxmemory-policy noeviction` and refuses writes: "
+           "give it room (maxmemory, the host's RAM), and keep the cache on a Redis of its own "
+           "with `allkeys-lru`, sessions and queues on one with noeviction and headroom.",
+    "MISCONF": "Redis cannot write its RDB snapshot (a full or read-only disk, a failed fork "
+               "for lack of memory) and stops accepting writes: free the disk or memory "
+               "(`vm.overcommit_memory = 1`), then check `INFO persistence`.",
+    "READONLY": "The app writes to a read-only replica: point it at the primary (after a "
+                "failover, through Sentinel or the managed service's primary endpoint).",
+}
+
+
 def _errors(f: Finding, ctx: Context) -> list[str]:
     error = f.details.get("dominant_error") or "the dominant error"
     server = ([("The errors began when a server of the stack was stopped (state T): find who "
@@ -617,9 +644,15 @@ def _errors(f: Finding, ctx: Context) -> list[str]:
                  "read (APP_KEY or the session cookie's name changed by a deploy). Check "
                  "SESSION_DRIVER's store first, and keep sessions apart from the cache."]
                 if f.details.get("lost_sessions_dominate") else [])
-    return [*server, *sessions,
-        f"Fix the dominant error first: {error}. Look in storage/logs/laravel.log at the onset "
-        "time.",
+    refused = f.details.get("refused_by", "")
+    refusal = [REDIS_REFUSALS.get(refused, f"Redis refused the app's commands with {refused} "
+                                  "errors: its log and `INFO errorstats` say why.")
+               ] if refused else []
+    logged = f.details.get("log_messages", [])
+    return [*server, *refusal, *sessions,
+        f"Fix the dominant error first: {error}. " + (
+            f"The stack's log said at the onset: {logged[0]}." if logged else
+            "Look in storage/logs/laravel.log at the onset time."),
         "Read the status: 419 = CSRF/session expiry, 429 = login throttling (seed more "
         "accounts), 500 = an exception, 502/504 = PHP-FPM down or timeouts.",
     ]

@@ -41,6 +41,8 @@ OOM_KILLS = Signal("mem.oom_kills")
 DISK_UTIL = Signal("disk.util")
 DISK_AWAIT = Signal("disk.await")
 DISK_QUEUE = Signal("disk.queue")
+FS_USED = Signal("fs.used_ratio")  # label: the mount point
+FS_AVAILABLE = Signal("fs.available_bytes")
 PROC_CPU = Signal("proc.cpu")
 PROC_RSS = Signal("proc.rss")
 PROC_COUNT = Signal("proc.count")
@@ -91,6 +93,8 @@ APP_POOL_WAITING = Signal("app.db_pool.waiting")
 APP_POOL_SIZE = Signal("app.db_pool.size")
 APP_POOL_IN_USE = Signal("app.db_pool.in_use")
 LOADGEN_CPU = Signal("loadgen.cpu")
+LOG_ERRORS = Signal("log.errors")  # label: the message's signature
+REDIS_ERRORS = Signal("redis.errors")  # label: the error's kind (OOM, MISCONF...)
 
 # Process groups (the label of proc.cpu{group}) by role in the stack. A group not
 # listed here counts as "outside the stack" for host.cpu.

@@ -147,6 +147,7 @@ def python_stack(seconds: float, counts: list[int], logs: Path) -> list[Cost]:
         postgres = ["--postgres", "env:BENCH_POSTGRES"]
         redis = ["--redis", "env:BENCH_REDIS", "--queue-redis", "env:BENCH_QUEUE_REDIS"]
         status = ["--app-status", f"{stack.url}/status"]
+        logs_of = [flag for path in stack.log_files() for flag in ("--log", path)]
         stack_servers = ["postgres", "redis", "queue redis", "app"]
         with crowded(counts[0]) as processes:
             for name, flags, asked in [
@@ -160,9 +161,10 @@ def python_stack(seconds: float, counts: list[int], logs: Path) -> list[Cost]:
                 for name, flags, asked in [
                         ("host (local /proc)", ports, []),
                         ("host (over SSH)", [*ssh, *ports], ["sshd"]),
-                        ("all on the target host", [*postgres, *redis, *status, *ports],
-                         stack_servers),
-                        ("all, host over SSH", [*ssh, *postgres, *redis, *status, *ports],
+                        ("all on the target host",
+                         [*postgres, *redis, *status, *logs_of, *ports], stack_servers),
+                        ("all, host over SSH",
+                         [*ssh, *postgres, *redis, *status, *logs_of, *ports],
                          [*stack_servers, "sshd"])]:
                     costs.append(measure(name, flags, servers, asked, seconds, processes,
                                          env))
@@ -187,12 +189,14 @@ def laravel_stack(seconds: float, count: int, logs: Path) -> list[Cost]:
         nginx = ["--nginx-status", urls["nginx_status"]]
         redis = ["--redis", "env:BENCH_REDIS", "--queue-redis", "env:BENCH_QUEUE_REDIS"]
         ports = ["--ports", ",".join(map(str, [stack.app_port, *stack.backend_ports()]))]
+        logs_of = [flag for path in stack.log_files() for flag in ("--log", path)]
         for name, flags, asked in [
                 ("mysql (MariaDB)", ["--no-host", *mysql], ["mariadb"]),
                 ("PHP-FPM status", ["--no-host", *fpm], ["php-fpm", "nginx"]),
                 ("nginx stub_status", ["--no-host", *nginx], ["nginx"]),
-                ("all on the target host (Laravel)", [*mysql, *redis, *fpm, *nginx, *ports],
-                 list(servers.pids))]:
+                ("logs (every server's)", ["--no-host", *logs_of], []),
+                ("all on the target host (Laravel)",
+                 [*mysql, *redis, *fpm, *nginx, *logs_of, *ports], list(servers.pids))]:
             costs.append(measure(name, flags, servers, asked, seconds, processes, env))
     return costs
 

@@ -57,6 +57,8 @@ def specs_from(args: argparse.Namespace) -> list[CollectorSpec]:
     for url in [*args.app_status, *filter(None, (args.fpm_status, args.nginx_status))]:
         specs.append(CollectorSpec("app_status", interval, url=url,
                                    max_children=args.fpm_max_children))
+    if args.log:
+        specs.append(CollectorSpec("log", interval, paths=list(args.log)))
     if args.spec:
         try:
             specs += parse_specs(resolve_secret(args.spec, "--spec"))
@@ -103,6 +105,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fpm-max-children", type=int,
                         help="the pool's pm.max_children (the status page does not say)")
     parser.add_argument("--nginx-status", help="nginx stub_status URL (same as --app-status)")
+    parser.add_argument("--log", action="append", default=[], metavar="PATH",
+                        help="a log file or glob pattern of this machine to count error lines "
+                             "of (Laravel, PHP-FPM, nginx, PostgreSQL, MariaDB, Redis); "
+                             "repeatable")
     parser.add_argument("--spec", help="more collectors, each with its own settings: a JSON "
                         "list (see collectors/spec.py), or env:NAME holding it")
     parser.add_argument("--ports", type=port_list, default=[],

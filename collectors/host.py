@@ -16,6 +16,7 @@ from socket import AF_INET, AF_INET6
 from collectors.base import Rates, Sample
 from collectors.processes import ProcessWatch
 from collectors.procfs import (
+    MOUNTS_FILE,
     PROC_FILES,
     TCP_FILES,
     CpuTimes,
@@ -24,6 +25,7 @@ from collectors.procfs import (
     parse_keyed,
     parse_listeners,
     parse_loadavg,
+    parse_mounts,
     parse_net_dev,
     parse_pressure,
     parse_stat,
@@ -35,6 +37,8 @@ from collectors.sockdiag import ListenQueues, open_listen_queues
 SECTOR_BYTES = 512
 IO_WATCH_UTIL = 0.5          # read per-process I/O counters while a disk is this busy
 TIGHT_MEMORY = 0.2           # available RAM share below which the processes are all read
+FULL_WATCH = 0.9             # a filesystem this full: read per-process I/O, to name the writer
+SPACE_EVERY = 5              # samples between readings of the filesystems' space
 MEMINFO_KEYS = ("MemTotal", "MemAvailable")
 VMSTAT_RATES = {"pswpin": "swap.in_rate", "pswpout": "swap.out_rate",
                 "pgmajfault": "mem.major_faults_rate"}
@@ -53,6 +57,9 @@ class HostCollector:
     _watch_io: bool = False
     _listen_queues: ListenQueues | None = None
     _netlink_refused: bool = False
+    _samples: int = 0
+    _mounts: list[str] = field(default_factory=list)
+    _filling: bool = False
 
     @property
     def target(self) -> str:
@@ -71,15 +78,19 @@ class HostCollector:
         return self.ports | self.stack_ports
 
     def sample(self, ts: float) -> Sample:
-        with_io = self._watch_io  # decided by the previous sample's disks
+        with_io = self._watch_io or self._filling  # decided by earlier samples
         if self.watched and self.shell.local and self._listen_queues is None \
                 and not self._netlink_refused:
             self._listen_queues = open_listen_queues()
             self._netlink_refused = self._listen_queues is None
+        space = self._samples % SPACE_EVERY == 0
+        self._samples += 1
         texts = self.shell.read_files(
             PROC_FILES + (self._tcp_files if self.watched and not self._listen_queues else ())
-            + self._processes.paths(ts, with_io))
+            + ((MOUNTS_FILE,) if space else ()) + self._processes.paths(ts, with_io))
         out = Sample()
+        if space:
+            self._space(texts.get(MOUNTS_FILE), out)
         stat = parse_stat(texts["/proc/stat"])
         busy_cores = self._cpu(stat, out)
         available = self._memory(texts, ts, out)
@@ -158,6 +169,20 @@ class HostCollector:
         if "oom_kill" in vmstat:
             out.add("mem.oom_kills", self.rates.delta("oom_kill", vmstat["oom_kill"]))
         return available
+
+    def _space(self, mounts: str | None, out: Sample) -> None:
+        """How full each disk filesystem is: a full one refuses every write (the database's
+        WAL, the app's log and sessions, the jobs' documents) while the disk idles."""
+        if mounts is not None:
+            self._mounts = parse_mounts(mounts)
+        fullest = 0.0
+        for mount, space in self.shell.statfs(self._mounts).items():
+            if space.size <= 0:
+                continue  # a pseudo filesystem that holds nothing
+            out.add(f"fs.used_ratio{{{mount}}}", space.used_ratio)
+            out.add(f"fs.available_bytes{{{mount}}}", space.available)
+            fullest = max(fullest, space.used_ratio)
+        self._filling = fullest >= FULL_WATCH
 
     def _disks(self, text: str, ts: float, out: Sample) -> None:
         busiest = 0.0

@@ -31,6 +31,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "disk.iops": ("ops/s", "{dev}: reads + writes completed"),
     "disk.queue": ("requests", "{dev}: average queue (weighted io ms / ms)"),
     "disk.await": ("ms", "{dev}: average time per I/O"),
+    "fs.used_ratio": ("ratio", "{mount}: used / (used + available), as df's Use% (every 5 s)"),
+    "fs.available_bytes": ("bytes", "{mount}: space left to unprivileged writers"),
     "disk.read_bytes_rate": ("bytes/s", "{dev}"),
     "disk.write_bytes_rate": ("bytes/s", "{dev}"),
     "net.rx_bytes_rate": ("bytes/s", "all interfaces but lo"),
@@ -99,6 +101,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "redis.keys": ("keys", "keys in every database (INFO keyspace)"),
     "redis.deletes_rate": ("commands/s", "DEL, UNLINK, FLUSHDB and FLUSHALL calls "
                                          "(INFO commandstats)"),
+    "redis.errors": ("replies/s", "{kind}: error replies (INFO errorstats: OOM, MISCONF, "
+                     "READONLY...): commands Redis refused"),
     "redis.latency_ms": ("ms", "round trip of the collector's PING: a stalled server shows here"),
     # app status pages
     "app.workers.busy": ("workers", "requests being served (FPM: active processes, not "
@@ -120,6 +124,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "nginx.reading": ("count", "stub_status"),
     "nginx.writing": ("count", "stub_status"),
     "nginx.waiting": ("count", "stub_status"),
+    # logs
+    "log.lines": ("lines", "lines appended to the followed log files in the sample"),
+    "log.errors": ("lines", "{signature}: error and warning lines of that kind in the sample "
+                            "(file: level: message, values as N and ?)"),
     # self, and the load generator (written by the recorder)
     "collector.sample_ms": ("ms", "{collector}: time one sample took"),
     "collector.waiting_s": ("s", "{collector}: how long a sample has waited for an answer, "

@@ -18,6 +18,8 @@ PROC_FILES = ("/proc/stat", "/proc/meminfo", "/proc/vmstat", "/proc/diskstats",
 # Read only when listen ports are watched: the kernel walks every socket bucket to
 # produce them (~4 ms each on a big machine), so tcp6 is dropped once all ports are IPv4.
 TCP_FILES = ("/proc/net/tcp", "/proc/net/tcp6")
+# Read every few samples: which filesystems to ask for their space.
+MOUNTS_FILE = "/proc/mounts"
 # Every process's stat and command line, read in a full scan (collectors/processes.py).
 PROCESS_GLOBS = ("/proc/[0-9]*/stat", "/proc/[0-9]*/cmdline")
 # Every process's storage I/O counters: read only while a disk is busy, to name who uses it.
@@ -138,6 +140,31 @@ def parse_diskstats(text: str) -> dict[str, DiskCounters]:
                                        write_sectors=f[6], write_ms=f[7], io_ticks_ms=f[9],
                                        weighted_ms=f[10])
     return disks
+
+
+# Filesystems whose filling up stops a server's writes (not proc, sysfs, cgroup...); tmpfs
+# too: /dev/shm holds PostgreSQL's dynamic shared memory, /run sockets and locks.
+FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs",
+                         "reiserfs", "overlay", "vfat", "exfat", "ntfs", "ntfs3", "fuseblk",
+                         "nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "tmpfs"})
+MOUNT_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def parse_mounts(text: str) -> list[str]:
+    """Mount points of the filesystems in /proc/mounts that can fill up, one per device (a
+    device mounted at several places is one filesystem: its shortest path; every tmpfs
+    is a filesystem of its own)."""
+    by_device: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 3 or fields[2] not in FILESYSTEMS:
+            continue
+        mount = MOUNT_ESCAPE.sub(lambda octal: chr(int(octal[1], 8)), fields[1])
+        device = fields[0] if fields[0].startswith("/") else mount
+        known = by_device.get(device)
+        if known is None or len(mount) < len(known):
+            by_device[device] = mount
+    return sorted(by_device.values())
 
 
 def parse_loadavg(text: str) -> float:

@@ -22,6 +22,7 @@ SUFFIXES = (":reserved", ":delayed", ":notify")
 DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
 DELETING_COMMANDS = ("del", "unlink", "flushdb", "flushall")
 KEYSPACE_DB = re.compile(r"db\d+")
+MAX_ERROR_KINDS = 10
 
 
 def queue_key(name: str) -> str:
@@ -40,6 +41,8 @@ class RedisCollector:
     _client: redis.Redis | None = None
     _queue_keys: set[str] = field(default_factory=set)
     _samples: int = 0
+    _error_kinds: set[str] = field(default_factory=set)
+    _error_counts: tuple[dict[str, float], float] | None = None
 
     def __post_init__(self) -> None:
         self._queue_keys = {queue_key(name) for name in self.queues}
@@ -109,7 +112,24 @@ class RedisCollector:
         out.add("redis.deletes_rate", self.rates.rate("deletes", sum(
             float(commands.get(f"cmdstat_{name}", {}).get("calls", 0))
             for name in DELETING_COMMANDS), ts))
+        self._errors(client, ts, out)
         return out
+
+    def _errors(self, client: redis.Redis, ts: float, out: Sample) -> None:
+        """Error replies per second by their prefix (OOM: full under noeviction; MISCONF:
+        its snapshot cannot be written; READONLY: a replica; NOAUTH...): a Redis that is up
+        and fast but refuses the app's commands (Redis 6.2 and later count them). A kind
+        first listed after the first sample counted from 0: Redis lists a kind once seen."""
+        counts = {key.removeprefix("errorstat_"): float(value.get("count", 0))
+                  for key, value in client.info("errorstats").items()
+                  if key.startswith("errorstat_") and isinstance(value, dict)}
+        previous, self._error_counts = self._error_counts, (counts, ts)
+        if previous is None or ts <= previous[1]:
+            return
+        before, then = previous
+        rates = {kind: (count - before.get(kind, 0.0)) / (ts - then)
+                 for kind, count in counts.items() if count >= before.get(kind, 0.0)}
+        out.add_per_label("redis.errors", rates, self._error_kinds, MAX_ERROR_KINDS)
 
     def _discover(self, client: redis.Redis) -> None:
         for key in client.scan_iter(match="*queues:*", count=1000):

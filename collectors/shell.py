@@ -1,4 +1,5 @@
-"""Where /proc is read from: this machine, or another one over one persistent SSH connection.
+"""Where a host is read from (/proc, its filesystems' space, the tails of its logs): this
+machine, or another one over one persistent SSH connection.
 
 SSH host keys are verified against known_hosts (the user's, or a given file) and an
 unknown or changed key is refused with a clear message; trusting a new key on first
@@ -10,11 +11,12 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shlex
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import paramiko
 
@@ -24,6 +26,41 @@ from collectors.procfs import parse_head
 # target); paths are ours, and globs (/proc/[0-9]*/stat) are expanded by the remote shell.
 SAFE_PATH = re.compile(r"^/proc/[\w\[\]*/-]+$")
 HEAD_BYTES = 4 << 20
+# A log path or pattern the remote shell may expand: absolute, no spaces, quotes or $.
+SAFE_LOG_PATH = re.compile(r"^/[\w.,+@%=:/*?\[\]-]+$")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What a file gained since a position: `text` from byte `start` on, `length` bytes
+    of it (the next position is start + length); start is 0 when the file was replaced
+    (a rotation: another inode) or truncated."""
+
+    path: str
+    inode: int
+    start: int
+    length: int
+    text: str
+
+
+class Space(NamedTuple):
+    """A filesystem's bytes: its size, free, and available to unprivileged users."""
+
+    size: float
+    free: float
+    available: float
+
+    @property
+    def used_ratio(self) -> float:
+        """As `df` computes Use%: used / (used + available), the root reserve left out."""
+        used = self.size - self.free
+        return used / (used + self.available) if used + self.available > 0 else 0.0
+
+
+def check_log_path(path: str) -> str:
+    if not SAFE_LOG_PATH.match(path):
+        raise ValueError(f"log path {path!r}: an absolute path without spaces, quotes or $")
+    return path
 
 
 def _descriptors(pid: int) -> set[str]:
@@ -65,6 +102,19 @@ class Shell(Protocol):
         """Which of `pids` hold one of the sockets `inodes` (an open file descriptor)."""
         ...
 
+    def files(self, patterns: tuple[str, ...]) -> list[str]:
+        """The regular files that the glob `patterns` match."""
+        ...
+
+    def statfs(self, mounts: list[str]) -> dict[str, Space]:
+        """Size, free and available bytes of the filesystems mounted at `mounts`."""
+        ...
+
+    def appended(self, positions: dict[str, tuple[int, int]], limit: int) -> list[Appended]:
+        """What each file gained since its (inode, offset), at most `limit` bytes; offset
+        -1 starts at the end (nothing yet). Files that cannot be read are left out."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -93,8 +143,45 @@ class LocalShell:
         wanted = {f"socket:[{inode}]" for inode in inodes}
         return {pid for pid in pids if wanted & _descriptors(pid)}
 
+    def files(self, patterns: tuple[str, ...]) -> list[str]:
+        return sorted({path for pattern in patterns for path in glob.glob(pattern)
+                       if os.path.isfile(path)})
+
+    def statfs(self, mounts: list[str]) -> dict[str, Space]:
+        found = {}
+        for mount in mounts:
+            try:
+                fs = os.statvfs(mount)
+            except OSError:
+                continue  # unmounted meanwhile, or not ours to read
+            found[mount] = Space(fs.f_blocks * fs.f_frsize, fs.f_bfree * fs.f_frsize,
+                                 fs.f_bavail * fs.f_frsize)
+        return found
+
+    def appended(self, positions: dict[str, tuple[int, int]], limit: int) -> list[Appended]:
+        found = []
+        for path, (inode, offset) in positions.items():
+            try:
+                with open(path, "rb") as file:
+                    status = os.fstat(file.fileno())
+                    start = _start(inode, offset, status.st_ino, status.st_size)
+                    file.seek(start)
+                    data = file.read(min(limit, max(status.st_size - start, 0)))
+            except OSError:
+                continue  # gone or not readable now; the next sample tries again
+            found.append(Appended(path, status.st_ino, start, len(data),
+                                  data.decode(errors="replace")))
+        return found
+
     def close(self) -> None:
         pass
+
+
+def _start(inode: int, offset: int, now_inode: int, size: int) -> int:
+    """Where to read from: the end at first, the top of a replaced or truncated file."""
+    if offset < 0:
+        return size
+    return offset if now_inode == inode and size >= offset else 0
 
 
 @dataclass(frozen=True)
@@ -242,6 +329,54 @@ class SSHShell:
         found = self.ask(f"find {folders} \\( {tests} \\) 2>/dev/null")
         return {int(parts[2]) for line in found.splitlines()
                 if len(parts := line.split("/")) > 3 and parts[2].isdigit()}
+
+    def statfs(self, mounts: list[str]) -> dict[str, Space]:
+        if not mounts:
+            return {}
+        # One `stat -f` for all: blocks, free, available, block size, then the name.
+        found = {}
+        listed = self.ask("stat -f -c '%b %f %a %S %n' -- "
+                          f"{' '.join(shlex.quote(mount) for mount in mounts)} 2>/dev/null")
+        for line in listed.splitlines():
+            parts = line.split(" ", 4)
+            if len(parts) == 5 and all(part.isdigit() for part in parts[:4]):
+                blocks, free, available, size = (float(part) for part in parts[:4])
+                found[parts[4]] = Space(blocks * size, free * size, available * size)
+        return found
+
+    def files(self, patterns: tuple[str, ...]) -> list[str]:
+        # The remote shell expands the (checked) patterns; `-f` keeps regular files.
+        listed = self.ask(" ".join(f'for f in {check_log_path(pattern)}; do [ -f "$f" ] && '
+                                   'echo "$f"; done;' for pattern in patterns))
+        return sorted(set(listed.split()))
+
+    def appended(self, positions: dict[str, tuple[int, int]], limit: int) -> list[Appended]:
+        """One round trip for every file: per file a header line (marker, inode, start,
+        length, its index), then its bytes and a newline; a marker line ends the last."""
+        marker = f"__esppd_file_{uuid.uuid4().hex}__"
+        script = []
+        paths = list(positions)
+        for index, path in enumerate(paths):
+            inode, offset = positions[path]
+            quoted = shlex.quote(check_log_path(path))
+            script.append(
+                f"set -- $(stat -L -c '%i %s' -- {quoted} 2>/dev/null); "
+                f'if [ -n "$1" ]; then o={int(offset)}; '
+                f'if [ $o -lt 0 ]; then o=$2; elif [ "$1" != {int(inode)} ] || '
+                f'[ $2 -lt $o ]; then o=0; fi; n=$(($2 - o)); [ $n -gt {int(limit)} ] && '
+                f'n={int(limit)}; echo "{marker} $1 $o $n {index}"; '
+                f'tail -c +$((o + 1)) -- {quoted} | head -c $n; echo; fi')
+        if not script:
+            return []
+        # A last marker line ends the last file's bytes as the next header ends the others'.
+        script.append(f'echo "{marker} end"')
+        found = []
+        for section in self.ask("\n".join(script)).split(marker + " ")[1:-1]:
+            header, _, body = section.partition("\n")
+            node, start, length, number = header.split()
+            found.append(Appended(paths[int(number)], int(node), int(start), int(length),
+                                  body[:-1]))  # minus the newline echoed after the bytes
+        return found
 
     def close(self) -> None:
         if self._channel is not None:

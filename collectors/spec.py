@@ -20,12 +20,13 @@ from psycopg.conninfo import conninfo_to_dict
 from collectors.appstatus import AppStatusCollector
 from collectors.base import Collector
 from collectors.host import HostCollector
+from collectors.logs import LogCollector
 from collectors.mysql import MySQLCollector
 from collectors.postgres import PostgresCollector
 from collectors.redisq import RedisCollector
-from collectors.shell import LocalShell, SSHShell, SSHTarget
+from collectors.shell import LocalShell, Shell, SSHShell, SSHTarget
 
-TYPES = ("host", "postgres", "mysql", "redis", "app_status")
+TYPES = ("host", "postgres", "mysql", "redis", "app_status", "log")
 DEFAULT_PORTS = {"mysql": 3306, "mariadb": 3306, "redis": 6379, "rediss": 6379,
                  "http": 80, "https": 443}
 LOOPBACK = frozenset({"", "localhost", "127.0.0.1", "::1"})
@@ -50,6 +51,7 @@ class CollectorSpec:
     queue_url: str | None = None
     queues: list[str] = field(default_factory=list)
     max_children: int | None = None
+    paths: list[str] = field(default_factory=list)  # log: files or glob patterns
 
     @classmethod
     def parse(cls, index: int, data: Any) -> CollectorSpec:
@@ -97,12 +99,11 @@ class CollectorSpec:
     def collectors(self) -> list[Collector]:
         """What this spec samples (a redis spec with a queue_url is two: cache and queue)."""
         if self.type == "host":
-            if self.ssh is None:
-                return [HostCollector(LocalShell(), set(self.ports), set(self.stack_ports))]
-            shell = SSHShell(SSHTarget.parse(self.ssh), Path(self.key) if self.key else None,
-                             Path(self.known_hosts) if self.known_hosts else None,
-                             self.trust_new_host_key)
-            return [HostCollector(shell, set(self.ports), set(self.stack_ports))]
+            return [HostCollector(self._shell(), set(self.ports), set(self.stack_ports))]
+        if self.type == "log":
+            if not self.paths:
+                raise SpecError("a log collector needs paths")
+            return [LogCollector(self._shell(), tuple(self.paths))]
         if self.type in ("postgres", "mysql"):
             if not self.dsn:
                 raise SpecError(f"a {self.type} collector needs a dsn")
@@ -122,6 +123,14 @@ class CollectorSpec:
             return cache
         return [*cache, RedisCollector(self.queue_url, target="redis-queue", name="redis_queue",
                                        cache_stats=False, queues=queues)]
+
+    def _shell(self) -> Shell:
+        """This host (no ssh), or the SSH target, its key verified against known_hosts."""
+        if self.ssh is None:
+            return LocalShell()
+        return SSHShell(SSHTarget.parse(self.ssh), Path(self.key) if self.key else None,
+                        Path(self.known_hosts) if self.known_hosts else None,
+                        self.trust_new_host_key)
 
 
 def with_stack_ports(specs: list[CollectorSpec]) -> list[CollectorSpec]:

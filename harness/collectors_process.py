@@ -67,6 +67,14 @@ class CollectorsProcess:
                                   if stack and collector.queue_url == "embedded" else [])])
         elif collector.type == "app_status":
             spec.update(url=collector.url, max_children=collector.max_children)
+        elif collector.type == "log":
+            # The embedded stack's logs are on this machine.
+            embedded = stack.log_files() if stack and collector.ssh is None else []
+            spec.update(ssh=collector.ssh, key=str(collector.key) if collector.key else None,
+                        known_hosts=str(collector.known_hosts) if collector.known_hosts
+                        else None, trust_new_host_key=collector.trust_new_host_key,
+                        paths=[path for entry in collector.paths for path in (
+                            embedded if entry == "embedded" else [entry])])
         return {key: value for key, value in spec.items() if value is not None}
 
     def expanded_specs(self) -> list[dict[str, Any]]:

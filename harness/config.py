@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from collectors.env import from_environment
+from collectors.shell import check_log_path
 from reference_app.knobs import KnobError, Knobs
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
@@ -189,9 +190,9 @@ class DistributionConfig(Strict):
 class CollectorConfig(Strict):
     """One collector; `target = "embedded"` means the embedded stack's own server."""
 
-    type: Literal["host", "postgres", "mysql", "redis", "app_status"]
+    type: Literal["host", "postgres", "mysql", "redis", "app_status", "log"]
     interval: Duration = 1.0
-    ssh: str | None = Field(None, description="host: user@host[:port] to read /proc over SSH")
+    ssh: str | None = Field(None, description="host, log: user@host[:port] to read over SSH")
     key: Path | None = None
     known_hosts: Path | None = None
     trust_new_host_key: bool = False
@@ -205,6 +206,9 @@ class CollectorConfig(Strict):
                               "the start: names or full keys (laravel_database_queues:default)")
     max_children: int | None = Field(None, gt=0, description="app_status of PHP-FPM: the "
                                      "pool's pm.max_children (its status page does not say)")
+    paths: list[str] = Field(default_factory=list, description="log: absolute files or glob "
+                             "patterns to count error lines of (storage/logs/laravel*.log, "
+                             "PHP-FPM's and nginx's error logs), or ['embedded']")
 
     @field_validator("dsn", "url", "queue_url")
     @classmethod
@@ -219,6 +223,12 @@ class CollectorConfig(Strict):
             raise ValueError(f"a {self.type} collector needs dsn (or dsn = \"embedded\")")
         if self.type in {"redis", "app_status"} and not self.url:
             raise ValueError(f"a {self.type} collector needs url (or url = \"embedded\")")
+        if self.type == "log":
+            if not self.paths:
+                raise ValueError('a log collector needs paths (or paths = ["embedded"])')
+            for path in self.paths:
+                if path != "embedded":
+                    check_log_path(path)
         return self
 
 
@@ -281,10 +291,12 @@ class CompareConfig(Strict):
 
 def default_collectors(database: Literal["postgres", "mysql"] = "postgres"
                        ) -> list[CollectorConfig]:
-    """The embedded stack's host, database (its engine's collector), Redis and status pages."""
+    """The embedded stack's host, database (its engine's collector), Redis, status pages
+    and logs."""
     return [CollectorConfig(type="host"), CollectorConfig(type=database, dsn="embedded"),
             CollectorConfig(type="redis", url="embedded", queue_url="embedded"),
-            CollectorConfig(type="app_status", url="embedded")]
+            CollectorConfig(type="app_status", url="embedded"),
+            CollectorConfig(type="log", paths=["embedded"])]
 
 
 # The collector type that reads each embedded database engine.

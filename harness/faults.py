@@ -61,6 +61,8 @@ class FaultLoad:
 
 STACK_START_TIMEOUT_S = 300.0
 THROTTLE_PERIOD_S, THROTTLE_PAUSE_S = 0.5, 0.2  # the throttled database: paused 40% of the time
+TIMEOUT_MS = 5  # the statement timeout: what the app's list pages and reports take
+FULL_DISK_SPARE = 8 << 20  # bytes the full disk had free before the runaway log took them
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Stack:
     """A running `python -m reference_app up`: its ready line and its process."""
 
     process: subprocess.Popen[str]
-    ready: dict[str, str]
+    ready: dict[str, Any]
 
     @property
     def dsn(self) -> str:
@@ -436,6 +438,58 @@ def cache_wiper(stack: Stack) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
+def full_redis(stack: Stack) -> Iterator[str]:
+    """The Redis of cache and sessions past its maxmemory under noeviction (a limit set
+    for the cache alone, then sessions grew): reads answer, every write is refused."""
+    client = redis.Redis.from_url(stack.ready["redis"])
+    limit = max(1, int(client.info("memory")["used_memory"]) // 2)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", str(limit))
+    yield f"CONFIG SET maxmemory {limit} (half of what it used), maxmemory-policy noeviction"
+
+
+@contextlib.contextmanager
+def statement_timeout(stack: Stack) -> Iterator[str]:
+    """A statement time limit far too short set on the app's database account from
+    outside (a DBA's milliseconds read as seconds): the app's new connections cancel any
+    statement that runs longer, so pages that read more than a few rows fail."""
+    with connect_as(stack.dsn, "dba-console", autocommit=True) as conn:
+        if stack.mariadb:
+            conn.cursor().execute(f"SET GLOBAL max_statement_time = {TIMEOUT_MS / 1000}")
+            yield f"SET GLOBAL max_statement_time = {TIMEOUT_MS / 1000} (seconds)"
+        else:
+            conn.execute(sql.SQL("ALTER ROLE CURRENT_USER SET statement_timeout = {}").format(
+                sql.Literal(f"{TIMEOUT_MS}ms")))
+            yield f"ALTER ROLE (the app's) SET statement_timeout = '{TIMEOUT_MS}ms'"
+
+
+@contextlib.contextmanager
+def full_disk(stack: Stack) -> Iterator[str]:
+    """The filesystem of the app's storage (the jobs' documents and exports) full, as an
+    unrotated log or forgotten exports leave it: a tmpfs with the storage's files mounted
+    over it, then filled, so every write there fails (ENOSPC). Needs root (mount)."""
+    storage = Path(stack.ready["storage"])
+    used = sum(path.stat().st_size for path in storage.rglob("*") if path.is_file())
+    with tempfile.TemporaryDirectory(prefix="esppd-storage-") as saved:
+        subprocess.run(["cp", "-a", f"{storage}/.", saved], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used + FULL_DISK_SPARE}",
+                        "esppd-full-disk", str(storage)], check=True, capture_output=True)
+        try:
+            subprocess.run(["cp", "-a", f"{saved}/.", str(storage)], check=True)
+            filled = 0
+            # Unbuffered: the write that finds the disk full raises here, not at close.
+            with open(storage / "runaway.log", "wb", buffering=0) as runaway, \
+                    contextlib.suppress(OSError):  # ENOSPC: full
+                while True:
+                    filled += runaway.write(b"x" * 65536)
+            yield (f"the app's storage ({storage}) on a filesystem of "
+                   f"{(used + FULL_DISK_SPARE) // 1024} KiB, filled by a runaway log "
+                   f"({filled // 1024} KiB)")
+        finally:
+            subprocess.run(["umount", "-l", str(storage)], check=False, capture_output=True)
+
+
+@contextlib.contextmanager
 def killed_app_server(stack: Stack) -> Iterator[str]:
     """The app server killed, master and workers (the OOM killer's choice, a bad deploy):
     nginx answers 502 without PHP-FPM; the Python app's port refuses connections."""
@@ -472,6 +526,12 @@ FAULTS: tuple[Fault, ...] = (
     Fault("cache wiper", ("cache.misses",), "", cache_wiper),
     Fault("heavy report", ("db.cpu", "db.query"), "adhoc-report", heavy_report),
     Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
+    Fault("full redis", ("app.errors",), "redis.errors{OOM}", full_redis),
+    Fault("full disk", ("host.disk",), "fs.used_ratio", full_disk),
+    # The Python app keeps its connections pooled: a role's setting reaches it only when
+    # it reconnects. Laravel connects for each request.
+    Fault("statement timeout", ("app.errors",), "log: ", statement_timeout,
+          apps=("laravel",)),
     # On the default seed the plans made without statistics cost 0.3% of a backend: no
     # bottleneck. The large seed (5x the lecturers) makes them the database's main work.
     Fault("stale planner statistics", ("db.query", "db.cpu"), "planner statistics:",
@@ -562,6 +622,7 @@ def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
         f'queue_url = "env:{SECRET_ENV["queue_redis"]}"',
         *(line for url in status for line in ("[[collectors]]", 'type = "app_status"',
                                                f'url = "{url}"')),
+        "[[collectors]]", 'type = "log"', f"paths = {json.dumps(ready['logs'])}",
     ]) + "\n")
     return campaign
 

@@ -74,6 +74,13 @@ class LaravelRuntime:
         return {"fpm_status": f"{self.url}/fpm-status",
                 "nginx_status": f"{self.url}/nginx-status"}
 
+    def log_names(self) -> list[str]:
+        """Its logs in the stack's log folder: PHP-FPM's master log (where the app's
+        stderr channel writes, catch_workers_output), PHP's error_log, PHP-FPM's slowlog
+        (where a request of 5 s or more was), nginx's errors, the queue workers'."""
+        return ["php-fpm.log", "php-fpm-app.log", "php-fpm-slow.log", "nginx-error.log",
+                "esppd-worker-*.log"]
+
     # -- deploy -----------------------------------------------------------------------
 
     def seed(self) -> None:

@@ -64,6 +64,10 @@ class PythonRuntime:
     def status_urls(self) -> dict[str, str]:
         return {"app_status": f"{self.url}/status"}
 
+    def log_names(self) -> list[str]:
+        """Its logs in the stack's log folder: the app server's and the queue workers'."""
+        return ["app.log", "queue-worker-*.log"]
+
     def seed(self) -> None:
         config = self.services.config
         with psycopg.connect(self.services.database.dsn) as conn:

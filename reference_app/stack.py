@@ -69,6 +69,13 @@ class EmbeddedStack:
         """Ports behind the public one whose listen backlog says something (PHP-FPM's)."""
         return self.runtime.backend_ports()
 
+    def log_files(self) -> list[str]:
+        """The servers' logs (patterns: queue workers come and go), for a log collector."""
+        database = "mariadb.log" if isinstance(self.database, MariaDBServer) \
+            else "postgresql.log"
+        return [str(self.log_dir / name) for name in
+                (database, "redis-*.log", *self.runtime.log_names())]
+
     @property
     def dsn(self) -> str:
         return self.database.dsn
@@ -109,11 +116,12 @@ class EmbeddedStack:
             cursor = pg.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
-    def describe(self) -> dict[str, str]:
+    def describe(self) -> dict[str, Any]:
         """The one JSON line `up` prints: where to point load and collectors."""
         return {"app": self.config.app, "db": self.config.db, "url": self.url,
                 "dsn": self.dsn, "monitor_dsn": self.monitor_dsn, "redis": self.redis_url,
-                "queue_redis": self.queue_redis_url, **self.runtime.status_urls()}
+                "queue_redis": self.queue_redis_url, **self.runtime.status_urls(),
+                "logs": self.log_files(), "storage": str(self.runtime.storage_dir)}
 
     def pids(self) -> dict[str, list[int]]:
         """Top-level pid of each component (each leads its own process group)."""

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from analysis.context import RAMP_S, Context
 from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.latency import ALL
+from analysis.logs import attach_log_messages
 from analysis.recommend import recommendations
 from analysis.rules.app import app_errors, app_workers, sessions_lost
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
@@ -49,25 +50,27 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("db.io", db_io, ("host.memory", "host.disk")),
     # The OOM killer takes the biggest process, often the database; a database starved of
     # CPU answers slowly.
+    # A database whose disk is full stops writing, then answering.
     RuleSpec("db.unavailable", db_unavailable, ("host.memory", "host.cpu", "app.cpu",
-                                                "db.cpu")),
+                                                "db.cpu", "host.disk")),
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),
     # Queue workers are clients of the database and of the queue's Redis.
     RuleSpec("queue.backlog", queue_backlog, ("db.connections", "db.unavailable",
-                                              "cache.latency")),
+                                              "cache.latency", "host.disk")),
     RuleSpec("cache.misses", cache_misses),
     # A Redis starved of CPU or memory answers slowly too: then it is a symptom.
     RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory")),
     # A deadlock is an error the app gets; a refused connection is another; so is a
-    # Redis read that timed out, every request to a server that is down, and a request
-    # that waited for a worker longer than its client or nginx would.
+    # Redis read that timed out, every request to a server that is down, a request
+    # that waited for a worker longer than its client or nginx would, and a write to a
+    # full disk (or one so slow that requests time out).
     # Users signed out by the server lost their sessions where they were kept: a Redis
     # whose keys were flushed or evicted (Laravel's redis session driver keeps them under
     # the cache's prefix, so `cache:clear` and evictions take them too).
     RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency",
-                                        "db.unavailable", "app.workers"),
+                                        "db.unavailable", "app.workers", "host.disk"),
              explained_if=(("cache.misses", sessions_lost),)),
     RuleSpec("none", none),
 )
@@ -106,6 +109,7 @@ def diagnose(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> list[Findin
         found.setdefault("none", _unexplained(ctx, failed_slos))
     order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
     ranked = sorted(found.values(), key=lambda f: (-f.confidence, order[f.bottleneck]))
+    attach_log_messages(ctx, [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE])
     for finding in ranked:
         finding.recommendations = recommendations(finding, ctx)
     return [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE] or ranked[:1]

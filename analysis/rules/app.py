@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from analysis.context import Context
-from analysis.dependencies import Outage, outages, stalled_dependency
+from analysis.dependencies import Outage, outages, refusing_dependency, stalled_dependency
 from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.rules.common import (
@@ -247,8 +247,13 @@ def app_errors(ctx: Context) -> Finding | None:
     began = onset.ts if onset else first_seen
     cause, culprit = ("", "") if math.isnan(began) else process_change(
         ctx, SERVING_GROUPS, began - ERRORS_LEAD_S, began + ERRORS_LAG_S)
-    if culprit:
-        evidence.insert(1, culprit)
+    # A server that is up and answers, refusing the app's commands (a Redis at maxmemory
+    # under noeviction, unable to write its snapshot, or a replica): every call fails fast.
+    refusal = None if culprit or math.isnan(began) else refusing_dependency(
+        ctx, began - ERRORS_LEAD_S, began + ERRORS_LAG_S)
+    named = culprit or (refusal.describe() if refusal else "")
+    if named:
+        evidence.insert(1, named)
     return Finding(
         "app.errors", confidence(sev, None, None),
         f"{pct(overall)} of requests failed; the dominant error is: {dominant or 'unknown'}.",
@@ -256,6 +261,7 @@ def app_errors(ctx: Context) -> Finding | None:
         correlation=rho,
         details={"error_rate": overall, "dominant_error": dominant, "dominant_share": share,
                  "server_cause": cause, "culprit": culprit,
+                 "refused_by": refusal.kind if refusal else "",
                  "session_lost_share": lost_share,
                  "lost_sessions_dominate": lost_share >= SESSION_LOST_SHARE},
     )

@@ -2,6 +2,8 @@
 
 Why paired signals: low available memory matters once the host swaps; 100% disk
 utilization on virtual devices is only saturation together with await or queue depth.
+A disk can also fail without being busy: a full filesystem refuses every write (the
+database's WAL, the app's log, sessions and documents) while its device idles.
 """
 
 from __future__ import annotations
@@ -21,7 +23,18 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.signals import DISK_AWAIT, DISK_QUEUE, DISK_UTIL, MEM_AVAILABLE, SWAP_IN, SWAP_OUT
+from analysis.signals import (
+    DISK_AWAIT,
+    DISK_QUEUE,
+    DISK_UTIL,
+    FS_AVAILABLE,
+    FS_USED,
+    MEM_AVAILABLE,
+    SWAP_IN,
+    SWAP_OUT,
+    Signal,
+)
+from analysis.timefmt import clock
 from analysis.top_processes import process_culprit
 
 MEM_AVAILABLE_LIMIT = 0.10
@@ -29,6 +42,10 @@ SWAP_RATE_LIMIT = 100.0       # pages/s in + out
 DISK_UTIL_LIMIT = 0.90
 DISK_AWAIT_LIMIT_MS = 20.0
 DISK_QUEUE_LIMIT = 2.0
+FS_FULL_LIMIT = 0.97          # used share of a filesystem: its writes are about to fail
+FS_FULL = 0.995               # at or above: they fail (df rounds this to 100%)
+FS_FILLING = 0.90             # from here the collector reads who writes (the culprit)
+MIB = 1024.0 ** 2
 
 
 def host_memory(ctx: Context) -> Finding | None:
@@ -65,11 +82,72 @@ def host_memory(ctx: Context) -> Finding | None:
 
 
 def host_disk(ctx: Context) -> Finding | None:
+    """A disk saturated by I/O, or a filesystem full: whichever is worse."""
+    found = [f for f in (_busy_disk(ctx), _full_filesystem(ctx)) if f is not None]
+    return max(found, key=lambda f: f.confidence) if found else None
+
+
+def _full_filesystem(ctx: Context) -> Finding | None:
+    """A filesystem at or near 100% used: writes fail with "No space left on device"."""
+    best = _highest_label(ctx, FS_USED)
+    if best is None or best[0] < FS_FULL_LIMIT:
+        return None
+    peak, mount = best
+    used = ctx.signal(FS_USED, mount)
+    target = _worst_target(ctx.per_target(FS_USED, mount))
+    onset = ctx.onset(used, FS_FULL_LIMIT)
+    began = onset.ts if onset else None
+    space = ctx.per_target(FS_AVAILABLE, mount)
+    available = space[target] if target in space.columns else used * math.nan
+    least = float(available.min()) if available.notna().any() else math.nan
+    filling = _filling_rate(available, began)
+    culprit = process_culprit(ctx, "io_rate", _first_at(used, FS_FILLING), target)
+    return Finding(
+        "host.disk", confidence(severity(peak, FS_FULL_LIMIT, FS_FULL)),
+        f"Filesystem {mount} filled up ({pct(peak)} used"
+        + (f", {least / MIB:.0f} MiB left" if not math.isnan(least) else "")
+        + "): writes there fail (No space left on device).",
+        [f"fs.used_ratio{{{mount}}} on {target}: {pct(peak)} (highest 30 s median); "
+         f"{onset_text(onset)}",
+         *([culprit.describe()] if culprit else []),
+         *([f"fs.available_bytes{{{mount}}}: fell {filling / MIB:.1f} MiB/s in the minute "
+            f"before {clock(began)}"] if began is not None and filling > 0 else []),
+         "a full filesystem fails writes while the disk itself idles: the database's WAL "
+         "and temporary files, the app's log, file sessions and cache, the jobs' documents"],
+        began, onset.users if onset else None, ctx.affected_requests(began),
+        details={"mount": mount, "target": target, "full": True, "used": peak,
+                 "available_bytes": least, "culprit": culprit},
+    )
+
+
+def _first_at(series: pd.Series, limit: float) -> float | None:
+    above = series[series >= limit]
+    return float(above.index[0]) if len(above) else None
+
+
+def _filling_rate(available: pd.Series, until: float | None) -> float:
+    """Bytes/s the available space fell in the minute before `until` (0 if it did not)."""
+    if until is None:
+        return 0.0
+    window = available[(available.index >= until - 60.0) & (available.index <= until)].dropna()
+    if len(window) < 2:
+        return 0.0
+    return max(0.0, float(window.iloc[0] - window.iloc[-1]) /
+               max(float(window.index[-1] - window.index[0]), 1.0))
+
+
+def _highest_label(ctx: Context, signal: Signal) -> tuple[float, str] | None:
+    """(highest 30 s median, label) of the signal's label that reached highest."""
     best: tuple[float, str] | None = None
-    for device in ctx.labels(DISK_UTIL):
-        peak = sustained_peak(ctx.signal(DISK_UTIL, device))
+    for label in ctx.labels(signal):
+        peak = sustained_peak(ctx.signal(signal, label))
         if not math.isnan(peak) and (best is None or peak > best[0]):
-            best = (peak, device)
+            best = (peak, label)
+    return best
+
+
+def _busy_disk(ctx: Context) -> Finding | None:
+    best = _highest_label(ctx, DISK_UTIL)
     if best is None or best[0] < DISK_UTIL_LIMIT:
         return None
     peak, device = best
@@ -97,7 +175,8 @@ def host_disk(ctx: Context) -> Finding | None:
          corr_text(rho)],
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"device": device, "util": peak, "await_ms": await_peak, "culprit": culprit},
+        details={"device": device, "util": peak, "await_ms": await_peak, "culprit": culprit,
+                 "full": False},
     )
 
 

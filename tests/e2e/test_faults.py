@@ -24,7 +24,12 @@ FAST = [("python", "postgresql", "table lock holder"), *(
     # Laravel on MariaDB: a dump's LOCK TABLES (metadata locks, which InnoDB's tables do
     # not show) and a connection hog named by its program_name.
     *(pytest.param("laravel", "mariadb", name, marks=pytest.mark.slow) for name in (
-        "table lock holder", "connection hog"))]
+        "table lock holder", "connection hog")),
+    # A Redis that refuses writes (its error replies), the app's storage full (the
+    # filesystem's space), a statement timeout set from outside (named by the app's log).
+    *(pytest.param("laravel", "postgresql", name, marks=pytest.mark.slow) for name in (
+        "full redis", "statement timeout")),
+    pytest.param("python", "postgresql", "full disk", marks=pytest.mark.slow)]
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)

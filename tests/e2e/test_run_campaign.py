@@ -135,6 +135,8 @@ def test_smoke_campaign_writes_the_results_contract_and_exits_0(app: str,
     assert ",app.workers.busy," in metrics and ",app.listen_queue," in metrics
     if app == "laravel":
         assert ",nginx.connections.active," in metrics and "proc.cpu{php-fpm}" in metrics
+    # The stack's logs are followed, and the disks' space read.
+    assert ",log.lines," in metrics and "fs.used_ratio{/}" in metrics
     again = subprocess.run([sys.executable, "run_campaign.py", "--analyze", str(out)], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -207,6 +209,9 @@ def test_a_target_that_dies_is_reported_as_app_errors(app: str, title: str,
     top = analysis["verdicts"][0]
     assert top["bottleneck"] == "app.errors", top
     assert abs(top["onset_ts"] - killed_at) < 10, top
+    if app == "laravel":  # nginx's error log says it in its words
+        assert any(line.startswith("log: nginx-error.log: error: connect() failed (N: "
+                                   "Connection refused)") for line in top["evidence"]), top
 
 
 # The real Laravel target; the Python app's run (the same harness path) is slow-only.

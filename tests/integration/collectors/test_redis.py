@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
 from collectors.redisq import RedisCollector
@@ -72,6 +73,25 @@ def test_how_keys_leave_deleted_or_expired(redis_server: RedisServer) -> None:
     after = metrics(collector)
     assert after["redis.keys"] == 9
     assert after["redis.deletes_rate"] > 0 and after["redis.expired_keys"] > 0
+    collector.close()
+
+
+def test_commands_refused_are_counted_by_kind(redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    collector = RedisCollector(redis_server.url)
+    assert not any(name.startswith("redis.errors") for name in metrics(collector))
+    client.config_set("maxmemory", "1")  # full: under noeviction every write is refused
+    client.config_set("maxmemory-policy", "noeviction")
+    try:
+        for n in range(5):
+            with pytest.raises(redis.exceptions.OutOfMemoryError):
+                client.set(f"esppd_cache:k{n}", "x")
+        time.sleep(0.2)
+        assert metrics(collector)["redis.errors{OOM}"] > 0
+    finally:
+        client.config_set("maxmemory", "0")
+    assert metrics(collector)["redis.errors{OOM}"] == 0  # a kind seen stays, at 0
     collector.close()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from collectors.host import HostCollector
+from collectors.logs import LogCollector
 from collectors.sampler import Sampler
 from collectors.shell import LocalShell, ShellError, SSHShell, SSHTarget
 from supervision import free_port, wait_for_port
@@ -120,3 +121,41 @@ def test_sshd_restart_mid_sampling_is_a_recorded_gap(sshd: SSHServer, tmp_path: 
     gap = next(e for e in read_events(tmp_path) if e.get("message") == "recovered")
     stamps = sorted({float(row["ts"]) for row in read_metrics(tmp_path)})
     assert stamps[0] < gap["start"] and stamps[-1] >= gap["end"]
+
+
+def test_a_log_over_ssh_counts_what_the_local_collector_counts(sshd: SSHServer,
+                                                               tmp_path: Path) -> None:
+    line = ("2026/12/06 17:31:05 [error] 12#12: *3 connect() failed (111: Connection refused) "
+            "while connecting to upstream, client: 127.0.0.1\n")
+    log = tmp_path / "nginx-error.log"
+    log.write_text(line * 3)
+    remote = LogCollector(ssh_shell(sshd), (str(tmp_path / "*.log"),))
+    local = LogCollector(LocalShell(), (str(tmp_path / "*.log"),))
+    assert remote.check() == []
+    for collector in (remote, local):
+        collector.sample(time.time())
+    with log.open("a") as file:
+        file.write(line * 4 + line[:20])
+    counted = [dict(collector.sample(time.time()).metrics) for collector in (remote, local)]
+    key = ("log.errors{nginx-error.log: error: connect() failed (N: Connection refused) while "
+           "connecting to upstream}")
+    assert counted[0] == counted[1] and counted[0][key] == 4
+    log.rename(tmp_path / "nginx-error.log.1")
+    log.write_text(line)
+    assert dict(remote.sample(time.time()).metrics)[key] == 1
+    unsafe = LogCollector(ssh_shell(sshd), ("/tmp/with space.log",)).check()
+    assert len(unsafe) == 1 and "without spaces" in unsafe[0]
+    remote.close()
+
+
+def test_filesystem_space_over_ssh_is_what_statvfs_says(sshd: SSHServer) -> None:
+    remote, local = ssh_shell(sshd), LocalShell()
+    mounts = ["/", "/no/such/mount"]
+    far, near = remote.statfs(mounts), local.statfs(mounts)
+    assert set(far) == set(near) == {"/"}
+    assert far["/"].size == near["/"].size
+    assert abs(far["/"].used_ratio - near["/"].used_ratio) < 0.01
+    collector = HostCollector(remote)
+    first = dict(collector.sample(time.time()).metrics)  # the first sample reads the space
+    assert 0 < first["fs.used_ratio{/}"] < 1 and first["fs.available_bytes{/}"] > 0
+    remote.close()

@@ -15,6 +15,7 @@ from collectors.base import Rates
 from collectors.host import HostCollector
 from collectors.processes import process_group, short_command
 from collectors.procfs import (
+    MOUNTS_FILE,
     PROC_FILES,
     PROCESS_IO_GLOB,
     TCP_FILES,
@@ -23,12 +24,14 @@ from collectors.procfs import (
     parse_head,
     parse_keyed,
     parse_listeners,
+    parse_mounts,
     parse_net_dev,
     parse_pressure,
     parse_process_table,
     parse_stat,
     parse_tcp_retrans,
 )
+from collectors.shell import Space
 
 SNAPSHOTS = Path(__file__).parent / "proc_snapshots"
 
@@ -65,6 +68,9 @@ class SnapshotShell:
 
     def socket_owners(self, inodes: set[int], pids: Iterable[int]) -> set[int]:
         return {self.sockets[inode] for inode in inodes if inode in self.sockets} & set(pids)
+
+    def statfs(self, mounts: list[str]) -> dict[str, Space]:
+        return {mount: Space(100e9, 40e9, 35e9) for mount in mounts}
 
     def close(self) -> None:
         pass
@@ -202,6 +208,9 @@ def test_host_collector_turns_two_snapshots_into_use_metrics() -> None:
     assert "cpu.util" not in first and "disk.util{vda}" not in first  # no rate from one sample
     assert first["mem.available_ratio"] > 0
     assert first["proc.rss{postgres}"] == 1000 * 4096 and "proc.cpu{postgres}" not in first
+    # The filesystems' space on the first sample (then every 5th): the disk and the tmpfs.
+    assert first["fs.used_ratio{/}"] == pytest.approx(60 / 95)  # df: used / (used + avail)
+    assert first["fs.available_bytes{/dev/shm}"] == 35e9 and "fs.used_ratio{/proc}" not in first
     collector.shell.processes["/proc/5/stat"] = "5 (postgres) " + pid_fields.format(150)
     second = host_sample(collector, "t1", 102.0)
     assert 0 < second["cpu.util"] <= 1
@@ -216,6 +225,7 @@ def test_host_collector_turns_two_snapshots_into_use_metrics() -> None:
     assert second["proc.cpu{postgres}"] == pytest.approx(0.25)  # 50 ticks at 100 Hz over 2 s
     assert second["listen.backlog{8080}"] == 0
     assert {"load.avg1", "net.rx_bytes_rate", "tcp.retrans_rate", "pressure.cpu"} <= set(second)
+    assert "fs.used_ratio{/}" not in second
 
 
 def test_a_disk_appearing_mid_run_yields_no_spike(tmp_path: Path) -> None:
@@ -234,7 +244,8 @@ def test_a_disk_appearing_mid_run_yields_no_spike(tmp_path: Path) -> None:
 
 
 def test_every_proc_file_of_the_snapshot_is_used() -> None:
-    names = {path.removeprefix("/proc/").replace("/", "_") for path in PROC_FILES + TCP_FILES}
+    names = {path.removeprefix("/proc/").replace("/", "_")
+             for path in (*PROC_FILES, *TCP_FILES, MOUNTS_FILE)}
     assert names == {file.name for file in (SNAPSHOTS / "t0").iterdir()}
 
 
@@ -469,3 +480,12 @@ def test_top_processes_stopped_ones_and_io_read_only_while_a_disk_is_busy(
 def test_short_command_names_the_program_never_its_arguments(
         name: str, cmdline: list[str], command: str) -> None:
     assert short_command(name, cmdline) == command
+
+
+def test_mounts_that_can_fill_up_one_per_device() -> None:
+    text = ("/dev/vda1 / ext4 rw 0 0\n"
+            "/dev/vda1 /var/lib/docker ext4 rw 0 0\n"              # the same filesystem
+            "/dev/vdb1 /srv/esppd\\040data xfs rw 0 0\n"            # an escaped space
+            "tmpfs /dev/shm tmpfs rw 0 0\ntmpfs /run tmpfs rw 0 0\n"  # each tmpfs its own
+            "proc /proc proc rw 0 0\ncgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n")
+    assert parse_mounts(text) == ["/", "/dev/shm", "/run", "/srv/esppd data"]

@@ -16,12 +16,13 @@ def test_each_collector_keeps_its_settings_and_secrets_are_collected() -> None:
         ' {"type": "mysql", "dsn": "mysql://m:my-secret@db2:3306/esppd"},'
         ' {"type": "redis", "url": "redis://:r1@cache:6379/0",'
         '  "queue_url": "redis://:r2@queue:6379/0", "queues": ["documents"]},'
-        ' {"type": "app_status", "url": "http://app/fpm-status", "max_children": 24}]')
+        ' {"type": "app_status", "url": "http://app/fpm-status", "max_children": 24},'
+        ' {"type": "log", "paths": ["/var/log/nginx/error.log"], "interval": 5}]')
     collectors, intervals, secrets = build_all(specs)
     assert [(c.name, c.target) for c in collectors] == [
         ("host", "local"), ("postgres", "db1"), ("mysql", "db2"), ("redis", "redis"),
-        ("redis_queue", "redis-queue"), ("app_status", "app_status")]
-    assert intervals == [0.5, 2.0, 1.0, 1.0, 1.0, 1.0]
+        ("redis_queue", "redis-queue"), ("app_status", "app_status"), ("log", "local")]
+    assert intervals == [0.5, 2.0, 1.0, 1.0, 1.0, 1.0, 5.0]
     assert set(secrets) == {"pg-secret", "my-secret", "r1", "r2"}
 
 
@@ -32,6 +33,7 @@ def test_each_collector_keeps_its_settings_and_secrets_are_collected() -> None:
     ('[{"type": "postgres"}]', "needs a dsn"),
     ('[{"type": "host", "ssh": "db1"}]', "user@host"),
     ('[{"type": "redis"}]', "needs a url"),
+    ('[{"type": "log"}]', "needs paths"),
 ])
 def test_a_bad_spec_is_one_clear_error(text: str, message: str) -> None:
     with pytest.raises(SpecError, match=re.escape(message)):

@@ -42,6 +42,9 @@ bogus = 1
 knobs = { indexes = "maybe" }
 [[collectors]]
 type = "postgres"
+[[collectors]]
+type = "log"
+paths = ["storage/logs/laravel.log"]
 """)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -52,6 +55,8 @@ type = "postgres"
     assert f"{path}: load.bogus: unknown key" in lines
     assert any("target.knobs: knob indexes='maybe'" in line for line in lines)
     assert any(line.startswith(f"{path}: collectors[0]: a postgres collector needs dsn")
+               for line in lines)
+    assert any(line.startswith(f"{path}: collectors[1]: ") and "an absolute path" in line
                for line in lines)
 
 
@@ -70,7 +75,7 @@ def test_overrides_and_defaults(tmp_path: Path) -> None:
     assert (config.load.users, config.load.duration) == (40, 120.0)
     assert config.target.knob_values.cache is False
     assert config.distribution.expected_workers == 3
-    assert [c.type for c in config.collectors] == ["host", "postgres", "redis", "app_status"]
+    assert [c.type for c in config.collectors] == ["host", "postgres", "redis", "app_status", "log"]
 
 
 def test_secrets_never_survive_redaction(tmp_path: Path) -> None:
@@ -122,7 +127,7 @@ def test_a_url_target_without_collectors_samples_this_host_only(tmp_path: Path) 
     config = load_config(write(tmp_path, '[target]\nkind = "url"\nurl = "http://x"\n'))
     assert [collector.type for collector in config.collectors] == ["host"]
     embedded = load_config(write(tmp_path, '[target]\ndb = "mariadb"\napp = "laravel"\n'))
-    assert [c.type for c in embedded.collectors] == ["host", "mysql", "redis", "app_status"]
+    assert [c.type for c in embedded.collectors] == ["host", "mysql", "redis", "app_status", "log"]
 
 
 @pytest.mark.parametrize(("text", "address"), [("9646", ("127.0.0.1", 9646)),
