@@ -61,7 +61,6 @@ class FaultLoad:
 
 STACK_START_TIMEOUT_S = 300.0
 THROTTLE_PERIOD_S, THROTTLE_PAUSE_S = 0.5, 0.2  # the throttled database: paused 40% of the time
-TIMEOUT_MS = 5  # the statement timeout: what the app's list pages and reports take
 FULL_DISK_SPARE = 8 << 20  # bytes the full disk had free before the runaway log took them
 
 
@@ -449,18 +448,18 @@ def full_redis(stack: Stack) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def statement_timeout(stack: Stack) -> Iterator[str]:
-    """A statement time limit far too short set on the app's database account from
-    outside (a DBA's milliseconds read as seconds): the app's new connections cancel any
-    statement that runs longer, so pages that read more than a few rows fail."""
+def read_only_database(stack: Stack) -> Iterator[str]:
+    """The app's database account made read-only from outside (a failover that left the
+    app on a standby, a maintenance mode never lifted): its sessions refuse every write,
+    reads answer. Its open sessions are ended, as a failover ends them, so the app's
+    reconnect into it."""
     with connect_as(stack.dsn, "dba-console", autocommit=True) as conn:
-        if stack.mariadb:
-            conn.cursor().execute(f"SET GLOBAL max_statement_time = {TIMEOUT_MS / 1000}")
-            yield f"SET GLOBAL max_statement_time = {TIMEOUT_MS / 1000} (seconds)"
-        else:
-            conn.execute(sql.SQL("ALTER ROLE CURRENT_USER SET statement_timeout = {}").format(
-                sql.Literal(f"{TIMEOUT_MS}ms")))
-            yield f"ALTER ROLE (the app's) SET statement_timeout = '{TIMEOUT_MS}ms'"
+        conn.execute("ALTER ROLE CURRENT_USER SET default_transaction_read_only = on")
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE usename = current_user AND pid <> pg_backend_pid()").fetchone()
+    yield (f"ALTER ROLE (the app's) SET default_transaction_read_only = on; "
+           f"{ended[0] if ended else 0} of its sessions ended")
 
 
 @contextlib.contextmanager
@@ -528,10 +527,10 @@ FAULTS: tuple[Fault, ...] = (
     Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
     Fault("full redis", ("app.errors",), "redis.errors{OOM}", full_redis),
     Fault("full disk", ("host.disk",), "fs.used_ratio", full_disk),
-    # The Python app keeps its connections pooled: a role's setting reaches it only when
-    # it reconnects. Laravel connects for each request.
-    Fault("statement timeout", ("app.errors",), "log: ", statement_timeout,
-          apps=("laravel",)),
+    # Named by the app's own log (no metric says a write was refused). On MariaDB the
+    # app's account cannot set read_only (SUPER): PostgreSQL only.
+    Fault("read-only database", ("app.errors",), "log: ", read_only_database,
+          dbs=("postgresql",)),
     # On the default seed the plans made without statistics cost 0.3% of a backend: no
     # bottleneck. The large seed (5x the lecturers) makes them the database's main work.
     Fault("stale planner statistics", ("db.query", "db.cpu"), "planner statistics:",

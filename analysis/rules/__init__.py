@@ -133,8 +133,12 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
             for cause in causes:
                 consequences.setdefault(cause, []).append(finding)
     for cause, symptoms in consequences.items():
-        # The chain in time order, as a reader follows it: cause first, then what it did.
-        ordered = sorted(symptoms, key=lambda f: (f.onset_ts is None, f.onset_ts or 0.0))
+        # The chain in time order, as a reader follows it: cause first, then what it did
+        # (a symptom too weak to report is no link of it).
+        ordered = sorted((f for f in symptoms if original[f.bottleneck] >= REPORT_MIN_CONFIDENCE),
+                         key=lambda f: (f.onset_ts is None, f.onset_ts or 0.0))
+        if not ordered:
+            continue
         found[cause].evidence.append("chain: " + " -> ".join(
             f"{f.bottleneck}{_since(f)}" for f in [found[cause], *ordered]))
         found[cause].details["consequences"] = [f.bottleneck for f in ordered]

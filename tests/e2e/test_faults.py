@@ -26,9 +26,9 @@ FAST = [("python", "postgresql", "table lock holder"), *(
     *(pytest.param("laravel", "mariadb", name, marks=pytest.mark.slow) for name in (
         "table lock holder", "connection hog")),
     # A Redis that refuses writes (its error replies), the app's storage full (the
-    # filesystem's space), a statement timeout set from outside (named by the app's log).
+    # filesystem's space), a database that refuses writes (named by the app's log).
     *(pytest.param("laravel", "postgresql", name, marks=pytest.mark.slow) for name in (
-        "full redis", "statement timeout")),
+        "full redis", "read-only database")),
     pytest.param("python", "postgresql", "full disk", marks=pytest.mark.slow)]
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.

@@ -349,3 +349,31 @@ def test_connections_are_grouped_by_who_holds_them(postgres: PostgresServer) -> 
         for conn in held:
             conn.close()
         collector.close()
+
+
+def test_laravels_queue_tables_when_present_and_no_server_error_when_not(
+        postgres: PostgresServer) -> None:
+    absent = PostgresCollector(postgres.monitor_dsn)
+    metrics = dict(absent.sample(time.time()).metrics)
+    assert not any(name.startswith(("queue.length", "queue.failed")) for name in metrics)
+    log = (postgres.log_dir / "postgresql.log").read_text()
+    assert 'relation "jobs" does not exist' not in log  # asked the catalog, not the table
+    absent.close()
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE jobs (id bigserial PRIMARY KEY, queue text NOT NULL, "
+                     "payload text, attempts smallint DEFAULT 0, reserved_at int)")
+        conn.execute("CREATE TABLE failed_jobs (id bigserial PRIMARY KEY, queue text NOT NULL)")
+        conn.execute("GRANT SELECT ON jobs, failed_jobs TO monitor")
+        conn.execute("INSERT INTO jobs (queue, reserved_at) VALUES ('documents', NULL), "
+                     "('documents', NULL), ('documents', 1700000000)")
+        conn.execute("INSERT INTO failed_jobs (queue) VALUES ('documents')")
+    try:
+        present = PostgresCollector(postgres.monitor_dsn)
+        metrics = dict(present.sample(time.time()).metrics)
+        assert metrics["queue.length{documents}"] == 2
+        assert metrics["queue.reserved{documents}"] == 1
+        assert metrics["queue.failed{documents}"] == 1
+        present.close()
+    finally:
+        with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+            conn.execute("DROP TABLE jobs, failed_jobs")
