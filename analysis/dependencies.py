@@ -220,8 +220,9 @@ class Refusal:
 
 
 def refusing_dependency(ctx: Context, since: float, until: float) -> Refusal | None:
-    """The Redis error kind that began (or multiplied) between `since` and `until`, the
-    most replies/s first; None when no server refused more than before."""
+    """The Redis error kind that began (or multiplied) between `since` and `until` and
+    held for 30 s, the most replies/s first; None when no server refused more than
+    before."""
     worst: Refusal | None = None
     for kind in ctx.labels(REDIS_ERRORS):
         for target, series in ctx.per_target(REDIS_ERRORS, kind).items():
@@ -233,6 +234,8 @@ def refusing_dependency(ctx: Context, since: float, until: float) -> Refusal | N
             before = float(rate[rate.index < first].mean()) if (rate.index < first).any() \
                 else 0.0
             after = float(rate[rate.index >= first].mean())
-            if after >= REFUSAL_RISE * before and (worst is None or after > worst.rate):
+            # Refusing, held (a 30 s median): a burst of errors is an incident's echo.
+            held = sustained_peak(rate[rate.index >= first]) >= MIN_REFUSALS
+            if held and after >= REFUSAL_RISE * before and (worst is None or after > worst.rate):
                 worst = Refusal(str(target), str(kind), first, after, before)
     return worst

@@ -90,3 +90,13 @@ def test_refusals_there_all_along_name_no_culprit(copy_of: Callable[[str], Path]
     finding = _errors_finding(results)
     assert finding.details["refused_by"] == ""
     assert not any(line.startswith("culprit:") for line in finding.evidence)
+
+
+def test_a_burst_of_refusals_is_no_culprit(copy_of: Callable[[str], Path]) -> None:
+    """Two seconds of errors 30 s before the failures: an echo of something, not a Redis
+    that refuses the app's commands."""
+    results = copy_of("app.errors")
+    onset = _errors_onset(results)
+    _add(results, "redis", "redis.errors{ERR}",
+         lambda ts: 50.0 * ((ts >= onset - 25) & (ts < onset - 23)))
+    assert _errors_finding(results).details["refused_by"] == ""

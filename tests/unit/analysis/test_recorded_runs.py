@@ -46,6 +46,11 @@ CASES = {
     "laravel-throttled-database": ("db.unavailable", "PostgreSQL stopped 200 ms in every 500 "
                                                      "ms: a SELECT 1 of 48 ms (aliased with "
                                                      "the 1 s sampling), p95 64 -> 194 ms"),
+    "laravel-full-redis": ("app.errors", "the session Redis at maxmemory under noeviction: "
+                                         "57% of requests 500"),
+    "laravel-full-disk": ("host.disk", "the app's storage full: the jobs' documents fail"),
+    "laravel-read-only-database": ("app.errors", "the app's account read-only: every write "
+                                                 "fails, 11% of requests"),
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),
@@ -60,6 +65,26 @@ def test_a_recorded_run_gets_its_verdict(name: str, tmp_path: Path) -> None:
     expected, why = CASES[name]
     assert findings[0].bottleneck == expected, (why, [(f.bottleneck, f.confidence)
                                                       for f in findings])
+
+
+@pytest.mark.parametrize(("name", "phrases"), [
+    # A Redis that refused writes: its error replies name it, Laravel's exception says so.
+    ("laravel-full-redis", ("culprit: redis.errors{OOM} on redis",
+                            "log: php-fpm.log: ERROR: RedisException: OOM command not allowed")),
+    # A full filesystem while the disk idles; the workers' log says what failed there.
+    ("laravel-full-disk", ("fs.used_ratio{", "No space left on device")),
+    # Nothing measured refuses a write: only the logs (the database's and the app's) say so.
+    ("laravel-read-only-database", (
+        "log: postgresql.log: ERROR: cannot execute INSERT in a read-only transaction",
+        "log: php-fpm.log: ERROR: QueryException: SQLSTATE[25006]")),
+])
+def test_a_recorded_fault_is_named_in_the_stacks_own_words(name: str, phrases: tuple[str, ...],
+                                                           tmp_path: Path) -> None:
+    with tarfile.open(RECORDED / f"{name}.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    top = diagnose(build_context(read_dataset(tmp_path)))[0]
+    for phrase in phrases:
+        assert any(phrase in line for line in top.evidence), (phrase, top.evidence)
 
 
 def test_statements_known_only_from_samples_are_reported_as_sampled(tmp_path: Path) -> None:
