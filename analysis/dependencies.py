@@ -33,6 +33,7 @@ from collectors.base import SERVER_FULL
 # long, and a page sends a dozen statements or more, each a round trip that may pay it.
 STALL_MS = 50.0
 DB_STALL_MS = 20.0
+STALL_RISE = 3.0  # times the probe's own best 30 s median
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,19 @@ def stalled_dependency(ctx: Context, since: float | None, until: float | None,
             if values.empty:
                 continue
             window = values if since is None else values[values.index >= since]
-            peak = sustained_peak(window)
-            if math.isnan(peak) or peak < probe.stall_ms:
+            peak, best = sustained_peak(window), -sustained_peak(-values)
+            # Slow, and slower than itself or slow all along: a host whose CPUs idle (every
+            # worker waiting on a lock) wakes a sleeping process in milliseconds on some
+            # VMs, and the probe pays that; a stalled server multiplies its round trip, a
+            # far one never answers fast.
+            if math.isnan(peak) or peak < probe.stall_ms or \
+                    (peak < STALL_RISE * best and best < probe.stall_ms):
                 continue
             first = float(window[window >= probe.stall_ms].index.min())
             if until is not None and first > until:
                 continue
             if worst is None or peak / probe.stall_ms > worst.peak_ms / worst.probe.stall_ms:
-                worst = Stall(probe, str(target), peak, -sustained_peak(-values), first)
+                worst = Stall(probe, str(target), peak, best, first)
     return worst
 
 
