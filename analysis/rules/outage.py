@@ -58,7 +58,8 @@ def stall_finding(ctx: Context, stall: Stall) -> Finding:
                                     float(ctx.w5.index.max()), ctx.db_server)
     # What users felt: the probe samples a pause or not (a pause cycle can alias with the
     # sampling), while every request crosses many; the latency at the same load says it.
-    change = latency_change(ctx, stall.first)
+    # From its onset: a noisy probe can cross the mark once before the stall begins.
+    change = latency_change(ctx, onset.ts)
     sev = max(severity(stall.peak_ms, stall.probe.stall_ms, DB_STALL_FULL_MS),
               severity(change.p95_rise, RISE_FLOOR, RISE_FULL) if change else 0.0)
     return Finding(

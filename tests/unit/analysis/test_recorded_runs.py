@@ -51,6 +51,11 @@ CASES = {
     "laravel-full-disk": ("host.disk", "the app's storage full: the jobs' documents fail"),
     "laravel-read-only-database": ("app.errors", "the app's account read-only: every write "
                                                  "fails, 11% of requests"),
+    "laravel-throttled-database-noisy-probe": ("db.unavailable", "the same, on a VM whose "
+                                               "idle probe crossed 20 ms once 20 s before "
+                                               "the stall: p95 read from its onset"),
+    "laravel-row-lock-idle-host": ("db.locks", "every worker waits on a row lock; the idle "
+                                               "host's SELECT 1 goes 10 -> 28 ms: no stall"),
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),
