@@ -17,6 +17,7 @@ from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
     corr_text,
+    first_above,
     knee_alignment,
     onset_text,
     pct,
@@ -101,7 +102,9 @@ def _full_filesystem(ctx: Context) -> Finding | None:
     available = space[target] if target in space.columns else used * math.nan
     least = float(available.min()) if available.notna().any() else math.nan
     filling = _filling_rate(available, began)
-    culprit = process_culprit(ctx, "io_rate", _first_at(used, FS_FILLING), target)
+    filling_from = first_above(used, FS_FILLING, inclusive=True)
+    culprit = process_culprit(ctx, "io_rate",
+                              None if math.isnan(filling_from) else filling_from, target)
     return Finding(
         "host.disk", confidence(severity(peak, FS_FULL_LIMIT, FS_FULL)),
         f"Filesystem {mount} filled up ({pct(peak)} used"
@@ -118,11 +121,6 @@ def _full_filesystem(ctx: Context) -> Finding | None:
         details={"mount": mount, "target": target, "full": True, "used": peak,
                  "available_bytes": least, "culprit": culprit},
     )
-
-
-def _first_at(series: pd.Series, limit: float) -> float | None:
-    above = series[series >= limit]
-    return float(above.index[0]) if len(above) else None
 
 
 def _filling_rate(available: pd.Series, until: float | None) -> float:
