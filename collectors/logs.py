@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import glob
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from collectors.base import Sample
-from collectors.logsig import signature, slowlog_frame, slowlog_header
+from collectors.logsig import TRACEBACK, announces, raised, signature, slowlog_frame, slowlog_header
 from collectors.shell import Shell, ShellError
 
 TAIL_LIMIT = 1 << 20       # bytes per file and sample: a flood is counted, not all of it
@@ -39,6 +40,7 @@ class LogCollector:
     _partial: dict[str, str] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
     _slow_entry: set[str] = field(default_factory=set)  # files whose next frame is wanted
+    _traceback: set[str] = field(default_factory=set)   # files inside a Python traceback
     _samples: int = 0
 
     @property
@@ -82,8 +84,7 @@ class LogCollector:
             if rest:
                 self._partial[appended.path] = rest[-MAX_PARTIAL:]
             lines += len(complete)
-            counts.update(found for line in complete
-                          if (found := self._signature(line, appended.path)) is not None)
+            counts.update(self._signatures(complete, appended.path))
         named: dict[str, float] = {}
         other = 0
         for key, value in counts.most_common():
@@ -99,8 +100,34 @@ class LogCollector:
         out.add_per_label("log.errors", named, self._seen, TOP_SIGNATURES + 1)
         return out
 
+    def _signatures(self, lines: list[str], path: str) -> Iterator[str]:
+        """The lines' signatures, where a Python logging line that only announces the
+        traceback after it ("Exception in ASGI application") gives way to the
+        traceback's last line, which names what failed."""
+        announced = None
+        for line in lines:
+            if announced is not None and not line.startswith(TRACEBACK):
+                yield announced
+            announced = None
+            found = self._signature(line, path)
+            if found is not None and announces(line):
+                announced = found
+            elif found is not None:
+                yield found
+        if announced is not None:
+            yield announced
+
     def _signature(self, line: str, path: str) -> str | None:
-        """The line's signature; for PHP-FPM's slowlog, an entry's innermost frame."""
+        """The line's signature; for PHP-FPM's slowlog, an entry's innermost frame; for
+        a Python traceback, its last line (the exception raised)."""
+        if path in self._traceback:
+            if line[:1].isspace() or not line.strip():
+                return None
+            self._traceback.discard(path)
+            return raised(line, path)
+        if line.startswith(TRACEBACK):
+            self._traceback.add(path)
+            return None
         if path in self._slow_entry:
             frame = slowlog_frame(line, path)
             if frame is not None or not line.strip():  # its first frame, or no stack

@@ -19,6 +19,12 @@ import re
 
 MAX_SIGNATURE = 200
 MAX_STATEMENT = 80
+# ERROR:    Exception in ASGI application (Python logging's default format), often followed
+# by a traceback whose last line names what failed.
+PYTHON_LOGGING = re.compile(r"^(?P<level>CRITICAL|ERROR|WARNING):\s*(?P<message>.*)")
+TRACEBACK = "Traceback (most recent call last):"
+# A traceback's last line, its first at the margin: `psycopg.errors.LockNotAvailable: ...`.
+RAISED = re.compile(r"^(?P<level>[A-Za-z_][\w.]*)(?::\s*(?P<message>.*))?$")
 FORMATS = (
     # [2026-12-06 17:31:05] production.ERROR: message {"exception":"[object] (Cls(code: 0): ...
     re.compile(r"^\[[^\]]*\] [\w-]+\.(?P<level>EMERGENCY|ALERT|CRITICAL|ERROR|WARNING): "
@@ -42,8 +48,7 @@ FORMATS = (
     # psycopg.errors.QueryCanceled: canceling statement due to statement timeout
     re.compile(r"^(?P<level>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Canceled|Exit)\w*): "
                r"(?P<message>.*)"),
-    # ERROR:    Exception in ASGI application (Python logging's default format)
-    re.compile(r"^(?P<level>CRITICAL|ERROR|WARNING):\s*(?P<message>.*)"),
+    PYTHON_LOGGING,
 )
 # PHP-FPM's slowlog: a header per slow request, then its stack, innermost frame first.
 SLOWLOG_HEADER = re.compile(r"^\[[^\]]*\]\s+\[pool [^\]]+\] pid \d+$")
@@ -65,16 +70,17 @@ NAME = re.compile(r"[A-Za-z_][\w.]*")
 STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.|'')*'")
 
 
-def signature(line: str, source: str = "") -> str | None:
+def signature(line: str, source: str = "",
+              formats: tuple[re.Pattern[str], ...] = FORMATS) -> str | None:
     """`source: LEVEL: message` with values as N and literals as ?, or None."""
     text = line.rstrip("\r\n")
-    for pattern in FORMATS:
+    for pattern in formats:
         match = pattern.match(text)
         if match:
             break
     else:
         return None
-    level, message = match["level"].replace("#", "warning"), match["message"]
+    level, message = match["level"].replace("#", "warning"), match["message"] or ""
     exception = EXCEPTION.search(message)
     context = CONTEXT.search(message)
     if context:
@@ -93,6 +99,17 @@ def signature(line: str, source: str = "") -> str | None:
     message = " ".join(message.translate(str.maketrans("{}", "()")).split())
     prefix = f"{os.path.basename(source)}: " if source else ""
     return f"{prefix}{level}: {message}"[:MAX_SIGNATURE]
+
+
+def raised(line: str, source: str = "") -> str | None:
+    """`source: ExceptionClass: message` for a traceback's last line, or None for one of
+    its frames (indented) or a blank line."""
+    return signature(line, source, (RAISED,))
+
+
+def announces(line: str) -> bool:
+    """A Python logging line, which may only announce the traceback that follows it."""
+    return bool(PYTHON_LOGGING.match(line))
 
 
 def _value_out(quoted: re.Match[str]) -> str:

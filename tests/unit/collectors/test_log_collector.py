@@ -99,3 +99,26 @@ def test_a_slow_request_is_counted_where_it_waited(tmp_path: Path) -> None:
     log.write_text(entry * 2)
     assert _errors(collector, 2.0) == {
         "php-fpm-slow.log: slow request in: curl_exec() /srv/esppd/app/Services/Sister.php:N": 2}
+
+
+def test_a_traceback_is_counted_by_what_failed_not_by_its_announcement(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("")
+    collector = LogCollector(LocalShell(), (str(log),))
+    collector.sample(1.0)
+    failure = ("ERROR:    Exception in ASGI application\n"
+               "Traceback (most recent call last):\n"
+               '  File "/srv/app/db.py", line 42, in fetch\n'
+               "psycopg.errors.ReadOnlySqlTransaction: cannot execute INSERT in a read-only "
+               "transaction\n")
+    chained = ("\nDuring handling of the above exception, another exception occurred:\n\n"
+               "Traceback (most recent call last):\n"
+               '  File "/srv/app/main.py", line 7, in submit\n'
+               "    raise SubmitFailed(order_id)\n"
+               "app.SubmitFailed: 4242\n")
+    log.write_text(failure * 2 + "WARNING:  pool 3 of 4 connections in use\n" + chained)
+    assert _errors(collector, 2.0) == {
+        "app.log: psycopg.errors.ReadOnlySqlTransaction: cannot execute INSERT in a "
+        "read-only transaction": 2,
+        "app.log: WARNING: pool N of N connections in use": 1,
+        "app.log: app.SubmitFailed: N": 1}
