@@ -587,8 +587,14 @@ def _queue(f: Finding, ctx: Context) -> list[str]:
 
 def _cache(f: Finding, ctx: Context) -> list[str]:
     how = f.details.get("keys_left", "")
+    deleter = f.details.get("deleter", "")
+    address = deleter.split(" ", 1)[0]
     gone = {
-        "deleted": ["Find who deletes the cache's keys: `redis-cli INFO commandstats` "
+        "deleted": [f"Stop the client at {address} that deletes the cache's keys: on its host "
+                    f"`ss -tnp sport = :{address.rsplit(':', 1)[-1]}` names its process (or "
+                    f"`CLIENT KILL ADDR {address}` ends its connection for now); a deploy clears "
+                    "the cache once (`php artisan cache:clear`), not in a loop."] if deleter else
+                   ["Find who deletes the cache's keys: `redis-cli INFO commandstats` "
                     "(cmdstat_del, cmdstat_unlink, cmdstat_flushdb rising), then `CLIENT LIST` "
                     "for the client whose `cmd` is one of them, or `MONITOR` for a second. A "
                     "deploy clears the cache once (`php artisan cache:clear`), not in a loop."],

@@ -101,6 +101,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "redis.keys": ("keys", "keys in every database (INFO keyspace)"),
     "redis.deletes_rate": ("commands/s", "DEL, UNLINK, FLUSHDB and FLUSHALL calls "
                                          "(INFO commandstats)"),
+    "redis.deleting_client": ("0/1", "{address name}: 1 when the client's last command "
+                              "deleted keys (CLIENT LIST's cmd: DEL, UNLINK, FLUSH*)"),
     "redis.errors": ("replies/s", "{kind}: error replies (INFO errorstats: OOM, MISCONF, "
                      "READONLY...): commands Redis refused"),
     "redis.latency_ms": ("ms", "round trip of the collector's PING: a stalled server shows here"),

@@ -23,6 +23,7 @@ DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
 DELETING_COMMANDS = ("del", "unlink", "flushdb", "flushall")
 KEYSPACE_DB = re.compile(r"db\d+")
 MAX_ERROR_KINDS = 10
+MAX_DELETERS = 10
 
 
 def queue_key(name: str) -> str:
@@ -43,6 +44,7 @@ class RedisCollector:
     _samples: int = 0
     _error_kinds: set[str] = field(default_factory=set)
     _error_counts: tuple[dict[str, float], float] | None = None
+    _deleters: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._queue_keys = {queue_key(name) for name in self.queues}
@@ -112,8 +114,18 @@ class RedisCollector:
         out.add("redis.deletes_rate", self.rates.rate("deletes", sum(
             float(commands.get(f"cmdstat_{name}", {}).get("calls", 0))
             for name in DELETING_COMMANDS), ts))
+        self._deleting_clients(client, out)
         self._errors(client, ts, out)
         return out
+
+    def _deleting_clients(self, client: redis.Redis, out: Sample) -> None:
+        """The clients whose last command deleted keys (CLIENT LIST's `cmd`), by address
+        and name: a client that wipes the cache in a loop is caught at it sample after
+        sample, the app's connections now and then."""
+        deleting = {" ".join(filter(None, (str(entry.get("addr", "?")), entry.get("name"))))
+                    for entry in client.client_list() if entry.get("cmd") in DELETING_COMMANDS}
+        out.add_per_label("redis.deleting_client", dict.fromkeys(deleting, 1.0),
+                          self._deleters, MAX_DELETERS)
 
     def _errors(self, client: redis.Redis, ts: float, out: Sample) -> None:
         """Error replies per second by their prefix (OOM: full under noeviction; MISCONF:

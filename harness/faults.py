@@ -522,7 +522,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("throttled database", ("db.unavailable",), "processes stopped", throttled_database),
     # The stack does not reap its Redis until it stops: the process lingers as a zombie.
     Fault("stopped redis", ("cache.latency",), "a server is gone", stopped_redis),
-    Fault("cache wiper", ("cache.misses",), "", cache_wiper),
+    Fault("cache wiper", ("cache.misses",), "culprit: the Redis client", cache_wiper),
     Fault("heavy report", ("db.cpu", "db.query"), "adhoc-report", heavy_report),
     Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
     Fault("full redis", ("app.errors",), "redis.errors{OOM}", full_redis),

@@ -34,6 +34,7 @@ from analysis.signals import (
     QUEUE_FAILED,
     QUEUE_LENGTH,
     REDIS_DELETES,
+    REDIS_DELETING_CLIENT,
     REDIS_EVICTED,
     REDIS_EXPIRED,
     REDIS_HIT_RATIO,
@@ -50,6 +51,7 @@ HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
 FLAT_RATIO_STD = 0.03
 KEYS_FELL_SHARE = 0.5         # the key count fell by this much: the keys went somewhere
 MIN_EVICTIONS = 1.0           # keys/s: Redis is evicting (or expiring) in earnest
+DELETER_SHARE = 0.25          # of the samples since the misses began: the client deleting
 SESSIONS_LEAD_S = 30.0        # lost sessions this long before the misses' onset count with them
 STALL_FULL_MS = 250.0         # a PING this slow, held: certainly every request waits
 # A queue that only grows for this long, by this many jobs, finishes nothing: a stall,
@@ -223,6 +225,11 @@ def cache_misses(ctx: Context) -> Finding | None:
     how, gone = _how_keys_left(ctx, onset.ts if onset else None)
     if gone:
         evidence.append(gone)
+    deleter = _deleting_client(ctx, onset.ts) if how == "deleted" and onset else None
+    if deleter and onset:
+        evidence.append(f"culprit: the Redis client {deleter[0]}, whose last command deleted "
+                        f"keys in {pct(deleter[1])} of the samples from {clock(onset.ts)} on "
+                        "(CLIENT LIST)")
     # Sessions kept in the same Redis go with the cache's keys (a flush, evictions).
     lost = session_losses(ctx, onset.ts - SESSIONS_LEAD_S if onset else -math.inf)
     if lost:
@@ -234,7 +241,8 @@ def cache_misses(ctx: Context) -> Finding | None:
         f"{ctx.db_server}" + (", and users lost their sessions with it." if lost else "."),
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"hit_ratio": mean, "sessions_lost": lost, "keys_left": how},
+        details={"hit_ratio": mean, "sessions_lost": lost, "keys_left": how,
+                 "deleter": deleter[0] if deleter else ""},
     )
 
 
@@ -266,6 +274,17 @@ def _how_keys_left(ctx: Context, since: float | None) -> tuple[str, str]:
                            "keys written together with one TTL ran out together")
     return "deleted", (f"{fell}: a client deleted them (DEL, UNLINK, FLUSHDB calls "
                        f"{deletes[0]:.1f} -> {deletes[1]:.1f}/s)")
+
+
+def _deleting_client(ctx: Context, since: float) -> tuple[str, float] | None:
+    """The client caught deleting keys (its last command, sampled) in the most samples
+    from `since` on, with that share, when it is at least DELETER_SHARE: one that
+    deletes in a loop is caught at it again and again; the app's own deletes now and then."""
+    shares = {label: float(ctx.after(ctx.signal(REDIS_DELETING_CLIENT, label).fillna(0.0),
+                                     since).mean())
+              for label in ctx.labels(REDIS_DELETING_CLIENT)}
+    label = max(shares, key=shares.__getitem__, default=None)
+    return (label, shares[label]) if label and shares[label] >= DELETER_SHARE else None
 
 
 def cache_latency(ctx: Context) -> Finding | None:

@@ -73,6 +73,19 @@ def test_how_keys_leave_deleted_or_expired(redis_server: RedisServer) -> None:
     after = metrics(collector)
     assert after["redis.keys"] == 9
     assert after["redis.deletes_rate"] > 0 and after["redis.expired_keys"] > 0
+    # The client that deleted is caught by its last command, by address and name;
+    # one that ran something else since is not.
+    client.client_setname("cache-wiper")
+    wiper = client.client_list(_type="normal")
+    other = redis.Redis.from_url(redis_server.url)
+    other.delete("esppd_cache:k41")
+    other.get("esppd_cache:k42")
+    address = next(entry["addr"] for entry in wiper if entry["name"] == "cache-wiper")
+    client.delete("esppd_cache:k43")
+    caught = {name: value for name, value in metrics(collector).items()
+              if name.startswith("redis.deleting_client")}
+    assert caught == {f"redis.deleting_client{{{address} cache-wiper}}": 1.0}
+    other.close()
     collector.close()
 
 

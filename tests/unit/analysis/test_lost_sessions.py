@@ -105,3 +105,31 @@ def test_how_the_keys_left_decides_the_advice(copy_of: Callable[[str], Path], ke
     assert any(advice in line for line in recommendations(finding, ctx))
     assert bool(how) == any(line.startswith(("redis.keys", "redis.evicted")) for line in
                             finding.evidence)
+
+
+@pytest.mark.parametrize(("every", "named"), [(1, True), (10, False)])
+def test_the_client_caught_deleting_again_and_again_is_the_culprit(
+        copy_of: Callable[[str], Path], every: int, named: bool) -> None:
+    """A client that deletes in a loop shows as CLIENT LIST's `cmd=del` sample after
+    sample; the app's connections, caught at a delete now and then, are no culprit."""
+    results = copy_of("cache.misses")
+    _with_key_signals(results, 40.0, 0.0, 0.2, 2.5)
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = sorted(metrics["ts"].unique())
+    late = [ts for ts in seconds if ts >= seconds[len(seconds) // 2]]
+    caught = pd.DataFrame({"ts": late[::every], "collector": "redis", "target": "redis",
+                           "metric": [f"redis.deleting_client{{127.0.0.1:{51000 + index}}}"
+                                      if every > 1 else "redis.deleting_client{127.0.0.1:51234}"
+                                      for index in range(len(late[::every]))],
+                           "value": 1.0})
+    pd.concat([metrics, caught]).to_csv(results / "metrics.csv", index=False)
+    ctx = build_context(read_dataset(results))
+    finding = rule_for("cache.misses").rule(ctx)
+    assert finding is not None and finding.details["keys_left"] == "deleted"
+    culprit = [line for line in finding.evidence if line.startswith("culprit:")]
+    advice = recommendations(finding, ctx)
+    if named:
+        assert culprit and "127.0.0.1:51234" in culprit[0], finding.evidence
+        assert any("CLIENT KILL ADDR 127.0.0.1:51234" in line for line in advice)
+    else:
+        assert not culprit and any("CLIENT LIST" in line for line in advice)
