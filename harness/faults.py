@@ -2,6 +2,7 @@
 
     .venv/bin/python -m harness.faults [--app python|laravel] [--db postgresql|mariadb]
                                        [--only NAME ...]
+    .venv/bin/python -m harness.faults --reanalyze results/faults-<app>-<ts>
 
 Why from outside: the knob matrix turns a best practice off inside the app, with rules
 written by the same team; real incidents come from elsewhere (a console session that
@@ -11,7 +12,8 @@ URL target with explicit collectors, as a user would at a real eSPPD, runs a con
 moderate load, injects the fault after a healthy stretch and keeps it until the end.
 The expected class and the culprit phrase are written down here, before the run; the
 analysis sees only the results directory. Writes results/faults-<app>-<ts>/matrix.md
-and matrix.json.
+and matrix.json; `--reanalyze` judges an earlier matrix's results again with the
+analysis as it is now, without running anything.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -41,7 +44,7 @@ from psycopg import sql
 from analysis.signals import GROUP_ROLES
 from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
-from harness.validate import top_verdict
+from harness.validate import analyze_again, top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES, account_counts
 from scenarios.accounts import ROLES
 from supervision import ServiceError
@@ -552,6 +555,7 @@ class FaultOutcome:
     wall_s: float
     results: str
     exit_code: int
+    injected_at: float | None = None  # epoch seconds; None when it was never injected
 
 
 @contextlib.contextmanager
@@ -674,7 +678,7 @@ def outcome_of(fault: Fault, out: Path, injected: str, injected_at: float | None
     if top is None:
         return FaultOutcome(fault.name, injected, expected, "(no analysis)", 0.0, None,
                             f"run_campaign.py exited {code}; see harness.log", "", False,
-                            wall, str(out), code)
+                            wall, str(out), code, injected_at)
     evidence = [str(line) for line in top.get("evidence") or []]
     culprit = next((line for line in evidence if fault.culprit and fault.culprit in line), "")
     onset = top.get("onset_ts")
@@ -683,7 +687,7 @@ def outcome_of(fault: Fault, out: Path, injected: str, injected_at: float | None
         round(onset - injected_at, 1) if onset is not None and injected_at else None,
         evidence[0] if evidence else str(top.get("summary", "")), culprit,
         top["bottleneck"] in fault.expected and (not fault.culprit or bool(culprit)),
-        wall, str(out), code)
+        wall, str(out), code, injected_at)
 
 
 def markdown(outcomes: list[FaultOutcome], app: str, wall_s: float) -> str:
@@ -701,6 +705,41 @@ def markdown(outcomes: list[FaultOutcome], app: str, wall_s: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reanalyze(out: Path) -> int:
+    """Every case of an earlier fault matrix analyzed again and judged against the fault's
+    expectations as written now; matrix.json and matrix.md rewritten."""
+    try:
+        previous = [FaultOutcome(**case) for case in json.loads((out / "matrix.json").read_text())]
+    except (OSError, ValueError, TypeError) as error:
+        print(f"[faults] {out}/matrix.json: cannot read it ({error})", file=sys.stderr)
+        return 2
+    by_name = {fault.name: fault for fault in FAULTS}
+    outcomes = []
+    for index, case in enumerate(previous, 1):
+        fault = by_name.get(case.fault)
+        if fault is None:
+            print(f"[faults] {case.fault}: no such fault any more, kept as it was",
+                  file=sys.stderr)
+            outcomes.append(case)
+            continue
+        print(f"[faults] {index}/{len(previous)} {fault.name}: analyzing again ...",
+              file=sys.stderr, flush=True)
+        analyze_again(Path(case.results) / "results")
+        outcome = outcome_of(fault, Path(case.results), case.injected, case.injected_at,
+                             case.exit_code, case.wall_s)
+        outcomes.append(outcome)
+        print(f"[faults] {fault.name}: {outcome.named} ({outcome.confidence:.2f}) "
+              f"{'ok' if outcome.correct else 'WRONG'}", file=sys.stderr, flush=True)
+    (out / "matrix.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
+    # The stack's name, from the title the run wrote: "# Fault matrix (laravel-mariadb): ..."
+    title = re.search(r"\((.+?)\)", (out / "matrix.md").read_text() if
+                      (out / "matrix.md").is_file() else "")
+    stack = title[1] if title else out.name
+    (out / "matrix.md").write_text(markdown(outcomes, stack, sum(o.wall_s for o in outcomes)))
+    print(out / "matrix.md")
+    return 0 if outcomes and all(o.correct for o in outcomes) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.faults",
                                      description=__doc__.splitlines()[0])
@@ -709,7 +748,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the stack's database (mariadb: Laravel only)")
     parser.add_argument("--only", nargs="*", default=[], help="fault names to run")
     parser.add_argument("--out", type=Path, help="default: results/faults-<app>-<ts>")
+    parser.add_argument("--reanalyze", type=Path, metavar="MATRIX_DIR",
+                        help="judge an earlier matrix's results again, running nothing")
     args = parser.parse_args(argv)
+    if args.reanalyze:
+        return reanalyze(args.reanalyze)
     if args.db == "mariadb" and args.app != "laravel":
         parser.error("--db mariadb runs only with --app laravel")
     faults = [f for f in FAULTS if args.app in f.apps and args.db in f.dbs

@@ -90,10 +90,16 @@ def skipped_case(case: Case, cpus: int) -> Outcome:
                    False, 0.0, "", 0, skipped=True)
 
 
+def analyze_again(results: Path) -> int:
+    """`run_campaign.py --analyze` on results already collected (after a change to the
+    analysis); its exit code."""
+    argv = [sys.executable, str(ROOT / "run_campaign.py"), "--analyze", str(results), "--quiet"]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, check=False).returncode
+
+
 def reanalyze_case(case: Case, out: Path, previous: dict[str, Any]) -> Outcome:
     """Analyze an earlier case's results again (after a change to the analysis)."""
-    argv = [sys.executable, str(ROOT / "run_campaign.py"), "--analyze", str(out), "--quiet"]
-    code = subprocess.run(argv, cwd=ROOT, capture_output=True, check=False).returncode
+    code = analyze_again(out)
     return outcome_of(case, out, int(previous.get("exit_code", code)),
                       float(previous.get("wall_s", 0.0)))
 
