@@ -632,6 +632,10 @@ REDIS_REFUSALS = {
                "(`vm.overcommit_memory = 1`), then check `INFO persistence`.",
     "READONLY": "The app writes to a read-only replica: point it at the primary (after a "
                 "failover, through Sentinel or the managed service's primary endpoint).",
+    "maxclients": "Redis turned connections away at its `maxclients` limit: find who holds "
+                  "them (`CLIENT LIST`: many from one address or name, idle for long), make it "
+                  "close or pool them (`timeout` in redis.conf ends idle clients), and give "
+                  "maxclients (and the open files limit) room above the app's workers.",
 }
 
 

@@ -104,7 +104,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "redis.deleting_client": ("0/1", "{address name}: 1 when the client's last command "
                               "deleted keys (CLIENT LIST's cmd: DEL, UNLINK, FLUSH*)"),
     "redis.errors": ("replies/s", "{kind}: error replies (INFO errorstats: OOM, MISCONF, "
-                     "READONLY...): commands Redis refused"),
+                     "READONLY...): commands Redis refused; maxclients: connections it "
+                     "turned away"),
     "redis.latency_ms": ("ms", "round trip of the collector's PING: a stalled server shows here"),
     # app status pages
     "app.workers.busy": ("workers", "requests being served (FPM: active processes, not "

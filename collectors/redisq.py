@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
@@ -115,7 +116,7 @@ class RedisCollector:
             float(commands.get(f"cmdstat_{name}", {}).get("calls", 0))
             for name in DELETING_COMMANDS), ts))
         self._deleting_clients(client, out)
-        self._errors(client, ts, out)
+        self._errors(client, info, ts, out)
         return out
 
     def _deleting_clients(self, client: redis.Redis, out: Sample) -> None:
@@ -127,14 +128,18 @@ class RedisCollector:
         out.add_per_label("redis.deleting_client", dict.fromkeys(deleting, 1.0),
                           self._deleters, MAX_DELETERS)
 
-    def _errors(self, client: redis.Redis, ts: float, out: Sample) -> None:
+    def _errors(self, client: redis.Redis, info: dict[str, Any], ts: float,
+                out: Sample) -> None:
         """Error replies per second by their prefix (OOM: full under noeviction; MISCONF:
         its snapshot cannot be written; READONLY: a replica; NOAUTH...): a Redis that is up
-        and fast but refuses the app's commands (Redis 6.2 and later count them). A kind
+        and fast but refuses the app's commands (Redis 6.2 and later count them); and
+        `maxclients`, connections it turned away at its client limit (INFO's
+        rejected_connections: that reply is no command's, errorstats misses it). A kind
         first listed after the first sample counted from 0: Redis lists a kind once seen."""
         counts = {key.removeprefix("errorstat_"): float(value.get("count", 0))
                   for key, value in client.info("errorstats").items()
                   if key.startswith("errorstat_") and isinstance(value, dict)}
+        counts["maxclients"] = float(info.get("rejected_connections", 0))
         previous, self._error_counts = self._error_counts, (counts, ts)
         if previous is None or ts <= previous[1]:
             return

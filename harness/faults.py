@@ -451,6 +451,32 @@ def full_redis(stack: Stack) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def redis_connection_hog(stack: Stack) -> Iterator[str]:
+    """Another client that leaks Redis connections until the server turns new ones away
+    (its limit made tight, as a host's open files limit makes it: Redis lowers maxclients
+    to fit): the app's next connect is refused."""
+    admin = redis.Redis.from_url(stack.ready["redis"])
+    before = str(admin.config_get("maxclients")["maxclients"])
+    admin.config_set("maxclients", str(int(admin.info("clients")["connected_clients"]) + 64))
+    held: list[redis.Redis] = []
+    try:
+        while len(held) < 1000:
+            client = redis.Redis.from_url(stack.ready["redis"], client_name="leaky-worker")
+            try:
+                client.ping()
+            except redis.ConnectionError:
+                client.close()
+                break
+            held.append(client)
+        yield f"maxclients made tight; {len(held)} connections held by another client until refused"
+    finally:
+        for client in held:
+            client.close()
+        admin.config_set("maxclients", before)
+        admin.close()
+
+
+@contextlib.contextmanager
 def read_only_database(stack: Stack) -> Iterator[str]:
     """The app's database account made read-only from outside (a failover that left the
     app on a standby, a maintenance mode never lifted): its sessions refuse every write,
@@ -530,6 +556,9 @@ FAULTS: tuple[Fault, ...] = (
     Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
     Fault("full redis", ("app.errors",), "redis.errors{OOM}", full_redis),
     Fault("full disk", ("host.disk",), "fs.used_ratio", full_disk),
+    # Laravel connects to Redis per request; the Python app's pool keeps its connections.
+    Fault("redis connection hog", ("app.errors",), "redis.errors{maxclients}",
+          redis_connection_hog, apps=("laravel",)),
     # Named by the app's own log (no metric says a write was refused). On MariaDB the
     # app's account cannot set read_only (SUPER): PostgreSQL only.
     Fault("read-only database", ("app.errors",), "log: ", read_only_database,

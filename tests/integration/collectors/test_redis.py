@@ -105,6 +105,15 @@ def test_commands_refused_are_counted_by_kind(redis_server: RedisServer) -> None
     finally:
         client.config_set("maxmemory", "0")
     assert metrics(collector)["redis.errors{OOM}"] == 0  # a kind seen stays, at 0
+    # Connections turned away at maxclients: no command's reply, so errorstats misses them.
+    client.config_set("maxclients", str(client.info("clients")["connected_clients"]))
+    try:
+        for _ in range(3):
+            with pytest.raises(redis.exceptions.ConnectionError, match="max number of clients"):
+                redis.Redis.from_url(redis_server.url).ping()
+        assert metrics(collector)["redis.errors{maxclients}"] > 0
+    finally:
+        client.config_set("maxclients", "10000")
     collector.close()
 
 
