@@ -13,23 +13,26 @@ import pytest
 from harness.faults import FAULTS, FaultLoad, run_fault
 
 pytestmark = pytest.mark.timeout(420)
-# About 2-4 minutes each on this 2-core machine; the CPU hog and the stopped queue workers
-# run with `make test-slow` to keep CI under its 30 minutes (the culprit rule is covered on
-# recorded data, the queue stall by the validation subset's queue_workers=0 case).
-# The outages (frozen database, stopped Redis) too: their rule is covered on synthetic
-# and edited data, the watchdog by the collectors' integration tests.
-FAST = [("python", "postgresql", "table lock holder"), *(
-    pytest.param("python", "postgresql", name, marks=pytest.mark.slow) for name in (
-        "stopped queue workers", "cpu hog", "frozen database", "stopped redis")),
+# Three faults of different classes on three stacks, about 2 minutes each: a lock held
+# by a console session (Python app, PostgreSQL), a Redis full under noeviction (Laravel,
+# PostgreSQL: its error replies and the app's log), a connection hog named by its
+# program_name (Laravel on MariaDB: the MySQL collector). The others run with
+# `make test-slow` to keep CI under its 30 minutes; their rules are covered on synthetic
+# and recorded data.
+FAST = [
+    ("python", "postgresql", "table lock holder"),
+    ("laravel", "postgresql", "full redis"),
+    ("laravel", "mariadb", "connection hog"),
+    *(pytest.param("python", "postgresql", name, marks=pytest.mark.slow) for name in (
+        "stopped queue workers", "cpu hog", "frozen database", "stopped redis", "full disk")),
     # Laravel on MariaDB: a dump's LOCK TABLES (metadata locks, which InnoDB's tables do
-    # not show) and a connection hog named by its program_name.
-    *(pytest.param("laravel", "mariadb", name, marks=pytest.mark.slow) for name in (
-        "table lock holder", "connection hog")),
-    # A Redis that refuses writes (its error replies), the app's storage full (the
-    # filesystem's space), a database that refuses writes (named by the app's log).
+    # not show).
+    pytest.param("laravel", "mariadb", "table lock holder", marks=pytest.mark.slow),
+    # The app's storage full (the filesystem's space), a database that refuses writes
+    # (named by the app's log), a client that wipes the cache (CLIENT LIST), a client
+    # that leaks Redis connections (maxclients).
     *(pytest.param("laravel", "postgresql", name, marks=pytest.mark.slow) for name in (
-        "full redis", "read-only database")),
-    pytest.param("python", "postgresql", "full disk", marks=pytest.mark.slow)]
+        "read-only database", "cache wiper", "redis connection hog"))]
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)

@@ -193,7 +193,9 @@ def test_a_killed_worker_is_an_event_not_a_crash(tmp_path: Path) -> None:
     assert (out / "report.html").is_file()
 
 
-@pytest.mark.parametrize(("app", "title"), [("python", "esppd-app"), ("laravel", "php-fpm")])
+# The Python app's run (the same harness path) is slow-only.
+@pytest.mark.parametrize(("app", "title"), [
+    pytest.param("python", "esppd-app", marks=pytest.mark.slow), ("laravel", "php-fpm")])
 def test_a_target_that_dies_is_reported_as_app_errors(app: str, title: str,
                                                       tmp_path: Path) -> None:
     out = tmp_path / "results"
@@ -214,8 +216,10 @@ def test_a_target_that_dies_is_reported_as_app_errors(app: str, title: str,
                                    "Connection refused)") for line in top["evidence"]), top
 
 
-# The real Laravel target; the Python app's run (the same harness path) is slow-only.
-@pytest.mark.parametrize("app", [pytest.param("python", marks=pytest.mark.slow), "laravel"])
+# Slow (75 s): the chain's levels are also walked on Laravel with both databases by
+# tests/integration/reference_app/test_approval_chain.py; this is the campaign around it.
+@pytest.mark.slow
+@pytest.mark.parametrize("app", ["python", "laravel"])
 def test_an_open_model_campaign_reports_planned_and_achieved_arrivals(
         app: str, tmp_path: Path) -> None:
     """Visits arrive at the planned rate (each one a new person: login, pages, logout);
@@ -247,8 +251,10 @@ def test_an_open_model_campaign_reports_planned_and_achieved_arrivals(
     assert "Arrivals (open model)" in report and "p99 corrected" in report
 
 
-# The real Laravel target; the Python app's run (the same harness path) is slow-only.
-@pytest.mark.parametrize("app", [pytest.param("python", marks=pytest.mark.slow), "laravel"])
+# Slow (75 s): the chain's levels are also walked on Laravel with both databases by
+# tests/integration/reference_app/test_approval_chain.py; this is the campaign around it.
+@pytest.mark.slow
+@pytest.mark.parametrize("app", ["python", "laravel"])
 def test_a_three_level_approval_campaign_runs_clean(app: str, tmp_path: Path) -> None:
     """The shipped campaign: its route map's levels seed the embedded app's chain, and
     every approver level logs in with its own role and decides without a failure."""
