@@ -23,7 +23,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.context import WINDOW_S, Context
-from analysis.rules.common import sustained_peak
+from analysis.rules.common import (
+    RISE_FLOOR,
+    RISE_FULL,
+    LatencyChange,
+    latency_change,
+    severity,
+    sustained_peak,
+)
 from analysis.signals import DB_LATENCY, REDIS_ERRORS, REDIS_LATENCY, Signal
 from analysis.timefmt import clock
 from collectors.base import SERVER_FULL
@@ -34,6 +41,11 @@ from collectors.base import SERVER_FULL
 STALL_MS = 50.0
 DB_STALL_MS = 20.0
 STALL_RISE = 3.0  # times the probe's own best 30 s median
+# A pause cycle sampled once a second reads low (each probe lands in a pause or between
+# two), while users cross it many times a second: a probe at half its mark, risen
+# STALL_RISE x its best, is a stall when the requests' p95 rose FELT_RISE x with it.
+FELT_SHARE = 0.5
+FELT_RISE = 1.5
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,8 @@ class Stall:
     target: str
     peak_ms: float       # highest 30 s median of its round trip
     best_ms: float       # its lowest 30 s median over the run
-    first: float         # the first 5 s window over the probe's stall_ms
+    first: float         # the first 5 s window over `mark_ms`
+    mark_ms: float       # the probe's stall_ms, or FELT_SHARE of it when users felt it
 
     @property
     def dependency(self) -> str:
@@ -74,6 +87,11 @@ class Stall:
         return (f"{self.probe.signal.name} on {self.target}: {self.probe.request} took "
                 f"{self.peak_ms:.0f} ms (highest 30 s median) from {clock(self.first)}, "
                 f"{self.best_ms:.1f} ms at its best: {self.probe.cost}")
+
+    @property
+    def aliased(self) -> bool:
+        """Below its mark, counted because the requests' latency rose with it."""
+        return self.mark_ms < self.probe.stall_ms
 
 
 def stalled_dependency(ctx: Context, since: float | None, until: float | None,
@@ -93,15 +111,37 @@ def stalled_dependency(ctx: Context, since: float | None, until: float | None,
             # worker waiting on a lock) wakes a sleeping process in milliseconds on some
             # VMs, and the probe pays that; a stalled server multiplies its round trip, a
             # far one never answers fast.
-            if math.isnan(peak) or peak < probe.stall_ms or \
+            mark = probe.stall_ms if peak >= probe.stall_ms else probe.stall_ms * FELT_SHARE
+            if math.isnan(peak) or peak < mark or \
                     (peak < STALL_RISE * best and best < probe.stall_ms):
                 continue
-            first = float(window[window >= probe.stall_ms].index.min())
-            if until is not None and first > until:
+            first = _felt_from(ctx, window, mark) if mark < probe.stall_ms else \
+                float(window[window >= mark].index.min())
+            if first is None or (until is not None and first > until):
                 continue
             if worst is None or peak / probe.stall_ms > worst.peak_ms / worst.probe.stall_ms:
-                worst = Stall(probe, str(target), peak, best, first)
+                worst = Stall(probe, str(target), peak, best, first, mark)
     return worst
+
+
+def _felt_from(ctx: Context, window: pd.Series, mark: float) -> float | None:
+    """The first window over `mark` from which the requests' p95 at the same load rose
+    FELT_RISE x, or None: a wake-up spike before it is no onset."""
+    for ts in window[window >= mark].index:
+        change = latency_change(ctx, float(ts))
+        if change is not None and change.p95_rise >= FELT_RISE:
+            return float(ts)
+    return None
+
+
+def stall_severity(ctx: Context, stall: Stall, since: float,
+                   full_ms: float) -> tuple[float, LatencyChange | None]:
+    """The larger of the round trip's severity (none at its stall mark, full at `full_ms`)
+    and the requests' p95 rise at the same load from `since` (none at 1.2x, full at 2x):
+    the probe samples a pause or not, while every request crosses many. With that change."""
+    change = latency_change(ctx, since)
+    return max(severity(stall.peak_ms, stall.probe.stall_ms, full_ms),
+               severity(change.p95_rise, RISE_FLOOR, RISE_FULL) if change else 0.0), change
 
 
 # The collectors that talk to one of the app's dependencies, and what that dependency is.

@@ -14,17 +14,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import WINDOW_S, Context, Onset
-from analysis.dependencies import Outage, Stall, outages, stalled_dependency
+from analysis.dependencies import Outage, Stall, outages, stall_severity, stalled_dependency
 from analysis.findings import Finding
 from analysis.rules.common import (
-    RISE_FLOOR,
-    RISE_FULL,
     confidence,
     corr_text,
     first_above,
-    latency_change,
     pct,
-    severity,
 )
 from analysis.signals import DB_LATENCY, GROUP_ROLES, PROC_COUNT, PROC_STOPPED
 from analysis.timefmt import clock
@@ -51,17 +47,13 @@ def stall_finding(ctx: Context, stall: Stall) -> Finding:
     latency = ctx.per_target(DB_LATENCY)[stall.target]
     # A pause cycle aliasing with the probe can keep it from 30 s in a row over the mark:
     # then the stall begins at its first slow window.
-    onset = ctx.onset(latency, stall.probe.stall_ms) or Onset(stall.first,
-                                                              ctx.users_at(stall.first))
+    onset = ctx.onset(latency, stall.mark_ms) or Onset(stall.first, ctx.users_at(stall.first))
     rho = ctx.correlation(latency)
     cause, culprit = process_change(ctx, SERVER_GROUPS["database"], stall.first - WINDOW_S,
                                     float(ctx.w5.index.max()), ctx.db_server)
-    # What users felt: the probe samples a pause or not (a pause cycle can alias with the
-    # sampling), while every request crosses many; the latency at the same load says it.
-    # From its onset: a noisy probe can cross the mark once before the stall begins.
-    change = latency_change(ctx, onset.ts)
-    sev = max(severity(stall.peak_ms, stall.probe.stall_ms, DB_STALL_FULL_MS),
-              severity(change.p95_rise, RISE_FLOOR, RISE_FULL) if change else 0.0)
+    # What users felt, from its onset: a noisy probe can cross the mark once before the
+    # stall begins.
+    sev, change = stall_severity(ctx, stall, onset.ts, DB_STALL_FULL_MS)
     return Finding(
         "db.unavailable", confidence(sev, rho, None),
         f"{ctx.db_server} on {stall.target} answered slowly (a SELECT 1 took "

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import Context, Onset
-from analysis.dependencies import STALL_MS, outages, stalled_dependency
+from analysis.dependencies import outages, stall_severity, stalled_dependency
 from analysis.findings import Finding
 from analysis.rules.app import session_losses
 from analysis.rules.common import (
@@ -296,16 +296,17 @@ def cache_latency(ctx: Context) -> Finding | None:
         down = outages(ctx, "redis")
         return outage_finding(ctx, "cache.latency", down[0], "Redis") if down else None
     latency = ctx.per_target(REDIS_LATENCY)[stall.target]
-    onset = ctx.onset(latency, STALL_MS)
+    onset = ctx.onset(latency, stall.mark_ms) or Onset(stall.first, ctx.users_at(stall.first))
     rho = ctx.correlation(latency)
-    sev = severity(stall.peak_ms, STALL_MS, STALL_FULL_MS)
+    sev, change = stall_severity(ctx, stall, onset.ts, STALL_FULL_MS)
     return Finding(
         "cache.latency", confidence(sev, rho, knee_alignment(ctx, onset)),
         f"Redis on {stall.target} answered slowly (a PING took {stall.peak_ms:.0f} ms): "
         "requests waited on their sessions and cache.",
-        [f"{stall.describe()}; {onset_text(onset)}", corr_text(rho)],
-        onset.ts if onset else None, onset.users if onset else None,
-        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        [f"{stall.describe()}; {onset_text(onset)}",
+         *([change.describe() + " once it answered slowly"] if change else []),
+         corr_text(rho)],
+        onset.ts, onset.users, ctx.affected_requests(onset.ts), correlation=rho,
         details={"target": stall.target, "stall_ms": stall.peak_ms},
     )
 

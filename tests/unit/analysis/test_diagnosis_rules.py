@@ -15,6 +15,7 @@ from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
 from analysis.recommend import recommendations
 from analysis.rules import REGISTRY, diagnose, rule_for
+from analysis.rules.common import latency_change
 from analysis.use import use_growth
 from testkit.synthetic import HOT_ROW_QUERYID, SCENARIOS
 
@@ -342,6 +343,24 @@ def test_busy_workers_name_a_stalled_redis_only_when_it_stalled_first(
     assert said is named and (finding.details.get("waited_on") == "redis") is named
     advice = " ".join(recommendations(finding, ctx))
     assert ("SLOWLOG" in advice) is named and ("pm.max_children" in advice) is not named
+
+
+def test_a_probe_below_its_mark_is_a_stall_only_when_the_requests_felt_it(
+        copy_of: Callable[[str], Path]) -> None:
+    """A pause cycle sampled once a second can read 40 ms where requests wait hundreds
+    (real runs: tests/fixtures/recorded); with the requests' latency unchanged at the same
+    load, a PING 40x its best is no stall."""
+    results = copy_of("baseline")
+    plain = build_context(read_dataset(results))
+    start = float(plain.w5.index.min())
+    # From the middle of a load step, where the same load ran 10 s before: a baseline.
+    slow_from = next(float(ts) for ts in plain.w5.index
+                     if ts >= start + (plain.w5.index.max() - start) / 2
+                     and latency_change(plain, float(ts)) is not None)
+    change = latency_change(plain, slow_from)
+    assert change is not None and change.p95_rise < 1.2
+    ctx = _with_redis_latency(results, lambda s: 40.0 if s + start >= slow_from else 1.0)
+    assert rule_for("cache.latency").rule(ctx) is None
 
 
 def _as_prepared_statements(results: Path, per_request: Callable[[str], float]) -> Context:

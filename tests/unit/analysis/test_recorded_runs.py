@@ -56,6 +56,10 @@ CASES = {
                                                "the stall: p95 read from its onset"),
     "laravel-row-lock-idle-host": ("db.locks", "every worker waits on a row lock; the idle "
                                                "host's SELECT 1 goes 10 -> 28 ms: no stall"),
+    "python-slow-redis-aliased": ("cache.latency", "Redis paused 400 ms in every 500 ms; "
+                                                   "the 1 s PING locked to the cycle read a "
+                                                   "sawtooth, 47 ms at its highest 30 s "
+                                                   "median, while p95 went 15 -> 480 ms"),
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),
