@@ -88,11 +88,6 @@ class Stall:
                 f"{self.peak_ms:.0f} ms (highest 30 s median) from {clock(self.first)}, "
                 f"{self.best_ms:.1f} ms at its best: {self.probe.cost}")
 
-    @property
-    def aliased(self) -> bool:
-        """Below its mark, counted because the requests' latency rose with it."""
-        return self.mark_ms < self.probe.stall_ms
-
 
 def stalled_dependency(ctx: Context, since: float | None, until: float | None,
                        dependencies: tuple[str, ...] = tuple(PROBES)) -> Stall | None:

@@ -450,28 +450,36 @@ def full_redis(stack: Stack) -> Iterator[str]:
     yield f"CONFIG SET maxmemory {limit} (half of what it used), maxmemory-policy noeviction"
 
 
+# A client that leaks connections: it opens them and never closes one, retrying when
+# refused, so every slot another client frees is taken too.
+LEAKY_CLIENT = """
+import os, time, redis
+held = []
+while True:
+    client = redis.Redis.from_url(os.environ["LEAKED_REDIS_URL"], client_name="leaky-worker")
+    try:
+        client.ping()
+        held.append(client)
+    except redis.ConnectionError:
+        client.close()
+        time.sleep(0.05)
+"""
+
+
 @contextlib.contextmanager
 def redis_connection_hog(stack: Stack) -> Iterator[str]:
-    """Another client that leaks Redis connections until the server turns new ones away
-    (its limit made tight, as a host's open files limit makes it: Redis lowers maxclients
-    to fit): the app's next connect is refused."""
+    """Another client that leaks connections to the cache and session Redis, its limit
+    made tight (as a host's open files limit makes it: Redis lowers maxclients to fit):
+    the app's next connects are refused."""
     admin = redis.Redis.from_url(stack.ready["redis"])
     before = str(admin.config_get("maxclients")["maxclients"])
     admin.config_set("maxclients", str(int(admin.info("clients")["connected_clients"]) + 64))
-    held: list[redis.Redis] = []
     try:
-        while len(held) < 1000:
-            client = redis.Redis.from_url(stack.ready["redis"], client_name="leaky-worker")
-            try:
-                client.ping()
-            except redis.ConnectionError:
-                client.close()
-                break
-            held.append(client)
-        yield f"maxclients made tight; {len(held)} connections held by another client until refused"
+        with _scripts(LEAKY_CLIENT, {"LEAKED_REDIS_URL": stack.ready["redis"]},
+                      "another client leaking Redis connections under a tight maxclients "
+                      "(64 above those open)") as injected:
+            yield injected
     finally:
-        for client in held:
-            client.close()
         admin.config_set("maxclients", before)
         admin.close()
 

@@ -51,8 +51,10 @@ REGISTRY: tuple[RuleSpec, ...] = (
     # The OOM killer takes the biggest process, often the database; a database starved of
     # CPU answers slowly.
     # A database whose disk is full stops writing, then answering.
+    # A host whose workers all wait on a lock idles, and a probe then pays the wake-up of
+    # sleeping processes (milliseconds on a VM): a slower round trip after it is its echo.
     RuleSpec("db.unavailable", db_unavailable, ("host.memory", "host.cpu", "app.cpu",
-                                                "db.cpu", "host.disk")),
+                                                "db.cpu", "host.disk", "db.locks")),
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),
@@ -60,8 +62,10 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("queue.backlog", queue_backlog, ("db.connections", "db.unavailable",
                                               "cache.latency", "host.disk")),
     RuleSpec("cache.misses", cache_misses),
-    # A Redis starved of CPU or memory answers slowly too: then it is a symptom.
-    RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory")),
+    # A Redis starved of CPU or memory answers slowly too: then it is a symptom; so is
+    # its PING on a host idling behind a lock (see db.unavailable).
+    RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory",
+                                              "db.locks")),
     # A deadlock is an error the app gets; a refused connection is another; so is a
     # Redis read that timed out, every request to a server that is down, a request
     # that waited for a worker longer than its client or nginx would, and a write to a

@@ -312,8 +312,10 @@ def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> No
 
 
 def _with_redis_latency(results: Path, latency_ms: Callable[[float], float]) -> Context:
-    """The results with redis.latency_ms per second, as a function of seconds since start."""
+    """The results with redis.latency_ms per second, as a function of seconds since start
+    (in place of the one they had)."""
     metrics = pd.read_csv(results / "metrics.csv")
+    metrics = metrics[metrics["metric"] != "redis.latency_ms"]
     seconds = sorted(metrics["ts"].unique())
     extra = pd.DataFrame({"ts": seconds, "collector": "redis", "target": "redis",
                           "metric": "redis.latency_ms",
@@ -361,6 +363,24 @@ def test_a_probe_below_its_mark_is_a_stall_only_when_the_requests_felt_it(
     assert change is not None and change.p95_rise < 1.2
     ctx = _with_redis_latency(results, lambda s: 40.0 if s + start >= slow_from else 1.0)
     assert rule_for("cache.latency").rule(ctx) is None
+
+
+def test_a_probe_slower_behind_a_lock_is_the_locks_echo(
+        copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
+    """Every worker waits on a lock, the host idles, and the PING pays the wake-up of
+    sleeping processes: the stall after the locks began is their symptom."""
+    locks = rule_for("db.locks").rule(context_of("db.locks"))
+    assert locks is not None and locks.onset_ts is not None
+    start = float(context_of("db.locks").w5.index.min())
+    ctx = _with_redis_latency(copy_of("db.locks"),
+                              lambda s: 60.0 if s + start >= locks.onset_ts + 10 else 1.0)
+    assert rule_for("cache.latency").rule(ctx) is not None  # alone, it is a stall
+    findings = diagnose(ctx)
+    assert findings[0].bottleneck == "db.locks"
+    # Demoted as the locks' symptom: said so, or too weak then to be reported.
+    echo = [f for f in findings if f.bottleneck == "cache.latency"]
+    assert not echo or any(line.startswith("probably a consequence of db.locks")
+                           for line in echo[0].evidence)
 
 
 def _as_prepared_statements(results: Path, per_request: Callable[[str], float]) -> Context:
