@@ -450,40 +450,6 @@ def full_redis(stack: Stack) -> Iterator[str]:
     yield f"CONFIG SET maxmemory {limit} (half of what it used), maxmemory-policy noeviction"
 
 
-# A client that leaks connections: it opens them and never closes one, retrying when
-# refused, so every slot another client frees is taken too.
-LEAKY_CLIENT = """
-import os, time, redis
-held = []
-while True:
-    client = redis.Redis.from_url(os.environ["LEAKED_REDIS_URL"], client_name="leaky-worker")
-    try:
-        client.ping()
-        held.append(client)
-    except redis.ConnectionError:
-        client.close()
-        time.sleep(0.05)
-"""
-
-
-@contextlib.contextmanager
-def redis_connection_hog(stack: Stack) -> Iterator[str]:
-    """Another client that leaks connections to the cache and session Redis, its limit
-    made tight (as a host's open files limit makes it: Redis lowers maxclients to fit):
-    the app's next connects are refused."""
-    admin = redis.Redis.from_url(stack.ready["redis"])
-    before = str(admin.config_get("maxclients")["maxclients"])
-    admin.config_set("maxclients", str(int(admin.info("clients")["connected_clients"]) + 64))
-    try:
-        with _scripts(LEAKY_CLIENT, {"LEAKED_REDIS_URL": stack.ready["redis"]},
-                      "another client leaking Redis connections under a tight maxclients "
-                      "(64 above those open)") as injected:
-            yield injected
-    finally:
-        admin.config_set("maxclients", before)
-        admin.close()
-
-
 @contextlib.contextmanager
 def read_only_database(stack: Stack) -> Iterator[str]:
     """The app's database account made read-only from outside (a failover that left the
@@ -564,9 +530,6 @@ FAULTS: tuple[Fault, ...] = (
     Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
     Fault("full redis", ("app.errors",), "redis.errors{OOM}", full_redis),
     Fault("full disk", ("host.disk",), "fs.used_ratio", full_disk),
-    # Laravel connects to Redis per request; the Python app's pool keeps its connections.
-    Fault("redis connection hog", ("app.errors",), "redis.errors{maxclients}",
-          redis_connection_hog, apps=("laravel",)),
     # Named by the app's own log (no metric says a write was refused). On MariaDB the
     # app's account cannot set read_only (SUPER): PostgreSQL only.
     Fault("read-only database", ("app.errors",), "log: ", read_only_database,

@@ -28,11 +28,10 @@ FAST = [
     # Laravel on MariaDB: a dump's LOCK TABLES (metadata locks, which InnoDB's tables do
     # not show).
     pytest.param("laravel", "mariadb", "table lock holder", marks=pytest.mark.slow),
-    # The app's storage full (the filesystem's space), a database that refuses writes
-    # (named by the app's log), a client that wipes the cache (CLIENT LIST), a client
-    # that leaks Redis connections (maxclients).
+    # A database that refuses writes (named by the app's log), a client that wipes the
+    # cache (named from CLIENT LIST).
     *(pytest.param("laravel", "postgresql", name, marks=pytest.mark.slow) for name in (
-        "read-only database", "cache wiper", "redis connection hog"))]
+        "read-only database", "cache wiper"))]
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)
