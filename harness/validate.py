@@ -162,25 +162,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.db == "mariadb" and args.app != "laravel":
         parser.error("--db mariadb needs --app laravel (the Python app runs on PostgreSQL)")
-    selected = [case for case in cases(args.campaign, args.moderate, args.app)
+    previous: dict[str, dict[str, Any]] = {}
+    app, db = args.app, args.db
+    if args.reanalyze:
+        try:
+            matrix = json.loads((args.reanalyze / "matrix.json").read_text())
+            previous = {c["case"]: c for c in matrix["cases"]}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"validate: {args.reanalyze}/matrix.json: cannot read it ({error})",
+                  file=sys.stderr)
+            return 2
+        # Judged against the cases of the app it ran on, whatever --app says.
+        app, db = matrix.get("app", app), matrix.get("db", db)
+    selected = [case for case in cases(args.campaign, args.moderate, app)
                 if not args.only or case.name.split(" ")[0] in args.only
                 or case.name in args.only]
     if not selected:
         print(f"validate: no case named {args.only}", file=sys.stderr)
         return 2
-    previous: dict[str, dict[str, Any]] = {}
     if args.reanalyze:
         out = args.reanalyze
-        try:
-            previous = {c["case"]: c for c in json.loads(
-                (out / "matrix.json").read_text())["cases"]}
-        except (OSError, ValueError, KeyError) as error:
-            print(f"validate: {out}/matrix.json: cannot read it ({error})", file=sys.stderr)
-            return 2
         selected = [case for case in selected if case.name in previous]
     else:
-        engine = "-mariadb" if args.db == "mariadb" else ""
-        out = args.out or ROOT / "results" / (f"validation-{args.app}{engine}-"
+        engine = "-mariadb" if db == "mariadb" else ""
+        out = args.out or ROOT / "results" / (f"validation-{app}{engine}-"
                                               f"{time.strftime('%Y%m%dT%H%M%S')}")
         try:
             out.mkdir(parents=True, exist_ok=False)
@@ -203,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             elif cpus < case.min_cpus and not args.ignore_cpus:
                 outcome = skipped_case(case, cpus)
             else:
-                outcome = run_case(case, out / slug, args.app, args.db)
+                outcome = run_case(case, out / slug, app, db)
         except KeyboardInterrupt:
             print(f"[validate] stopped; the matrix so far is in {out}", file=sys.stderr)
             return 4
@@ -214,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
               f"in {outcome.wall_s:.0f} s", flush=True)
         wall = sum(o.wall_s for o in outcomes) if args.reanalyze else time.monotonic() - started
         (out / "matrix.json").write_text(json.dumps(
-            {"wall_s": round(wall, 1), "cases": [asdict(o) for o in outcomes]}, indent=2))
+            {"app": app, "db": db, "wall_s": round(wall, 1),
+             "cases": [asdict(o) for o in outcomes]}, indent=2))
         (out / "matrix.md").write_text(markdown(outcomes, wall))
     print(markdown(outcomes, wall))
     print(out)

@@ -41,3 +41,20 @@ def test_reanalyze_keeps_a_skipped_case_without_running_anything(tmp_path: Path)
         {"wall_s": 0.0, "cases": [asdict(skipped_case(app_workers, cpus=2))]}))
     assert main(["--reanalyze", str(tmp_path), "--only", "app_workers"]) == 0
     assert "not run (n/a)" in (tmp_path / "matrix.md").read_text()
+
+
+def test_reanalyze_judges_against_the_app_the_matrix_ran_on(tmp_path: Path) -> None:
+    """`cache=off` is cache.misses on the Python app and db.query on Laravel (the array
+    driver leaves Redis nothing to miss): a Laravel matrix stays a Laravel matrix."""
+    cache = {case.name: case for case in cases(Path("c.toml"), Path("m.toml"), "laravel")}[
+        "cache"]
+    results = tmp_path / "cache"
+    results.mkdir()
+    (results / "analysis.json").write_text(json.dumps({"verdicts": [
+        {"bottleneck": "db.query", "confidence": 0.87, "evidence": ["statement 1: 89%"]}]}))
+    earlier = outcome_of(cache, results, 1, 227.0)
+    (tmp_path / "matrix.json").write_text(json.dumps(
+        {"app": "laravel", "db": "postgresql", "wall_s": 227.0, "cases": [asdict(earlier)]}))
+    assert main(["--reanalyze", str(tmp_path)]) == 0
+    again = json.loads((tmp_path / "matrix.json").read_text())
+    assert again["app"] == "laravel" and again["cases"][0]["correct"]
