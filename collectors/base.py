@@ -10,7 +10,6 @@ spike.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -64,16 +63,9 @@ class Sample:
 TOP_HOLDERS = 10  # connection holder groups per sample
 
 
-PROBE_JITTER_S = 0.3  # the probe waits up to this long after its tick, at random
-
-
 def round_trip_ms(call: Callable[[], object]) -> float:
     """Milliseconds one trivial request takes (Redis PING, SQL SELECT 1): what each of the
-    app's calls pays at least, so a stalled server shows even when nothing else moves.
-    Sent at a random moment after the tick: a server paused on a cycle (400 ms in every
-    500, a CPU quota's period) would otherwise be sampled at the same phase each second,
-    always between two pauses or always in one."""
-    time.sleep(random.uniform(0.0, PROBE_JITTER_S))
+    app's calls pays at least, so a stalled server shows even when nothing else moves."""
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000

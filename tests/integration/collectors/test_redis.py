@@ -7,7 +7,6 @@ import time
 import pytest
 import redis
 
-from collectors.base import PROBE_JITTER_S
 from collectors.redisq import RedisCollector
 from supervision.servers import RedisServer
 
@@ -121,9 +120,8 @@ def test_commands_refused_are_counted_by_kind(redis_server: RedisServer) -> None
 def test_the_round_trip_shows_a_paused_server(redis_server: RedisServer) -> None:
     collector = RedisCollector(redis_server.url)
     assert metrics(collector)["redis.latency_ms"] < 50  # loopback: well under a millisecond
-    redis.Redis.from_url(redis_server.url).execute_command("CLIENT", "PAUSE", "700", "ALL")
-    # Sent at most PROBE_JITTER_S after the tick: it still waited for the pause to end.
-    assert metrics(collector)["redis.latency_ms"] >= 700 - PROBE_JITTER_S * 1000 - 50
+    redis.Redis.from_url(redis_server.url).execute_command("CLIENT", "PAUSE", "300", "ALL")
+    assert metrics(collector)["redis.latency_ms"] >= 200  # waited for the pause to end
     collector.close()
 
 
