@@ -225,8 +225,8 @@ def cache_misses(ctx: Context) -> Finding | None:
     how, gone = _how_keys_left(ctx, onset.ts if onset else None)
     if gone:
         evidence.append(gone)
-    deleter = _deleting_client(ctx, onset.ts) if how == "deleted" and onset else None
-    if deleter and onset:
+    deleter = None
+    if how == "deleted" and onset and (deleter := _deleting_client(ctx, onset.ts)):
         evidence.append(f"culprit: the Redis client {deleter[0]}, whose last command deleted "
                         f"keys in {pct(deleter[1])} of the samples from {clock(onset.ts)} on "
                         "(CLIENT LIST)")

@@ -17,6 +17,14 @@ def _errors(collector: LogCollector, ts: float) -> dict[str, float]:
             collector.sample(ts).metrics if metric.startswith("log.errors{")}
 
 
+def _followed(log: Path) -> LogCollector:
+    """A collector following `log`, empty so far, from its end (its first sample taken)."""
+    log.write_text("")
+    collector = LogCollector(LocalShell(), (str(log),))
+    collector.sample(1.0)
+    return collector
+
+
 def test_only_lines_written_after_the_start_count(tmp_path: Path) -> None:
     log = tmp_path / "php-fpm.log"
     log.write_text(FULL * 5)
@@ -31,9 +39,7 @@ def test_only_lines_written_after_the_start_count(tmp_path: Path) -> None:
 
 def test_an_unfinished_line_waits_for_its_end(tmp_path: Path) -> None:
     log = tmp_path / "php-fpm.log"
-    log.write_text("")
-    collector = LogCollector(LocalShell(), (str(log),))
-    collector.sample(1.0)
+    collector = _followed(log)
     with log.open("a") as file:
         file.write(FULL[:30])
     assert _errors(collector, 2.0) == {}
@@ -66,9 +72,7 @@ def test_a_file_that_appears_later_is_read_whole(tmp_path: Path) -> None:
 
 def test_a_flood_of_distinct_messages_is_capped(tmp_path: Path) -> None:
     log = tmp_path / "php-fpm.log"
-    log.write_text("")
-    collector = LogCollector(LocalShell(), (str(log),))
-    collector.sample(1.0)
+    collector = _followed(log)
     log.write_text("".join(f"[06-Dec-2026 17:31:05] ERROR: failure kind {chr(65 + i % 26)}"
                            f"{chr(65 + i // 26)}\n" for i in range(50)))
     errors = _errors(collector, 2.0)
@@ -89,9 +93,7 @@ def test_pre_flight_wants_exact_files_and_lets_patterns_wait(tmp_path: Path) -> 
 
 def test_a_slow_request_is_counted_where_it_waited(tmp_path: Path) -> None:
     log = tmp_path / "php-fpm-slow.log"
-    log.write_text("")
-    collector = LogCollector(LocalShell(), (str(log),))
-    collector.sample(1.0)
+    collector = _followed(log)
     entry = ("\n[06-Dec-2026 17:31:05]  [pool esppd] pid 4242\n"
              "script_filename = /srv/esppd/public/index.php\n"
              "[0x00007f1c2a813e40] curl_exec() /srv/esppd/app/Services/Sister.php:88\n"
@@ -103,9 +105,7 @@ def test_a_slow_request_is_counted_where_it_waited(tmp_path: Path) -> None:
 
 def test_a_traceback_is_counted_by_what_failed_not_by_its_announcement(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
-    log.write_text("")
-    collector = LogCollector(LocalShell(), (str(log),))
-    collector.sample(1.0)
+    collector = _followed(log)
     failure = ("ERROR:    Exception in ASGI application\n"
                "Traceback (most recent call last):\n"
                '  File "/srv/app/db.py", line 42, in fetch\n'
