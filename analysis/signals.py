@@ -43,6 +43,7 @@ DISK_AWAIT = Signal("disk.await")
 DISK_QUEUE = Signal("disk.queue")
 FS_USED = Signal("fs.used_ratio")  # label: the mount point
 FS_AVAILABLE = Signal("fs.available_bytes")
+FS_READ_ONLY = Signal("fs.read_only")
 PROC_CPU = Signal("proc.cpu")
 PROC_RSS = Signal("proc.rss")
 PROC_COUNT = Signal("proc.count")

@@ -58,7 +58,7 @@ class HostCollector:
     _listen_queues: ListenQueues | None = None
     _netlink_refused: bool = False
     _samples: int = 0
-    _mounts: list[str] = field(default_factory=list)
+    _mounts: dict[str, bool] = field(default_factory=dict)  # mount point -> read-only
     _filling: bool = False
 
     @property
@@ -171,16 +171,18 @@ class HostCollector:
         return available
 
     def _space(self, mounts: str | None, out: Sample) -> None:
-        """How full each disk filesystem is: a full one refuses every write (the database's
-        WAL, the app's log and sessions, the jobs' documents) while the disk idles."""
+        """How full each disk filesystem is, and whether it is read-only: either refuses
+        every write (the database's WAL, the app's log and sessions, the jobs' documents)
+        while the disk idles."""
         if mounts is not None:
             self._mounts = parse_mounts(mounts)
         fullest = 0.0
-        for mount, space in self.shell.statfs(self._mounts).items():
+        for mount, space in self.shell.statfs(list(self._mounts)).items():
             if space.size <= 0:
                 continue  # a pseudo filesystem that holds nothing
             out.add(f"fs.used_ratio{{{mount}}}", space.used_ratio)
             out.add(f"fs.available_bytes{{{mount}}}", space.available)
+            out.add(f"fs.read_only{{{mount}}}", float(self._mounts[mount]))
             fullest = max(fullest, space.used_ratio)
         self._filling = fullest >= FULL_WATCH
 

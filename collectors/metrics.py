@@ -33,6 +33,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "disk.await": ("ms", "{dev}: average time per I/O"),
     "fs.used_ratio": ("ratio", "{mount}: used / (used + available), as df's Use% (every 5 s)"),
     "fs.available_bytes": ("bytes", "{mount}: space left to unprivileged writers"),
+    "fs.read_only": ("flag", "{mount}: 1 while mounted read-only (/proc/mounts): every "
+                             "write there fails"),
     "disk.read_bytes_rate": ("bytes/s", "{dev}"),
     "disk.write_bytes_rate": ("bytes/s", "{dev}"),
     "net.rx_bytes_rate": ("bytes/s", "all interfaces but lo"),

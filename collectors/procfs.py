@@ -150,21 +150,22 @@ FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", 
 MOUNT_ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
-def parse_mounts(text: str) -> list[str]:
+def parse_mounts(text: str) -> dict[str, bool]:
     """Mount points of the filesystems in /proc/mounts that can fill up, one per device (a
     device mounted at several places is one filesystem: its shortest path; every tmpfs
-    is a filesystem of its own)."""
-    by_device: dict[str, str] = {}
+    is a filesystem of its own), each with whether it is mounted read-only (the kernel
+    remounts a filesystem so after I/O errors: ext4's errors=remount-ro)."""
+    by_device: dict[str, tuple[str, bool]] = {}
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) < 3 or fields[2] not in FILESYSTEMS:
+        if len(fields) < 4 or fields[2] not in FILESYSTEMS:
             continue
         mount = MOUNT_ESCAPE.sub(lambda octal: chr(int(octal[1], 8)), fields[1])
         device = fields[0] if fields[0].startswith("/") else mount
         known = by_device.get(device)
-        if known is None or len(mount) < len(known):
-            by_device[device] = mount
-    return sorted(by_device.values())
+        if known is None or len(mount) < len(known[0]):
+            by_device[device] = (mount, "ro" in fields[3].split(","))
+    return dict(sorted(by_device.values()))
 
 
 def parse_loadavg(text: str) -> float:

@@ -3,7 +3,8 @@
 Why paired signals: low available memory matters once the host swaps; 100% disk
 utilization on virtual devices is only saturation together with await or queue depth.
 A disk can also fail without being busy: a full filesystem refuses every write (the
-database's WAL, the app's log, sessions and documents) while its device idles.
+database's WAL, the app's log, sessions and documents) while its device idles, and so does
+one the kernel remounted read-only after I/O errors.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from analysis.signals import (
     DISK_QUEUE,
     DISK_UTIL,
     FS_AVAILABLE,
+    FS_READ_ONLY,
     FS_USED,
     MEM_AVAILABLE,
     SWAP_IN,
@@ -47,6 +49,9 @@ FS_FULL_LIMIT = 0.97          # used share of a filesystem: its writes are about
 FS_FULL = 0.995               # at or above: they fail (df rounds this to 100%)
 FS_FILLING = 0.90             # from here the collector reads who writes (the culprit)
 MIB = 1024.0 ** 2
+FAILING_SHARE = 0.01          # of requests (or waits for queued work) failing after a change
+FAILING_RISE = 2.0            # and this many times their share before it
+UNHARMED_SEVERITY = 0.35      # read-only, nothing failing more: reported, no verdict
 
 
 def host_memory(ctx: Context) -> Finding | None:
@@ -83,9 +88,59 @@ def host_memory(ctx: Context) -> Finding | None:
 
 
 def host_disk(ctx: Context) -> Finding | None:
-    """A disk saturated by I/O, or a filesystem full: whichever is worse."""
-    found = [f for f in (_busy_disk(ctx), _full_filesystem(ctx)) if f is not None]
+    """A disk saturated by I/O, a filesystem full or one turned read-only: the worst."""
+    found = [f for f in (_busy_disk(ctx), _full_filesystem(ctx), _read_only_filesystem(ctx))
+             if f is not None]
     return max(found, key=lambda f: f.confidence) if found else None
+
+
+def _read_only_filesystem(ctx: Context) -> Finding | None:
+    """A filesystem writable when the run began and read-only from some moment on (the
+    kernel's answer to I/O errors, ext4's errors=remount-ro, or a hand's): every write
+    there fails with "Read-only file system" while it has room. One read-only from the
+    start is how it is meant to be. Full severity once requests or waits for queued work
+    fail more than before; a filesystem nobody writes to harms nobody yet."""
+    turned = []
+    for mount in ctx.labels(FS_READ_ONLY):
+        flag = ctx.signal(FS_READ_ONLY, mount)
+        known = flag.dropna()
+        onset = ctx.onset(flag, 0.5) if len(known) and known.iloc[0] < 0.5 else None
+        if onset is not None:
+            turned.append((onset, mount))
+    if not turned:
+        return None
+    onset, mount = min(turned, key=lambda found: found[0].ts)
+    target = _worst_target(ctx.per_target(FS_READ_ONLY, mount))
+    failing = [line for line in (_failed_more(ctx.w5, onset.ts, "requests"),
+                                 _failed_more(ctx.jobs, onset.ts, "waits for queued work"))
+               if line]
+    return Finding(
+        "host.disk", confidence(1.0 if failing else UNHARMED_SEVERITY),
+        f"Filesystem {mount} turned read-only at {clock(onset.ts)}: writes there fail (Read-only "
+        "file system).",
+        [f"fs.read_only{{{mount}}} on {target}: writable until {clock(onset.ts)}, read-only "
+         f"since (/proc/mounts); {onset_text(onset)}",
+         *failing,
+         "a read-only filesystem fails every write while it has room and its disk idles: "
+         "the kernel remounts one so after I/O errors (a failing disk or volume, a full "
+         "thin pool under it)"],
+        onset.ts, onset.users, ctx.affected_requests(onset.ts),
+        details={"mount": mount, "target": target, "read_only": True},
+    )
+
+
+def _failed_more(windows: pd.DataFrame, since: float, what: str) -> str:
+    """'N of M <what> failed from the onset on (x%), y% before' when the share rose to
+    FAILING_SHARE and FAILING_RISE times what it was."""
+    if windows.empty or "failures" not in windows:
+        return ""
+    before, after = windows[windows.index < since], windows[windows.index >= since]
+    ended, failed = float(after["count"].sum()), float(after["failures"].sum())
+    earlier = float(before["failures"].sum()) / max(float(before["count"].sum()), 1.0)
+    if failed < 3 or failed / max(ended, 1.0) < max(FAILING_SHARE, FAILING_RISE * earlier):
+        return ""
+    return (f"{failed:.0f} of {ended:.0f} {what} failed from then on ({pct(failed / ended)}), "
+            f"{pct(earlier)} before")
 
 
 def _full_filesystem(ctx: Context) -> Finding | None:

@@ -158,4 +158,5 @@ def test_filesystem_space_over_ssh_is_what_statvfs_says(sshd: SSHServer) -> None
     collector = HostCollector(remote)
     first = dict(collector.sample(time.time()).metrics)  # the first sample reads the space
     assert 0 < first["fs.used_ratio{/}"] < 1 and first["fs.available_bytes{/}"] > 0
+    assert first["fs.read_only{/}"] == 0.0  # /proc/mounts read over SSH: mounted rw
     remote.close()

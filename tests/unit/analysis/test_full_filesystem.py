@@ -1,5 +1,5 @@
-"""A full filesystem is host.disk while its device idles: writes fail, whatever the I/O
-rate; the errors and failed jobs that follow are its symptoms."""
+"""A full or read-only filesystem is host.disk while its device idles: writes fail,
+whatever the I/O rate; the errors and failed jobs that follow are its symptoms."""
 
 from __future__ import annotations
 
@@ -73,3 +73,51 @@ def test_errors_after_the_disk_filled_are_its_symptom(copy_of: Callable[[str], P
     assert found["host.disk"].details["full"]
     assert any(line.startswith("probably a consequence of host.disk")
                for line in found["app.errors"].evidence)
+
+
+def _turning_read_only(results: Path, at: float | None) -> None:
+    """The filesystem writable, then read-only from `at` (None: read-only all along)."""
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = pd.Series(sorted(metrics["ts"].unique()))
+    flag = (seconds >= at).astype(float) if at is not None else seconds * 0.0 + 1.0
+    pd.concat([metrics, pd.DataFrame({"ts": seconds, "collector": "host", "target": "app1",
+                                      "metric": f"fs.read_only{{{MOUNT}}}", "value": flag})]
+              ).to_csv(results / "metrics.csv", index=False)
+
+
+def test_a_filesystem_turned_read_only_before_the_errors_is_their_cause(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("app.errors")
+    errors = rule_for("app.errors").rule(build_context(read_dataset(results)))
+    assert errors is not None and errors.onset_ts is not None
+    _turning_read_only(results, errors.onset_ts - 20)
+    ctx = build_context(read_dataset(results))
+    found = {f.bottleneck: f for f in diagnose(ctx)}
+    disk = found["host.disk"]
+    assert disk.details["read_only"] and disk.details["mount"] == MOUNT
+    assert disk.confidence >= 0.9, disk.evidence
+    assert "turned read-only" in disk.summary
+    assert any("requests failed from then on" in line for line in disk.evidence)
+    assert diagnose(ctx)[0].bottleneck == "host.disk"
+    assert any(line.startswith("probably a consequence of host.disk")
+               for line in found["app.errors"].evidence)
+    assert any(f"mount -o remount,rw {MOUNT}" in line for line in recommendations(disk, ctx))
+
+
+def test_a_filesystem_turned_read_only_that_nobody_writes_to_is_no_verdict(
+        copy_of: Callable[[str], Path]) -> None:
+    """Nothing failed after it turned read-only: reported, but not as the bottleneck."""
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    _turning_read_only(results, float(metrics["ts"].median()))
+    ctx = build_context(read_dataset(results))
+    disk = rule_for("host.disk").rule(ctx)
+    assert disk is not None and disk.details["read_only"] and disk.confidence < 0.5
+    assert diagnose(ctx)[0].bottleneck == "none"
+
+
+def test_a_filesystem_read_only_from_the_start_is_as_it_is_meant(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("app.errors")
+    _turning_read_only(results, None)
+    assert rule_for("host.disk").rule(build_context(read_dataset(results))) is None

@@ -211,6 +211,7 @@ def test_host_collector_turns_two_snapshots_into_use_metrics() -> None:
     # The filesystems' space on the first sample (then every 5th): the disk and the tmpfs.
     assert first["fs.used_ratio{/}"] == pytest.approx(60 / 95)  # df: used / (used + avail)
     assert first["fs.available_bytes{/dev/shm}"] == 35e9 and "fs.used_ratio{/proc}" not in first
+    assert first["fs.read_only{/}"] == 0.0  # mounted rw
     collector.shell.processes["/proc/5/stat"] = "5 (postgres) " + pid_fields.format(150)
     second = host_sample(collector, "t1", 102.0)
     assert 0 < second["cpu.util"] <= 1
@@ -482,10 +483,12 @@ def test_short_command_names_the_program_never_its_arguments(
     assert short_command(name, cmdline) == command
 
 
-def test_mounts_that_can_fill_up_one_per_device() -> None:
+def test_mounts_that_can_fill_up_one_per_device_and_which_are_read_only() -> None:
     text = ("/dev/vda1 / ext4 rw 0 0\n"
             "/dev/vda1 /var/lib/docker ext4 rw 0 0\n"              # the same filesystem
             "/dev/vdb1 /srv/esppd\\040data xfs rw 0 0\n"            # an escaped space
             "tmpfs /dev/shm tmpfs rw 0 0\ntmpfs /run tmpfs rw 0 0\n"  # each tmpfs its own
+            "tmpfs /srv/esppd/storage tmpfs ro,relatime,size=8192k 0 0\n"  # remounted ro
             "proc /proc proc rw 0 0\ncgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n")
-    assert parse_mounts(text) == ["/", "/dev/shm", "/run", "/srv/esppd data"]
+    assert parse_mounts(text) == {"/": False, "/dev/shm": False, "/run": False,
+                                  "/srv/esppd data": False, "/srv/esppd/storage": True}
