@@ -303,6 +303,11 @@ def _db_query(f: Finding, ctx: Context) -> list[str]:
     columns = f.details.get("index_columns") or []
     out = _fresh_statistics(f, ctx)
     explain = "`EXPLAIN ANALYZE`" if ctx.mysql else "`EXPLAIN (ANALYZE, BUFFERS)`"
+    if table and f.details.get("slowed_from") is not None:
+        out.append(f"It was fast before {clock(f.details['slowed_from'])} and reads {table} by "
+                   "full scans since: find what changed then (an index dropped by a migration "
+                   f"or by hand, a data load; {explain} now against a plan from before) and "
+                   "restore it; otherwise:")
     if table and f.details.get("summary"):
         out.append(
             f"It summarizes {table} on every call and returns a few rows: cache the result "
@@ -530,6 +535,18 @@ def _host_memory(f: Finding, ctx: Context) -> list[str]:
 
 
 def _host_disk(f: Finding, ctx: Context) -> list[str]:
+    if f.details.get("read_only"):
+        mount, target = f.details.get("mount", "/"), f.details.get("target") or "the host"
+        return [
+            f"Find why {mount} went read-only on {target}: `dmesg -T | grep -iE "
+            "'remount|I/O error|EXT4-fs error|XFS'` (a failing disk or volume, a full thin "
+            "pool or snapshot under it); fix that first.",
+            f"Then check and bring it back: `fsck` it unmounted, `mount -o remount,rw {mount}`; "
+            "restart the queue workers, whose failed jobs can be retried with "
+            "`php artisan queue:retry all`.",
+            "Alert on read-only mounts (node_exporter's `node_filesystem_readonly`), and keep "
+            "the database and the app's storage on volumes of their own.",
+        ]
     if f.details.get("full"):
         mount = f.details.get("mount", "/")
         return [

@@ -22,7 +22,7 @@ def verdicts(paths: list[Path]) -> list[tuple[float, bool]]:
     out = []
     for path in paths:
         data = json.loads(path.read_text())
-        # A knob matrix is {"wall_s", "cases": [...]}; a fault matrix is the list itself.
+        # {"cases": [...], ...}; fault matrices written before 2026-12-07: the list itself.
         cases = data.get("cases") if isinstance(data, dict) else data
         if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
             raise ValueError(f"{path}: not a knob or fault matrix.json")

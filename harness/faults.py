@@ -65,6 +65,7 @@ class FaultLoad:
 STACK_START_TIMEOUT_S = 300.0
 THROTTLE_PERIOD_S, THROTTLE_PAUSE_S = 0.5, 0.2  # the throttled database: paused 40% of the time
 FULL_DISK_SPARE = 8 << 20  # bytes the full disk had free before the runaway log took them
+READ_ONLY_AFTER_S = 12.0   # the storage's own filesystem writable this long (2 space samples)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,37 @@ class Stack:
 
 
 # What a refused or failed connection raises, from either engine's driver.
+# The indexes of sppd led by user_id: what the lecturers' own pages (dashboard, list,
+# reports awaiting) filter by.
+USER_INDEXES = {
+    "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                  "AND tablename = 'sppd' AND indexdef LIKE %s",
+    "mariadb": "SELECT DISTINCT index_name FROM information_schema.statistics "
+               "WHERE table_schema = DATABASE() AND table_name = 'sppd' "
+               "AND seq_in_index = 1 AND column_name = 'user_id' AND index_name <> %s",
+}
+
+
+@contextlib.contextmanager
+def dropped_index(stack: Stack) -> Iterator[str]:
+    """The index the lecturers' own pages filter by dropped from outside (a cleanup of
+    "unused" indexes on a replica's statistics, a migration rolled back): each of their
+    requests now reads every row of sppd. The stack is discarded after the case."""
+    engine = "mariadb" if stack.mariadb else "postgresql"
+    with contextlib.closing(connect_as(stack.dsn, "dba-console", autocommit=True)) as conn:
+        cursor = conn.cursor()
+        cursor.execute(USER_INDEXES[engine],
+                       ("%(user_id%",) if engine == "postgresql" else ("PRIMARY",))
+        names = [str(row[0]) for row in cursor.fetchall()]
+        if not names:
+            raise ServiceError("sppd has no index led by user_id to drop")
+        for name in names:
+            cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name))
+                           if engine == "postgresql" else
+                           "ALTER TABLE sppd DROP INDEX `{}`".format(name.replace("`", "``")))
+    yield f"DROP INDEX {', '.join(names)} (sppd, led by user_id)"
+
+
 CONNECT_ERRORS = (psycopg.OperationalError, pymysql.err.OperationalError)
 
 
@@ -466,29 +498,49 @@ def read_only_database(stack: Stack) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def full_disk(stack: Stack) -> Iterator[str]:
-    """The filesystem of the app's storage (the jobs' documents and exports) full, as an
-    unrotated log or forgotten exports leave it: a tmpfs with the storage's files mounted
-    over it, then filled, so every write there fails (ENOSPC). Needs root (mount)."""
+def _storage_on_tmpfs(stack: Stack, spare: int) -> Iterator[Path]:
+    """The app's storage (the jobs' documents and exports) on a filesystem of its own: a
+    tmpfs with the storage's files, `spare` bytes more than they take, mounted over it
+    while the context is open. Needs root (mount)."""
     storage = Path(stack.ready["storage"])
     used = sum(path.stat().st_size for path in storage.rglob("*") if path.is_file())
     with tempfile.TemporaryDirectory(prefix="esppd-storage-") as saved:
         subprocess.run(["cp", "-a", f"{storage}/.", saved], check=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used + FULL_DISK_SPARE}",
-                        "esppd-full-disk", str(storage)], check=True, capture_output=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used + spare}",
+                        "esppd-storage", str(storage)], check=True, capture_output=True)
         try:
             subprocess.run(["cp", "-a", f"{saved}/.", str(storage)], check=True)
-            filled = 0
-            # Unbuffered: the write that finds the disk full raises here, not at close.
-            with open(storage / "runaway.log", "wb", buffering=0) as runaway, \
-                    contextlib.suppress(OSError):  # ENOSPC: full
-                while True:
-                    filled += runaway.write(b"x" * 65536)
-            yield (f"the app's storage ({storage}) on a filesystem of "
-                   f"{(used + FULL_DISK_SPARE) // 1024} KiB, filled by a runaway log "
-                   f"({filled // 1024} KiB)")
+            yield storage
         finally:
             subprocess.run(["umount", "-l", str(storage)], check=False, capture_output=True)
+
+
+@contextlib.contextmanager
+def full_disk(stack: Stack) -> Iterator[str]:
+    """The filesystem of the app's storage full, as an unrotated log or forgotten exports
+    leave it: every write there fails (ENOSPC)."""
+    with _storage_on_tmpfs(stack, FULL_DISK_SPARE) as storage:
+        filled = 0
+        # Unbuffered: the write that finds the disk full raises here, not at close.
+        with open(storage / "runaway.log", "wb", buffering=0) as runaway, \
+                contextlib.suppress(OSError):  # ENOSPC: full
+            while True:
+                filled += runaway.write(b"x" * 65536)
+        yield (f"the app's storage ({storage}) on a filesystem with "
+               f"{FULL_DISK_SPARE // 1024} KiB to spare, filled by a runaway log "
+               f"({filled // 1024} KiB)")
+
+
+@contextlib.contextmanager
+def read_only_storage(stack: Stack) -> Iterator[str]:
+    """The filesystem of the app's storage remounted read-only, as the kernel does after
+    I/O errors (ext4's errors=remount-ro): every write there fails (EROFS) while it has
+    room. Writable long enough first for the collectors to have seen it so."""
+    with _storage_on_tmpfs(stack, 64 << 20) as storage:
+        time.sleep(READ_ONLY_AFTER_S)
+        subprocess.run(["mount", "-o", "remount,ro", str(storage)], check=True,
+                       capture_output=True)
+        yield f"the app's storage ({storage}) on a filesystem of its own, remounted read-only"
 
 
 @contextlib.contextmanager
@@ -530,6 +582,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("killed app server", ("app.errors",), "a server is gone", killed_app_server),
     Fault("full redis", ("app.errors",), "redis.errors{OOM}", full_redis),
     Fault("full disk", ("host.disk",), "fs.used_ratio", full_disk),
+    Fault("read-only storage", ("host.disk",), "fs.read_only", read_only_storage),
     # Named by the app's own log (no metric says a write was refused). On MariaDB the
     # app's account cannot set read_only (SUPER): PostgreSQL only.
     Fault("read-only database", ("app.errors",), "log: ", read_only_database,
@@ -538,6 +591,8 @@ FAULTS: tuple[Fault, ...] = (
     # bottleneck. The large seed (5x the lecturers) makes them the database's main work.
     Fault("stale planner statistics", ("db.query", "db.cpu"), "planner statistics:",
           stale_statistics, dbs=("postgresql",), size="large"),
+    # The large seed, as above: on the default one a full read of sppd costs a few ms.
+    Fault("dropped index", ("db.query",), "user_id", dropped_index, size="large"),
 )
 
 
@@ -705,12 +760,34 @@ def markdown(outcomes: list[FaultOutcome], app: str, wall_s: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_matrix(out: Path, stack: str, outcomes: list[FaultOutcome], wall_s: float) -> None:
+    """matrix.json (the stack and every case, for --reanalyze and harness.calibration) and
+    matrix.md (the table README shows)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "matrix.json").write_text(json.dumps(
+        {"stack": stack, "wall_s": round(wall_s, 1), "cases": [asdict(o) for o in outcomes]},
+        indent=2) + "\n")
+    (out / "matrix.md").write_text(markdown(outcomes, stack, wall_s))
+    print(out / "matrix.md")
+
+
+def _stack_from_title(out: Path) -> str:
+    """The stack's name from the title an older run wrote: "# Fault matrix (laravel): ..."."""
+    title = re.search(r"\((.+?)\)", (out / "matrix.md").read_text() if
+                      (out / "matrix.md").is_file() else "")
+    return title[1] if title else out.name
+
+
 def reanalyze(out: Path) -> int:
     """Every case of an earlier fault matrix analyzed again and judged against the fault's
     expectations as written now; matrix.json and matrix.md rewritten."""
     try:
-        previous = [FaultOutcome(**case) for case in json.loads((out / "matrix.json").read_text())]
-    except (OSError, ValueError, TypeError) as error:
+        matrix = json.loads((out / "matrix.json").read_text())
+        # Matrices written before 2026-12-07 are the bare list of cases, titled in matrix.md.
+        stack = matrix["stack"] if isinstance(matrix, dict) else _stack_from_title(out)
+        previous = [FaultOutcome(**case)
+                    for case in (matrix["cases"] if isinstance(matrix, dict) else matrix)]
+    except (OSError, ValueError, TypeError, KeyError) as error:
         print(f"[faults] {out}/matrix.json: cannot read it ({error})", file=sys.stderr)
         return 2
     by_name = {fault.name: fault for fault in FAULTS}
@@ -730,13 +807,7 @@ def reanalyze(out: Path) -> int:
         outcomes.append(outcome)
         print(f"[faults] {fault.name}: {outcome.named} ({outcome.confidence:.2f}) "
               f"{'ok' if outcome.correct else 'WRONG'}", file=sys.stderr, flush=True)
-    (out / "matrix.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
-    # The stack's name, from the title the run wrote: "# Fault matrix (laravel-mariadb): ..."
-    title = re.search(r"\((.+?)\)", (out / "matrix.md").read_text() if
-                      (out / "matrix.md").is_file() else "")
-    stack = title[1] if title else out.name
-    (out / "matrix.md").write_text(markdown(outcomes, stack, sum(o.wall_s for o in outcomes)))
-    print(out / "matrix.md")
+    write_matrix(out, stack, outcomes, sum(o.wall_s for o in outcomes))
     return 0 if outcomes and all(o.correct for o in outcomes) else 1
 
 
@@ -774,10 +845,7 @@ def main(argv: list[str] | None = None) -> int:
         print("[faults] interrupted: writing the cases that finished", file=sys.stderr)
     except ServiceError as error:
         print(f"[faults] {error}", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "matrix.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")
-    (out / "matrix.md").write_text(markdown(outcomes, stack, time.monotonic() - started))
-    print(out / "matrix.md")
+    write_matrix(out, stack, outcomes, time.monotonic() - started)
     return 0 if outcomes and all(o.correct for o in outcomes) and len(outcomes) == len(faults) \
         else 1
 

@@ -7,7 +7,9 @@ at a moderate load: nothing saturates, yet every user waits longer. The mechanis
 change, found in order: the statement's time per call steps up and stays up (what rises
 first), the requests' p95 follows at the same load (what it causes), and the
 statements' added time explains most of the requests' added time (the culprit); time
-spent waiting on locks is not the statement's own cost and is left out.
+spent waiting on locks is not the statement's own cost and is left out. A statement no
+digest times (MariaDB's prepared statements) steps up in its sampled session time per
+HTTP request instead: at a steady load, by Little's law, that grows as its time per call.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from analysis.context import Context, latency_by_name
+from analysis.context import SUSTAIN_WINDOWS, Context, latency_by_name
 from analysis.findings import Finding
 from analysis.latency import ALL
 from analysis.planner import describe, stale_statistics
@@ -33,10 +36,11 @@ from analysis.rules.common import (
 from analysis.rules.statements import (
     dominant_statements,
     lock_wait_share,
+    seq_scan_table,
     statement_totals,
     statement_windows,
 )
-from analysis.sqltext import shorten, tables
+from analysis.sqltext import index_columns, shorten, tables
 from analysis.timefmt import clock
 from scenarios.aggregate import NOT_PAGES
 
@@ -48,20 +52,40 @@ ONSET_SPREAD_S = 30.0     # statements slowed within this of the first belong to
 LATENCY_RISE = 1.5        # requests' p95 after / before (medians of 5 s windows), same load
 EXPLAINED_SHARE = 0.5     # of the requests' added time, explained by the slowed statements
 PAGE_MIN_REQUESTS = 10    # of one page before and after the change, to compare its means
+MIN_SEEN_WINDOWS = 3      # a sampled statement caught running in this many 5 s windows after
 NOT_PAGE_PREFIXES = tuple(f"{method} " for method in NOT_PAGES)
 
 
 @dataclass(frozen=True)
 class Slowed:
-    """One statement's time per call before and after it stepped up."""
+    """One statement's time per call (per request when sampled) before and after it
+    stepped up."""
 
     queryid: str
     query: str
     onset: float
     before_ms: float
     after_ms: float
-    calls_after: float
+    calls_after: float        # requests after, when sampled
     added_ms: float           # (after - before) x calls after, less time waiting on locks
+    sampled: bool = False
+
+    @property
+    def per(self) -> str:
+        return "per request" if self.sampled else "per call"
+
+    @property
+    def rise(self) -> str:
+        return (f"{self.after_ms / self.before_ms:.0f}x" if self.before_ms >= 0.01
+                else "from none seen")
+
+    def describe(self) -> str:
+        since = (f"{self.calls_after:.0f} requests since (sampled sessions: the server "
+                 "does not time prepared statements)" if self.sampled
+                 else f"{self.calls_after:.0f} calls since")
+        return (f"statement {self.queryid}: {self.before_ms:.2f} -> {self.after_ms:.1f} ms "
+                f"{self.per} ({self.rise}) from {clock(self.onset)}, {since}; "
+                f"text: {shorten(self.query)}")
 
 
 def db_query(ctx: Context) -> Finding | None:
@@ -98,16 +122,22 @@ def slowed_statements(ctx: Context) -> Finding | None:
     rho = ctx.correlation(per_call)
     stale = stale_statistics(ctx, (t for s in group for t in tables(s.query)))
     top = group[0]
+    # Reading a big table by full scans since it slowed: an index it no longer uses (unless
+    # the planner lost its statistics, which explains the plans without any index gone).
+    table, scans = seq_scan_table(ctx, top.query, first) if not stale else (None, {})
+    columns = index_columns(top.query, table) if table else []
     evidence = [
-        *(f"statement {s.queryid}: {s.before_ms:.2f} -> {s.after_ms:.1f} ms per call "
-          f"({s.after_ms / max(s.before_ms, 1e-3):.0f}x) from {clock(s.onset)}, "
-          f"{s.calls_after:.0f} calls since; text: {shorten(s.query)}" for s in group[:3]),
+        *(s.describe() for s in group[:3]),
         f"{change.describe()}; the slowed statement(s) explain {pct(explained)} of the time "
         "requests took in addition",
         *([("pages slower at the same load (mean): " + ", ".join(
             f"{page.name} {page.before_ms:.0f} -> {page.after_ms:.0f} ms"
             for page in pages[:4]))] if pages else []),
         *describe(stale),
+        *([f"table {table} since: {int(scans['seq_scan'])} sequential scans reading "
+           f"{int(scans['seq_tup_read'])} rows, index use {pct(scans['index_share'])} of "
+           f"scans; likely index columns (from WHERE/ORDER BY; verify with EXPLAIN): "
+           f"{table}({', '.join(columns) or 'none found'})"] if table else []),
         "the load did not change: each call costs more, so every request that runs it waits "
         "longer whether or not the database is busy",
         corr_text(rho),
@@ -117,12 +147,12 @@ def slowed_statements(ctx: Context) -> Finding | None:
             else f"p95 {change.p95_before:.0f} -> {change.p95_after:.0f} ms")
     return Finding(
         "db.query", confidence(sev, rho, None),
-        f"{len(group)} statement(s) became {top.after_ms / max(top.before_ms, 1e-3):.0f}x "
-        f"slower per call from {clock(first)} at a steady load: {felt}.",
+        f"{len(group)} statement(s) became {top.rise} slower {top.per} from {clock(first)} "
+        f"at a steady load: {felt}.",
         evidence, first, change.users, ctx.affected_requests(first), correlation=rho,
         details={"queryid": top.queryid, "query": shorten(top.query),
                  "mean_ms": top.after_ms, "before_ms": top.before_ms,
-                 "slowed_from": first, "table": None, "index_columns": [],
+                 "slowed_from": first, "table": table, "index_columns": columns,
                  "summary": False, "temp_blks_written": 0,
                  "stale_statistics": [(t.table, t.auto == 0) for t in stale]},
     )
@@ -160,15 +190,20 @@ def _slowed_pages(ctx: Context, before: pd.Index, after: pd.Index) -> list[Slowe
 
 
 def _busiest(ctx: Context) -> list[str]:
-    """The statements the engine timed with most time (sampled ones have no calls)."""
+    """The statements with most time, timed by the engine or sampled."""
     totals = statement_totals(ctx)
     if totals.empty:
         return []
-    timed = totals[~totals["sampled"].astype(bool) & (totals.index != "other")]
-    return [str(q) for q in timed.index[:CANDIDATES]]
+    return [str(q) for q in totals.index[totals.index != "other"][:CANDIDATES]]
 
 
 def _windows(ctx: Context, queryid: str) -> pd.DataFrame:
+    """Calls and time per 5 s window; for a statement no digest times, the requests and
+    its sampled session time (so "per call" reads "per request")."""
+    sampled = ctx.sampled_statement_time()
+    if queryid in sampled.columns:
+        return pd.DataFrame({"calls": ctx.w5["count"].astype(float),
+                             "total_exec_time_ms": sampled[queryid].fillna(0.0)})
     return pd.DataFrame({column: statement_windows(ctx, queryid, column)
                          for column in ("calls", "total_exec_time_ms")})
 
@@ -180,14 +215,12 @@ def _per_call(sums: pd.DataFrame) -> pd.Series:
 def _slowed(ctx: Context, queryid: str) -> Slowed | None:
     """The statement's step up in time per call, if it has one that lasts."""
     sums = _windows(ctx, queryid)
-    per_call = _per_call(sums)
-    low = float(per_call.dropna().quantile(0.2)) if per_call.notna().any() else math.nan
-    if math.isnan(low):
-        return None
-    onset = ctx.onset(per_call, max(SLOWED_RATIO * low, low + SLOWED_MIN_MS))
+    sampled = queryid in ctx.sampled_statement_time().columns
+    onset = _sampled_onset(ctx, sums["total_exec_time_ms"]) if sampled else \
+        _timed_onset(ctx, _per_call(sums))
     if onset is None:
         return None
-    before, after = sums[sums.index < onset.ts], sums[sums.index >= onset.ts]
+    before, after = sums[sums.index < onset], sums[sums.index >= onset]
     calls_before, calls_after = float(before["calls"].sum()), float(after["calls"].sum())
     if calls_before < 3 or calls_after < MIN_CALLS:
         return None
@@ -195,9 +228,36 @@ def _slowed(ctx: Context, queryid: str) -> Slowed | None:
     after_ms = float(after["total_exec_time_ms"].sum()) / calls_after
     if after_ms < SLOWED_RATIO * before_ms or after_ms - before_ms < SLOWED_MIN_MS:
         return None
-    locked = lock_wait_share(ctx, queryid, onset.ts)
+    locked = lock_wait_share(ctx, queryid, onset)
     own = 1.0 - (0.0 if math.isnan(locked) else locked)
     text = ctx.queries.set_index("queryid")["query"].get(queryid, "") \
         if not ctx.queries.empty else ""
-    return Slowed(queryid, str(text), onset.ts, before_ms, after_ms, calls_after,
-                  (after_ms - before_ms) * calls_after * own)
+    return Slowed(queryid, str(text), onset, before_ms, after_ms, calls_after,
+                  (after_ms - before_ms) * calls_after * own, sampled)
+
+
+def _timed_onset(ctx: Context, per_call: pd.Series) -> float | None:
+    """The first window of 30 s in which the time per call held SLOWED_RATIO times its
+    own low level (and SLOWED_MIN_MS more)."""
+    if not per_call.notna().any():
+        return None
+    low = float(per_call.dropna().quantile(0.2))
+    onset = ctx.onset(per_call, max(SLOWED_RATIO * low, low + SLOWED_MIN_MS))
+    return onset.ts if onset else None
+
+
+def _sampled_onset(ctx: Context, spent: pd.Series) -> float | None:
+    """A statement only 1 Hz samples see is caught now and then, not in every window,
+    unless it is slow: its step is the first window that caught it from which it was
+    caught in MIN_SEEN_WINDOWS windows or more, SLOWED_RATIO times as often as in the
+    30 s or more before (whether that much more time per request followed is checked
+    after, from its sampled time)."""
+    seen = (spent.reindex(ctx.w5.index).fillna(0.0) > 0).to_numpy()
+    caught = np.flatnonzero(seen)
+    for k, i in enumerate(caught):
+        if len(caught) - k < MIN_SEEN_WINDOWS:
+            break
+        if i >= SUSTAIN_WINDOWS and \
+                (len(caught) - k) / (len(seen) - i) >= SLOWED_RATIO * k / i:
+            return float(ctx.w5.index[i])
+    return None

@@ -112,10 +112,10 @@ def dominant_statements(ctx: Context) -> Finding | None:
     scanning = _scanning_statements(ctx, named, since)
     slow = named[named["mean_ms"] >= SLOW_MEAN_MS].head(SLOW_GROUP)
     group = scanning if not scanning.empty else slow if not slow.empty else named.head(1)
-    table, scans = _seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
+    table, scans = seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
     if table is None:
         group = named.head(1)
-        table, scans = _seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
+        table, scans = seq_scan_table(ctx, str(group.iloc[0]["query"]), since)
     share = float(group["share"].sum())
     queryid = str(group.index[0])
     top = group.iloc[0]
@@ -453,7 +453,7 @@ def _scanning_statements(ctx: Context, named: pd.DataFrame,
     return named[reads & ((named["mean_ms"] >= SLOW_MEAN_MS) | named["sampled"].astype(bool))]
 
 
-def _seq_scan_table(ctx: Context, query: str,
+def seq_scan_table(ctx: Context, query: str,
                     since: float | None) -> tuple[str | None, dict[str, float]]:
     """The statement's big table with the most rows read by sequential scans."""
     sums = _scanned_tables(ctx, since)
