@@ -337,8 +337,10 @@ def _db_query(f: Finding, ctx: Context) -> list[str]:
         out.append(f"{'If it stays slow with fresh statistics, find' if out else 'Find'} what "
                    f"changed at {clock(f.details['slowed_from'])}: compare its plan "
                    f"({explain} with real parameters) with one from before; a dropped "
-                   "index, a data load, a changed setting (`work_mem`, the driver's "
-                   "prepared-statement plan caching) or a lock it now waits on.")
+                   "index, a data load, a changed setting ("
+                   + ("`optimizer_switch`, `sort_buffer_size`" if ctx.mysql else
+                      "`work_mem`, the driver's prepared-statement plan caching")
+                   + ") or a lock it now waits on.")
     else:
         out.append("The statement is costly per call without sequential scans: fetch fewer rows "
                    "(`->select([...])`, `->paginate(25)`), avoid `count(*)` on every page view, "

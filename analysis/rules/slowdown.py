@@ -75,9 +75,14 @@ class Slowed:
         return "per request" if self.sampled else "per call"
 
     @property
+    def seen_before(self) -> bool:
+        """Sampled statements may not have been caught running at all before."""
+        return self.before_ms >= 0.01
+
+    @property
     def rise(self) -> str:
-        return (f"{self.after_ms / self.before_ms:.0f}x" if self.before_ms >= 0.01
-                else "from none seen")
+        return f"{self.after_ms / self.before_ms:.0f}x" if self.seen_before else \
+            "none seen before"
 
     def describe(self) -> str:
         since = (f"{self.calls_after:.0f} requests since (sampled sessions: the server "
@@ -90,8 +95,17 @@ class Slowed:
 
 def db_query(ctx: Context) -> Finding | None:
     """db.query: a statement dominating a busy database (rules/statements.py); else
-    statements that stepped up per call and explain the requests' slowdown."""
-    return dominant_statements(ctx) or slowed_statements(ctx)
+    statements that stepped up per call and explain the requests' slowdown. When the
+    dominating statement is one that stepped up, the step is said too: it was fast
+    before, so something changed then (an index dropped, a data load)."""
+    dominant, slowed = dominant_statements(ctx), slowed_statements(ctx)
+    if dominant is None or slowed is None:
+        return dominant or slowed
+    if dominant.details["queryid"] in slowed.details["slowed"]:
+        dominant.evidence[2:2] = [line for line in slowed.evidence
+                                  if line.startswith("statement ")]
+        dominant.details["slowed_from"] = slowed.details["slowed_from"]
+    return dominant
 
 
 def slowed_statements(ctx: Context) -> Finding | None:
@@ -136,8 +150,9 @@ def slowed_statements(ctx: Context) -> Finding | None:
         *describe(stale),
         *([f"table {table} since: {int(scans['seq_scan'])} sequential scans reading "
            f"{int(scans['seq_tup_read'])} rows, index use {pct(scans['index_share'])} of "
-           f"scans; likely index columns (from WHERE/ORDER BY; verify with EXPLAIN): "
-           f"{table}({', '.join(columns) or 'none found'})"] if table else []),
+           f"{'rows read' if ctx.mysql else 'scans'}; likely index columns (from "
+           f"WHERE/ORDER BY; verify with EXPLAIN): {table}({', '.join(columns) or 'none found'})"]
+          if table else []),
         "the load did not change: each call costs more, so every request that runs it waits "
         "longer whether or not the database is busy",
         corr_text(rho),
@@ -147,12 +162,14 @@ def slowed_statements(ctx: Context) -> Finding | None:
             else f"p95 {change.p95_before:.0f} -> {change.p95_after:.0f} ms")
     return Finding(
         "db.query", confidence(sev, rho, None),
-        f"{len(group)} statement(s) became {top.rise} slower {top.per} from {clock(first)} "
-        f"at a steady load: {felt}.",
+        (f"{len(group)} statement(s) became {top.rise} slower {top.per}" if top.seen_before
+         else f"{len(group)} statement(s) not seen running before took {top.after_ms:.0f} ms "
+              f"{top.per}") + f" from {clock(first)} at a steady load: {felt}.",
         evidence, first, change.users, ctx.affected_requests(first), correlation=rho,
         details={"queryid": top.queryid, "query": shorten(top.query),
                  "mean_ms": top.after_ms, "before_ms": top.before_ms,
-                 "slowed_from": first, "table": table, "index_columns": columns,
+                 "slowed_from": first, "slowed": [s.queryid for s in group],
+                 "table": table, "index_columns": columns,
                  "summary": False, "temp_blks_written": 0,
                  "stale_statistics": [(t.table, t.auto == 0) for t in stale]},
     )

@@ -172,7 +172,8 @@ def dominant_statements(ctx: Context) -> Finding | None:
     if table:
         evidence.append(
             f"table {table}: {int(scans['seq_scan'])} sequential scans reading "
-            f"{int(scans['seq_tup_read'])} rows, index use {pct(scans['index_share'])} of scans, "
+            f"{int(scans['seq_tup_read'])} rows, index use {pct(scans['index_share'])} of "
+            f"{'rows read' if ctx.mysql else 'scans'}, "
             f"{int(scans['n_live_tup'])} live rows")
         evidence.append(f"likely index columns (from WHERE/ORDER BY; verify with EXPLAIN): "
                         f"{table}({', '.join(columns) or 'none found'})")
@@ -435,7 +436,10 @@ def _scanned_tables(ctx: Context, since: float | None) -> pd.DataFrame:
                                       idx_scan=("idx_scan", "sum"),
                                       n_live_tup=("n_live_tup", "last"))
     sums.index = [str(t).split(".")[-1].lower() for t in sums.index]
-    scans = sums["seq_scan"] + sums["idx_scan"]
+    # PostgreSQL counts the scans of each kind. MySQL/MariaDB count rows fetched (its
+    # idx_scan holds the rows read through an index; seq_scan is estimated from the rows
+    # full scans read): there the share is one of rows read.
+    scans = sums["seq_tup_read" if ctx.mysql else "seq_scan"] + sums["idx_scan"]
     sums["index_share"] = sums["idx_scan"] / scans.where(scans > 0)
     return sums[(sums["n_live_tup"] >= BIG_TABLE_ROWS) & (sums["seq_scan"] > 0)
                 & ~(sums["index_share"] >= INDEX_USE_LIMIT)]

@@ -34,6 +34,9 @@ CASES = {
     "laravel-cache-off": ("db.query", "a five-year summary recomputed on every dashboard view"),
     "mariadb-indexes-off": ("db.query", "MariaDB times none of Laravel's prepared statements: "
                                         "the full scans are known from sampled sessions"),
+    "mariadb-dropped-index": ("db.query", "sppd's user_id index dropped at 40 steady users "
+                                          "on the large seed: Laravel's prepared statements "
+                                          "full-scan it, known from samples alone"),
     "mariadb-hot-row-lock": ("db.locks", "InnoDB deadlocks on the agenda counter, 1.9/s, each "
                                          "a 500"),
     "laravel-statistics-lost": ("db.query", "the same on Laravel: Eloquent's two dashboard "
@@ -108,6 +111,22 @@ def test_statements_known_only_from_samples_are_reported_as_sampled(tmp_path: Pa
     assert ">sampled</td>" in (tmp_path / "report.html").read_text()
 
 
+def test_a_dropped_index_on_mariadb_is_a_step_with_the_index_to_restore(
+        tmp_path: Path) -> None:
+    """MariaDB times none of the statements, and counts rows, not scans, per table: the
+    full scans since the step are read from rows, the step from sampled sessions."""
+    with tarfile.open(RECORDED / "mariadb-dropped-index.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    ctx = build_context(read_dataset(tmp_path))
+    top = diagnose(ctx)[0]
+    assert top.bottleneck == "db.query" and top.details["table"] == "sppd"
+    assert top.details["index_columns"][0] == "user_id"
+    assert any("ms per request (none seen before)" in line for line in top.evidence)
+    assert top.details["slowed_from"] is not None
+    assert top.recommendations[0].startswith("It was fast before")
+    assert "ALTER TABLE sppd ADD INDEX" in " ".join(top.recommendations)
+
+
 def test_a_login_burst_that_saturates_the_cpus_is_said_so(tmp_path: Path) -> None:
     """bcrypt rounds 13 at 20 users spawned in 2 s: the p95 fails only in the ramp (20
     logins at once, 5.8 s each), the rest of the phase is fast. A start-up burst, but
@@ -159,7 +178,7 @@ def test_statements_no_digest_times_that_slowed_are_named_from_their_samples(
         tmp_path: Path) -> None:
     finding = diagnose(build_context(read_dataset(_as_sampled(_statistics_lost(tmp_path)))))[0]
     assert finding.bottleneck == "db.query", finding.summary
-    assert "slower per request" in finding.summary
+    assert "per request" in finding.summary and "at a steady load" in finding.summary
     assert any("sampled sessions: the server does not time prepared statements" in line
                for line in finding.evidence)
 
