@@ -97,7 +97,6 @@ class Stack:
         return found
 
 
-# What a refused or failed connection raises, from either engine's driver.
 # The indexes of sppd led by user_id: what the lecturers' own pages (dashboard, list,
 # reports awaiting) filter by.
 USER_INDEXES = {
@@ -129,6 +128,7 @@ def dropped_index(stack: Stack) -> Iterator[str]:
     yield f"DROP INDEX {', '.join(names)} (sppd, led by user_id)"
 
 
+# What a refused or failed connection raises, from either engine's driver.
 CONNECT_ERRORS = (psycopg.OperationalError, pymysql.err.OperationalError)
 
 

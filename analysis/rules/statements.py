@@ -458,7 +458,7 @@ def _scanning_statements(ctx: Context, named: pd.DataFrame,
 
 
 def seq_scan_table(ctx: Context, query: str,
-                    since: float | None) -> tuple[str | None, dict[str, float]]:
+                   since: float | None) -> tuple[str | None, dict[str, float]]:
     """The statement's big table with the most rows read by sequential scans."""
     sums = _scanned_tables(ctx, since)
     if sums.empty:
