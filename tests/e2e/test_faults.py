@@ -31,11 +31,7 @@ FAST = [
     # A database that refuses writes (named by the app's log), a client that wipes the
     # cache (named from CLIENT LIST).
     *(pytest.param("laravel", "postgresql", name, marks=pytest.mark.slow) for name in (
-        "read-only database", "cache wiper")),
-    # A filesystem turned read-only (its flag in /proc/mounts); an index dropped under
-    # MariaDB, which times none of Laravel's statements (a step read from its samples).
-    pytest.param("python", "postgresql", "read-only storage", marks=pytest.mark.slow),
-    pytest.param("laravel", "mariadb", "dropped index", marks=pytest.mark.slow)]
+        "read-only database", "cache wiper"))]
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)
