@@ -109,7 +109,9 @@ def db_query(ctx: Context) -> Finding | None:
 
 
 def slowed_statements(ctx: Context) -> Finding | None:
-    candidates = [s for s in (_slowed(ctx, q) for q in _busiest(ctx)) if s is not None]
+    sampled = ctx.sampled_statement_time()  # a pivot of metrics5: built once here
+    candidates = [s for s in (_slowed(ctx, q, sampled) for q in _busiest(ctx))
+                  if s is not None]
     if not candidates:
         return None
     first = min(s.onset for s in candidates)
@@ -131,8 +133,8 @@ def slowed_statements(ctx: Context) -> Finding | None:
     sev = severity(rise, RISE_FLOOR, RISE_FULL) * explained
     per_call = pd.Series(0.0, index=ctx.w5.index)
     for slowed in group:
-        per_call = per_call.add(_per_call(_windows(ctx, slowed.queryid)).fillna(0.0),
-                                fill_value=0.0)
+        per_call = per_call.add(
+            _per_call(_windows(ctx, slowed.queryid, sampled)).fillna(0.0), fill_value=0.0)
     rho = ctx.correlation(per_call)
     stale = stale_statistics(ctx, (t for s in group for t in tables(s.query)))
     top = group[0]
@@ -214,10 +216,10 @@ def _busiest(ctx: Context) -> list[str]:
     return [str(q) for q in totals.index[totals.index != "other"][:CANDIDATES]]
 
 
-def _windows(ctx: Context, queryid: str) -> pd.DataFrame:
-    """Calls and time per 5 s window; for a statement no digest times, the requests and
-    its sampled session time (so "per call" reads "per request")."""
-    sampled = ctx.sampled_statement_time()
+def _windows(ctx: Context, queryid: str, sampled: pd.DataFrame) -> pd.DataFrame:
+    """Calls and time per 5 s window; for a statement no digest times (a column of
+    `sampled`, ctx.sampled_statement_time()), the requests and its sampled session time
+    (so "per call" reads "per request")."""
     if queryid in sampled.columns:
         return pd.DataFrame({"calls": ctx.w5["count"].astype(float),
                              "total_exec_time_ms": sampled[queryid].fillna(0.0)})
@@ -229,10 +231,10 @@ def _per_call(sums: pd.DataFrame) -> pd.Series:
     return sums["total_exec_time_ms"] / sums["calls"].where(sums["calls"] > 0)
 
 
-def _slowed(ctx: Context, queryid: str) -> Slowed | None:
+def _slowed(ctx: Context, queryid: str, sampled_time: pd.DataFrame) -> Slowed | None:
     """The statement's step up in time per call, if it has one that lasts."""
-    sums = _windows(ctx, queryid)
-    sampled = queryid in ctx.sampled_statement_time().columns
+    sums = _windows(ctx, queryid, sampled_time)
+    sampled = queryid in sampled_time.columns
     onset = _sampled_onset(ctx, sums["total_exec_time_ms"]) if sampled else \
         _timed_onset(ctx, _per_call(sums))
     if onset is None:
