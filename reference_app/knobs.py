@@ -110,7 +110,14 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
              min_cpus=3, apps=("python",)),
     KnobSpec("app_concurrency", _positive_int, "1", "app.workers",
              "requests one app worker serves at once, like PHP-FPM pm.max_children "
-             "(default 32); the rest wait in the listen queue", apps=("python",)),
+             "(default 32); the rest wait in the listen queue",
+             # Measured on 2 CPUs (validation at f9dc3d7, twice): a request holds its
+             # worker 6-7 ms at low load, almost all of it on the CPU, so two single-request
+             # workers serve about 300 requests/s, more than the host's CPU does (about 130
+             # with the queue workers and PostgreSQL beside them). The pool fills only once
+             # the CPU's run queue slows each request (13 ms at the fill): the CPU's symptom.
+             # Two slots bind alone only with more cores than they can fill.
+             min_cpus=3, apps=("python",)),
     KnobSpec("pm_max_children", _positive_int, "2", "app.workers",
              "PHP-FPM pm.max_children (default 16); the other requests wait in the "
              "listen queue",

@@ -17,7 +17,7 @@ from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.latency import ALL
 from analysis.logs import attach_log_messages
 from analysis.recommend import recommendations
-from analysis.rules.app import app_errors, app_workers, sessions_lost
+from analysis.rules.app import HOLD_GROWTH_SLOWED, app_errors, app_workers, sessions_lost
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
@@ -129,7 +129,7 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
             continue
         causes = [c for c in spec.causes(finding)
                   if original.get(c, 0.0) >= CAUSE_MIN_CONFIDENCE and c != spec.bottleneck
-                  and not _began_later(found[c], finding)]
+                  and not _cannot_explain(found[c], finding)]
         if causes:
             finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
             finding.evidence.append("probably a consequence of " + ", ".join(
@@ -152,14 +152,20 @@ def _since(finding: Finding, separator: str = "") -> str:
     return f"{separator} from {clock(finding.onset_ts)}" if finding.onset_ts is not None else ""
 
 
-def _began_later(cause: Finding, symptom: Finding) -> bool:
-    """True when a saturation set in well after the symptom began: requests that queued
-    for workers at 75 users were not queued by a CPU that saturated at 125. A defect
-    (a slow statement, an N+1, a cache that misses) is there from the first request,
-    whatever onset its rule reports, so it can explain anything."""
-    if cause.bottleneck in DEFECTS or cause.onset_ts is None or symptom.onset_ts is None:
+def _cannot_explain(cause: Finding, symptom: Finding) -> bool:
+    """True when a saturation cannot have produced the symptom: it set in well after the
+    symptom began (requests that queued for workers at 75 users were not queued by a CPU
+    that saturated at 125), or it set in after the pool's low-load pace was measured and
+    the pool's requests held their workers no longer than at that pace (a saturation
+    fills a pool only by slowing its requests). A defect (a slow statement, an N+1, a
+    cache that misses) is there from the first request, whatever onset its rule reports,
+    so it can explain anything."""
+    if cause.bottleneck in DEFECTS or cause.onset_ts is None:
         return False
-    return cause.onset_ts >= symptom.onset_ts + CAUSE_LATE_S
+    if (symptom.details.get("hold_growth", math.inf) < HOLD_GROWTH_SLOWED
+            and cause.onset_ts > symptom.details.get("hold_quiet_until", math.inf)):
+        return True
+    return symptom.onset_ts is not None and cause.onset_ts >= symptom.onset_ts + CAUSE_LATE_S
 
 
 def _unexplained(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> Finding:

@@ -7,10 +7,11 @@ blocked downstream), while errors are a failure mode of their own, not slowness.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import SUSTAIN_WINDOWS, WINDOW_S, Context
 from analysis.dependencies import Outage, outages, refusing_dependency, stalled_dependency
 from analysis.findings import Finding
 from analysis.latency import ALL
@@ -61,6 +62,43 @@ SERVING_GROUPS = (*GROUP_ROLES["app"], *GROUP_ROLES["db"], *GROUP_ROLES["cache"]
 # A request in flight this long, held 30 s, is stuck, not slow: pages answer in well under
 # a second, and a worker that holds one is lost to the pool until it ends.
 STUCK_REQUEST_S = 10.0
+# A request's hold on a worker at low load: the lower quartile of the windows before the
+# pool filled (the quiet ones, where nothing queues in front of the work itself).
+LOW_LOAD_QUANTILE = 0.25
+
+
+@dataclass(frozen=True)
+class Holding:
+    """How long a request held a worker (Little's law: busy workers over requests
+    completed per second), at low load and once the pool was full.
+
+    Why: a pool fills either because each request holds its worker longer (a slower
+    database, a saturated CPU: the pool is their symptom) or because more requests
+    arrive than its workers serve at their usual pace (the pool is the limit itself)."""
+
+    low_ms: float
+    full_ms: float
+    workers: float
+    quiet_until: float  # the last window of the low-load pace: what began later is not in it
+
+    @property
+    def growth(self) -> float:
+        return self.full_ms / self.low_ms
+
+    def describe(self) -> str:
+        pace = self.workers / self.low_ms * 1000
+        why = ("each request held its worker longer: what slowed the requests filled the pool"
+               if self.growth >= HOLD_GROWTH_SLOWED else
+               f"more requests arrived than {self.workers:.0f} workers at that pace serve "
+               f"(about {pace:.0f}/s): the pool itself is the limit")
+        return (f"a request held a worker {self.full_ms:.1f} ms once the pool was full, "
+                f"{self.low_ms:.1f} ms at low load ({self.growth:.1f}x; busy workers over "
+                f"requests completed per second): {why}")
+
+
+# Requests that held their workers this much longer than at low load: the slowdown, not
+# the arrivals, filled the pool.
+HOLD_GROWTH_SLOWED = 1.5
 
 
 def app_workers(ctx: Context) -> Finding | None:
@@ -132,6 +170,9 @@ def app_workers(ctx: Context) -> Finding | None:
     if nginx.notna().any():
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
                         "connections held by nginx (highest 30 s median)")
+    holding = _holding(ctx, busy, onset.ts) if onset and stopped_peak <= 0 else None
+    if holding is not None:
+        evidence.insert(2, holding.describe())
     waited_on = stall.dependency if stall else outage.dependency if outage else ""
     waiting = {"database": " waiting on the database", "redis": " waiting on Redis",
                "": ""}[waited_on]
@@ -156,10 +197,29 @@ def app_workers(ctx: Context) -> Finding | None:
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak,
                  "stopped": stopped_peak, "stuck": bool(stuck),
+                 **({"hold_growth": round(holding.growth, 2),
+                     "hold_quiet_until": holding.quiet_until} if holding else {}),
                  **({"waited_on": stall.dependency, "stall_ms": stall.peak_ms} if stall else
                     {"waited_on": outage.dependency, "outage_s": outage.seconds} if outage
                     else {})},
     )
+
+
+def _holding(ctx: Context, busy: pd.Series, onset_ts: float) -> Holding | None:
+    """The hold per request before the pool filled (its quiet windows) and in the 30 s
+    from the fill; None without busy counts or traffic on both sides."""
+    served = ctx.w5["count"] / WINDOW_S
+    hold = (busy / served.where(served > 0)).where(busy > 0) * 1000
+    at = hold.index.astype(float)
+    before = hold[at < onset_ts].dropna()
+    full = hold[(at >= onset_ts) & (at < onset_ts + SUSTAIN_WINDOWS * WINDOW_S)].dropna()
+    if len(before) < SUSTAIN_WINDOWS or full.empty:
+        return None
+    workers = float(ctx.signal(APP_WORKERS_TOTAL, how="sum").max())
+    low = float(before.quantile(LOW_LOAD_QUANTILE))
+    if not (low > 0 and workers > 0):
+        return None
+    return Holding(low, float(full.median()), workers, float(before[before <= low].index[-1]))
 
 
 def _stuck_requests(ctx: Context, since: float | None) -> str:

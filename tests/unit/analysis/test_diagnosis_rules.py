@@ -280,17 +280,65 @@ def test_db_query_discounts_time_spent_waiting_on_a_lock(
 
 def test_a_saturation_that_began_later_does_not_explain_an_earlier_symptom() -> None:
     from analysis.findings import Finding
-    from analysis.rules import _began_later
+    from analysis.rules import _cannot_explain
 
     workers = Finding("app.workers", 0.9, "", [], onset_ts=1000.0, onset_users=75)
     late_cpu = Finding("app.cpu", 0.8, "", [], onset_ts=1050.0, onset_users=125)
     early_cpu = Finding("app.cpu", 0.8, "", [], onset_ts=1010.0, onset_users=75)
     slow_statement = Finding("db.query", 0.8, "", [], onset_ts=1050.0, onset_users=125)
     step_later_cpu = Finding("app.cpu", 0.8, "", [], onset_ts=1030.0, onset_users=100)
-    assert _began_later(late_cpu, workers)
-    assert _began_later(step_later_cpu, workers)  # a whole 30 s load step later
-    assert not _began_later(early_cpu, workers)
-    assert not _began_later(slow_statement, workers)  # a defect is there from the start
+    assert _cannot_explain(late_cpu, workers)
+    assert _cannot_explain(step_later_cpu, workers)  # a whole 30 s load step later
+    assert not _cannot_explain(early_cpu, workers)
+    assert not _cannot_explain(slow_statement, workers)  # a defect is there from the start
+
+
+def test_a_pool_filled_by_arrivals_is_no_symptom_of_a_saturation() -> None:
+    """Little's law: a saturated CPU fills a pool only by making each request hold its
+    worker longer; requests that held theirs as long as at low load were simply more
+    than the workers serve, and the pool is a limit of its own. A cause there since the
+    low-load pace was measured is in that pace: the growth says nothing of it."""
+    from analysis.findings import Finding
+    from analysis.rules import demote_symptoms
+
+    def found(growth: float, quiet_until: float = 900.0) -> dict[str, Finding]:
+        return {"app.workers": Finding("app.workers", 0.9, "", [], onset_ts=1000.0,
+                                       details={"hold_growth": growth,
+                                                "hold_quiet_until": quiet_until}),
+                "app.cpu": Finding("app.cpu", 0.85, "", [], onset_ts=1000.0),
+                "db.query": Finding("db.query", 0.3, "", [], onset_ts=1000.0)}
+
+    by_arrivals = found(1.1)
+    demote_symptoms(by_arrivals)
+    assert by_arrivals["app.workers"].confidence == 0.9
+    slowed = found(2.5)
+    demote_symptoms(slowed)
+    assert slowed["app.workers"].confidence == 0.45
+    assert "app.cpu" in slowed["app.workers"].evidence[-1]
+    # A defect slows every request from the first: the pool's low-load pace includes it.
+    defect = found(1.1)
+    defect["db.query"].confidence = 0.8
+    demote_symptoms(defect)
+    assert defect["app.workers"].confidence == 0.45
+    assert "db.query" in defect["app.workers"].evidence[-1]
+    already_there = found(1.1, quiet_until=1010.0)
+    demote_symptoms(already_there)
+    assert already_there["app.workers"].confidence == 0.45
+
+
+def test_workers_say_whether_arrivals_or_slower_requests_filled_them(
+        context_of: Callable[[str], Context]) -> None:
+    """The synthetic pool is too small for the load at a steady per-request time; the
+    synthetic slow database makes each request hold its worker longer."""
+    small_pool = rule_for("app.workers").rule(context_of("app.workers"))
+    assert small_pool is not None
+    assert small_pool.details["hold_growth"] < 1.5
+    assert any("the pool itself is the limit" in line for line in small_pool.evidence)
+    slow_database = rule_for("app.workers").rule(context_of("db.cpu"))
+    assert slow_database is not None
+    assert slow_database.details["hold_growth"] > 2
+    assert any("what slowed the requests filled the pool" in line
+               for line in slow_database.evidence)
 
 
 def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> None:
