@@ -87,9 +87,28 @@ def _loadgen(f: Finding, ctx: Context) -> list[str]:
     ]
 
 
+def _cpu_quota(f: Finding) -> list[str]:
+    """A group held to a cgroup's CPU quota: the quota first (nothing else frees it)."""
+    quota = f.details.get("quota")
+    if not quota:
+        return []
+    return [
+        f"{quota['group']} is held to {quota['cores']:.2f} cores by the CPU quota of cgroup "
+        f"{quota['cgroup']} and was throttled in {quota['throttled'] * 100:.0f}% of its "
+        "scheduler periods: raise the quota above what it uses at peak, with headroom for "
+        "bursts, or remove it (systemd: `systemctl set-property UNIT CPUQuota=200%`; Docker: "
+        "`docker update --cpus 2 CONTAINER`; Kubernetes: raise `resources.limits.cpu` or drop "
+        "the limit and keep the request). More PHP-FPM children or workers under the same "
+        "quota only queue for it.",
+        "Alert on throttling: throttled periods over all periods (cpu.stat nr_throttled / "
+        "nr_periods; cAdvisor's container_cpu_cfs_throttled_periods_total) above 25%.",
+    ]
+
+
 def _app_cpu(f: Finding, ctx: Context) -> list[str]:
     routes = ", ".join(f.affected_requests) or "the slowest routes"
     return [
+        *_cpu_quota(f),
         f"Profile {routes} (Laravel Telescope, Xdebug or Blackfire) to find the CPU-heavy code.",
         "Move CPU-heavy work out of the request: generate the travel-order .docx/PDF and the "
         "Excel export in a queued job (`GenerateSppdDocument::dispatch($sppd)`), return "
@@ -283,6 +302,9 @@ def _fresh_statistics(f: Finding, ctx: Context) -> list[str]:
 
 
 def _db_cpu(f: Finding, ctx: Context) -> list[str]:
+    quota = _cpu_quota(f)
+    if quota:
+        return [*quota, f"Then reduce {ctx.db_server}'s work per request (see 'Top statements')."]
     outside = _outside_work(f, ctx)
     if outside:
         return [*outside, f"Then give {ctx.db_server} headroom for such jobs (more CPU, or "

@@ -49,6 +49,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "proc.count": ("processes", "{group}"),
     "proc.stopped": ("processes", "{group}: stopped by a signal or a debugger (state T): "
                                   "listed, but serving nothing"),
+    "cgroup.quota_cores": ("cores", "{group:cgroup}: the CPU quota of a cgroup holding the "
+                                    "group's processes (or of a parent): cpu.max, cfs_quota_us"),
+    "cgroup.throttled": ("ratio", "{group:cgroup}: share of its scheduler periods in which the "
+                                  "cgroup used its whole quota and waited (nr_throttled / "
+                                  "nr_periods)"),
     # the database, either engine
     "db.connections.total": ("count", "client connections (PostgreSQL backends; MySQL "
                                       "Threads_connected)"),

@@ -134,6 +134,19 @@ class ProcessWatch:
             return process_globs(with_io)
         return process_paths(sorted(self._followed), with_io, with_cmdline=False)
 
+    @property
+    def scanned(self) -> bool:
+        """Whether the last sample read every process (a full scan)."""
+        return self._full
+
+    def stack_pids(self) -> dict[str, list[int]]:
+        """The stack's processes by group, as followed now."""
+        groups: dict[str, list[int]] = {}
+        for pid, proc in sorted(self._followed.items()):
+            if proc.group != OUTSIDE and not proc.exited:
+                groups.setdefault(proc.group, []).append(pid)
+        return groups
+
     def sample(self, shell: Shell, texts: dict[str, str], ts: float, with_io: bool,
                forks: float, busy_cores: float | None, memory_tight: bool,
                listening: set[int], out: Sample) -> None:

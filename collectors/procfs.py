@@ -40,7 +40,7 @@ def process_paths(pids: list[int], with_io: bool, with_cmdline: bool) -> tuple[s
 
 
 PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline|io)$")
-HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+) <==$")
+HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+|/sys/fs/cgroup/[\w.,+@:=/-]+) <==$")
 WHOLE_DISK = re.compile(
     r"^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|dm-\d+|md\d+)$")
 

@@ -24,7 +24,9 @@ from collectors.procfs import parse_head
 
 # All files of a sample are read by one `head` (one round trip, one process on the
 # target); paths are ours, and globs (/proc/[0-9]*/stat) are expanded by the remote shell.
-SAFE_PATH = re.compile(r"^/proc/[\w\[\]*/-]+$")
+# What a sample may read: /proc, and the cgroup files of the stack (collectors/cgroups.py);
+# nothing the remote shell would expand beyond /proc's globs, quote or split.
+SAFE_PATH = re.compile(r"^(/proc/[\w\[\]*/-]+|/sys/fs/cgroup/[\w.,+@:=/-]+)$")
 HEAD_BYTES = 4 << 20
 # A log path or pattern the remote shell may expand: absolute, no spaces, quotes or $.
 SAFE_LOG_PATH = re.compile(r"^/[\w.,+@%=:/*?\[\]-]+$")
@@ -310,7 +312,7 @@ class SSHShell:
     def read_files(self, paths: tuple[str, ...]) -> dict[str, str]:
         unsafe = [path for path in paths if not SAFE_PATH.match(path)]
         if unsafe:
-            raise ValueError(f"not a /proc path: {unsafe[0]!r}")
+            raise ValueError(f"not a /proc or cgroup path: {unsafe[0]!r}")
         # A process that exited since its pid was listed is left out (its error dropped).
         return parse_head(self.ask(
             f"head -v -c {HEAD_BYTES} -- {' '.join(paths)} 2>/dev/null"))

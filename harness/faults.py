@@ -44,6 +44,7 @@ from psycopg import sql
 from analysis.signals import GROUP_ROLES
 from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
+from harness.cpu_quota import cpu_quota
 from harness.validate import analyze_again, top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES, account_counts
 from scenarios.accounts import ROLES
@@ -66,6 +67,9 @@ STACK_START_TIMEOUT_S = 300.0
 THROTTLE_PERIOD_S, THROTTLE_PAUSE_S = 0.5, 0.2  # the throttled database: paused 40% of the time
 FULL_DISK_SPARE = 8 << 20  # bytes the full disk had free before the runaway log took them
 READ_ONLY_AFTER_S = 12.0   # the storage's own filesystem writable this long (2 space samples)
+QUOTA_SHARE = 0.5          # a CPU quota of this share of what the processes used just before
+QUOTA_MIN_CORES = 0.05
+QUOTA_MEASURE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -556,6 +560,45 @@ def killed_app_server(stack: Stack) -> Iterator[str]:
     yield f"{len(servers)} app server processes killed (SIGKILL)"
 
 
+def _cores(processes: list[psutil.Process], seconds: float) -> float:
+    """The cores the processes used together over the next `seconds`."""
+    def used() -> float:
+        total = 0.0
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    before = used()
+    time.sleep(seconds)
+    return (used() - before) / seconds
+
+
+@contextlib.contextmanager
+def _quota_on(processes: list[psutil.Process], what: str) -> Iterator[str]:
+    """The processes held by a cgroup CPU quota to half what they used just before, as a
+    container limit or systemd's CPUQuota= set below the peak does."""
+    if not processes:
+        raise ServiceError(f"no {what} process found under the stack")
+    cores = max(QUOTA_MIN_CORES, QUOTA_SHARE * _cores(processes, QUOTA_MEASURE_S))
+    with cpu_quota([p.pid for p in processes], cores, "esppd-fault-quota") as quota:
+        yield (f"{len(processes)} {what} processes held to {cores:.2f} cores (half what they "
+               f"used) by the CPU quota of cgroup {quota.path}")
+
+
+def app_cpu_quota(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    """The app server (PHP-FPM's master and children, or the Python app's) under a CPU
+    quota: what it forks inherits the cgroup."""
+    return _quota_on(stack.processes("php-fpm") or stack.processes("app"), "app server")
+
+
+def database_cpu_quota(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    """The database server under a CPU quota (PostgreSQL's backends forked later inherit
+    the postmaster's cgroup; MariaDB is one process)."""
+    return _quota_on(stack.processes(*GROUP_ROLES["db"]), "database")
+
+
 FAULTS: tuple[Fault, ...] = (
     Fault("cpu hog", ("host.cpu",), "culprit: 'python", cpu_hog),
     Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
@@ -593,6 +636,8 @@ FAULTS: tuple[Fault, ...] = (
           stale_statistics, dbs=("postgresql",), size="large"),
     # The large seed, as above: on the default one a full read of sppd costs a few ms.
     Fault("dropped index", ("db.query",), "user_id", dropped_index, size="large"),
+    Fault("app CPU quota", ("app.cpu",), "CPU quota", app_cpu_quota),
+    Fault("database CPU quota", ("db.cpu",), "CPU quota", database_cpu_quota),
 )
 
 

@@ -7,6 +7,8 @@ reads proc.cpu{group} of its role on the host where that role is busiest.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +26,15 @@ from analysis.rules.common import (
     sustained_peak,
 )
 from analysis.rules.statements import statement_totals
-from analysis.signals import CPU_UTIL, LOADGEN_CPU, PROC_COUNT, RUNQUEUE, role_of
+from analysis.signals import (
+    CGROUP_QUOTA,
+    CGROUP_THROTTLED,
+    CPU_UTIL,
+    LOADGEN_CPU,
+    PROC_COUNT,
+    RUNQUEUE,
+    role_of,
+)
 from analysis.sqltext import tables
 from analysis.top_processes import process_culprit
 
@@ -39,6 +49,38 @@ OUTSIDE_SHARE_LIMIT = 0.25
 # on one app host, or PostgreSQL on the database host).
 DOMINANT_SHARE = 0.5
 STATEMENTS_READ = 3           # the costliest statements whose tables' statistics count
+# A cgroup throttled in this share of its scheduler periods, held 30 s, works at its CPU
+# quota: a burst now and then is throttled too, a quota that binds is most of the time.
+THROTTLED_LIMIT = 0.25
+THROTTLED_FULL = 0.6
+
+
+@dataclass(frozen=True)
+class QuotaSaturation:
+    """A process group held to a cgroup's CPU quota (systemd CPUQuota=, docker --cpus, a
+    Kubernetes CPU limit): saturated at the quota while the host may idle."""
+
+    group: str
+    cgroup: str
+    cores: float
+    throttled: pd.Series
+    peak: float
+
+    def describe(self, ctx: Context, target: str, since: float | None) -> list[str]:
+        after = ctx.w5.index >= since if since is not None else slice(None)
+        used = float(ctx.signal_for(self.group, target)[after].mean())
+        util = float(ctx.per_target(CPU_UTIL).get(
+            target, pd.Series(math.nan, index=ctx.w5.index))[after].mean())
+        return [f"cgroup.throttled{{{self.group}:{self.cgroup}}}: throttled in "
+                f"{pct(self.peak)} of its scheduler periods (highest 30 s median) under a "
+                f"CPU quota of {self.cores:.2f} cores",
+                f"{self.group} used {used:.2f} cores from then on, {pct(used / self.cores)} "
+                f"of its quota, while the CPUs of {target} were {pct(util)} busy: the quota "
+                "is full, not the host"]
+
+    def details(self) -> dict[str, Any]:
+        return {"quota": {"group": self.group, "cgroup": self.cgroup, "cores": self.cores,
+                          "throttled": self.peak}}
 
 
 def loadgen_cpu(ctx: Context) -> Finding | None:
@@ -99,13 +141,16 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
     util = ctx.per_target(CPU_UTIL).get(target, pd.Series(math.nan, index=ctx.w5.index))
     dominance = (share / util).where(util >= CPU_SHARE_LIMIT)
     util_peak, dominance_peak = sustained_peak(util), sustained_peak(dominance)
+    quota = _quota_saturation(ctx, roles)
+    by_quota = quota is not None
     by_share = peak >= CPU_SHARE_LIMIT
     by_process = not math.isnan(process_peak) and process_peak >= PER_PROCESS_CORES_LIMIT
     by_dominance = (util_peak >= CPU_SHARE_LIMIT and not math.isnan(dominance_peak)
                     and dominance_peak >= DOMINANT_SHARE)
-    if not (by_share or by_process or by_dominance):
+    if not (by_quota or by_share or by_process or by_dominance):
         return None
-    series, limit = ((share, CPU_SHARE_LIMIT) if by_share else
+    series, limit = ((quota.throttled, THROTTLED_LIMIT) if quota is not None else
+                     (share, CPU_SHARE_LIMIT) if by_share else
                      (util, CPU_SHARE_LIMIT) if by_dominance else
                      (per_process, PER_PROCESS_CORES_LIMIT))
     assert series is not None
@@ -114,22 +159,29 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
     onsets = [ctx.onset(series, limit)]
     if by_dominance:
         onsets.append(ctx.onset(util.where(dominance >= DOMINANT_SHARE), CPU_SHARE_LIMIT))
+    if by_share and quota is not None:
+        onsets.append(ctx.onset(share, CPU_SHARE_LIMIT))
     onset = min((o for o in onsets if o is not None), key=lambda o: o.ts, default=None)
     rho = ctx.correlation(series)
     sev = max(severity(peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
               severity(process_peak, PER_PROCESS_CORES_LIMIT - 0.05, 1.0),
               min(severity(util_peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
-                  severity(dominance_peak, DOMINANT_SHARE - 0.1, 0.8)))
+                  severity(dominance_peak, DOMINANT_SHARE - 0.1, 0.8)),
+              severity(quota.peak, THROTTLED_LIMIT - 0.05, THROTTLED_FULL) if quota else 0.0)
     cpus = ctx.ncpu.get(target, math.nan)
     groups = [g for g in ctx.groups() if role_of(g) in roles]
     evidence = [
         f"proc.cpu{{{','.join(groups)}}} on {target}: {peak * cpus:.2f} cores = {pct(peak)} of "
-        f"{cpus:.0f} CPUs (highest 30 s median); {onset_text(onset)}",
+        f"{cpus:.0f} CPUs (highest 30 s median)"
+        + ("" if quota is not None and not by_share else f"; {onset_text(onset)}"),
         corr_text(rho),
     ]
     if by_dominance:
         evidence.insert(1, f"cpu.util on {target}: {pct(util_peak)} (highest 30 s median), "
                            f"{pct(dominance_peak)} of the busy CPU used by {who}")
+    if quota is not None:
+        evidence[0:0] = quota.describe(ctx, target, onset.ts if onset else None)
+        evidence[0] += f"; {onset_text(onset)}"
     if not math.isnan(process_peak):
         evidence.append(f"{process_peak:.2f} cores per process (1.0 = a process is CPU-bound)")
     evidence.extend(_runqueue_line(ctx, target))
@@ -139,15 +191,34 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
         evidence.insert(1, runner.describe())
     stale = _stale_statistics(ctx) if "db" in roles else []
     evidence[1:1] = describe(stale)
+    summary = (f"CPU of {who} saturated at a cgroup's CPU quota: {quota.group} held to "
+               f"{quota.cores:.2f} cores by {quota.cgroup}, throttled in {pct(quota.peak)} of "
+               "its scheduler periods." if quota is not None else
+               f"CPU of {who} saturated: {pct(peak)} of {cpus:.0f} CPUs on {target}.")
     return Finding(
-        bottleneck, confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"CPU of {who} saturated: {pct(peak)} of {cpus:.0f} CPUs on {target}.",
+        bottleneck, confidence(sev, rho, knee_alignment(ctx, onset)), summary,
         evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"target": target, "share": peak, "cpus": cpus,
                  "stale_statistics": [(t.table, t.auto == 0) for t in stale],
-                 **(runner.details() if runner else {})},
+                 **(runner.details() if runner else {}), **(quota.details() if quota else {})},
     )
+
+
+def _quota_saturation(ctx: Context, roles: tuple[str, ...]) -> QuotaSaturation | None:
+    """The most throttled cgroup quota over a group of these roles, when it binds."""
+    best: QuotaSaturation | None = None
+    for label in ctx.labels(CGROUP_THROTTLED):
+        group, _, cgroup = label.partition(":")
+        if role_of(group) not in roles:
+            continue
+        throttled = ctx.signal(CGROUP_THROTTLED, label)
+        peak = sustained_peak(throttled)
+        if math.isnan(peak) or peak < THROTTLED_LIMIT or (best and peak <= best.peak):
+            continue
+        cores = ctx.signal(CGROUP_QUOTA, label)[throttled >= THROTTLED_LIMIT].median()
+        best = QuotaSaturation(group, cgroup, float(cores), throttled, peak)
+    return best
 
 
 def host_cpu(ctx: Context) -> Finding | None:

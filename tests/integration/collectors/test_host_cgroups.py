@@ -1,0 +1,83 @@
+"""The host collector reads a real CPU quota: a busy process of the stack held to 0.2
+cores by a cgroup of its own, locally and over SSH, and a quota set while it runs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from collectors.host import HostCollector
+from collectors.shell import LocalShell, Shell, SSHShell, SSHTarget
+from harness.cpu_quota import Quota, cpu_quota
+from supervision import ServiceError
+from supervision.servers import SSHServer
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a cgroup quota needs root")
+
+
+@pytest.fixture
+def app_process() -> Iterator[subprocess.Popen[bytes]]:
+    """A busy loop the collector counts as the app server (by its command line)."""
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass",
+                                "reference_app.server"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+@contextlib.contextmanager
+def limited(pid: int, cores: float) -> Iterator[Quota]:
+    try:
+        with cpu_quota([pid], cores, f"esppd-test-{uuid.uuid4().hex[:8]}") as quota:
+            yield quota
+    except ServiceError as error:
+        pytest.skip(f"no CPU quota here: {error}")
+
+
+def samples(collector: HostCollector, count: int) -> list[dict[str, float]]:
+    found = []
+    for _ in range(count):
+        found.append(dict(collector.sample(time.time()).metrics))
+        time.sleep(0.5)
+    return found
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["local", "ssh"])
+def test_a_throttled_group_reports_its_quota_and_throttling(
+        app_process: subprocess.Popen[bytes], remote: bool,
+        request: pytest.FixtureRequest) -> None:
+    shell: Shell = LocalShell()
+    if remote:
+        sshd: SSHServer = request.getfixturevalue("sshd")
+        shell = SSHShell(SSHTarget.parse(sshd.target), sshd.key, sshd.known_hosts, timeout_s=5)
+    with limited(app_process.pid, 0.2) as quota:
+        path = quota.path
+        collector = HostCollector(shell)
+        last = samples(collector, 4)[-1]
+        assert last[f"cgroup.quota_cores{{app:{path}}}"] == pytest.approx(0.2)
+        # A busy loop under 0.2 cores waits in every period it runs in.
+        assert last[f"cgroup.throttled{{app:{path}}}"] >= 0.8
+        assert last["proc.cpu{app}"] == pytest.approx(0.2, abs=0.08)
+        collector.close()
+
+
+def test_a_quota_set_while_sampling_counts_from_the_next_sample(
+        app_process: subprocess.Popen[bytes]) -> None:
+    with limited(app_process.pid, 2.0) as quota:
+        path = quota.path
+        collector = HostCollector(LocalShell())
+        before = samples(collector, 3)[-1]
+        # 2 cores for one busy loop: a quota, never reached.
+        assert before[f"cgroup.throttled{{app:{path}}}"] == 0.0
+        quota.set(0.1)
+        after = samples(collector, 2)
+        assert all(sample[f"cgroup.quota_cores{{app:{path}}}"] == pytest.approx(0.1)
+                   for sample in after)
+        assert after[-1][f"cgroup.throttled{{app:{path}}}"] >= 0.8
