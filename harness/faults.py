@@ -68,7 +68,7 @@ THROTTLE_PERIOD_S, THROTTLE_PAUSE_S = 0.5, 0.2  # the throttled database: paused
 FULL_DISK_SPARE = 8 << 20  # bytes the full disk had free before the runaway log took them
 READ_ONLY_AFTER_S = 12.0   # the storage's own filesystem writable this long (2 space samples)
 QUOTA_SHARE = 0.5          # a CPU quota of this share of what the processes used just before
-QUOTA_MIN_CORES = 0.05
+QUOTA_MIN_CORES = 0.01     # the kernel takes 1 ms per 100 ms period at least
 QUOTA_MEASURE_S = 3.0
 
 

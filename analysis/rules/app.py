@@ -65,6 +65,9 @@ STUCK_REQUEST_S = 10.0
 # A request's hold on a worker at low load: the lower quartile of the windows before the
 # pool filled (the quiet ones, where nothing queues in front of the work itself).
 LOW_LOAD_QUANTILE = 0.25
+# Requests that held their workers this much longer than at low load: the slowdown, not
+# the arrivals, filled the pool.
+HOLD_GROWTH_SLOWED = 1.5
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,6 @@ class Holding:
                 f"{self.low_ms:.1f} ms at low load ({self.growth:.1f}x; busy workers over "
                 f"requests completed per second): {why}")
 
-
-# Requests that held their workers this much longer than at low load: the slowdown, not
-# the arrivals, filled the pool.
-HOLD_GROWTH_SLOWED = 1.5
 
 
 def app_workers(ctx: Context) -> Finding | None:
@@ -170,7 +169,7 @@ def app_workers(ctx: Context) -> Finding | None:
     if nginx.notna().any():
         evidence.append(f"nginx.connections.active: {sustained_peak(nginx):.0f} client "
                         "connections held by nginx (highest 30 s median)")
-    holding = _holding(ctx, busy, onset.ts) if onset and stopped_peak <= 0 else None
+    holding = _holding(ctx, busy, workers, onset.ts) if onset and stopped_peak <= 0 else None
     if holding is not None:
         evidence.insert(2, holding.describe())
     waited_on = stall.dependency if stall else outage.dependency if outage else ""
@@ -205,7 +204,8 @@ def app_workers(ctx: Context) -> Finding | None:
     )
 
 
-def _holding(ctx: Context, busy: pd.Series, onset_ts: float) -> Holding | None:
+def _holding(ctx: Context, busy: pd.Series, workers: float, onset_ts: float
+             ) -> Holding | None:
     """The hold per request before the pool filled (its quiet windows) and in the 30 s
     from the fill; None without busy counts or traffic on both sides."""
     served = ctx.w5["count"] / WINDOW_S
@@ -215,7 +215,6 @@ def _holding(ctx: Context, busy: pd.Series, onset_ts: float) -> Holding | None:
     full = hold[(at >= onset_ts) & (at < onset_ts + SUSTAIN_WINDOWS * WINDOW_S)].dropna()
     if len(before) < SUSTAIN_WINDOWS or full.empty:
         return None
-    workers = float(ctx.signal(APP_WORKERS_TOTAL, how="sum").max())
     low = float(before.quantile(LOW_LOAD_QUANTILE))
     if not (low > 0 and workers > 0):
         return None

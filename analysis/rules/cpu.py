@@ -12,14 +12,16 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import Context, Onset
 from analysis.findings import Finding
 from analysis.holders import outside_runner
 from analysis.planner import TableStatistics, describe, stale_statistics
 from analysis.rules.common import (
+    LatencyChange,
     confidence,
     corr_text,
     knee_alignment,
+    latency_change,
     onset_text,
     pct,
     severity,
@@ -50,9 +52,15 @@ OUTSIDE_SHARE_LIMIT = 0.25
 DOMINANT_SHARE = 0.5
 STATEMENTS_READ = 3           # the costliest statements whose tables' statistics count
 # A cgroup throttled in this share of its scheduler periods, held 30 s, works at its CPU
-# quota: a burst now and then is throttled too, a quota that binds is most of the time.
+# quota (kube-prometheus alerts on CPUThrottlingHigh at 25%); full severity at 60%. A
+# quota over a bursty server throttles its bursts and not the quiet periods between, so
+# its onset is where a tenth of the periods were throttled for 30 s, and what the
+# requests felt (their p95 at the same load from then on: full at 2x) counts as much.
 THROTTLED_LIMIT = 0.25
 THROTTLED_FULL = 0.6
+THROTTLED_ONSET = 0.1
+RISE_FLOOR, RISE_FULL = 1.2, 2.0
+FULL_QUOTA = 0.8  # of the quota used on average: full; below, its bursts hit it
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,15 @@ class QuotaSaturation:
     cores: float
     throttled: pd.Series
     peak: float
+    onset: Onset | None
+    change: LatencyChange | None
+
+    @property
+    def strength(self) -> float:
+        """Its severity: the throttling, or what the requests felt of it."""
+        felt = self.change.p95_rise if self.change else math.nan
+        return max(severity(self.peak, THROTTLED_LIMIT - 0.05, THROTTLED_FULL),
+                   severity(felt, RISE_FLOOR, RISE_FULL))
 
     def describe(self, ctx: Context, target: str, since: float | None) -> list[str]:
         after = ctx.w5.index >= since if since is not None else slice(None)
@@ -75,8 +92,12 @@ class QuotaSaturation:
                 f"{pct(self.peak)} of its scheduler periods (highest 30 s median) under a "
                 f"CPU quota of {self.cores:.2f} cores",
                 f"{self.group} used {used:.2f} cores from then on, {pct(used / self.cores)} "
-                f"of its quota, while the CPUs of {target} were {pct(util)} busy: the quota "
-                "is full, not the host"]
+                f"of its quota, while the CPUs of {target} were {pct(util)} busy: "
+                + ("the quota is full, not the host" if used >= FULL_QUOTA * self.cores else
+                   "its bursts use the quota up within a period")
+                + " (a throttled process waits for the next period, whatever the host has "
+                  "free)",
+                *([self.change.describe() + " from the throttling on"] if self.change else [])]
 
     def details(self) -> dict[str, Any]:
         return {"quota": {"group": self.group, "cgroup": self.cgroup, "cores": self.cores,
@@ -149,7 +170,7 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
                     and dominance_peak >= DOMINANT_SHARE)
     if not (by_quota or by_share or by_process or by_dominance):
         return None
-    series, limit = ((quota.throttled, THROTTLED_LIMIT) if quota is not None else
+    series, limit = ((quota.throttled, THROTTLED_ONSET) if quota is not None else
                      (share, CPU_SHARE_LIMIT) if by_share else
                      (util, CPU_SHARE_LIMIT) if by_dominance else
                      (per_process, PER_PROCESS_CORES_LIMIT))
@@ -167,7 +188,7 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
               severity(process_peak, PER_PROCESS_CORES_LIMIT - 0.05, 1.0),
               min(severity(util_peak, CPU_SHARE_LIMIT - 0.05, CPU_SHARE_FULL),
                   severity(dominance_peak, DOMINANT_SHARE - 0.1, 0.8)),
-              severity(quota.peak, THROTTLED_LIMIT - 0.05, THROTTLED_FULL) if quota else 0.0)
+              quota.strength if quota else 0.0)
     cpus = ctx.ncpu.get(target, math.nan)
     groups = [g for g in ctx.groups() if role_of(g) in roles]
     evidence = [
@@ -216,8 +237,10 @@ def _quota_saturation(ctx: Context, roles: tuple[str, ...]) -> QuotaSaturation |
         peak = sustained_peak(throttled)
         if math.isnan(peak) or peak < THROTTLED_LIMIT or (best and peak <= best.peak):
             continue
-        cores = ctx.signal(CGROUP_QUOTA, label)[throttled >= THROTTLED_LIMIT].median()
-        best = QuotaSaturation(group, cgroup, float(cores), throttled, peak)
+        cores = ctx.signal(CGROUP_QUOTA, label)[throttled >= THROTTLED_ONSET].median()
+        onset = ctx.onset(throttled, THROTTLED_ONSET)
+        best = QuotaSaturation(group, cgroup, float(cores), throttled, peak, onset,
+                               latency_change(ctx, onset.ts) if onset else None)
     return best
 
 

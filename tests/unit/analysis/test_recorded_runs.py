@@ -64,6 +64,10 @@ CASES = {
                                                    "the 1 s PING locked to the cycle read a "
                                                    "sawtooth, 47 ms at its highest 30 s "
                                                    "median, while p95 went 15 -> 480 ms"),
+    "laravel-database-cpu-quota-bursts": ("db.cpu", "PostgreSQL under a cgroup quota of "
+                                                    "0.05 cores, above its 0.02 average: its "
+                                                    "bursts throttled in 29% of periods, p95 "
+                                                    "70 -> 136 ms, the host 11% busy"),
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),
@@ -86,6 +90,11 @@ def test_a_recorded_run_gets_its_verdict(name: str, tmp_path: Path) -> None:
                             "log: php-fpm.log: ERROR: RedisException: OOM command not allowed")),
     # A full filesystem while the disk idles; the workers' log says what failed there.
     ("laravel-full-disk", ("fs.used_ratio{", "No space left on device")),
+    # The quota's bursts, not its average, and the slow round trip its symptom.
+    ("laravel-database-cpu-quota-bursts", (
+        "cgroup.throttled{postgres:/esppd-fault-quota}: throttled in 29%",
+        "its bursts use the quota up within a period", "p95 70 -> 136 ms from the throttling on",
+        "chain: db.cpu from")),
     # Nothing measured refuses a write: only the logs (the database's and the app's) say so.
     ("laravel-read-only-database", (
         "log: postgresql.log: ERROR: cannot execute INSERT in a read-only transaction",
