@@ -93,7 +93,7 @@ def _cpu_quota(f: Finding) -> list[str]:
     if not quota:
         return []
     return [
-        f"{quota['group']} is held to {quota['cores']:.2f} cores by the CPU quota of cgroup "
+        f"{quota['group']} is held to {quota['cores']:.3g} cores by the CPU quota of cgroup "
         f"{quota['cgroup']} and was throttled in {quota['throttled'] * 100:.0f}% of its "
         "scheduler periods: raise the quota above what it uses at peak, with headroom for "
         "bursts, or remove it (systemd: `systemctl set-property UNIT CPUQuota=200%`; Docker: "

@@ -9,14 +9,16 @@ cpu.stat): that share is the quota's saturation.
 
 Which cgroups: those of the stack's processes and their ancestors (a quota on a parent
 slice throttles its children too), learnt from /proc/<pid>/cgroup at each full process
-scan; their quota and cpu.stat are read every sample (a quota set mid-run counts from
-the next second). cgroup v2 (`cpu.max`) and v1's cpu controller (`cpu.cfs_quota_us`,
+scan and every LEARN_S (a process moved into another cgroup is seen within that); their
+quota and cpu.stat are read every sample (a quota set mid-run counts from the next
+second). cgroup v2 (`cpu.max`) and v1's cpu controller (`cpu.cfs_quota_us`,
 `cpu.cfs_period_us`), in one read of the host's files, locally or over SSH. A cgroup
 whose path needs quoting (systemd's `\\x2d` escapes) is left out.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -25,6 +27,7 @@ from collectors.procfs import parse_keyed
 from collectors.shell import SAFE_PATH, Shell
 
 V1, V2 = 1, 2
+LEARN_S = 10.0  # the stack's processes' cgroups read again this often
 QUOTA_METRIC = "cgroup.quota_cores"
 THROTTLED_METRIC = "cgroup.throttled"
 
@@ -96,12 +99,17 @@ class CgroupWatch:
     # cgroup path -> (hierarchy version, directory on the host, groups inside it)
     _cgroups: dict[str, tuple[int, str, set[str]]] = field(default_factory=dict)
     _rates: Rates = field(default_factory=Rates)
+    _learnt: float = -math.inf
 
     def mounts(self, text: str) -> None:
         self._hierarchies = cpu_hierarchies(text)
 
-    def learn(self, shell: Shell, pids: dict[str, list[int]]) -> None:
+    def due(self, ts: float) -> bool:
+        return ts - self._learnt >= LEARN_S
+
+    def learn(self, shell: Shell, pids: dict[str, list[int]], ts: float) -> None:
         """Which cgroups hold the groups' processes (`pids`: group -> pids)."""
+        self._learnt = ts
         if not self._hierarchies or not pids:
             self._cgroups = {}
             return

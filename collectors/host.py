@@ -117,8 +117,8 @@ class HostCollector:
                                available is not None and available < TIGHT_MEMORY, listening,
                                out)
         self._cgroups.sample(texts, out)
-        if self._processes.scanned:
-            self._cgroups.learn(self.shell, self._processes.stack_pids())
+        if self._processes.scanned or self._cgroups.due(ts):
+            self._cgroups.learn(self.shell, self._processes.stack_pids(), ts)
         return out
 
     def _listen_backlog(self, texts: dict[str, str], out: Sample) -> set[int]:

@@ -583,7 +583,7 @@ def _quota_on(processes: list[psutil.Process], what: str) -> Iterator[str]:
         raise ServiceError(f"no {what} process found under the stack")
     cores = max(QUOTA_MIN_CORES, QUOTA_SHARE * _cores(processes, QUOTA_MEASURE_S))
     with cpu_quota([p.pid for p in processes], cores, "esppd-fault-quota") as quota:
-        yield (f"{len(processes)} {what} processes held to {cores:.2f} cores (half what they "
+        yield (f"{len(processes)} {what} processes held to {cores:.3g} cores (half what they "
                f"used) by the CPU quota of cgroup {quota.path}")
 
 

@@ -90,7 +90,7 @@ class QuotaSaturation:
             target, pd.Series(math.nan, index=ctx.w5.index))[after].mean())
         return [f"cgroup.throttled{{{self.group}:{self.cgroup}}}: throttled in "
                 f"{pct(self.peak)} of its scheduler periods (highest 30 s median) under a "
-                f"CPU quota of {self.cores:.2f} cores",
+                f"CPU quota of {self.cores:.3g} cores",
                 f"{self.group} used {used:.2f} cores from then on, {pct(used / self.cores)} "
                 f"of its quota, while the CPUs of {target} were {pct(util)} busy: "
                 + ("the quota is full, not the host" if used >= FULL_QUOTA * self.cores else
@@ -213,7 +213,7 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
     stale = _stale_statistics(ctx) if "db" in roles else []
     evidence[1:1] = describe(stale)
     summary = (f"CPU of {who} saturated at a cgroup's CPU quota: {quota.group} held to "
-               f"{quota.cores:.2f} cores by {quota.cgroup}, throttled in {pct(quota.peak)} of "
+               f"{quota.cores:.3g} cores by {quota.cgroup}, throttled in {pct(quota.peak)} of "
                "its scheduler periods." if quota is not None else
                f"CPU of {who} saturated: {pct(peak)} of {cpus:.0f} CPUs on {target}.")
     return Finding(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from collectors.cgroups import LEARN_S
 from collectors.host import HostCollector
 from collectors.shell import LocalShell, Shell, SSHShell, SSHTarget
 from harness.cpu_quota import Quota, cpu_quota
@@ -81,3 +82,21 @@ def test_a_quota_set_while_sampling_counts_from_the_next_sample(
         assert all(sample[f"cgroup.quota_cores{{app:{path}}}"] == pytest.approx(0.1)
                    for sample in after)
         assert after[-1][f"cgroup.throttled{{app:{path}}}"] >= 0.8
+
+
+def test_a_process_moved_into_a_quota_is_found_within_the_relearn_interval(
+        app_process: subprocess.Popen[bytes]) -> None:
+    """Its cgroup is read again every LEARN_S, not only at the full scans a minute apart
+    (the sample times are given: the collector takes them as the clock)."""
+    collector = HostCollector(LocalShell())
+    start = time.time()
+    for second in range(3):
+        collector.sample(start + second)
+    with limited(app_process.pid, 0.2) as quota:
+        metric = f"cgroup.throttled{{app:{quota.path}}}"
+        seen = {}
+        for second in range(3, 6 + int(LEARN_S)):
+            time.sleep(0.2)
+            seen[second] = metric in dict(collector.sample(start + second).metrics)
+        assert not seen[3]
+        assert seen[5 + int(LEARN_S)]

@@ -45,7 +45,7 @@ def test_a_throttled_quota_is_the_cpu_saturation_of_its_group(
     ctx = build_context(read_dataset(results))
     finding = rule_for(bottleneck).rule(ctx)
     assert finding is not None
-    assert f"held to 0.50 cores by {CGROUP}" in finding.summary
+    assert f"held to 0.5 cores by {CGROUP}" in finding.summary
     assert finding.evidence[0].startswith(f"cgroup.throttled{{{group}:{CGROUP}}}: throttled "
                                           "in 70% of its scheduler periods")
     assert "the quota is full, not the host" in finding.evidence[1]
@@ -53,7 +53,7 @@ def test_a_throttled_quota_is_the_cpu_saturation_of_its_group(
     assert finding.onset_ts is not None
     top = diagnose(ctx)[0]
     assert top.bottleneck == bottleneck
-    assert top.recommendations[0].startswith(f"{group} is held to 0.50 cores by the CPU quota")
+    assert top.recommendations[0].startswith(f"{group} is held to 0.5 cores by the CPU quota")
 
 
 def test_a_quota_throttled_now_and_then_is_no_saturation(

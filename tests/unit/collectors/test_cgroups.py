@@ -110,5 +110,5 @@ def test_cgroup_files_pass_the_remote_reading_and_nothing_the_shell_would_expand
 def test_no_cpu_hierarchy_means_nothing_is_read() -> None:
     watch = CgroupWatch()
     watch.mounts("")
-    watch.learn(LocalShell(), {"app": [1]})
+    watch.learn(LocalShell(), {"app": [1]}, 0.0)
     assert watch.paths() == ()
