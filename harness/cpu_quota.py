@@ -28,8 +28,9 @@ def _hierarchy() -> tuple[int, Path]:
         return V1, Path(hierarchies[V1])
     if V2 in hierarchies:
         root = Path(hierarchies[V2])
-        if "cpu" in (root / "cgroup.controllers").read_text().split():
-            return V2, root
+        with contextlib.suppress(OSError):
+            if "cpu" in (root / "cgroup.controllers").read_text().split():
+                return V2, root
     raise ServiceError("no cgroup hierarchy with the cpu controller is mounted here")
 
 
@@ -63,7 +64,6 @@ def cpu_quota(pids: Iterable[int], cores: float, name: str) -> Iterator[Quota]:
     if os.geteuid() != 0:
         raise ServiceError("a CPU quota needs root (it writes the cgroup filesystem)")
     version, root = _hierarchy()
-    pids = list(pids)
     origins = {}
     for pid in pids:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
