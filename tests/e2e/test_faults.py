@@ -31,7 +31,14 @@ FAST = [
     # A database that refuses writes (named by the app's log), a client that wipes the
     # cache (named from CLIENT LIST).
     *(pytest.param("laravel", "postgresql", name, marks=pytest.mark.slow) for name in (
-        "read-only database", "cache wiper"))]
+        "read-only database", "cache wiper")),
+    # A filesystem turned read-only, and the app's server under a CPU quota (a cgroup's
+    # throttled periods) on Python; the database under a quota on Laravel with MariaDB.
+    # Not the dropped index: a step in time per call needs 30 s of the statement before
+    # it, more than this load's healthy 20 s.
+    *(pytest.param("python", "postgresql", name, marks=pytest.mark.slow) for name in (
+        "read-only storage", "app CPU quota")),
+    pytest.param("laravel", "mariadb", "database CPU quota", marks=pytest.mark.slow)]
 # Shorter than the suite's (30 s healthy, 100 s in all, default seed) to keep CI short;
 # still 50 s of fault, more than the 30 s a signal must hold to count as sustained.
 LOAD = FaultLoad(size="small", healthy_s=20.0, duration_s=75)
