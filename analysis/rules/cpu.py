@@ -12,11 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.context import Context, Onset
+from analysis.context import Context
 from analysis.findings import Finding
 from analysis.holders import outside_runner
 from analysis.planner import TableStatistics, describe, stale_statistics
 from analysis.rules.common import (
+    RISE_FLOOR,
+    RISE_FULL,
     LatencyChange,
     confidence,
     corr_text,
@@ -59,7 +61,6 @@ STATEMENTS_READ = 3           # the costliest statements whose tables' statistic
 THROTTLED_LIMIT = 0.25
 THROTTLED_FULL = 0.6
 THROTTLED_ONSET = 0.1
-RISE_FLOOR, RISE_FULL = 1.2, 2.0
 FULL_QUOTA = 0.8  # of the quota used on average: full; below, its bursts hit it
 
 
@@ -73,8 +74,7 @@ class QuotaSaturation:
     cores: float
     throttled: pd.Series
     peak: float
-    onset: Onset | None
-    change: LatencyChange | None
+    change: LatencyChange | None  # the requests' latency from the throttling's onset on
 
     @property
     def strength(self) -> float:
@@ -163,12 +163,11 @@ def _role_cpu(ctx: Context, roles: tuple[str, ...], bottleneck: str,
     dominance = (share / util).where(util >= CPU_SHARE_LIMIT)
     util_peak, dominance_peak = sustained_peak(util), sustained_peak(dominance)
     quota = _quota_saturation(ctx, roles)
-    by_quota = quota is not None
     by_share = peak >= CPU_SHARE_LIMIT
     by_process = not math.isnan(process_peak) and process_peak >= PER_PROCESS_CORES_LIMIT
     by_dominance = (util_peak >= CPU_SHARE_LIMIT and not math.isnan(dominance_peak)
                     and dominance_peak >= DOMINANT_SHARE)
-    if not (by_quota or by_share or by_process or by_dominance):
+    if not (quota or by_share or by_process or by_dominance):
         return None
     series, limit = ((quota.throttled, THROTTLED_ONSET) if quota is not None else
                      (share, CPU_SHARE_LIMIT) if by_share else
@@ -239,7 +238,7 @@ def _quota_saturation(ctx: Context, roles: tuple[str, ...]) -> QuotaSaturation |
             continue
         cores = ctx.signal(CGROUP_QUOTA, label)[throttled >= THROTTLED_ONSET].median()
         onset = ctx.onset(throttled, THROTTLED_ONSET)
-        best = QuotaSaturation(group, cgroup, float(cores), throttled, peak, onset,
+        best = QuotaSaturation(group, cgroup, float(cores), throttled, peak,
                                latency_change(ctx, onset.ts) if onset else None)
     return best
 
