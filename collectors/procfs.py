@@ -40,7 +40,10 @@ def process_paths(pids: list[int], with_io: bool, with_cmdline: bool) -> tuple[s
 
 
 PROCESS_FILE = re.compile(r"^/proc/(\d+)/(stat|cmdline|io)$")
-HEAD_HEADER = re.compile(r"^==> (/proc/[\w/]+|/sys/fs/cgroup/[\w.,+@:=/-]+) <==$")
+# A cgroup file a sample may read (collectors/cgroups.py): no character a shell would
+# expand, quote or split on.
+CGROUP_FILE = r"/sys/fs/cgroup/[\w.,+@:=/-]+"
+HEAD_HEADER = re.compile(rf"^==> (/proc/[\w/]+|{CGROUP_FILE}) <==$")
 WHOLE_DISK = re.compile(
     r"^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|dm-\d+|md\d+)$")
 

@@ -20,13 +20,13 @@ from typing import NamedTuple, Protocol
 
 import paramiko
 
-from collectors.procfs import parse_head
+from collectors.procfs import CGROUP_FILE, parse_head
 
 # All files of a sample are read by one `head` (one round trip, one process on the
 # target); paths are ours, and globs (/proc/[0-9]*/stat) are expanded by the remote shell.
 # What a sample may read: /proc, and the cgroup files of the stack (collectors/cgroups.py);
 # nothing the remote shell would expand beyond /proc's globs, quote or split.
-SAFE_PATH = re.compile(r"^(/proc/[\w\[\]*/-]+|/sys/fs/cgroup/[\w.,+@:=/-]+)$")
+SAFE_PATH = re.compile(rf"^(/proc/[\w\[\]*/-]+|{CGROUP_FILE})$")
 HEAD_BYTES = 4 << 20
 # A log path or pattern the remote shell may expand: absolute, no spaces, quotes or $.
 SAFE_LOG_PATH = re.compile(r"^/[\w.,+@%=:/*?\[\]-]+$")

@@ -99,7 +99,6 @@ class Holding:
                 f"requests completed per second): {why}")
 
 
-
 def app_workers(ctx: Context) -> Finding | None:
     busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
     # The pool's size holds when its status page goes silent (PHP-FPM answers it from the
