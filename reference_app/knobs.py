@@ -118,15 +118,16 @@ KNOB_SPECS: tuple[KnobSpec, ...] = (
              # the CPU's run queue slows each request (13 ms at the fill): the CPU's symptom.
              # Two slots bind alone only with more cores than they can fill.
              min_cpus=3, apps=("python",)),
-    KnobSpec("pm_max_children", _positive_int, "2", "app.workers",
+    KnobSpec("pm_max_children", _positive_int, "1", "app.workers",
              "PHP-FPM pm.max_children (default 16); the other requests wait in the "
              "listen queue",
-             # Measured on 2 CPUs (make test-slow, 2026-12-05): at 50 users two children
-             # kept the host 93% busy (php-fpm 0.91 cores, PostgreSQL 0.55: each request
-             # alternates between PHP and the database), so the CPU saturates with the
-             # pool; in an earlier run it saturated one step later. Two children bind
-             # alone only with more cores than they can fill.
-             min_cpus=3, apps=("laravel",)),
+             # One child, so the pool binds before the CPU on 2 CPUs. Measured: two
+             # children kept the host 93% busy at 50 users (php-fpm 0.91 cores, PostgreSQL
+             # 0.55: each request alternates between PHP and the database), so the CPU
+             # saturated with the pool (make test-slow, 2026-12-05); one child, serving one
+             # request at a time, kept it 58-66% busy while 88 requests waited for it
+             # (validation, 2026-12-07, PostgreSQL and MariaDB).
+             apps=("laravel",)),
     KnobSpec("opcache", _on_off, "off", "app.cpu",
              "OPcache off: every request compiles the framework's PHP files again",
              apps=("laravel",)),

@@ -3,9 +3,9 @@
 Each case is a real campaign against Laravel on PHP-FPM and nginx with one best
 practice off, diagnosed from its results directory alone: the database knobs on
 PostgreSQL (pg_stat_statements) and on MariaDB (performance_schema), the PHP and
-queue knobs that OPcache and `queue:work` create. (`pm_max_children` needs 3 CPUs to
-bind before the CPU does: see reference_app/knobs.py.) The fast subset on the
-Python app runs in the default suite (test_validation_subset.py).
+queue knobs that OPcache and `queue:work` create, and a pool of one PHP-FPM child
+read from PHP-FPM's status page. The fast subset on the Python app runs in the
+default suite (test_validation_subset.py).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ workers = 2
     ("mariadb", "indexes", "off", "db.query"),
     ("mariadb", "hot_row_lock", "on", "db.locks"),
     ("mariadb", "db_max_connections", "10", "db.connections"),
+    ("mariadb", "pm_max_children", "1", "app.workers"),
 ])
 def test_the_analysis_names_the_injected_bottleneck_on_laravel(
         tmp_path: Path, db: str, knob: str, value: str, expected: str) -> None:

@@ -124,7 +124,7 @@ def test_worker_limits_and_bcrypt_show_in_status_and_hashes(bad_stack: EmbeddedS
     client = EsppdClient(bad_stack.url)
     if bad_stack.config.app == "laravel":
         fpm = client.get("/fpm-status?json").json()
-        assert fpm["total processes"] == 2  # pm_max_children
+        assert fpm["total processes"] == 1  # pm_max_children
     else:
         status = client.get("/status").json()
         assert status["pool"]["size"] == 2 * 1  # db_pool_size
