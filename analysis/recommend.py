@@ -598,7 +598,7 @@ def _host_disk(f: Finding, ctx: Context) -> list[str]:
 def _queue(f: Finding, ctx: Context) -> list[str]:
     name = f.details.get("queue", "default")
     workers = f.details.get("workers")
-    if workers in ("gone", "stopped"):
+    if workers in ("gone", "stopped", "blocked"):
         return [
             "The workers finish nothing: " + (
                 "start them again and keep them supervised (Supervisor `autorestart=true`, "

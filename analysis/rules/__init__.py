@@ -12,6 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
 from analysis.context import RAMP_S, Context
 from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.latency import ALL
@@ -23,7 +27,12 @@ from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
 from analysis.rules.outage import db_unavailable
-from analysis.rules.queue_cache import cache_latency, cache_misses, queue_backlog
+from analysis.rules.queue_cache import (
+    cache_latency,
+    cache_misses,
+    queue_backlog,
+    workers_wait,
+)
 from analysis.rules.slowdown import db_query
 from analysis.rules.statements import db_n_plus_one
 from analysis.signals import CPU_UTIL
@@ -58,9 +67,12 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),
-    # Queue workers are clients of the database and of the queue's Redis.
+    # Queue workers are clients of the database and of the queue's Redis; their jobs run
+    # statements too, so workers that wait (not stopped, not gone) wait on a slow database.
     RuleSpec("queue.backlog", queue_backlog, ("db.connections", "db.unavailable",
-                                              "cache.latency", "host.disk")),
+                                              "cache.latency", "host.disk"),
+             explained_if=tuple((cause, workers_wait) for cause in (
+                 "db.query", "db.cpu", "db.locks", "db.io", "db.n_plus_one"))),
     RuleSpec("cache.misses", cache_misses),
     # A Redis starved of CPU or memory answers slowly too: then it is a symptom; so is
     # its PING on a host idling behind a lock (see db.unavailable).
@@ -123,14 +135,11 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
     """Halve each finding that a present cause (as found, before any halving) explains."""
     original = {name: f.confidence for name, f in found.items()}
     consequences: dict[str, list[Finding]] = {}
+    explained = _explanations(found)
     for spec in REGISTRY:
         finding = found.get(spec.bottleneck)
-        if finding is None:
-            continue
-        causes = [c for c in spec.causes(finding)
-                  if original.get(c, 0.0) >= CAUSE_MIN_CONFIDENCE and c != spec.bottleneck
-                  and not _cannot_explain(found[c], finding)]
-        if causes:
+        causes = explained.get(spec.bottleneck, [])
+        if finding is not None and causes:
             finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
             finding.evidence.append("probably a consequence of " + ", ".join(
                 f"{c} (confidence {original[c]:.2f}{_since(found[c], ',')})" for c in causes))
@@ -146,6 +155,35 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
         found[cause].evidence.append("chain: " + " -> ".join(
             f"{f.bottleneck}{_since(f)}" for f in [found[cause], *ordered]))
         found[cause].details["consequences"] = [f.bottleneck for f in ordered]
+
+
+def _explanations(found: dict[str, Finding]) -> dict[str, list[str]]:
+    """Each present finding's present causes, strong enough and not ruled out by time.
+
+    The graph has cycles: a heavy statement saturates the database's CPU, which slows its
+    answers, and statements wait on a slow server. Within a cycle of present findings the
+    strongest (the highest confidence as found; REGISTRY's order on a tie) explains the
+    others and none of them explains it back, or each would halve the other and the
+    verdict would carry half its weight."""
+    edges = {spec.bottleneck: [c for c in spec.causes(finding)
+                               if c != spec.bottleneck and c in found
+                               and found[c].confidence >= CAUSE_MIN_CONFIDENCE
+                               and not _cannot_explain(found[c], finding)]
+             for spec in REGISTRY if (finding := found.get(spec.bottleneck)) is not None}
+    names = [spec.bottleneck for spec in REGISTRY]
+    index = {name: i for i, name in enumerate(names)}
+    graph = np.zeros((len(names), len(names)))
+    for symptom, causes in edges.items():
+        for cause in causes:
+            graph[index[cause], index[symptom]] = 1
+    _, cycle = connected_components(csr_matrix(graph), directed=True, connection="strong")
+
+    def rank(name: str) -> tuple[float, int]:
+        return -found[name].confidence, index[name]
+
+    return {symptom: [c for c in causes
+                      if cycle[index[c]] != cycle[index[symptom]] or rank(c) < rank(symptom)]
+            for symptom, causes in edges.items()}
 
 
 def _since(finding: Finding, separator: str = "") -> str:

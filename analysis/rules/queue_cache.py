@@ -167,8 +167,9 @@ def _stall_severity(stall: Stall | None) -> float:
 
 
 def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
-    """(kind, what the queue workers did while the queue grew): gone, stopped, busy,
-    waiting, or unknown; plus the jobs that failed for good meanwhile."""
+    """(kind, what the queue workers did while the queue grew): gone, stopped, blocked
+    (idle and not stopped), busy, waiting, or unknown; plus the jobs that failed for good
+    meanwhile."""
     if since is None:
         return "unknown", ""
     count = ctx.after(ctx.signal(PROC_COUNT, "queue", how="sum"), since).dropna()
@@ -186,6 +187,11 @@ def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
             kind, text = "stopped", (
                 f"{float(stopped.median()):.0f} of the {workers:.0f} queue worker processes "
                 f"were stopped (state T: a signal or a debugger) and used {used:.2f} cores")
+        elif used <= IDLE_WORKER_CORES * workers and len(stopped):
+            kind, text = "blocked", (
+                f"the {workers:.0f} queue worker processes used {used:.2f} cores and none was "
+                "stopped (state T): blocked waiting (the database, a lock, a remote call, a "
+                "full disk)")
         elif used <= IDLE_WORKER_CORES * workers:
             kind, text = "stopped", (
                 f"the {workers:.0f} queue worker processes used {used:.2f} cores: stopped (a "
@@ -204,6 +210,12 @@ def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
         text = "; ".join(part for part in (
             text, f"{new_failures:.0f} jobs failed for good meanwhile (queue.failed)") if part)
     return kind, text
+
+
+def workers_wait(finding: Finding) -> bool:
+    """The queue's workers were running but made little or no progress: what they wait on
+    (the database) can explain the backlog; stopped or gone workers wait on nothing."""
+    return finding.details.get("workers") in ("blocked", "waiting")
 
 
 def cache_misses(ctx: Context) -> Finding | None:

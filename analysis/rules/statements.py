@@ -8,12 +8,10 @@ takes 62% of DB time, 55 ms a call, by sequential scan: index (user_id, status)"
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, nnls
-from scipy.stats import f as f_distribution
+from scipy.optimize import nnls
 
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
@@ -41,9 +39,6 @@ DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers mus
 # >= N_PLUS_ONE_FULL statements, this many more than the other requests do on average
 ROUND_TRIP_EXCESS = 10.0
 ROUND_TRIP_DISCOUNT = 0.8     # the statement itself is unknown
-# A chatty request's statements are the fewest per request that fit the windows at this
-# one-sided confidence (the profile bound of the fit), not the fit's best guess.
-SUPPORT_LEVEL = 0.9
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
 SUMMARY_ROWS = 100            # an aggregate returning at most this many rows is a summary
 
@@ -259,65 +254,66 @@ def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None
     (Com_stmt_execute): request types that run many more of them than the rest make a
     round trip per row. Which statement it is stays unknown.
 
-    All request counts grow with the users, and the requests of one user task come
-    together (the form, its POST, the page it leads to), so a least-squares fit can pin
-    the statements of several requests on one of them: a request is chatty only by the
-    fewest statements per request the windows support (`RequestFit.fewest`), and the
-    extra statements must be a sizable share of all, as a statement's drivers must in
-    db_n_plus_one.
+    All request counts grow with the users, so a least-squares fit can pin many
+    statements on a rare request: the chatty requests must stand out in both halves of
+    the run (even and odd windows fitted apart), and their extra statements must be a
+    sizable share of all, as a statement's drivers must in db_n_plus_one.
     """
     executions = (ctx.signal(MYSQL_PREPARED_EXECUTIONS, how="sum") * WINDOW_S).fillna(0.0)
     total = float(executions.sum())
     if total < N_PLUS_ONE_MIN_CALLS or total <= digested_calls:
         return None
-    fit = _per_request_fit(ctx, executions)
+    fit = _chatty_requests(ctx, executions)
     if fit is None:
         return None
-    typical, fewest = _chatty_requests(fit)
-    extra = float(sum((fewest[name] - typical) * fit.requests[name] for name in fewest.index))
-    if fewest.empty or extra < max(N_PLUS_ONE_MIN_CALLS, DRIVER_EXPLAINS * total):
+    halves = [_chatty_requests(ctx, executions.iloc[parity::2]) for parity in (0, 1)]
+    per_request, requests, typical = fit
+    chatty = [name for name in per_request.index
+              if all(half is not None and name in half[0].index for half in halves)]
+    extra = sum((per_request[name] - typical) * requests[name] for name in chatty)
+    if not chatty or extra < max(N_PLUS_ONE_MIN_CALLS, DRIVER_EXPLAINS * total):
         return None
-    name = str(fewest.index[0])
-    best, low = float(fit.per_request[name]), float(fewest[name])
+    name = chatty[0]
+    best = float(per_request[name])
     rho = ctx.correlation(executions)
     knee = ctx.capacity.knee
     served = float(ctx.w5["count"].sum())
     return Finding(
-        "db.n_plus_one", confidence(severity(low - typical, ROUND_TRIP_EXCESS,
+        "db.n_plus_one", confidence(severity(best - typical, ROUND_TRIP_EXCESS,
                                              2 * ROUND_TRIP_EXCESS), rho, None)
         * ROUND_TRIP_DISCOUNT,
         f"N+1 queries (round trips): each {name} request runs {best:.0f} prepared statements, "
-        f"at least {low - typical:.0f} more than the other requests.",
+        f"{best - typical:.0f} more than the other requests.",
         [f"prepared statements executed: {total:.0f} for {served:.0f} HTTP requests = "
          f"{total / served:.1f} per request overall (Com_stmt_execute); fitted per request "
-         "(5 s windows): " + ", ".join(
-             f"{other} {fit.per_request[other]:.1f} (at least {fewest[other]:.1f})"
-             for other in fewest.index)
+         "(5 s windows): " + ", ".join(f"{other} {per_request[other]:.1f}" for other in chatty)
          + f"; {typical:.1f} for the other requests",
-         f"the extra statements of those requests: at least {extra:.0f}, "
-         f"{pct(extra / total)} of all",
+         f"the extra statements of those requests: {extra:.0f}, {pct(extra / total)} of all",
          f"which statement repeats is not known: {ctx.db_server} digests no server-side "
          "prepared statement (Laravel's PDO prepares every query), and one-row lookups "
          "are too short for the 1 s session samples to catch",
          corr_text(rho)],
-        knee.ts if knee else None, knee.users if knee else None, list(fewest.index),
-        correlation=rho,
-        details={"queryid": None, "query": "", "calls_per_request": best,
-                 "calls_per_request_low": low, "request": name, "tables": [],
-                 "round_trips": True})
+        knee.ts if knee else None, knee.users if knee else None, chatty, correlation=rho,
+        details={"queryid": None, "query": "", "calls_per_request": best, "request": name,
+                 "tables": [], "round_trips": True})
 
 
-def _chatty_requests(fit: RequestFit) -> tuple[float, pd.Series]:
-    """(statements per request of the other requests; the fewest statements per request
-    the windows support of each chatty request name, most first, empty when none is)."""
-    loud = fit.per_request[fit.per_request >= N_PLUS_ONE_FULL]
-    rest = fit.requests.drop(loud.index).sum()
+def _chatty_requests(ctx: Context, executions: pd.Series
+                     ) -> tuple[pd.Series, pd.Series, float] | None:
+    """(statements per request of the chatty request names, most first; their request
+    counts; statements per request of all the others), from the fit on the windows of
+    `executions`; None when the fit cannot be made or no request name is chatty."""
+    fit = _per_request_fit(ctx, executions)
+    if fit is None:
+        return None
+    per_request, requests, fitted = fit
+    loud = per_request[per_request >= N_PLUS_ONE_FULL]
+    rest = requests.drop(loud.index).sum()
     if loud.empty or rest <= 0:
-        return math.nan, pd.Series(dtype=float)
-    fewest = pd.Series({name: fit.fewest(name) for name in loud.index}, dtype=float)
-    # What the loud ones do not make is the others': their average.
-    typical = (fit.fitted - float((fewest * fit.requests[loud.index]).sum())) / rest
-    return typical, fewest[fewest - typical >= ROUND_TRIP_EXCESS].sort_values(ascending=False)
+        return None
+    typical = (fitted - float((loud * requests[loud.index]).sum())) / rest
+    chatty = loud[loud - typical >= ROUND_TRIP_EXCESS].sort_values(ascending=False)
+    return (chatty, requests[chatty.index], typical) if not chatty.empty else None
 
 
 def _n_plus_one_ratio(ctx: Context, queryid: str, row: pd.Series) -> tuple[float, str | None]:
@@ -387,55 +383,17 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     fit = _per_request_fit(ctx, calls)
     if fit is None:
         return None, None
-    drivers = fit.per_request >= N_PLUS_ONE_RATIO
-    if (fit.per_request[drivers] * fit.requests[drivers]).sum() < DRIVER_EXPLAINS * fit.fitted:
+    per_request, requests, fitted = fit
+    drivers = per_request >= N_PLUS_ONE_RATIO
+    if (per_request[drivers] * requests[drivers]).sum() < DRIVER_EXPLAINS * fitted:
         return None, None
-    return str(fit.per_request.idxmax()), float(fit.per_request.max())
+    return str(per_request.idxmax()), float(per_request.max())
 
 
-@dataclass(frozen=True)
-class RequestFit:
-    """Calls per request of each common request name, fitted (non-negative least squares)
-    on the 5 s windows that served requests."""
-
-    counts: pd.DataFrame  # requests per window (rows) and name (columns)
-    calls: np.ndarray     # calls per window
-    per_request: pd.Series
-    rss: float            # the fit's residual sum of squares
-
-    @property
-    def requests(self) -> pd.Series:
-        return self.counts.sum()
-
-    @property
-    def fitted(self) -> float:
-        return float(self.calls.sum())
-
-    def fewest(self, name: str) -> float:
-        """The fewest calls per `name` request that fit the windows nearly as well as the
-        best fit, the other names free to take the rest: the one-sided SUPPORT_LEVEL
-        profile bound (F test on one parameter). Requests that always come together get
-        a low bound each: the windows cannot tell which of them makes the calls."""
-        windows, names = self.counts.shape
-        best = float(self.per_request[name])
-        if windows <= names:
-            return 0.0
-        dof = windows - names
-        limit = self.rss * (1 + f_distribution.ppf(SUPPORT_LEVEL, 1, dof) / dof)
-        own = self.counts[name].to_numpy(dtype=float)
-        others = self.counts.drop(columns=name).to_numpy(dtype=float)
-
-        def excess(value: float) -> float:
-            return float(nnls(others, self.calls - value * own)[1] ** 2) - limit
-
-        if excess(0.0) <= 0:
-            return 0.0
-        return float(brentq(excess, 0.0, best, xtol=0.05)) if excess(best) < 0 else best
-
-
-def _per_request_fit(ctx: Context, calls: pd.Series) -> RequestFit | None:
-    """The fit of `calls` on the common request names' counts, over the 5 s windows of
-    `calls` that served requests; None with too few to fit."""
+def _per_request_fit(ctx: Context, calls: pd.Series
+                     ) -> tuple[pd.Series, pd.Series, float] | None:
+    """(calls per request, requests) of each common request name and the calls fitted,
+    over the 5 s windows of `calls` that served requests; None with too few to fit."""
     counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
         index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
     counts = counts.fillna(0.0)
@@ -447,11 +405,10 @@ def _per_request_fit(ctx: Context, calls: pd.Series) -> RequestFit | None:
     if counts.shape[1] == 0 or active.sum() < max(8, counts.shape[1]) \
             or calls[active].sum() <= 0:
         return None
-    design = counts[active].rename(columns=str)
-    observed = calls[active].to_numpy(dtype=float)
-    coefficients, residual = nnls(design.to_numpy(dtype=float), observed)
-    return RequestFit(design, observed, pd.Series(coefficients, index=design.columns),
-                      float(residual) ** 2)
+    coefficients, _ = nnls(counts[active].to_numpy(dtype=float),
+                           calls[active].to_numpy(dtype=float))
+    return (pd.Series(coefficients, index=counts.columns.astype(str)),
+            counts[active].sum().rename(index=str), float(calls[active].sum()))
 
 
 def _requests_of(ctx: Context, series: pd.Series) -> list[str]:

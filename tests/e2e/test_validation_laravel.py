@@ -40,10 +40,10 @@ workers = 2
     ("postgresql", "indexes", "off", "db.query"),
     ("postgresql", "opcache", "off", "app.cpu"),
     ("postgresql", "queue_workers", "0", "queue.backlog"),
+    ("postgresql", "pm_max_children", "1", "app.workers"),
     ("mariadb", "indexes", "off", "db.query"),
     ("mariadb", "hot_row_lock", "on", "db.locks"),
     ("mariadb", "db_max_connections", "10", "db.connections"),
-    ("mariadb", "pm_max_children", "1", "app.workers"),
 ])
 def test_the_analysis_names_the_injected_bottleneck_on_laravel(
         tmp_path: Path, db: str, knob: str, value: str, expected: str) -> None:

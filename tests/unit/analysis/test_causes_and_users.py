@@ -56,6 +56,15 @@ def test_a_stalled_queue_is_named_whatever_latency_does(copy_of: Callable[[str],
     assert any("finished nothing" in line for line in top.evidence)
     assert any("used 0.00 cores: stopped" in line for line in top.evidence), top.evidence
     assert top.recommendations[0].startswith("The workers finish nothing: find why")
+    # Where the host collector says none of them was stopped, they were blocked waiting.
+    metrics = pd.read_csv(results / "metrics.csv")
+    cores = metrics[metrics["metric"] == "proc.cpu{queue}"]
+    pd.concat([metrics, cores.assign(metric="proc.stopped{queue}", value=0.0)]).to_csv(
+        results / "metrics.csv", index=False)
+    blocked = rule_for("queue.backlog").rule(build_context(read_dataset(results)))
+    assert blocked is not None and blocked.details["workers"] == "blocked"
+    assert any("none was stopped (state T): blocked waiting" in line
+               for line in blocked.evidence), blocked.evidence
 
 
 def test_a_queue_the_workers_keep_draining_is_not_a_stall(
