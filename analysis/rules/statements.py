@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
@@ -39,6 +41,9 @@ DRIVER_EXPLAINS = 0.25        # share of a statement's calls its N+1 drivers mus
 # >= N_PLUS_ONE_FULL statements, this many more than the other requests do on average
 ROUND_TRIP_EXCESS = 10.0
 ROUND_TRIP_DISCOUNT = 0.8     # the statement itself is unknown
+# Requests of one user task: their shares of the load correlate at least this much.
+TASK_SHARE_CORRELATION = 0.6
+TASK_JOIN = " + "
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
 SUMMARY_ROWS = 100            # an aggregate returning at most this many rows is a summary
 
@@ -257,7 +262,10 @@ def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None
     All request counts grow with the users, so a least-squares fit can pin many
     statements on a rare request: the chatty requests must stand out in both halves of
     the run (even and odd windows fitted apart), and their extra statements must be a
-    sizable share of all, as a statement's drivers must in db_n_plus_one.
+    sizable share of all, as a statement's drivers must in db_n_plus_one. And the
+    requests of one user task come together (the form, its POST, the page it leads to,
+    the submit): the windows cannot tell which of them runs the task's statements, so
+    they are fitted per task (`_tasks`).
     """
     executions = (ctx.signal(MYSQL_PREPARED_EXECUTIONS, how="sum") * WINDOW_S).fillna(0.0)
     total = float(executions.sum())
@@ -293,7 +301,8 @@ def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None
          "prepared statement (Laravel's PDO prepares every query), and one-row lookups "
          "are too short for the 1 s session samples to catch",
          corr_text(rho)],
-        knee.ts if knee else None, knee.users if knee else None, chatty, correlation=rho,
+        knee.ts if knee else None, knee.users if knee else None,
+        [request for task in chatty for request in task.split(TASK_JOIN)], correlation=rho,
         details={"queryid": None, "query": "", "calls_per_request": best, "request": name,
                  "tables": [], "round_trips": True})
 
@@ -303,7 +312,7 @@ def _chatty_requests(ctx: Context, executions: pd.Series
     """(statements per request of the chatty request names, most first; their request
     counts; statements per request of all the others), from the fit on the windows of
     `executions`; None when the fit cannot be made or no request name is chatty."""
-    fit = _per_request_fit(ctx, executions)
+    fit = _per_request_fit(ctx, executions, by_task=True)
     if fit is None:
         return None
     per_request, requests, fitted = fit
@@ -390,10 +399,11 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     return str(per_request.idxmax()), float(per_request.max())
 
 
-def _per_request_fit(ctx: Context, calls: pd.Series
+def _per_request_fit(ctx: Context, calls: pd.Series, by_task: bool = False
                      ) -> tuple[pd.Series, pd.Series, float] | None:
-    """(calls per request, requests) of each common request name and the calls fitted,
-    over the 5 s windows of `calls` that served requests; None with too few to fit."""
+    """(calls per request, requests) of each common request name (`by_task`: of each
+    user task, its requests' names joined by TASK_JOIN) and the calls fitted, over the
+    5 s windows of `calls` that served requests; None with too few to fit."""
     counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
         index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
     counts = counts.fillna(0.0)
@@ -402,6 +412,9 @@ def _per_request_fit(ctx: Context, calls: pd.Series
     counts = counts.loc[:, counts.sum() >= DRIVER_MIN_SHARE * counts.to_numpy().sum()]
     calls = calls.reindex(counts.index)  # windows `calls` lacks are left out of the fit
     active = (counts.sum(axis=1) > 0) & calls.notna()
+    if by_task and active.any():  # tasks from every window, so halves of a run agree
+        counts = pd.DataFrame({TASK_JOIN.join(names): counts[names].sum(axis=1)
+                               for names in _tasks(counts[counts.sum(axis=1) > 0])})
     if counts.shape[1] == 0 or active.sum() < max(8, counts.shape[1]) \
             or calls[active].sum() <= 0:
         return None
@@ -409,6 +422,19 @@ def _per_request_fit(ctx: Context, calls: pd.Series
                            calls[active].to_numpy(dtype=float))
     return (pd.Series(coefficients, index=counts.columns.astype(str)),
             counts[active].sum().rename(index=str), float(calls[active].sum()))
+
+
+def _tasks(counts: pd.DataFrame) -> list[list[str]]:
+    """Request names grouped by the user task they come in, most requested first: names
+    whose shares of each window's requests rise and fall together (correlation >=
+    TASK_SHARE_CORRELATION, linked through each other). All counts grow with the users;
+    their shares do not, except within a task."""
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    together = (shares.corr() >= TASK_SHARE_CORRELATION).to_numpy()
+    _, task = connected_components(csr_matrix(together), directed=False)
+    order = counts.sum().sort_values(ascending=False).index
+    return [[str(name) for name in order if task[counts.columns.get_loc(name)] == label]
+            for label in dict.fromkeys(task[counts.columns.get_loc(name)] for name in order)]
 
 
 def _requests_of(ctx: Context, series: pd.Series) -> list[str]:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -507,6 +508,22 @@ def test_round_trips_name_an_n_plus_one_no_statement_counts(
     assert finding.details["calls_per_request"] == pytest.approx(31, rel=0.1)
     assert finding.confidence >= 0.6
     assert "preventLazyLoading" in " ".join(recommendations(finding, ctx))
+
+
+def test_requests_of_one_task_are_fitted_together() -> None:
+    """All counts grow with the users; the shares of a form and its POST rise and fall
+    together, a page visited on its own does not follow them."""
+    from analysis.rules.statements import _tasks
+
+    rng = np.random.default_rng(3)
+    users = np.linspace(10, 150, 60)
+    form = rng.poisson(users * rng.uniform(0.05, 0.25, 60))
+    counts = pd.DataFrame({"GET /sppd/create": form, "POST /sppd": rng.binomial(form, 0.95),
+                           "GET /sppd": rng.poisson(users * 0.3),
+                           "GET /dashboard": rng.poisson(users * 0.4)})
+    tasks = _tasks(counts)
+    assert ["GET /sppd/create", "POST /sppd"] in tasks
+    assert ["GET /sppd"] in tasks and ["GET /dashboard"] in tasks
 
 
 def test_many_statements_on_every_request_are_no_n_plus_one(

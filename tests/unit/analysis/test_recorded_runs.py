@@ -37,6 +37,11 @@ CASES = {
     "mariadb-dropped-index": ("db.query", "sppd's user_id index dropped at 40 steady users "
                                           "on the large seed: Laravel's prepared statements "
                                           "full-scan it, known from samples alone"),
+    "mariadb-pm-max-children-1": ("app.workers", "one PHP-FPM child full from 44 users, the "
+                                                 "host 60% busy; the form, POST, page and "
+                                                 "submit of one task come together, and a "
+                                                 "per-request fit pinned the task's 28 "
+                                                 "statements on the submit (it runs 14)"),
     "mariadb-hot-row-lock": ("db.locks", "InnoDB deadlocks on the agenda counter, 1.9/s, each "
                                          "a 500"),
     "laravel-statistics-lost": ("db.query", "the same on Laravel: Eloquent's two dashboard "
