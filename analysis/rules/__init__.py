@@ -137,9 +137,9 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
     consequences: dict[str, list[Finding]] = {}
     explained = _explanations(found)
     for spec in REGISTRY:
-        finding = found.get(spec.bottleneck)
         causes = explained.get(spec.bottleneck, [])
-        if finding is not None and causes:
+        if causes:
+            finding = found[spec.bottleneck]
             finding.confidence = round(finding.confidence * SYMPTOM_FACTOR, 3)
             finding.evidence.append("probably a consequence of " + ", ".join(
                 f"{c} (confidence {original[c]:.2f}{_since(found[c], ',')})" for c in causes))

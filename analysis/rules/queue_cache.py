@@ -187,15 +187,15 @@ def _worker_state(ctx: Context, since: float | None) -> tuple[str, str]:
             kind, text = "stopped", (
                 f"{float(stopped.median()):.0f} of the {workers:.0f} queue worker processes "
                 f"were stopped (state T: a signal or a debugger) and used {used:.2f} cores")
-        elif used <= IDLE_WORKER_CORES * workers and len(stopped):
-            kind, text = "blocked", (
+        elif used <= IDLE_WORKER_CORES * workers:
+            # None in state T where the host collector counts it: they wait on something.
+            kind, text = ("blocked", (
                 f"the {workers:.0f} queue worker processes used {used:.2f} cores and none was "
                 "stopped (state T): blocked waiting (the database, a lock, a remote call, a "
-                "full disk)")
-        elif used <= IDLE_WORKER_CORES * workers:
-            kind, text = "stopped", (
-                f"the {workers:.0f} queue worker processes used {used:.2f} cores: stopped (a "
-                "signal, a debugger) or blocked waiting (a lock, a remote call, a full disk)")
+                "full disk)")) if len(stopped) else ("stopped", (
+                    f"the {workers:.0f} queue worker processes used {used:.2f} cores: stopped "
+                    "(a signal, a debugger) or blocked waiting (a lock, a remote call, a full "
+                    "disk)"))
         elif used >= BUSY_WORKER_CORES * workers:
             kind, text = "busy", (f"the {workers:.0f} queue worker processes were busy "
                                   f"computing ({used:.2f} cores): too few workers for the "

@@ -309,9 +309,9 @@ def _prepared_round_trips(ctx: Context, digested_calls: float) -> Finding | None
 
 def _chatty_requests(ctx: Context, executions: pd.Series
                      ) -> tuple[pd.Series, pd.Series, float] | None:
-    """(statements per request of the chatty request names, most first; their request
-    counts; statements per request of all the others), from the fit on the windows of
-    `executions`; None when the fit cannot be made or no request name is chatty."""
+    """(statements per request of the chatty tasks, most first; their request counts;
+    statements per request of all the others), from the fit per task on the windows of
+    `executions`; None when the fit cannot be made or no task is chatty."""
     fit = _per_request_fit(ctx, executions, by_task=True)
     if fit is None:
         return None
@@ -432,9 +432,9 @@ def _tasks(counts: pd.DataFrame) -> list[list[str]]:
     shares = counts.div(counts.sum(axis=1), axis=0)
     together = (shares.corr() >= TASK_SHARE_CORRELATION).to_numpy()
     _, task = connected_components(csr_matrix(together), directed=False)
-    order = counts.sum().sort_values(ascending=False).index
-    return [[str(name) for name in order if task[counts.columns.get_loc(name)] == label]
-            for label in dict.fromkeys(task[counts.columns.get_loc(name)] for name in order)]
+    ranked = pd.Series(task, index=counts.columns)[counts.sum().sort_values(ascending=False).index]
+    return [[str(name) for name in names]
+            for names in ranked.groupby(ranked, sort=False).groups.values()]
 
 
 def _requests_of(ctx: Context, series: pd.Series) -> list[str]:
