@@ -41,11 +41,18 @@ def start_up(stderr: Path, *args: str, sigint_ignored: bool = False
     return process, ready, family
 
 
+def running(pid: int) -> bool:
+    """Alive and not a zombie; a process that exits while it is asked is gone."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def assert_all_gone(pids: set[int], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        alive = {pid for pid in pids if psutil.pid_exists(pid)
-                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE}
+        alive = {pid for pid in pids if running(pid)}
         if not alive:
             return
         time.sleep(0.2)
