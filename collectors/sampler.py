@@ -16,6 +16,7 @@ the results, not inferred from missing rows.
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +45,11 @@ PROCESSES_HEADER = ("ts", "target", "pid", "command", "group", "cpu", "rss", "io
 # the largest groups per sample: who filled max_connections.
 SESSIONS_HEADER = ("ts", "target", "application", "client", "user", "state", "count")
 MAX_BACKOFF_S = 30.0
+# Each sample is taken at a random moment in the first part of its interval (its rows
+# keep the tick's timestamp): a pause cycle whose period divides the interval (a server
+# stopped 200 ms in every 500) would otherwise meet every probe at the same phase, and
+# the probes would all land beside the pauses, or all in them.
+JITTER_SHARE = 0.5
 STALL_AFTER_S = 3.0      # a sample waiting this long (or 3 intervals) is a stall
 
 
@@ -78,6 +84,7 @@ class Sampler:
         self._threads: list[threading.Thread] = []
         # collector index -> wall time its current sample began (absent between samples)
         self._in_flight: dict[int, float] = {}
+        self._random = random.Random()
 
     def event(self, kind: str, collector: Collector, message: str, **extra: object) -> None:
         self.events.write_json({"ts": time.time(), "kind": kind, "collector": collector.name,
@@ -120,12 +127,12 @@ class Sampler:
         backoff = 0.0
         failing_since: float | None = None
         next_tick = math.ceil(time.time() / interval_s) * interval_s
-        while not self._stop.wait(max(0.0, next_tick - time.time())):
+        while not self._stop.wait(max(0.0, next_tick + self._jitter(interval_s) - time.time())):
             ts = next_tick
             started = time.perf_counter()
-            self._in_flight[index] = time.time()
+            self._in_flight[index] = now = time.time()
             try:
-                sample = collector.sample(ts)
+                sample = collector.sample(now)  # rates over the real time between samples
             except Exception as error:  # noqa: BLE001  # one collector must not stop the rest
                 self._in_flight.pop(index, None)
                 if failing_since is None:
@@ -150,6 +157,9 @@ class Sampler:
                 self.event("collector_gap", collector, f"overrun: sample took {cost_ms:.0f} ms",
                            start=next_tick, end=next_tick + missed * interval_s)
                 next_tick += missed * interval_s
+
+    def _jitter(self, interval_s: float) -> float:
+        return self._random.uniform(0.0, JITTER_SHARE * interval_s)
 
     def _write(self, collector: Collector, ts: float, sample: Sample) -> None:
         self.metrics.write_rows([ts, collector.name, collector.target, metric, value]

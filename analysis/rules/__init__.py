@@ -21,7 +21,13 @@ from analysis.findings import TAXONOMY, Finding, RuleSpec
 from analysis.latency import ALL
 from analysis.logs import attach_log_messages
 from analysis.recommend import recommendations
-from analysis.rules.app import HOLD_GROWTH_SLOWED, app_errors, app_workers, sessions_lost
+from analysis.rules.app import (
+    HOLD_GROWTH_SLOWED,
+    app_errors,
+    app_workers,
+    sessions_lost,
+    workers_run,
+)
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
@@ -45,9 +51,11 @@ _DB_CAUSES = ("db.cpu", "db.query", "db.n_plus_one", "db.connections", "db.locks
 REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("loadgen.cpu", loadgen_cpu),
     RuleSpec("app.cpu", app_cpu, ("host.cpu", "db.n_plus_one")),
-    RuleSpec("app.workers", app_workers, ("app.cpu", *_DB_CAUSES, "host.cpu", "host.memory",
-                                          "host.disk", "loadgen.cpu", "cache.misses",
-                                          "cache.latency")),
+    # Slow requests fill a pool; they stop none of its processes.
+    RuleSpec("app.workers", app_workers,
+             explained_if=tuple((cause, workers_run) for cause in (
+                 "app.cpu", *_DB_CAUSES, "host.cpu", "host.memory", "host.disk", "loadgen.cpu",
+                 "cache.misses", "cache.latency"))),
     RuleSpec("db.cpu", db_cpu, ("db.query", "db.n_plus_one", "cache.misses")),
     # Statements wait on a paused or starved server too: each call takes longer.
     RuleSpec("db.query", db_query, ("cache.misses", "db.locks", "db.unavailable")),

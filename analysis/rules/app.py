@@ -99,6 +99,13 @@ class Holding:
                 f"requests completed per second): {why}")
 
 
+def workers_run(finding: Finding) -> bool:
+    """The pool's workers could run: its capacity was not lost to stopped processes. A
+    slow database or a busy CPU fills a pool by slowing its requests; it stops no process,
+    so a pool that lost half its slots to stopped ones is a cause of its own."""
+    return finding.details.get("lost", 0.0) < LOST_SHARE_LIMIT
+
+
 def app_workers(ctx: Context) -> Finding | None:
     busy = ctx.signal(APP_WORKERS_BUSY, how="sum")
     # The pool's size holds when its status page goes silent (PHP-FPM answers it from the
@@ -194,7 +201,8 @@ def app_workers(ctx: Context) -> Finding | None:
         summary, evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
         details={"workers": workers, "busy_ratio": ratio_peak, "listen_queue": backlog_peak,
-                 "stopped": stopped_peak, "stuck": bool(stuck),
+                 "stopped": stopped_peak, "lost": 0.0 if math.isnan(lost_peak) else lost_peak,
+                 "stuck": bool(stuck),
                  **({"hold_growth": round(holding.growth, 2),
                      "hold_quiet_until": holding.quiet_until} if holding else {}),
                  **({"waited_on": stall.dependency, "stall_ms": stall.peak_ms} if stall else

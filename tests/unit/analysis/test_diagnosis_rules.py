@@ -365,6 +365,27 @@ def test_queue_workers_that_wait_are_a_symptom_of_the_database_stopped_ones_not(
         assert alone["queue.backlog"].confidence == 1.0, kind
 
 
+def test_a_pool_that_lost_its_slots_to_stopped_processes_is_no_symptom() -> None:
+    """Laravel/MariaDB fault matrix at ebbebab: 14 of 16 PHP-FPM children stopped, the two
+    left kept up (app.workers 0.80), and a finding that slow requests fill a pool (here a
+    round-trip fit at 0.55) halved it to 0.40 and took the verdict. Slow requests stop no
+    process; the same pool full of running workers stays their symptom."""
+    from analysis.findings import Finding
+    from analysis.rules import demote_symptoms
+
+    def found(lost: float) -> dict[str, Finding]:
+        return {"app.workers": Finding("app.workers", 0.8, "", [], onset_ts=1060.0,
+                                       details={"lost": lost}),
+                "db.n_plus_one": Finding("db.n_plus_one", 0.55, "", [])}
+
+    stopped = found(0.88)
+    demote_symptoms(stopped)
+    assert stopped["app.workers"].confidence == 0.8
+    running = found(0.0)
+    demote_symptoms(running)
+    assert running["app.workers"].confidence == 0.4
+
+
 def test_in_a_cycle_of_explanations_the_strongest_explains_the_rest() -> None:
     """The heavy report of the Laravel fault matrix (6c05404): an outside session's
     self-join (db.query 0.84) saturated PostgreSQL's CPU (db.cpu 0.78), which answered
