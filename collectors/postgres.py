@@ -35,12 +35,41 @@ PG_MONITOR_SLOT = ("give its role one: PostgreSQL 16+ reserved_connections with 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
 TOP_BLOCKERS = 5
+MAX_TEXTS = 20_000   # statement texts remembered (pg_stat_statements.max is 5000)
 STATEMENT_FIELDS = ("calls", "total_exec_time", "rows", "shared_blks_hit", "shared_blks_read",
                     "temp_blks_written", "blk_read_time")
 
 
 # The spellings a table's autovacuum_enabled = off takes in pg_class.reloptions.
 AUTOVACUUM_OFF = [f"autovacuum_enabled={value}" for value in ("false", "off", "no", "0")]
+
+DATABASE_SQL = """/* esppd-collector */
+    SELECT xact_commit, xact_rollback, blks_hit, blks_read, temp_bytes, deadlocks
+    FROM pg_stat_database WHERE datname = current_database()"""
+UNGRANTED_SQL = "/* esppd-collector */ SELECT count(*) AS n FROM pg_locks WHERE NOT granted"
+RESET_SQL = "/* esppd-collector */ SELECT stats_reset FROM pg_stat_statements_info"
+# Per table: live rows, n_live_tup or the planner's estimate when a stats reset zeroed it
+# (a big table must not look small because someone ran pg_stat_reset()). Partitions count
+# under their root table: queries name `sppd`, not `sppd_2025`. The planner's view of
+# each: rows changed since its statistics were taken, parts never analyzed (reltuples -1,
+# as a restore or pg_upgrade leaves them), and whether autovacuum analyzes every part by
+# itself.
+TABLES_SQL = """/* esppd-collector */
+    SELECT r.relname, sum(t.seq_scan)::bigint AS seq_scan,
+           sum(t.seq_tup_read)::bigint AS seq_tup_read,
+           sum(COALESCE(t.idx_scan, 0))::bigint AS idx_scan,
+           sum(CASE WHEN c.relkind = 'p' THEN 0  -- its rows are its partitions'
+                    ELSE GREATEST(t.n_live_tup, c.reltuples::bigint) END
+              )::bigint AS n_live_tup,
+           sum(t.n_mod_since_analyze)::bigint AS n_mod_since_analyze,
+           count(*) FILTER (WHERE c.relkind <> 'p' AND c.reltuples < 0
+                            AND t.last_analyze IS NULL
+                            AND t.last_autoanalyze IS NULL) AS unanalyzed,
+           bool_and(c.relkind = 'p' OR (current_setting('autovacuum')::bool
+                    AND NOT COALESCE(c.reloptions && %s, false))) AS auto_analyze
+    FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
+    JOIN pg_class r ON r.oid = COALESCE(pg_partition_root(t.relid), t.relid)
+    GROUP BY r.relname"""
 
 
 @dataclass
@@ -55,12 +84,18 @@ class PostgresCollector:
     _previous: dict[tuple[Any, ...], dict[str, float]] = field(default_factory=dict)
     _baseline_taken: bool = False
     _known_queries: set[str] = field(default_factory=set)
+    # queryid -> its text; None for the collector's own statements (and texts lost)
+    _texts: dict[int, str | None] = field(default_factory=dict)
     _stats_reset: Any = None
     _has_statements_info: bool = True
+    _preloaded: bool = False          # pg_stat_statements in shared_preload_libraries
+    _has_statements: bool = False     # ... and created: its view can be read
     _max_connections: int = 0
     _tables: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     _lock_waiters: set[int] = field(default_factory=set)
     _queue_tables: LaravelQueueTables = field(default_factory=LaravelQueueTables)
+    _activity_sql: str = ""     # built for the server's version on connect
+    _statements_sql: str = ""
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
@@ -102,52 +137,77 @@ class PostgresCollector:
         # pg_stat_statements_info (14+) dates resets; on 13 a reset shows as falling call
         # counts, whose statements are skipped for that one sample.
         self._has_statements_info = version >= 140000
-
-    def check(self) -> list[str]:
-        try:
-            conn = self._connect()
-        except psycopg.Error as error:
-            reason = str(error).strip().splitlines()[0]
-            if full_server_is_no_problem(self.target, reason, PG_MONITOR_SLOT):
-                return []
-            return [f"{self.target}: cannot connect: {reason}"]
-        problems = []
-        preload = self._one(conn, "SHOW shared_preload_libraries")
-        if "pg_stat_statements" not in preload["shared_preload_libraries"]:
-            problems.append(f"pg_stat_statements is not in shared_preload_libraries on "
-                            f"{self.target}")
-        elif conn.execute("/* esppd-collector */ SELECT 1 FROM pg_extension WHERE extname = "
-                          "'pg_stat_statements'").fetchone() is None:
-            problems.append(f"pg_stat_statements is preloaded but not created on {self.target}:"
-                            " run CREATE EXTENSION pg_stat_statements")
-        return problems
-
-    def sample(self, ts: float) -> Sample:
-        conn = self._connect()
-        out = Sample()
-        out.add("db.latency_ms", round_trip_ms(lambda: conn.execute(MARK + "SELECT 1")))
-        self._activity(conn, out)
-        self._database(conn, ts, out)
-        self._statements(conn, ts, out)
-        self._user_tables(conn, ts, out)
-        self._queue_tables.sample(
-            lambda sql: conn.execute(MARK + sql).fetchall(),
-            psycopg.Error, out)
-        return out
-
-    def _activity(self, conn: psycopg.Connection[Any], out: Sample) -> None:
-        """Backends by state and wait event; lock waiters also by the statement they run
-        (`pg.lock_wait{queryid}`), which tells a statement that is slow from one that
-        queues behind a lock."""
-        rows = conn.execute(f"""/* esppd-collector */
-            SELECT state, wait_event_type, {self._columns["lock_query_id"]} AS lock_query,
+        # Without the extension every other signal is still read (check() says what is
+        # missing); its statement rows are left out.
+        self._preloaded = "pg_stat_statements" in self._one(
+            conn, "SHOW shared_preload_libraries")["shared_preload_libraries"]
+        self._has_statements = self._preloaded and conn.execute(
+            "/* esppd-collector */ SELECT 1 FROM pg_extension "
+            "WHERE extname = 'pg_stat_statements'").fetchone() is not None
+        cols = self._columns
+        self._activity_sql = f"""/* esppd-collector */
+            SELECT state, wait_event_type, {cols["lock_query_id"]} AS lock_query,
                    application_name, host(client_addr) AS client, usename,
                    count(*) AS n,
                    max(extract(epoch FROM now() - query_start))
                        FILTER (WHERE state = 'active') AS longest
             FROM pg_stat_activity
             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-            GROUP BY 1, 2, 3, 4, 5, 6""").fetchall()  # noqa: S608  # version columns
+            GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608  # version columns
+        # Without texts: pg_stat_statements(true) reads the server's whole query text file
+        # on every call; a text is fetched once, when its statement first appears.
+        self._statements_sql = f"""/* esppd-collector */
+            SELECT userid, dbid, queryid, {cols['toplevel']} AS toplevel, calls,
+                   {cols['total_exec_time']} AS total_exec_time, rows, shared_blks_hit,
+                   shared_blks_read, temp_blks_written, {cols['blk_read_time']} AS blk_read_time
+            FROM pg_stat_statements(false)
+            WHERE queryid IS NOT NULL"""  # noqa: S608  # version columns
+
+    def check(self) -> list[str]:
+        try:
+            self._connect()
+        except psycopg.Error as error:
+            reason = str(error).strip().splitlines()[0]
+            if full_server_is_no_problem(self.target, reason, PG_MONITOR_SLOT):
+                return []
+            return [f"{self.target}: cannot connect: {reason}"]
+        if not self._preloaded:
+            return [f"pg_stat_statements is not in shared_preload_libraries on {self.target}"]
+        if not self._has_statements:
+            return [f"pg_stat_statements is preloaded but not created on {self.target}: run "
+                    "CREATE EXTENSION pg_stat_statements"]
+        return []
+
+    def sample(self, ts: float) -> Sample:
+        conn = self._connect()
+        out = Sample()
+        out.add("db.latency_ms", round_trip_ms(lambda: conn.execute(MARK + "SELECT 1")))
+        # The reads every sample makes, sent together: on loopback a round trip's system
+        # calls (both sides) cost more than the rows it brings.
+        with conn.pipeline():
+            activity = conn.execute(self._activity_sql)
+            ungranted = conn.execute(UNGRANTED_SQL)
+            database = conn.execute(DATABASE_SQL)
+            reset = conn.execute(RESET_SQL) \
+                if self._has_statements and self._has_statements_info else None
+            statements = conn.execute(self._statements_sql) if self._has_statements else None
+            tables = conn.execute(TABLES_SQL, (AUTOVACUUM_OFF,))
+        self._activity(conn, activity.fetchall(), ungranted.fetchone(), out)
+        self._database(database.fetchone(), ts, out)
+        if statements is not None:
+            self._statements(conn, reset.fetchone() if reset else None, statements.fetchall(),
+                             out)
+        self._user_tables(tables.fetchall(), out)
+        self._queue_tables.sample(
+            lambda sql: conn.execute(MARK + sql).fetchall(),
+            psycopg.Error, out)
+        return out
+
+    def _activity(self, conn: psycopg.Connection[Any], rows: list[dict[str, Any]],
+                  ungranted: dict[str, Any] | None, out: Sample) -> None:
+        """Backends by state and wait event; lock waiters also by the statement they run
+        (`pg.lock_wait{queryid}`), which tells a statement that is slow from one that
+        queues behind a lock."""
         out.sessions.extend(holders(
             ((row["application_name"] or "", row["client"] or "local", row["usename"] or "",
               row["state"] or "unknown"), row["n"]) for row in rows))
@@ -175,8 +235,7 @@ class PostgresCollector:
         # Bounded like the statement rows.
         out.add_per_label("db.lock_wait", lock_waits, self._lock_waiters, TOP_N)
         out.add("db.longest_query_s", longest)
-        ungranted = self._one(conn, "SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
-        out.add("db.locks.ungranted", ungranted["n"])
+        out.add("db.locks.ungranted", ungranted["n"] if ungranted else None)
         if lock_waits or waits["Lock"]:
             self._blockers(conn, out)
 
@@ -206,10 +265,7 @@ class PostgresCollector:
              row["waiting"], bool(row["blocked"]), normalize(row["query"] or "")]
             for row in rows)
 
-    def _database(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
-        row = conn.execute("""/* esppd-collector */
-            SELECT xact_commit, xact_rollback, blks_hit, blks_read, temp_bytes, deadlocks
-            FROM pg_stat_database WHERE datname = current_database()""").fetchone()
+    def _database(self, row: dict[str, Any] | None, ts: float, out: Sample) -> None:
         if row is None:
             return
         out.add("pg.xact_commit_rate", self.rates.rate("commit", row["xact_commit"], ts))
@@ -221,22 +277,14 @@ class PostgresCollector:
         if hit is not None and read is not None and hit + read > 0:
             out.add("db.cache_hit_ratio", hit / (hit + read))
 
-    def _statements(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
-        cols = self._columns
-        info = conn.execute(
-            "/* esppd-collector */ SELECT stats_reset FROM pg_stat_statements_info"
-        ).fetchone() if self._has_statements_info else None
+    def _statements(self, conn: psycopg.Connection[Any], info: dict[str, Any] | None,
+                    rows: list[dict[str, Any]], out: Sample) -> None:
         if info is not None and info["stats_reset"] != self._stats_reset:
             if self._stats_reset is not None:
                 self._previous.clear()  # a reset: everything starts from zero again
             self._stats_reset = info["stats_reset"]
-        rows = conn.execute(f"""/* esppd-collector */
-            SELECT userid, dbid, queryid, {cols['toplevel']} AS toplevel, query, calls,
-                   {cols['total_exec_time']} AS total_exec_time, rows, shared_blks_hit,
-                   shared_blks_read, temp_blks_written, {cols['blk_read_time']} AS blk_read_time
-            FROM pg_stat_statements
-            WHERE queryid IS NOT NULL AND query NOT LIKE %s""",  # noqa: S608  # version columns
-                            (MARK.strip() + "%",)).fetchall()
+        self._learn_texts(conn, {row["queryid"] for row in rows} - self._texts.keys())
+        rows = [row for row in rows if self._texts.get(row["queryid"]) is not None]
         current: dict[tuple[Any, ...], dict[str, float]] = {}
         deltas = []
         for row in rows:
@@ -251,7 +299,7 @@ class PostgresCollector:
                 continue  # its entry was evicted and re-created: no trustworthy delta
             delta = {name: values[name] - before[name] for name in STATEMENT_FIELDS}
             if delta["calls"] > 0:
-                deltas.append((str(row["queryid"]), row["query"], delta))
+                deltas.append((str(row["queryid"]), self._texts[row["queryid"]], delta))
         self._previous = current
         self._baseline_taken = True
         deltas.sort(key=lambda item: item[2]["total_exec_time"], reverse=True)
@@ -265,29 +313,22 @@ class PostgresCollector:
             other = {name: sum(item[2][name] for item in rest) for name in STATEMENT_FIELDS}
             out.statements.append(statement_row("other", other))
 
-    def _user_tables(self, conn: psycopg.Connection[Any], ts: float, out: Sample) -> None:
-        # Live rows: n_live_tup, or the planner's estimate when a stats reset zeroed it
-        # (a big table must not look small because someone ran pg_stat_reset()).
-        # Partitions count under their root table: queries name `sppd`, not `sppd_2025`.
-        # The planner's view of each: rows changed since its statistics were taken, parts
-        # never analyzed (reltuples -1, as a restore or pg_upgrade leaves them), and
-        # whether autovacuum analyzes every part by itself.
-        rows = conn.execute("""/* esppd-collector */
-            SELECT r.relname, sum(t.seq_scan)::bigint AS seq_scan,
-                   sum(t.seq_tup_read)::bigint AS seq_tup_read,
-                   sum(COALESCE(t.idx_scan, 0))::bigint AS idx_scan,
-                   sum(CASE WHEN c.relkind = 'p' THEN 0  -- its rows are its partitions'
-                            ELSE GREATEST(t.n_live_tup, c.reltuples::bigint) END
-                      )::bigint AS n_live_tup,
-                   sum(t.n_mod_since_analyze)::bigint AS n_mod_since_analyze,
-                   count(*) FILTER (WHERE c.relkind <> 'p' AND c.reltuples < 0
-                                    AND t.last_analyze IS NULL
-                                    AND t.last_autoanalyze IS NULL) AS unanalyzed,
-                   bool_and(c.relkind = 'p' OR (current_setting('autovacuum')::bool
-                            AND NOT COALESCE(c.reloptions && %s, false))) AS auto_analyze
-            FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
-            JOIN pg_class r ON r.oid = COALESCE(pg_partition_root(t.relid), t.relid)
-            GROUP BY r.relname""", (AUTOVACUUM_OFF,)).fetchall()
+    def _learn_texts(self, conn: psycopg.Connection[Any], queryids: set[int]) -> None:
+        """The texts of statements not seen before; the collector's own (marked) are
+        remembered as None, so they are left out of the deltas. A statement evicted before
+        its text was read stays unknown until it shows up again."""
+        if not queryids:
+            return
+        if len(self._texts) + len(queryids) > MAX_TEXTS:
+            self._texts.clear()  # bounded: statements evicted long ago are read again
+        for row in conn.execute(
+                "/* esppd-collector */ SELECT DISTINCT queryid, query "
+                "FROM pg_stat_statements(true) WHERE queryid = ANY(%s)",
+                (list(queryids),)).fetchall():
+            query = row["query"] or ""
+            self._texts[row["queryid"]] = None if query.startswith(MARK.strip()) else query
+
+    def _user_tables(self, rows: list[dict[str, Any]], out: Sample) -> None:
         current = {}
         for row in rows:
             counters = (float(row["seq_scan"]), float(row["seq_tup_read"]),

@@ -25,6 +25,10 @@ DELETING_COMMANDS = ("del", "unlink", "flushdb", "flushall")
 KEYSPACE_DB = re.compile(r"db\d+")
 MAX_ERROR_KINDS = 10
 MAX_DELETERS = 10
+# What a sample reads of INFO: a cache's health, the commands that delete keys, the errors
+# by kind; of a queue-only server its load and blocked clients.
+INFO_SECTIONS = ("clients", "memory", "stats", "keyspace", "commandstats", "errorstats")
+QUEUE_INFO_SECTIONS = ("clients", "stats")
 
 
 def queue_key(name: str) -> str:
@@ -46,6 +50,7 @@ class RedisCollector:
     _error_kinds: set[str] = field(default_factory=set)
     _error_counts: tuple[dict[str, float], float] | None = None
     _deleters: set[str] = field(default_factory=set)
+    _one_info_per_section: bool = False  # Redis before 7.0
 
     def __post_init__(self) -> None:
         self._queue_keys = {queue_key(name) for name in self.queues}
@@ -75,61 +80,82 @@ class RedisCollector:
             self._discover(client)
         self._samples += 1
         keys = sorted(self._queue_keys)
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.llen(key)
-            pipe.zcard(f"{key}:reserved")
-            pipe.zcard(f"{key}:delayed")
-        values = pipe.execute() if keys else []
+        lengths, info, clients = self._read(client, keys)
         for index, key in enumerate(keys):
             name = key.rsplit("queues:", 1)[1]
-            pending, reserved, delayed = values[index * 3: index * 3 + 3]
+            pending, reserved, delayed = lengths[index * 3: index * 3 + 3]
             out.add(f"queue.length{{{name}}}", pending)
             out.add(f"queue.reserved{{{name}}}", reserved)
             out.add(f"queue.delayed{{{name}}}", delayed)
-        info = client.info()
+        out.add("redis.ops_rate", self.rates.rate(
+            "ops", float(info.get("total_commands_processed", 0)), ts))
+        out.add("redis.blocked_clients", info.get("blocked_clients"))
         if not self.cache_stats:
-            out.add("redis.ops_rate", self.rates.rate(
-                "ops", float(info.get("total_commands_processed", 0)), ts))
-            out.add("redis.blocked_clients", info.get("blocked_clients"))
             return out
         hits = self.rates.delta("hits", float(info.get("keyspace_hits", 0)))
         misses = self.rates.delta("misses", float(info.get("keyspace_misses", 0)))
         if hits is not None and misses is not None and hits + misses > 0:
             out.add("redis.hit_ratio", hits / (hits + misses))
-        out.add("redis.ops_rate", self.rates.rate(
-            "ops", float(info.get("total_commands_processed", 0)), ts))
         out.add("redis.memory_bytes", info.get("used_memory"))
         out.add("redis.clients", info.get("connected_clients"))
-        out.add("redis.blocked_clients", info.get("blocked_clients"))
         out.add("redis.evicted_keys", self.rates.rate(
             "evicted", float(info.get("evicted_keys", 0)), ts))
         out.add("redis.expired_keys", self.rates.rate(
             "expired", float(info.get("expired_keys", 0)), ts))
         # How keys leave tells a full Redis (evictions) from a client that deletes them (a
         # cache clear in a loop, FLUSHDB in a deploy): the key count and those commands.
-        # INFO's default sections end with the keyspace: db0:keys=...,expires=...
+        # The keyspace section: db0:keys=...,expires=...
         out.add("redis.keys", sum(float(value.get("keys", 0)) for name, value in info.items()
                                   if KEYSPACE_DB.fullmatch(name) and isinstance(value, dict)))
-        commands = client.info("commandstats")
         out.add("redis.deletes_rate", self.rates.rate("deletes", sum(
-            float(commands.get(f"cmdstat_{name}", {}).get("calls", 0))
+            float(info.get(f"cmdstat_{name}", {}).get("calls", 0))
             for name in DELETING_COMMANDS), ts))
-        self._deleting_clients(client, out)
-        self._errors(client, info, ts, out)
+        self._deleting_clients(clients, out)
+        self._errors(info, ts, out)
         return out
 
-    def _deleting_clients(self, client: redis.Redis, out: Sample) -> None:
+    def _read(self, client: redis.Redis, keys: list[str]
+              ) -> tuple[list[int], dict[str, Any], list[dict[str, Any]]]:
+        """Queue lengths, the INFO sections read and (for a cache) CLIENT LIST, in one round
+        trip: on loopback a round trip's system calls cost more than parsing its answer.
+        Redis before 7.0 takes one INFO section per call: asked for each, still pipelined."""
+        sections = INFO_SECTIONS if self.cache_stats else QUEUE_INFO_SECTIONS
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.llen(key)
+            pipe.zcard(f"{key}:reserved")
+            pipe.zcard(f"{key}:delayed")
+        if self._one_info_per_section:
+            for section in sections:
+                pipe.info(section)
+        else:
+            pipe.info(*sections)
+        if self.cache_stats:
+            pipe.client_list()
+        try:
+            values = pipe.execute()
+        except redis.ResponseError:
+            if self._one_info_per_section:
+                raise
+            self._one_info_per_section = True
+            return self._read(client, keys)
+        lengths, rest = values[:len(keys) * 3], values[len(keys) * 3:]
+        clients = rest.pop() if self.cache_stats else []
+        info: dict[str, Any] = {}
+        for section in rest:
+            info.update(section)
+        return lengths, info, clients
+
+    def _deleting_clients(self, clients: list[dict[str, Any]], out: Sample) -> None:
         """The clients whose last command deleted keys (CLIENT LIST's `cmd`), by address
         and name: a client that wipes the cache in a loop is caught at it sample after
         sample, the app's connections now and then."""
         deleting = {" ".join(filter(None, (str(entry.get("addr", "?")), entry.get("name"))))
-                    for entry in client.client_list() if entry.get("cmd") in DELETING_COMMANDS}
+                    for entry in clients if entry.get("cmd") in DELETING_COMMANDS}
         out.add_per_label("redis.deleting_client", dict.fromkeys(deleting, 1.0),
                           self._deleters, MAX_DELETERS)
 
-    def _errors(self, client: redis.Redis, info: dict[str, Any], ts: float,
-                out: Sample) -> None:
+    def _errors(self, info: dict[str, Any], ts: float, out: Sample) -> None:
         """Error replies per second by their prefix (OOM: full under noeviction; MISCONF:
         its snapshot cannot be written; READONLY: a replica; NOAUTH...): a Redis that is up
         and fast but refuses the app's commands (Redis 6.2 and later count them); and
@@ -137,7 +163,7 @@ class RedisCollector:
         rejected_connections: that reply is no command's, errorstats misses it). A kind
         first listed after the first sample counted from 0: Redis lists a kind once seen."""
         counts = {key.removeprefix("errorstat_"): float(value.get("count", 0))
-                  for key, value in client.info("errorstats").items()
+                  for key, value in info.items()
                   if key.startswith("errorstat_") and isinstance(value, dict)}
         counts["maxclients"] = float(info.get("rejected_connections", 0))
         previous, self._error_counts = self._error_counts, (counts, ts)

@@ -204,11 +204,17 @@ def test_the_planners_view_of_each_table(postgres: PostgresServer) -> None:
     assert views["plain"] == [0, 0, 1]
 
 
-def test_check_names_a_missing_preload(tmp_path: Path) -> None:
+def test_check_names_a_missing_preload_and_the_rest_is_still_read(tmp_path: Path) -> None:
     settings = PostgresSettings(extra=(("shared_preload_libraries", ""),))
     with PostgresServer(tmp_path, settings) as bare:
-        problems = PostgresCollector(bare.monitor_dsn, target="db1").check()
+        collector = PostgresCollector(bare.monitor_dsn, target="db1")
+        problems = collector.check()
+        sample = collector.sample(time.time())
+        collector.close()
     assert problems == ["pg_stat_statements is not in shared_preload_libraries on db1"]
+    metrics = dict(sample.metrics)
+    assert metrics["db.connections.max"] > 0 and "db.latency_ms" in metrics
+    assert sample.statements == []
 
 
 def test_a_full_server_is_a_warning_not_a_preflight_problem(

@@ -129,3 +129,25 @@ def test_wrong_password_is_one_line_without_the_password(redis_server: RedisServ
     url = redis_server.url.replace(redis_server.password, "not-the-password")
     problems = RedisCollector(url).check()
     assert len(problems) == 1 and "not-the-password" not in problems[0]
+
+
+def test_one_info_section_per_call_reads_the_same_signals(redis_server: RedisServer) -> None:
+    """Redis before 7.0 takes one INFO section per call: the collector asks for each (in
+    the same pipeline) and reads the same metrics from them."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.set("cache:one", "x")
+    client.rpush(f"{PREFIX}queues:mail", "job")
+    together, apart = (RedisCollector(redis_server.url, queues=("mail",)) for _ in range(2))
+    apart._one_info_per_section = True
+    for collector in (together, apart):
+        metrics(collector)
+    client.delete("cache:one")
+    client.get("cache:one")
+    first, second = metrics(together), metrics(apart)
+    assert set(first) == set(second)
+    for name in ("redis.keys", "redis.hit_ratio", "queue.length{mail}", "redis.clients"):
+        assert first[name] == second[name], name
+    assert first["redis.deletes_rate"] > 0 and second["redis.deletes_rate"] > 0
+    client.delete(f"{PREFIX}queues:mail")
+    together.close()
+    apart.close()
