@@ -84,7 +84,7 @@ class PostgresCollector:
     _previous: dict[tuple[Any, ...], dict[str, float]] = field(default_factory=dict)
     _baseline_taken: bool = False
     _known_queries: set[str] = field(default_factory=set)
-    # queryid -> its text; None for the collector's own statements (and texts lost)
+    # queryid -> its text; None for the collector's own statements
     _texts: dict[int, str | None] = field(default_factory=dict)
     _stats_reset: Any = None
     _has_statements_info: bool = True

@@ -27,6 +27,10 @@ from analysis.timefmt import clock
 
 FULL_OUTAGE_S = 30.0   # an outage this long is certain (a restart takes seconds)
 DB_STALL_FULL_MS = 200.0  # a SELECT 1 this slow, held: every page waits seconds
+# A stall while the host showed the server's processes stopped (state T) is as sure as
+# its cause is seen: a server paused 200 ms in every 500 adds tens of milliseconds to a
+# round trip on average, below the probe's full mark, yet nothing else explains it.
+SEEN_PAUSE_SEVERITY = 0.7
 # Groups that run each dependency (as the host collector groups processes).
 SERVER_GROUPS = {"database": GROUP_ROLES["db"], "redis": GROUP_ROLES["cache"]}
 
@@ -54,6 +58,8 @@ def stall_finding(ctx: Context, stall: Stall) -> Finding:
     # What users felt, from its onset: a noisy probe can cross the mark once before the
     # stall begins.
     sev, change = stall_severity(ctx, stall, onset.ts, DB_STALL_FULL_MS)
+    if cause == "stopped":  # the pause was seen, not inferred from the probe alone
+        sev = max(sev, SEEN_PAUSE_SEVERITY)
     return Finding(
         "db.unavailable", confidence(sev, rho, None),
         f"{ctx.db_server} on {stall.target} answered slowly (a SELECT 1 took "
