@@ -31,7 +31,15 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.signals import DB_LATENCY, REDIS_ERRORS, REDIS_LATENCY, Signal
+from analysis.signals import (
+    DB_LATENCY,
+    GROUP_ROLES,
+    PROC_STOPPED,
+    REDIS_ERRORS,
+    REDIS_LATENCY,
+    REDIS_STALLING_CLIENT,
+    Signal,
+)
 from analysis.timefmt import clock
 from collectors.base import SERVER_FULL
 
@@ -40,6 +48,10 @@ from collectors.base import SERVER_FULL
 # long, and a page sends a dozen statements or more, each a round trip that may pay it.
 STALL_MS = 50.0
 DB_STALL_MS = 20.0
+# Held this slow, certainly every request waits: a page makes several Redis calls, and
+# sends a dozen statements or more.
+STALL_FULL_MS = 250.0
+DB_STALL_FULL_MS = 200.0
 STALL_RISE = 3.0  # times the probe's own best 30 s median
 # A pause cycle sampled once a second reads low (each probe lands in a pause or between
 # two), while users cross it many times a second: a probe at half its mark, risen
@@ -55,16 +67,27 @@ class Probe:
     dependency: str      # "redis" or "database"
     signal: Signal
     stall_ms: float
+    full_ms: float
     request: str         # what the collector sends
     cost: str            # who waits when it is slow
+    slow_means: str      # where a slow answer's time went
+    server_groups: tuple[str, ...]  # the process groups that run it (as the host groups them)
+    stallers: Signal | None  # its clients caught at a command that stalls every other one
 
 
 PROBES = {
-    "redis": Probe("redis", REDIS_LATENCY, STALL_MS, "a PING",
-                   "every request that reads its session or cache there waited"),
-    "database": Probe("database", DB_LATENCY, DB_STALL_MS, "a SELECT 1",
+    "redis": Probe("redis", REDIS_LATENCY, STALL_MS, STALL_FULL_MS, "a PING",
+                   "every request that reads its session or cache there waited",
+                   "a PING does no work: the time went to a server that served others first "
+                   "(a long command or Lua script, CLIENT PAUSE), could not run (stopped, "
+                   "throttled, starved of CPU) or was far (the network path)",
+                   GROUP_ROLES["cache"], REDIS_STALLING_CLIENT),
+    "database": Probe("database", DB_LATENCY, DB_STALL_MS, DB_STALL_FULL_MS, "a SELECT 1",
                       "any statement the app sent there could wait as long on top of its "
-                      "own work"),
+                      "own work",
+                      "a round trip, not the statements' own work: the time went to reaching "
+                      "the server (a stopped or throttled process, a starved host, the "
+                      "network path)", GROUP_ROLES["db"], None),
 }
 
 
@@ -110,7 +133,7 @@ def stalled_dependency(ctx: Context, since: float | None, until: float | None,
             if math.isnan(peak) or peak < mark or \
                     (peak < STALL_RISE * best and best < probe.stall_ms):
                 continue
-            first = _felt_from(ctx, window, mark) if mark < probe.stall_ms else \
+            first = _felt_from(ctx, probe, window, mark) if mark < probe.stall_ms else \
                 float(window[window >= mark].index.min())
             if first is None or (until is not None and first > until):
                 continue
@@ -119,23 +142,29 @@ def stalled_dependency(ctx: Context, since: float | None, until: float | None,
     return worst
 
 
-def _felt_from(ctx: Context, window: pd.Series, mark: float) -> float | None:
+def _felt_from(ctx: Context, probe: Probe, window: pd.Series, mark: float) -> float | None:
     """The first window over `mark` from which the requests' p95 at the same load rose
-    FELT_RISE x, or None: a wake-up spike before it is no onset."""
+    FELT_RISE x, or in which the host saw the server's processes stopped (the pause is
+    then measured, whatever the requests did), or None: a wake-up spike before either is
+    no onset."""
+    stopped = pd.concat([ctx.signal(PROC_STOPPED, group, how="sum")
+                         for group in probe.server_groups], axis=1).max(axis=1)
     for ts in window[window >= mark].index:
+        if stopped.get(ts, 0.0) > 0:
+            return float(ts)
         change = latency_change(ctx, float(ts))
         if change is not None and change.p95_rise >= FELT_RISE:
             return float(ts)
     return None
 
 
-def stall_severity(ctx: Context, stall: Stall, since: float,
-                   full_ms: float) -> tuple[float, LatencyChange | None]:
-    """The larger of the round trip's severity (none at its stall mark, full at `full_ms`)
+def stall_severity(ctx: Context, stall: Stall,
+                   since: float) -> tuple[float, LatencyChange | None]:
+    """The larger of the round trip's severity (none at its stall mark, full at its full mark)
     and the requests' p95 rise at the same load from `since` (none at 1.2x, full at 2x):
     the probe samples a pause or not, while every request crosses many. With that change."""
     change = latency_change(ctx, since)
-    return max(severity(stall.peak_ms, stall.probe.stall_ms, full_ms),
+    return max(severity(stall.peak_ms, stall.probe.stall_ms, stall.probe.full_ms),
                severity(change.p95_rise, RISE_FLOOR, RISE_FULL) if change else 0.0), change
 
 

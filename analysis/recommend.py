@@ -171,11 +171,8 @@ def _db_unavailable(f: Finding, ctx: Context) -> list[str]:
 
 def _stalled_database(f: Finding, server: str) -> list[str]:
     """A database that answered, slowly: where the round trip's time went."""
-    stopped = f.details.get("server_cause") == "stopped"
     return [
-        f"Find who stops {server}'s processes (`ps -eo pid,stat,wchan:20,args`: state T "
-        "again and again; a `kill -STOP` loop, a debugger, a cgroup `cpu.max` or frozen "
-        "cgroup, a VM with throttled CPU) and let them run." if stopped else
+        _who_stops(server) if _seen_stopped(f) else
         f"Time the path to {server} from the app host: `psql -c 'select 1'` with `\\timing` "
         "(or `mysql -e 'select 1'`) and `ping`; a round trip of milliseconds on a LAN means "
         "a congested or shaped network, a host whose CPU is throttled (`steal` in `top`, "
@@ -193,9 +190,33 @@ def _cache_latency(f: Finding, ctx: Context) -> list[str]:
                        "(`timeout`, `read_timeout` in config/database.php) so requests fail "
                        "fast; keep sessions where a Redis restart does not log every user "
                        "out (or accept it), and the queue on its own Redis.")
-    return [*_stalled_redis(f.details["stall_ms"]),
+    client = f.details.get("stalling_client", "")
+    first = [_who_stops("Redis")] if _seen_stopped(f) else [
+        _stop_client(client, "stalls Redis for everyone") + "; keep such commands from the "
+        "app's Redis with an ACL (`ACL SETUSER <user> -client|pause -debug -keys -save`)."
+    ] if client else []
+    return [*first, *_stalled_redis(f.details["stall_ms"]),
             "Keep sessions and cache off the queue's Redis (and the queue off theirs), so a "
             "backlog or a blocking pop cannot stall page requests."]
+
+
+def _stop_client(client: str, doing: str) -> str:
+    """How to find and stop a Redis client named by its address (and name) in CLIENT LIST."""
+    address = client.split(" ", 1)[0]
+    return (f"Stop the client {client} that {doing}: on its host `ss -tnp sport = "
+            f":{address.rsplit(':', 1)[-1]}` names its process (or `CLIENT KILL ADDR {address}` "
+            "ends its connection for now)")
+
+
+def _seen_stopped(f: Finding) -> bool:
+    return f.details.get("server_cause") == "stopped"
+
+
+def _who_stops(server: str) -> str:
+    """The first thing to do about a server the host saw stopped again and again."""
+    return (f"Find who stops {server}'s processes (`ps -eo pid,stat,wchan:20,args`: state T "
+            "again and again; a `kill -STOP` loop, a debugger, a cgroup `cpu.max` or frozen "
+            "cgroup, a VM with throttled CPU) and let them run.")
 
 
 def _app_workers(f: Finding, ctx: Context) -> list[str]:
@@ -629,11 +650,8 @@ def _queue(f: Finding, ctx: Context) -> list[str]:
 def _cache(f: Finding, ctx: Context) -> list[str]:
     how = f.details.get("keys_left", "")
     deleter = f.details.get("deleter", "")
-    address = deleter.split(" ", 1)[0]
     gone = {
-        "deleted": [f"Stop the client at {address} that deletes the cache's keys: on its host "
-                    f"`ss -tnp sport = :{address.rsplit(':', 1)[-1]}` names its process (or "
-                    f"`CLIENT KILL ADDR {address}` ends its connection for now); a deploy clears "
+        "deleted": [_stop_client(deleter, "deletes the cache's keys") + "; a deploy clears "
                     "the cache once (`php artisan cache:clear`), not in a loop."] if deleter else
                    ["Find who deletes the cache's keys: `redis-cli INFO commandstats` "
                     "(cmdstat_del, cmdstat_unlink, cmdstat_flushdb rising), then `CLIENT LIST` "
@@ -685,7 +703,7 @@ def _errors(f: Finding, ctx: Context) -> list[str]:
     server = ([("The errors began when a server of the stack was stopped (state T): find who "
                 "stopped it (`ps -eo pid,stat,args`: a debugger, `kill -STOP`, a frozen "
                 "container) and let it run (`kill -CONT`) or restart it."
-                if f.details.get("server_cause") == "stopped" else
+                if _seen_stopped(f) else
                 "The errors began when a server of the stack went away: find why in its log "
                 "and `journalctl -k` (the OOM killer names its victim), start it again, and "
                 "run it supervised (systemd `Restart=on-failure`, Supervisor `autorestart`).")]

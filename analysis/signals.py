@@ -84,6 +84,7 @@ REDIS_EXPIRED = Signal("redis.expired_keys")
 REDIS_KEYS = Signal("redis.keys")
 REDIS_DELETES = Signal("redis.deletes_rate")
 REDIS_DELETING_CLIENT = Signal("redis.deleting_client")  # label: the client's address, name
+REDIS_STALLING_CLIENT = Signal("redis.stalling_client")  # label: address, name, COMMAND
 REDIS_LATENCY = Signal("redis.latency_ms")
 DB_LATENCY = Signal("db.latency_ms")
 APP_LISTEN_QUEUE = Signal("app.listen_queue")

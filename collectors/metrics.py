@@ -110,6 +110,9 @@ METRICS: dict[str, tuple[str, str]] = {
                                          "(INFO commandstats)"),
     "redis.deleting_client": ("0/1", "{address name}: 1 when the client's last command "
                               "deleted keys (CLIENT LIST's cmd: DEL, UNLINK, FLUSH*)"),
+    "redis.stalling_client": ("0/1", "{address name COMMAND}: 1 when the client's last "
+                              "command stops every other client (CLIENT PAUSE, DEBUG, KEYS, "
+                              "SAVE)"),
     "redis.errors": ("replies/s", "{kind}: error replies (INFO errorstats: OOM, MISCONF, "
                      "READONLY...): commands Redis refused; maxclients: connections it "
                      "turned away"),

@@ -22,9 +22,12 @@ from collectors.base import Rates, Sample, round_trip_ms
 SUFFIXES = (":reserved", ":delayed", ":notify")
 DISCOVER_EVERY = 10  # samples between SCANs of the keyspace for new queues
 DELETING_COMMANDS = ("del", "unlink", "flushdb", "flushall")
+# Commands that stop every other client (CLIENT LIST's `cmd`; Redis 7 names subcommands):
+# a pause, a debug sleep, KEYS over the whole keyspace, a foreground snapshot.
+STALLING_COMMANDS = ("client|pause", "debug", "keys", "save")
 KEYSPACE_DB = re.compile(r"db\d+")
 MAX_ERROR_KINDS = 10
-MAX_DELETERS = 10
+MAX_CAUGHT = 10  # clients remembered per kind of command caught
 # What a sample reads of INFO: a cache's health, the commands that delete keys, the errors
 # by kind; of a queue-only server its load and blocked clients.
 INFO_SECTIONS = ("clients", "memory", "stats", "keyspace", "commandstats", "errorstats")
@@ -50,6 +53,7 @@ class RedisCollector:
     _error_kinds: set[str] = field(default_factory=set)
     _error_counts: tuple[dict[str, float], float] | None = None
     _deleters: set[str] = field(default_factory=set)
+    _stallers: set[str] = field(default_factory=set)
     _one_info_per_section: bool = False  # Redis before 7.0
 
     def __post_init__(self) -> None:
@@ -110,7 +114,11 @@ class RedisCollector:
         out.add("redis.deletes_rate", self.rates.rate("deletes", sum(
             float(info.get(f"cmdstat_{name}", {}).get("calls", 0))
             for name in DELETING_COMMANDS), ts))
-        self._deleting_clients(clients, out)
+        out.add_per_label("redis.deleting_client", dict.fromkeys(
+            caught_at(clients, DELETING_COMMANDS), 1.0), self._deleters, MAX_CAUGHT)
+        out.add_per_label("redis.stalling_client", dict.fromkeys(
+            caught_at(clients, STALLING_COMMANDS, with_command=True), 1.0), self._stallers,
+            MAX_CAUGHT)
         self._errors(info, ts, out)
         return out
 
@@ -146,15 +154,6 @@ class RedisCollector:
             info.update(section)
         return lengths, info, clients
 
-    def _deleting_clients(self, clients: list[dict[str, Any]], out: Sample) -> None:
-        """The clients whose last command deleted keys (CLIENT LIST's `cmd`), by address
-        and name: a client that wipes the cache in a loop is caught at it sample after
-        sample, the app's connections now and then."""
-        deleting = {" ".join(filter(None, (str(entry.get("addr", "?")), entry.get("name"))))
-                    for entry in clients if entry.get("cmd") in DELETING_COMMANDS}
-        out.add_per_label("redis.deleting_client", dict.fromkeys(deleting, 1.0),
-                          self._deleters, MAX_DELETERS)
-
     def _errors(self, info: dict[str, Any], ts: float, out: Sample) -> None:
         """Error replies per second by their prefix (OOM: full under noeviction; MISCONF:
         its snapshot cannot be written; READONLY: a replica; NOAUTH...): a Redis that is up
@@ -185,3 +184,14 @@ class RedisCollector:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def caught_at(clients: list[dict[str, Any]], commands: tuple[str, ...],
+              with_command: bool = False) -> set[str]:
+    """The clients whose last command (CLIENT LIST's `cmd`) is one of `commands`, by
+    address and name (and the command, upper case): one that runs it in a loop is caught
+    at it sample after sample, the app's connections now and then."""
+    return {" ".join(filter(None, (str(entry.get("addr", "?")), entry.get("name"),
+                                   str(entry["cmd"]).replace("|", " ").upper()
+                                   if with_command else "")))
+            for entry in clients if entry.get("cmd") in commands}

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import psutil
 import psycopg
@@ -379,25 +380,40 @@ def frozen_database(stack: Stack) -> Iterator[str]:
         yield f"{len(processes)} database processes stopped (SIGSTOP)"
 
 
-@contextlib.contextmanager
-def throttled_database(stack: Stack) -> Iterator[str]:
+def throttled_database(stack: Stack) -> contextlib.AbstractContextManager[str]:
     """Every database process stopped 200 ms in every 500 ms, as a cgroup CPU quota, a
     VM its host throttles or a `kill -STOP` loop leaves it: it answers, slowly. The
     processes are listed again each cycle (PostgreSQL forks a backend per connection)."""
-    if not stack.processes(*GROUP_ROLES["db"]):
-        raise ServiceError("no database process found under the stack")
+    return _throttled(lambda: stack.processes(*GROUP_ROLES["db"]), "the database")
+
+
+def throttled_redis(stack: Stack) -> contextlib.AbstractContextManager[str]:
+    """The Redis of cache and sessions stopped 200 ms in every 500 ms (a throttled
+    container, a `kill -STOP` loop): every request's session read may wait."""
+    port = f":{urlsplit(stack.ready['redis']).port}"
+    return _throttled(lambda: [process for process in stack.processes(*GROUP_ROLES["cache"])
+                               if port in " ".join(process.cmdline())],
+                      "the Redis of cache and sessions")
+
+
+@contextlib.contextmanager
+def _throttled(processes: Callable[[], list[psutil.Process]], server: str) -> Iterator[str]:
+    """The processes `processes()` lists stopped THROTTLE_PAUSE_S in every
+    THROTTLE_PERIOD_S while the context is open, listed again each cycle."""
+    if not processes():
+        raise ServiceError(f"no process of {server} found under the stack")
     done = threading.Event()
 
     def cycle() -> None:
         while not done.is_set():
-            with _stopped(stack.processes(*GROUP_ROLES["db"])):
+            with _stopped(processes()):
                 done.wait(THROTTLE_PAUSE_S)
             done.wait(THROTTLE_PERIOD_S - THROTTLE_PAUSE_S)
 
-    throttler = threading.Thread(target=cycle, name="throttled-database", daemon=True)
+    throttler = threading.Thread(target=cycle, name="throttled-processes", daemon=True)
     throttler.start()
     try:
-        yield (f"the database's processes stopped {THROTTLE_PAUSE_S * 1000:.0f} ms in every "
+        yield (f"{server}: its processes stopped {THROTTLE_PAUSE_S * 1000:.0f} ms in every "
                f"{THROTTLE_PERIOD_S * 1000:.0f} ms (SIGSTOP/SIGCONT)")
     finally:
         done.set()
@@ -615,9 +631,10 @@ FAULTS: tuple[Fault, ...] = (
           apps=("laravel",), users=80),
     Fault("all PHP-FPM workers hung", ("app.workers",), "stopped", all_php_workers_hung,
           apps=("laravel",)),
-    Fault("slow redis", ("cache.latency",), "redis.latency_ms", slow_redis),
+    Fault("slow redis", ("cache.latency",), "culprit: the Redis client", slow_redis),
     Fault("frozen database", ("db.unavailable",), "processes stopped", frozen_database),
     Fault("throttled database", ("db.unavailable",), "processes stopped", throttled_database),
+    Fault("throttled redis", ("cache.latency",), "processes stopped", throttled_redis),
     # The stack does not reap its Redis until it stops: the process lingers as a zombie.
     Fault("stopped redis", ("cache.latency",), "a server is gone", stopped_redis),
     Fault("cache wiper", ("cache.misses",), "culprit: the Redis client", cache_wiper),

@@ -32,13 +32,8 @@ from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks
 from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
-from analysis.rules.outage import db_unavailable
-from analysis.rules.queue_cache import (
-    cache_latency,
-    cache_misses,
-    queue_backlog,
-    workers_wait,
-)
+from analysis.rules.outage import cache_latency, db_unavailable, server_runs
+from analysis.rules.queue_cache import cache_misses, queue_backlog, workers_wait
 from analysis.rules.slowdown import db_query
 from analysis.rules.statements import db_n_plus_one
 from analysis.signals import CPU_UTIL
@@ -70,8 +65,10 @@ REGISTRY: tuple[RuleSpec, ...] = (
     # A database whose disk is full stops writing, then answering.
     # A host whose workers all wait on a lock idles, and a probe then pays the wake-up of
     # sleeping processes (milliseconds on a VM): a slower round trip after it is its echo.
-    RuleSpec("db.unavailable", db_unavailable, ("host.memory", "host.cpu", "app.cpu",
-                                                "db.cpu", "host.disk", "db.locks")),
+    # A server the host saw stopped was stopped by someone: no load or starvation does it.
+    RuleSpec("db.unavailable", db_unavailable,
+             explained_if=tuple((cause, server_runs) for cause in (
+                 "host.memory", "host.cpu", "app.cpu", "db.cpu", "host.disk", "db.locks"))),
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
     RuleSpec("host.disk", host_disk, ("db.io",)),
@@ -84,8 +81,9 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("cache.misses", cache_misses),
     # A Redis starved of CPU or memory answers slowly too: then it is a symptom; so is
     # its PING on a host idling behind a lock (see db.unavailable).
-    RuleSpec("cache.latency", cache_latency, ("host.cpu", "app.cpu", "db.cpu", "host.memory",
-                                              "db.locks")),
+    RuleSpec("cache.latency", cache_latency,
+             explained_if=tuple((cause, server_runs) for cause in (
+                 "host.cpu", "app.cpu", "db.cpu", "host.memory", "db.locks"))),
     # A deadlock is an error the app gets; a refused connection is another; so is a
     # Redis read that timed out, every request to a server that is down, a request
     # that waited for a worker longer than its client or nginx would, and a write to a

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.context import SUSTAIN_WINDOWS, Context, Onset
+from analysis.signals import Signal
 from analysis.timefmt import clock
 
 WEIGHTS = {"severity": 0.55, "correlation": 0.25, "knee": 0.20}
@@ -32,6 +33,20 @@ def severity(value: float, threshold: float, full: float) -> float:
     if math.isnan(value) or full == threshold:
         return 0.0
     return float(min(1.0, max(0.0, (value - threshold) / (full - threshold))))
+
+
+# Of the samples since a finding's onset: a client caught at a command (its last one in
+# CLIENT LIST) this often runs it in a loop; the app's connections are caught now and then.
+CAUGHT_SHARE = 0.25
+
+
+def caught_client(ctx: Context, caught: Signal, since: float) -> tuple[str, float] | None:
+    """The client caught at a command (`caught`: 1 per sample it was) in the most samples
+    from `since` on, with that share, when it is at least CAUGHT_SHARE."""
+    shares = {label: float(ctx.after(ctx.signal(caught, label).fillna(0.0), since).mean())
+              for label in ctx.labels(caught)}
+    label = max(shares, key=shares.__getitem__, default=None)
+    return (label, shares[label]) if label and shares[label] >= CAUGHT_SHARE else None
 
 
 def knee_alignment(ctx: Context, onset: Onset | None) -> float | None:

@@ -1,5 +1,5 @@
-"""Outage rules: db.unavailable (the database stopped answering, or answered slowly) and
-the outage half of cache.latency (Redis did).
+"""Outage rules: db.unavailable and cache.latency, the database or Redis stopped
+answering, or answered slowly.
 
 Why a class of their own: a database that answers nothing leaves every resource idle
 (its CPU, its locks, its I/O), so no saturation rule fires, and what users see comes
@@ -14,25 +14,34 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import WINDOW_S, Context, Onset
-from analysis.dependencies import Outage, Stall, outages, stall_severity, stalled_dependency
+from analysis.dependencies import (
+    PROBES,
+    Outage,
+    Stall,
+    outages,
+    stall_severity,
+    stalled_dependency,
+)
 from analysis.findings import Finding
 from analysis.rules.common import (
+    caught_client,
     confidence,
     corr_text,
     first_above,
+    onset_text,
     pct,
 )
-from analysis.signals import DB_LATENCY, GROUP_ROLES, PROC_COUNT, PROC_STOPPED
+from analysis.signals import PROC_COUNT, PROC_STOPPED
 from analysis.timefmt import clock
 
 FULL_OUTAGE_S = 30.0   # an outage this long is certain (a restart takes seconds)
-DB_STALL_FULL_MS = 200.0  # a SELECT 1 this slow, held: every page waits seconds
 # A stall while the host showed the server's processes stopped (state T) is as sure as
 # its cause is seen: a server paused 200 ms in every 500 adds tens of milliseconds to a
 # round trip on average, below the probe's full mark, yet nothing else explains it.
 SEEN_PAUSE_SEVERITY = 0.7
-# Groups that run each dependency (as the host collector groups processes).
-SERVER_GROUPS = {"database": GROUP_ROLES["db"], "redis": GROUP_ROLES["cache"]}
+# Causes of a stall that were seen: the server's processes stopped (state T), or a client
+# caught at a command that stops every other one.
+SEEN_CAUSES = ("stopped", "client")
 
 
 def db_unavailable(ctx: Context) -> Finding | None:
@@ -42,37 +51,62 @@ def db_unavailable(ctx: Context) -> Finding | None:
     if found:
         return outage_finding(ctx, "db.unavailable", found[0], ctx.db_server)
     stall = stalled_dependency(ctx, None, None, ("database",))
-    return stall_finding(ctx, stall) if stall else None
+    return stall_finding(ctx, "db.unavailable", stall, ctx.db_server) if stall else None
 
 
-def stall_finding(ctx: Context, stall: Stall) -> Finding:
-    """A database whose SELECT 1 took tens of milliseconds for 30 s or more: paused (a
-    stopped process, a throttled cgroup or VM), starved, or behind a slow network path."""
-    latency = ctx.per_target(DB_LATENCY)[stall.target]
+def cache_latency(ctx: Context) -> Finding | None:
+    """Redis answered slowly, or not at all: every request that touches its session or
+    cache waits or fails, whether or not the workers fill up meanwhile (see
+    analysis/dependencies.py)."""
+    stall = stalled_dependency(ctx, None, None, ("redis",))
+    if stall:
+        return stall_finding(ctx, "cache.latency", stall, "Redis")
+    down = outages(ctx, "redis")
+    return outage_finding(ctx, "cache.latency", down[0], "Redis") if down else None
+
+
+def stall_finding(ctx: Context, bottleneck: str, stall: Stall, server: str) -> Finding:
+    """A dependency whose round trip took tens of milliseconds for 30 s or more: paused (a
+    stopped process, a throttled cgroup or VM), starved, busy with others, or behind a
+    slow network path. The culprit is what the host showed of its processes meanwhile."""
+    latency = ctx.per_target(stall.probe.signal)[stall.target]
     # A pause cycle aliasing with the probe can keep it from 30 s in a row over the mark:
     # then the stall begins at its first slow window.
     onset = ctx.onset(latency, stall.mark_ms) or Onset(stall.first, ctx.users_at(stall.first))
     rho = ctx.correlation(latency)
-    cause, culprit = process_change(ctx, SERVER_GROUPS["database"], stall.first - WINDOW_S,
-                                    float(ctx.w5.index.max()), ctx.db_server)
+    cause, culprit = process_change(ctx, stall.probe.server_groups,
+                                    stall.first - WINDOW_S, float(ctx.w5.index.max()), server)
+    details = {"target": stall.target, "stall_ms": stall.peak_ms}
+    if not cause and stall.probe.stallers and (client := caught_client(
+            ctx, stall.probe.stallers, onset.ts - WINDOW_S)):
+        cause, details["stalling_client"] = "client", client[0]
+        culprit = (f"culprit: the {server} client {client[0]}, caught at that command in "
+                   f"{pct(client[1])} of the samples from {clock(onset.ts - WINDOW_S)} on "
+                   "(CLIENT LIST): a command that stops every other client")
     # What users felt, from its onset: a noisy probe can cross the mark once before the
     # stall begins.
-    sev, change = stall_severity(ctx, stall, onset.ts, DB_STALL_FULL_MS)
-    if cause == "stopped":  # the pause was seen, not inferred from the probe alone
+    sev, change = stall_severity(ctx, stall, onset.ts)
+    if cause in SEEN_CAUSES:  # the pause was seen, not inferred from the probe alone
         sev = max(sev, SEEN_PAUSE_SEVERITY)
+    felt = (f"p95 {change.p95_before:.0f} -> {change.p95_after:.0f} ms at the same load"
+            if change else stall.probe.cost)
     return Finding(
-        "db.unavailable", confidence(sev, rho, None),
-        f"{ctx.db_server} on {stall.target} answered slowly (a SELECT 1 took "
-        f"{stall.peak_ms:.0f} ms)" + (f": p95 {change.p95_before:.0f} -> "
-                                      f"{change.p95_after:.0f} ms at the same load." if change
-                                      else ": any statement could wait as long."),
-        [stall.describe(), *([culprit] if culprit else []),
+        bottleneck, confidence(sev, rho),
+        f"{server} on {stall.target} answered slowly ({stall.probe.request} took "
+        f"{stall.peak_ms:.0f} ms): {felt}.",
+        [f"{stall.describe()}; {onset_text(onset)}", *([culprit] if culprit else []),
          *([change.describe() + " once it answered slowly"] if change else []),
-         "a round trip, not the statements' own work: the time went to reaching the server "
-         "(a stopped or throttled process, a starved host, the network path)", corr_text(rho)],
+         stall.probe.slow_means, corr_text(rho)],
         onset.ts, onset.users, ctx.affected_requests(onset.ts), correlation=rho,
-        details={"target": stall.target, "stall_ms": stall.peak_ms, "server_cause": cause},
+        details={**details, "server_cause": cause},
     )
+
+
+def server_runs(finding: Finding) -> bool:
+    """False when the server was seen stopped or stalled by a client: load, CPU or memory
+    starve a process, they neither stop it nor pause it, so such a stall is nobody's
+    symptom."""
+    return finding.details.get("server_cause") not in SEEN_CAUSES
 
 
 def outage_finding(ctx: Context, bottleneck: str, outage: Outage, server: str) -> Finding:
@@ -99,8 +133,8 @@ def server_culprit(ctx: Context, outage: Outage, server: str) -> tuple[str, str]
     or "gone" with its evidence line, or ("", "") when they looked as before. Servers of
     one kind may share the host (a cache and a queue Redis): one gone shows as fewer
     processes, not none."""
-    return process_change(ctx, SERVER_GROUPS[outage.dependency], outage.start - WINDOW_S,
-                          outage.end, server, any_drop=True)
+    return process_change(ctx, PROBES[outage.dependency].server_groups,
+                          outage.start - WINDOW_S, outage.end, server, any_drop=True)
 
 
 def process_change(ctx: Context, groups: tuple[str, ...], start: float, end: float,

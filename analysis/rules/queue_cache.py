@@ -14,19 +14,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import Context, Onset
-from analysis.dependencies import outages, stall_severity, stalled_dependency
 from analysis.findings import Finding
 from analysis.rules.app import session_losses
 from analysis.rules.common import (
+    caught_client,
     confidence,
     corr_text,
-    knee_alignment,
     onset_text,
     pct,
     severity,
     sustained_peak,
 )
-from analysis.rules.outage import outage_finding
 from analysis.signals import (
     PROC_COUNT,
     PROC_CPU,
@@ -39,7 +37,6 @@ from analysis.signals import (
     REDIS_EXPIRED,
     REDIS_HIT_RATIO,
     REDIS_KEYS,
-    REDIS_LATENCY,
     Signal,
 )
 from analysis.timefmt import clock
@@ -51,9 +48,7 @@ HIT_RATIO_FULL = 0.50         # at or below: certainly a cache problem
 FLAT_RATIO_STD = 0.03
 KEYS_FELL_SHARE = 0.5         # the key count fell by this much: the keys went somewhere
 MIN_EVICTIONS = 1.0           # keys/s: Redis is evicting (or expiring) in earnest
-DELETER_SHARE = 0.25          # of the samples since the misses began: the client deleting
 SESSIONS_LEAD_S = 30.0        # lost sessions this long before the misses' onset count with them
-STALL_FULL_MS = 250.0         # a PING this slow, held: certainly every request waits
 # A queue that only grows for this long, by this many jobs, finishes nothing: a stall,
 # whatever its length (workers that keep up make it fall now and then).
 STALL_MIN_S = 30.0
@@ -238,7 +233,8 @@ def cache_misses(ctx: Context) -> Finding | None:
     if gone:
         evidence.append(gone)
     deleter = None
-    if how == "deleted" and onset and (deleter := _deleting_client(ctx, onset.ts)):
+    if how == "deleted" and onset and (deleter := caught_client(ctx, REDIS_DELETING_CLIENT,
+                                                                        onset.ts)):
         evidence.append(f"culprit: the Redis client {deleter[0]}, whose last command deleted "
                         f"keys in {pct(deleter[1])} of the samples from {clock(onset.ts)} on "
                         "(CLIENT LIST)")
@@ -286,41 +282,6 @@ def _how_keys_left(ctx: Context, since: float | None) -> tuple[str, str]:
                            "keys written together with one TTL ran out together")
     return "deleted", (f"{fell}: a client deleted them (DEL, UNLINK, FLUSHDB calls "
                        f"{deletes[0]:.1f} -> {deletes[1]:.1f}/s)")
-
-
-def _deleting_client(ctx: Context, since: float) -> tuple[str, float] | None:
-    """The client caught deleting keys (its last command, sampled) in the most samples
-    from `since` on, with that share, when it is at least DELETER_SHARE: one that
-    deletes in a loop is caught at it again and again; the app's own deletes now and then."""
-    shares = {label: float(ctx.after(ctx.signal(REDIS_DELETING_CLIENT, label).fillna(0.0),
-                                     since).mean())
-              for label in ctx.labels(REDIS_DELETING_CLIENT)}
-    label = max(shares, key=shares.__getitem__, default=None)
-    return (label, shares[label]) if label and shares[label] >= DELETER_SHARE else None
-
-
-def cache_latency(ctx: Context) -> Finding | None:
-    """Redis answered slowly, or not at all: every request that touches its session or
-    cache waits or fails, whether or not the workers fill up meanwhile (see
-    analysis/dependencies.py)."""
-    stall = stalled_dependency(ctx, None, None, ("redis",))
-    if stall is None:
-        down = outages(ctx, "redis")
-        return outage_finding(ctx, "cache.latency", down[0], "Redis") if down else None
-    latency = ctx.per_target(REDIS_LATENCY)[stall.target]
-    onset = ctx.onset(latency, stall.mark_ms) or Onset(stall.first, ctx.users_at(stall.first))
-    rho = ctx.correlation(latency)
-    sev, change = stall_severity(ctx, stall, onset.ts, STALL_FULL_MS)
-    return Finding(
-        "cache.latency", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"Redis on {stall.target} answered slowly (a PING took {stall.peak_ms:.0f} ms): "
-        "requests waited on their sessions and cache.",
-        [f"{stall.describe()}; {onset_text(onset)}",
-         *([change.describe() + " once it answered slowly"] if change else []),
-         corr_text(rho)],
-        onset.ts, onset.users, ctx.affected_requests(onset.ts), correlation=rho,
-        details={"target": stall.target, "stall_ms": stall.peak_ms},
-    )
 
 
 def _growth(series: pd.Series) -> float:

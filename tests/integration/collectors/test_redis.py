@@ -117,11 +117,26 @@ def test_commands_refused_are_counted_by_kind(redis_server: RedisServer) -> None
     collector.close()
 
 
-def test_the_round_trip_shows_a_paused_server(redis_server: RedisServer) -> None:
+def test_the_round_trip_shows_a_paused_server_and_who_paused_it(
+        redis_server: RedisServer) -> None:
     collector = RedisCollector(redis_server.url)
-    assert metrics(collector)["redis.latency_ms"] < 50  # loopback: well under a millisecond
-    redis.Redis.from_url(redis_server.url).execute_command("CLIENT", "PAUSE", "300", "ALL")
-    assert metrics(collector)["redis.latency_ms"] >= 200  # waited for the pause to end
+    first = metrics(collector)
+    assert first["redis.latency_ms"] < 50  # loopback: well under a millisecond
+    assert not any(name.startswith("redis.stalling_client") for name in first)
+    pauser = redis.Redis.from_url(redis_server.url)
+    pauser.client_setname("stuck-admin")
+    address = next(entry["addr"] for entry in pauser.client_list(_type="normal")
+                   if entry["name"] == "stuck-admin")
+    pauser.execute_command("CLIENT", "PAUSE", "300", "ALL")
+    paused = metrics(collector)
+    assert paused["redis.latency_ms"] >= 200  # waited for the pause to end
+    # Caught by its last command; the app's other commands (GET, SET) are not.
+    assert {name: value for name, value in paused.items()
+            if name.startswith("redis.stalling_client")} == {
+        f"redis.stalling_client{{{address} stuck-admin CLIENT PAUSE}}": 1.0}
+    pauser.get("k")
+    assert metrics(collector)[f"redis.stalling_client{{{address} stuck-admin CLIENT PAUSE}}"] == 0
+    pauser.close()
     collector.close()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from analysis.context import Context, build_context
 from analysis.dataset import read_dataset
+from analysis.findings import Finding
 from analysis.rules import diagnose, rule_for
 
 
@@ -194,18 +195,26 @@ def test_a_pool_mostly_stopped_is_lost_capacity_even_when_the_rest_keeps_up(
     assert findings[0].recommendations[0].startswith("20 worker processes were stopped")
 
 
-def _with_db_latency(results: Path, latency_ms: Callable[[float], float],
-                     stopped: bool = False) -> Context:
-    """db.latency_ms per second as a function of seconds since start; with `stopped`, the
-    database's processes are found stopped (state T) whenever it is slow."""
+# How each dependency's probe and server processes appear in metrics.csv.
+PROBED = {"database": ("postgres", "db", "db.latency_ms", "postgres"),
+          "redis": ("redis", "redis", "redis.latency_ms", "redis")}
+
+
+def _with_latency(results: Path, latency_ms: Callable[[float], float], stopped: bool = False,
+                  dependency: str = "database") -> Context:
+    """The dependency's probe latency per second as a function of seconds since start;
+    with `stopped`, its server's processes are found stopped (state T) whenever it is
+    slow."""
+    collector, target, metric, group = PROBED[dependency]
     metrics = pd.read_csv(results / "metrics.csv")
+    metrics = metrics[metrics["metric"] != metric]
     seconds = pd.Series(sorted(metrics["ts"].unique()))
     values = seconds.map(lambda ts: latency_ms(ts - seconds.iloc[0]))
-    frames = [metrics, pd.DataFrame({"ts": seconds, "collector": "postgres", "target": "db",
-                                     "metric": "db.latency_ms", "value": values})]
+    frames = [metrics, pd.DataFrame({"ts": seconds, "collector": collector, "target": target,
+                                     "metric": metric, "value": values})]
     if stopped:
         frames.append(pd.DataFrame({"ts": seconds, "collector": "host", "target": "app1",
-                                    "metric": "proc.stopped{postgres}",
+                                    "metric": f"proc.stopped{{{group}}}",
                                     "value": (values > 50) * 12.0}))
     pd.concat(frames).to_csv(results / "metrics.csv", index=False)
     return build_context(read_dataset(results))
@@ -218,7 +227,7 @@ def _with_db_latency(results: Path, latency_ms: Callable[[float], float],
 def test_a_database_that_answers_slowly_is_the_cause_of_busy_workers(
         copy_of: Callable[[str], Path], stall: str, named: bool) -> None:
     slow = stall == "from the start"
-    ctx = _with_db_latency(copy_of("app.workers"), lambda s: 180.0 if slow else 0.8,
+    ctx = _with_latency(copy_of("app.workers"), lambda s: 180.0 if slow else 0.8,
                            stopped=slow)
     findings = diagnose(ctx)
     ranked = {f.bottleneck: f for f in findings}
@@ -241,22 +250,62 @@ def test_a_probe_a_little_slower_on_an_idle_host_is_no_stall(
     results = copy_of("db.locks")
     seconds = pd.read_csv(results / "metrics.csv")["ts"]
     middle = float(seconds.max() - seconds.min()) / 2
-    ctx = _with_db_latency(results, lambda s: 28.0 if s >= middle else 10.0)
+    ctx = _with_latency(results, lambda s: 28.0 if s >= middle else 10.0)
     assert rule_for("db.unavailable").rule(ctx) is None
     assert diagnose(ctx)[0].bottleneck == "db.locks"
 
 
-def test_a_pause_the_host_saw_is_as_sure_as_its_cause(copy_of: Callable[[str], Path]) -> None:
-    """A database stopped 200 ms in every 500 (the Python fault matrix at e1f2f0e): probes
-    at random moments of each second meet a pause now and then, so the SELECT 1 averages
-    tens of milliseconds, below the probe's full mark. With the database's processes seen
+@pytest.mark.parametrize(("dependency", "bottleneck", "group"), [
+    ("database", "db.unavailable", "postgres"), ("redis", "cache.latency", "redis")])
+def test_a_pause_the_host_saw_is_as_sure_as_its_cause(
+        copy_of: Callable[[str], Path], dependency: str, bottleneck: str, group: str) -> None:
+    """A server stopped 200 ms in every 500 (the Python fault matrix at e1f2f0e): probes
+    at random moments of each second meet a pause now and then, so the round trip averages
+    tens of milliseconds, below the probe's full mark. With the server's processes seen
     stopped while it is slow, the stall's cause is measured, not inferred."""
     def paused(s: float) -> float:
         return (90.0 if int(s) % 2 else 5.0) if s >= 20 else 0.5
 
-    seen = rule_for("db.unavailable").rule(_with_db_latency(copy_of("app.workers"), paused,
-                                                            stopped=True))
-    unseen = rule_for("db.unavailable").rule(_with_db_latency(copy_of("app.workers"), paused))
-    assert seen is not None and unseen is not None
-    assert seen.confidence >= 0.5 and seen.confidence - unseen.confidence >= 0.2
-    assert any(line.startswith("culprit: proc.stopped{postgres}") for line in seen.evidence)
+    def found(stopped: bool) -> tuple[Finding | None, Context]:
+        ctx = _with_latency(copy_of("app.workers"), paused, stopped, dependency)
+        return rule_for(bottleneck).rule(ctx), ctx
+
+    (seen, ctx), (unseen, _) = found(stopped=True), found(stopped=False)
+    # Unseen, a Redis PING at half its mark is a stall only if the requests felt it.
+    assert seen is not None and seen.confidence >= 0.5
+    assert seen.confidence - (unseen.confidence if unseen else 0.0) >= 0.2
+    assert any(line.startswith(f"culprit: proc.stopped{{{group}}}") for line in seen.evidence)
+    top = diagnose(ctx)[0]
+    assert top.bottleneck == bottleneck
+    assert top.recommendations[0].startswith("Find who stops")
+
+
+@pytest.mark.parametrize("caught", [True, False])
+def test_a_client_that_pauses_redis_is_the_culprit_of_its_stall(
+        copy_of: Callable[[str], Path], caught: bool) -> None:
+    """Another client runs CLIENT PAUSE in a loop (the fault suite's slow Redis): CLIENT
+    LIST catches it at that command sample after sample, and it is named; an app
+    connection caught at KEYS once is not."""
+    results = copy_of("app.workers")
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = pd.Series(sorted(metrics["ts"].unique()))
+    elapsed = seconds - seconds.iloc[0]
+    pauser = "127.0.0.1:40000 stuck-admin CLIENT PAUSE"
+    labels = {"127.0.0.1:40001 KEYS": (elapsed.round() == 30).astype(float)}
+    if caught:
+        labels[pauser] = (elapsed >= 20).astype(float)
+    pd.concat([metrics, *[pd.DataFrame({"ts": seconds, "collector": "redis", "target": "redis",
+                                        "metric": f"redis.stalling_client{{{label}}}",
+                                        "value": values}) for label, values in labels.items()]]
+              ).to_csv(results / "metrics.csv", index=False)
+    ctx = _with_latency(results, lambda s: 260.0 if s >= 20 else 0.5, dependency="redis")
+    finding = rule_for("cache.latency").rule(ctx)
+    assert finding is not None
+    named = [line for line in finding.evidence if line.startswith("culprit:")]
+    assert len(named) == int(caught)
+    assert all(line.startswith(f"culprit: the Redis client {pauser}, caught at that command")
+               for line in named)
+    assert finding.details["server_cause"] == ("client" if caught else "")
+    top = diagnose(ctx)[0]
+    assert top.bottleneck == "cache.latency"
+    assert top.recommendations[0].startswith(f"Stop the client {pauser}") is caught
