@@ -12,8 +12,6 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
@@ -34,6 +32,7 @@ from harness.progress import ProgressLine, hottest_resource
 from harness.prometheus_export import PrometheusExporter
 from harness.remote_workers import RemoteWorkers
 from harness.results import ResultsDir
+from harness.stopping import StopFlag
 from reference_app.seed import SIZES, account_counts
 from reference_app.stack import EmbeddedStack, StackConfig
 from scenarios.accounts import login_roles
@@ -43,24 +42,6 @@ from scenarios.sink import AppendJsonl
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 3.0
-
-
-@dataclass
-class StopFlag:
-    """Set by the first Ctrl-C/SIGTERM; the second one aborts the graceful path."""
-
-    requested: bool = False
-    hard: bool = False
-    reason: str = ""
-    _on_hard: Callable[[], None] | None = field(default=None, repr=False)
-
-    def trigger(self, reason: str) -> None:
-        if self.requested:
-            self.hard = True
-            if self._on_hard is not None:
-                self._on_hard()
-            return
-        self.requested, self.reason = True, reason
 
 
 def locust_args(config: CampaignConfig, results: ResultsDir, url: str) -> list[str]:
@@ -102,6 +83,9 @@ class Campaign:
     def run(self) -> Exit:
         """Run the campaign; returns the load phase's outcome (analysis decides SLOs)."""
         check_static(self.config)
+        # Signal handlers run in greenlets of their own: aborting interrupts this one.
+        main = gevent.getcurrent()
+        self.stop.on_abort = lambda: gevent.kill(main, KeyboardInterrupt)
         with contextlib.ExitStack() as teardown:
             self._install_signals(teardown)
             self._serve_prometheus(teardown)
@@ -169,9 +153,13 @@ class Campaign:
 
     def _install_signals(self, teardown: contextlib.ExitStack) -> None:
         def on_signal(name: str) -> None:
-            log.warning(f"[campaign] {name}: stopping the load gracefully (again to abort at "
-                        "once)" if not self.stop.requested else
-                        f"[campaign] {name} again: tearing down now")
+            if self.stop.requested:
+                log.warning(f"[campaign] {name} again: tearing down now")
+            elif not self.stop.graceful:
+                log.warning(f"[campaign] {name} before the load began: tearing down now")
+            else:
+                log.warning(f"[campaign] {name}: stopping the load gracefully (again to "
+                            "abort at once)")
             self.stop.trigger(name)
 
         handlers = [gevent.signal_handler(signal.SIGINT, on_signal, "Ctrl-C"),
@@ -189,7 +177,6 @@ class Campaign:
         generator = LoadGenerator(self.config.load, args, self.results.locust, self.results.logs,
                                   self.event, bind_host=distribution.master_host
                                   if distribution.hosts else "127.0.0.1")
-        self.stop._on_hard = lambda: gevent.kill(gevent.getcurrent(), KeyboardInterrupt)
         teardown.callback(generator.stop)
         try:
             classes = generator.start_master()
@@ -212,6 +199,7 @@ class Campaign:
                                  f"{self.config.distribution.expect_workers_timeout:.0f} s; "
                                  f"see {self.results.logs}/locust-worker-*.log")
         started = time.time()
+        self.stop.graceful = True
         self.event("load_start", planned_s=total, workers=expected)
         generator.start_load()
         deadline = started + total + 60

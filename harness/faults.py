@@ -766,8 +766,11 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
         try:
             if _wait_for_load(out / "results", runner):
                 time.sleep(load.healthy_s)
+                # From the injection's start: a fault acts at once but may take seconds
+                # to report itself in place (a script watched alive for 2 s first).
+                starting = time.time()
                 with fault.inject(stack) as injected:
-                    injected_at = time.time()
+                    injected_at = starting
                     code = runner.wait()
             else:
                 code = runner.wait()

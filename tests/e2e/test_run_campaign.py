@@ -178,6 +178,61 @@ def test_sigint_mid_run_still_reports_and_leaves_no_process(app: str, tmp_path: 
     assert_gone(family)
 
 
+def test_a_signal_before_the_load_tears_down_at_once(tmp_path: Path) -> None:
+    """SIGTERM while the embedded stack starts: nothing runs that could stop gracefully,
+    so the start is abandoned, no load begins, and nothing stays behind (it once went on
+    seeding, started the load and stopped it 4 s later)."""
+    out = tmp_path / "results"
+    process = start([str(write_campaign(tmp_path, duration="60s")), "--app", "laravel",
+                     "--out", str(out), "--quiet"])
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not any(_named(pid, "postgres") for pid in seen) and time.monotonic() < deadline:
+        seen |= descendants(process.pid)
+        time.sleep(0.05)
+    assert seen, "the stack never started"
+    process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    while process.poll() is None and time.monotonic() - signalled < 60:
+        seen |= descendants(process.pid)  # what the teardown may still start
+        time.sleep(0.05)
+    _stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == 4, stderr[-3000:]
+    assert "SIGTERM before the load began: tearing down now" in stderr
+    assert "Traceback" not in stderr
+    started = [e for e in events(out) if e["kind"] == "load_start"] \
+        if (out / "events.jsonl").exists() else []
+    assert started == []
+    assert_gone(seen)
+
+
+def test_a_second_signal_mid_run_tears_down_at_once(tmp_path: Path) -> None:
+    """The second Ctrl-C interrupts the graceful stop (it once reached only the signal
+    handler's own greenlet, so the stop went on as if sent once)."""
+    out = tmp_path / "results"
+    process = start([str(write_campaign(tmp_path, duration="120s")), "--out", str(out),
+                     "--quiet"])
+    wait_for_load(out)
+    family = descendants(process.pid)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 4, stderr[-3000:]
+    assert "Ctrl-C again: tearing down now" in stderr and "Traceback" not in stderr
+    # Locust's graceful stop (up to its 10 s stop timeout) never finished.
+    assert "load_stop" not in [event["kind"] for event in events(out)]
+    assert (out / "analysis.json").is_file()  # what was recorded is still analyzed
+    assert_gone(family)
+
+
+def _named(pid: int, name: str) -> bool:
+    try:
+        return psutil.Process(pid).name().startswith(name)
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_a_killed_worker_is_an_event_not_a_crash(tmp_path: Path) -> None:
     out = tmp_path / "results"
     process = start([str(write_campaign(tmp_path, duration="25s")), "--out", str(out),
