@@ -389,11 +389,12 @@ def throttled_database(stack: Stack) -> contextlib.AbstractContextManager[str]:
 
 def throttled_redis(stack: Stack) -> contextlib.AbstractContextManager[str]:
     """The Redis of cache and sessions stopped 200 ms in every 500 ms (a throttled
-    container, a `kill -STOP` loop): every request's session read may wait."""
+    container, a `kill -STOP` loop): every request's session read may wait. Redis is
+    one process that forks no others, so it is found once, by its port."""
     port = f":{urlsplit(stack.ready['redis']).port}"
-    return _throttled(lambda: [process for process in stack.processes(*GROUP_ROLES["cache"])
-                               if port in " ".join(process.cmdline())],
-                      "the Redis of cache and sessions")
+    server = [process for process in stack.processes(*GROUP_ROLES["cache"])
+              if port in " ".join(process.cmdline())]
+    return _throttled(lambda: server, "the Redis of cache and sessions")
 
 
 @contextlib.contextmanager
