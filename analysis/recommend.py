@@ -136,9 +136,7 @@ def _outage(f: Finding, server: str, log: str, timeouts: str) -> list[str]:
     """An outage: first why the server stopped, then how the app should meet the next."""
     cause = f.details.get("server_cause")
     if cause == "stopped":
-        why = (f"Find who stopped {server}'s processes (`ps -eo pid,stat,wchan:20,args`: "
-               "state T; a debugger, `kill -STOP`, a frozen cgroup or a paused VM) and let "
-               "them run (`kill -CONT`), or restart the service.")
+        why = _find_who_stopped(f"{server}'s processes")
     elif cause == "gone":
         why = (f"Find why {server} exited: its log ({log}) and `journalctl -k` at the onset "
                "(the OOM killer names its victim); run it under systemd with "
@@ -172,7 +170,7 @@ def _db_unavailable(f: Finding, ctx: Context) -> list[str]:
 def _stalled_database(f: Finding, server: str) -> list[str]:
     """A database that answered, slowly: where the round trip's time went."""
     return [
-        _who_stops(server) if _seen_stopped(f) else
+        _find_who_stopped(f"{server}'s processes", again=True) if _seen_stopped(f) else
         f"Time the path to {server} from the app host: `psql -c 'select 1'` with `\\timing` "
         "(or `mysql -e 'select 1'`) and `ping`; a round trip of milliseconds on a LAN means "
         "a congested or shaped network, a host whose CPU is throttled (`steal` in `top`, "
@@ -191,7 +189,7 @@ def _cache_latency(f: Finding, ctx: Context) -> list[str]:
                        "fast; keep sessions where a Redis restart does not log every user "
                        "out (or accept it), and the queue on its own Redis.")
     client = f.details.get("stalling_client", "")
-    first = [_who_stops("Redis")] if _seen_stopped(f) else [
+    first = [_find_who_stopped("Redis's processes", again=True)] if _seen_stopped(f) else [
         _stop_client(client, "stalls Redis for everyone") + "; keep such commands from the "
         "app's Redis with an ACL (`ACL SETUSER <user> -client|pause -debug -keys -save`)."
     ] if client else []
@@ -212,20 +210,23 @@ def _seen_stopped(f: Finding) -> bool:
     return f.details.get("server_cause") == "stopped"
 
 
-def _who_stops(server: str) -> str:
-    """The first thing to do about a server the host saw stopped again and again."""
-    return (f"Find who stops {server}'s processes (`ps -eo pid,stat,wchan:20,args`: state T "
-            "again and again; a `kill -STOP` loop, a debugger, a cgroup `cpu.max` or frozen "
-            "cgroup, a VM with throttled CPU) and let them run.")
+def _find_who_stopped(processes: str, again: bool = False) -> str:
+    """The first thing to do about processes the host saw stopped (state T): nothing else
+    helps while they cannot run. `again`: stopped and let run in turn (a throttle)."""
+    if again:
+        return (f"Find who stops {processes} (`ps -eo pid,stat,wchan:20,args`: state T "
+                "again and again; a `kill -STOP` loop, a debugger, a cgroup `cpu.max` or "
+                "frozen cgroup, a VM with throttled CPU) and let them run.")
+    return (f"Find who stopped {processes} (`ps -eo pid,stat,wchan:20,args`: state T; a "
+            "debugger, `kill -STOP`, a frozen cgroup or a paused VM) and let them run "
+            "(`kill -CONT`), or restart them.")
 
 
 def _app_workers(f: Finding, ctx: Context) -> list[str]:
     if f.details.get("stopped", 0) > 0:
         return [
-            f"{f.details['stopped']:.0f} worker processes were stopped (state `T`): find who "
-            "stops them (`ps -eo pid,stat,wchan:20,args | grep -e php-fpm -e T`: a debugger, "
-            "`kill -STOP`, a frozen container) and let them run again (`kill -CONT` with their "
-            "pids) or restart the pool.",
+            f"{f.details['stopped']:.0f} worker processes were stopped. "
+            + _find_who_stopped("them"),
             "Alert on it: PHP-FPM's `pm.status_path` with `?full` lists each child's state "
             "and requests served; a child whose count stands still while others serve is stuck.",
             "Sizing the pool does not help while the listed workers cannot run.",
@@ -700,9 +701,8 @@ REDIS_REFUSALS = {
 
 def _errors(f: Finding, ctx: Context) -> list[str]:
     error = f.details.get("dominant_error") or "the dominant error"
-    server = ([("The errors began when a server of the stack was stopped (state T): find who "
-                "stopped it (`ps -eo pid,stat,args`: a debugger, `kill -STOP`, a frozen "
-                "container) and let it run (`kill -CONT`) or restart it."
+    server = ([("The errors began when a server of the stack was stopped. "
+                + _find_who_stopped("its processes")
                 if _seen_stopped(f) else
                 "The errors began when a server of the stack went away: find why in its log "
                 "and `journalctl -k` (the OOM killer names its victim), start it again, and "
