@@ -86,12 +86,15 @@ def stall_finding(ctx: Context, bottleneck: str, stall: Stall, server: str) -> F
     # What users felt, from its onset: a noisy probe can cross the mark once before the
     # stall begins.
     sev, change = stall_severity(ctx, stall, onset.ts)
-    if cause in SEEN_CAUSES:  # the pause was seen, not inferred from the probe alone
+    seen = cause in SEEN_CAUSES  # the pause was seen, not inferred from the probe alone
+    if seen:
         sev = max(sev, SEEN_PAUSE_SEVERITY)
     felt = (f"p95 {change.p95_before:.0f} -> {change.p95_after:.0f} ms at the same load"
             if change else stall.probe.cost)
     return Finding(
-        bottleneck, confidence(sev, rho),
+        # A seen pause is as sure as an outage: its severity alone. Whether p95 follows a
+        # pause cycle window by window is chance (the probe samples it), not evidence.
+        bottleneck, confidence(sev, None if seen else rho),
         f"{server} on {stall.target} answered slowly ({stall.probe.request} took "
         f"{stall.peak_ms:.0f} ms): {felt}.",
         [f"{stall.describe()}; {onset_text(onset)}", *([culprit] if culprit else []),
