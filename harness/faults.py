@@ -24,6 +24,7 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -677,10 +678,12 @@ class FaultOutcome:
 
 
 @contextlib.contextmanager
-def running_stack(app: str, db: str, size: str, log: IO[str]) -> Iterator[Stack]:
+def running_stack(app: str, db: str, size: str, log: IO[str],
+                  statement_log: bool = False) -> Iterator[Stack]:
     """`python -m reference_app up` until its JSON ready line; stopped with SIGINT."""
     process = subprocess.Popen(  # our own module
-        [sys.executable, "-m", "reference_app", "up", "--app", app, "--db", db, "--size", size],
+        [sys.executable, "-m", "reference_app", "up", "--app", app, "--db", db, "--size", size,
+         *(["--statement-log"] if statement_log else [])],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         ready = _ready_line(process, STACK_START_TIMEOUT_S)
@@ -749,7 +752,8 @@ def write_campaign(stack: Stack, load: FaultLoad, out: Path) -> Path:
 
 
 def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
-              db: str = "postgresql") -> FaultOutcome:
+              db: str = "postgresql", statement_log: bool = False) -> FaultOutcome:
+    """One case in `out`; with `statement_log`, the Laravel app's statements.log there."""
     out.mkdir(parents=True)
     if fault.users is not None:
         load = replace(load, users=fault.users)
@@ -758,7 +762,8 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
     load = replace(load, duration_s=load.duration_s + fault.extra_s)
     started = time.monotonic()
     injected, injected_at, code = "not injected", None, -1
-    with open(out / "harness.log", "w") as log, running_stack(app, db, load.size, log) as stack:
+    with open(out / "harness.log", "w") as log, running_stack(
+            app, db, load.size, log, statement_log) as stack:
         campaign = write_campaign(stack, load, out)
         runner = subprocess.Popen(  # our own script
             [sys.executable, str(ROOT / "run_campaign.py"), str(campaign),
@@ -779,6 +784,8 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
             if runner.poll() is None:
                 runner.send_signal(signal.SIGINT)
                 runner.wait()
+            if "statement_log" in stack.ready:  # the stack removes its storage when it stops
+                shutil.copyfile(stack.ready["statement_log"], out / "statements.log")
     return outcome_of(fault, out, injected, injected_at, code, time.monotonic() - started)
 
 
@@ -887,11 +894,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="default: results/faults-<app>-<ts>")
     parser.add_argument("--reanalyze", type=Path, metavar="MATRIX_DIR",
                         help="judge an earlier matrix's results again, running nothing")
+    parser.add_argument("--statement-log", action="store_true",
+                        help="laravel: each case's statements.log, the statements every "
+                             "request and queued job ran (what the analysis estimates)")
     args = parser.parse_args(argv)
     if args.reanalyze:
         return reanalyze(args.reanalyze)
     if args.db == "mariadb" and args.app != "laravel":
         parser.error("--db mariadb runs only with --app laravel")
+    if args.statement_log and args.app != "laravel":
+        parser.error("--statement-log runs only with --app laravel")
     faults = [f for f in FAULTS if args.app in f.apps and args.db in f.dbs
               and (not args.only or f.name in args.only)]
     if not faults:
@@ -903,7 +915,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for index, fault in enumerate(faults, 1):
             print(f"[faults] {index}/{len(faults)} {fault.name} ...", file=sys.stderr, flush=True)
-            outcome = run_fault(fault, args.app, out / fault.name.replace(" ", "-"), db=args.db)
+            outcome = run_fault(fault, args.app, out / fault.name.replace(" ", "-"), db=args.db,
+                                statement_log=args.statement_log)
             outcomes.append(outcome)
             print(f"[faults] {fault.name}: {outcome.named} ({outcome.confidence:.2f}) "
                   f"{'ok' if outcome.correct else 'WRONG'}", file=sys.stderr, flush=True)

@@ -53,12 +53,17 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--approval-chain", default="atasan", metavar="ROLE,...",
                              help="approving roles, lowest level first: atasan (the unit), "
                                   "dekan (the faculty), ppk (all); e.g. atasan,dekan,ppk")
+        command.add_argument("--statement-log", action="store_true",
+                             help="laravel: count each request's and queued job's "
+                                  "statements in storage/logs/statements.log (to check the "
+                                  "analysis by)")
     args = parser.parse_args(argv)
     try:
         config = StackConfig(app=args.app, db=args.db, size=args.size,
                              knobs=Knobs().with_values(parse_assignments(args.knob)),
                              approval_chain=tuple(filter(None, (
-                                 role.strip() for role in args.approval_chain.split(",")))))
+                                 role.strip() for role in args.approval_chain.split(",")))),
+                             statement_log=args.statement_log)
     except ValueError as error:  # a KnobError too
         print(f"error: {error}", file=sys.stderr)
         return 2

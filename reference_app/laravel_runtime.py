@@ -70,6 +70,12 @@ class LaravelRuntime:
     def backend_ports(self) -> list[int]:
         return [self.fpm_port]
 
+    @property
+    def statement_log(self) -> Path | None:
+        """Where the app counts each request's and job's statements (StackConfig)."""
+        return (self.release / "storage" / "logs" / "statements.log"
+                if self.services.config.statement_log else None)
+
     def status_urls(self) -> dict[str, str]:
         return {"fpm_status": f"{self.url}/fpm-status",
                 "nginx_status": f"{self.url}/nginx-status"}
@@ -156,6 +162,7 @@ class LaravelRuntime:
             "ESPPD_HOT_ROW_LOCK": _bool(knobs.hot_row_lock),
             "ESPPD_QUEUE_JOB_DELAY_MS": str(knobs.queue_job_delay_ms),
             "ESPPD_INDEXES": _bool(knobs.indexes),
+            "ESPPD_STATEMENT_LOG": _bool(config.statement_log),
         }
         return "".join(f'{key}="{value}"\n' for key, value in values.items())
 

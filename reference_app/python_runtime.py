@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class PythonRuntime:
     app = "python"
+    statement_log: Path | None = None  # only the Laravel app counts its statements
 
     def __init__(self, services: StackServices, progress: Progress) -> None:
         self.services = services

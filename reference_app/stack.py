@@ -98,6 +98,11 @@ class EmbeddedStack:
         return self.runtime.storage_dir
 
     @property
+    def statement_log(self) -> Path | None:
+        """The app's count of statements per request and job (StackConfig), or None."""
+        return self.runtime.statement_log
+
+    @property
     def seed_report(self) -> SeedReport | None:
         return self.runtime.seed_report
 
@@ -121,7 +126,8 @@ class EmbeddedStack:
         return {"app": self.config.app, "db": self.config.db, "url": self.url,
                 "dsn": self.dsn, "monitor_dsn": self.monitor_dsn, "redis": self.redis_url,
                 "queue_redis": self.queue_redis_url, **self.runtime.status_urls(),
-                "logs": self.log_files(), "storage": str(self.runtime.storage_dir)}
+                "logs": self.log_files(), "storage": str(self.runtime.storage_dir),
+                **({"statement_log": str(self.statement_log)} if self.statement_log else {})}
 
     def pids(self) -> dict[str, list[int]]:
         """Top-level pid of each component (each leads its own process group)."""

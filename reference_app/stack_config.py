@@ -30,6 +30,9 @@ class StackConfig:
     log_dir: Path | None = None
     retry_after_s: int = 90
     approval_chain: tuple[str, ...] = DEFAULT_CHAIN  # approving roles, lowest level first
+    # The Laravel app appends each request's and job's statement count to
+    # storage/logs/statements.log: the truth the analysis's estimates are held against.
+    statement_log: bool = False
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
@@ -42,6 +45,8 @@ class StackConfig:
         if self.app == "python" and self.db != "postgresql":
             raise ValueError("the python app runs on postgresql only; "
                              "use app = \"laravel\" for mariadb")
+        if self.statement_log and self.app != "laravel":
+            raise ValueError("the statement log is the laravel app's")
         check_chain(self.approval_chain)
         try:
             self.knobs.check_app(self.app)

@@ -89,8 +89,10 @@ def bad_stack(request: pytest.FixtureRequest, knob_stacks: KnobStacks) -> Embedd
 
 @pytest.fixture(scope="session")
 def mariadb_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    """Laravel on MariaDB, best practices on: the smoke subset of the MariaDB variant."""
+    """Laravel on MariaDB, best practices on: the smoke subset of the MariaDB variant.
+    It counts its statements per request (storage/logs/statements.log)."""
     config = StackConfig(app="laravel", db="mariadb", size="small", retry_after_s=3,
+                         statement_log=True,
                          log_dir=tmp_path_factory.mktemp("mariadb-stack-logs"))
     with EmbeddedStack(config) as running:
         yield running

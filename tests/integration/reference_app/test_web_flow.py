@@ -294,3 +294,35 @@ def test_mariadb_full_flow_files_and_partitions(mariadb_stack: EmbeddedStack) ->
     test_full_flow_create_submit_approve_report(mariadb_stack)
     test_queued_document_and_export_are_real_files(mariadb_stack)
     test_rows_land_in_their_year_partition(mariadb_stack)
+
+
+def test_mariadb_executes_each_laravel_statement_once_prepared(
+        mariadb_stack: EmbeddedStack) -> None:
+    """The premise of the round-trip N+1 rule (analysis/rules/statements.py): MariaDB
+    digests no server-side prepared statement, yet Com_stmt_execute counts every statement
+    Laravel runs, and two more in each request that connects (SET NAMES and sql_mode on a
+    new connection). The app's own count (StatementTally) is the truth."""
+    log = mariadb_stack.statement_log
+    assert log is not None
+
+    def executions() -> int:
+        return int(mariadb_stack.query("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'")[0][1])
+
+    settled = executions()  # queued jobs of earlier tests run statements too
+    for _ in range(50):
+        time.sleep(0.2)
+        if (now := executions()) == settled:
+            break
+        settled = now
+    counted, before = len(log.read_text().splitlines()), executions()
+    dosen = EsppdClient(mariadb_stack.url)
+    dosen.login("dosen", 3)
+    for path in ("/dashboard", "/sppd", "/sppd/create"):
+        assert dosen.get(path).status_code == 200
+    assert dosen.get(f"/sppd/{new_trip(dosen)}").status_code == 200
+    executed = executions() - before
+    lines = [line.split("\t") for line in log.read_text().splitlines()[counted:]]
+    assert {f"{kind} {name}" for kind, name, _ in lines} >= {
+        "HTTP POST login", "HTTP GET sppd", "HTTP POST sppd", "HTTP GET sppd/{sppd}"}
+    statements = [int(count) for _, _, count in lines]
+    assert executed == sum(statements) + 2 * sum(1 for n in statements if n), (lines, executed)

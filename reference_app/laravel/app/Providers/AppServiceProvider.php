@@ -3,8 +3,14 @@
 namespace App\Providers;
 
 use App\Database\PostgresConnector;
+use App\Http\Middleware\TallyStatements;
 use App\Mail\Transport\OutboxTransport;
+use App\Services\StatementTally;
+use Illuminate\Contracts\Http\Kernel;
+use Illuminate\Queue\Events\JobProcessed;
+use Illuminate\Support\Facades\DB;
 use Illuminate\Support\Facades\Mail;
+use Illuminate\Support\Facades\Queue;
 use Illuminate\Support\ServiceProvider;
 
 class AppServiceProvider extends ServiceProvider
@@ -34,5 +40,23 @@ class AppServiceProvider extends ServiceProvider
         Mail::extend('outbox', function (array $config) {
             return new OutboxTransport($config['path']);
         });
+
+        if ($path = config('esppd.statement_log')) {
+            $this->tallyStatements(new StatementTally($path));
+        }
+    }
+
+    /**
+     * Count every statement, and record the count per HTTP request and per queued job.
+     */
+    private function tallyStatements(StatementTally $tally): void
+    {
+        $this->app->instance(StatementTally::class, $tally);
+        DB::listen(fn () => $tally->count());
+        Queue::before(fn () => $tally->reset());
+        Queue::after(fn (JobProcessed $event) => $tally->record('JOB', $event->job->resolveName()));
+        if (! $this->app->runningInConsole()) {
+            $this->app->make(Kernel::class)->prependMiddleware(TallyStatements::class);
+        }
     }
 }
