@@ -47,6 +47,7 @@ from analysis.signals import GROUP_ROLES
 from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
 from harness.cpu_quota import cpu_quota
+from harness.stopping import interrupt_on_term, wait_passing_interrupts
 from harness.validate import analyze_again, top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES, account_counts
 from scenarios.accounts import ROLES
@@ -684,7 +685,8 @@ def running_stack(app: str, db: str, size: str, log: IO[str],
     process = subprocess.Popen(  # our own module
         [sys.executable, "-m", "reference_app", "up", "--app", app, "--db", db, "--size", size,
          *(["--statement-log"] if statement_log else [])],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+        start_new_session=True)  # a Ctrl-C stops the campaign on it first, then the stack
     try:
         ready = _ready_line(process, STACK_START_TIMEOUT_S)
         if ready is None:
@@ -768,7 +770,8 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
         runner = subprocess.Popen(  # our own script
             [sys.executable, str(ROOT / "run_campaign.py"), str(campaign),
              "--out", str(out / "results"), "--quiet"], cwd=ROOT, stdout=log, stderr=log,
-            env={**os.environ, **{name: stack.ready[key] for key, name in SECRET_ENV.items()}})
+            env={**os.environ, **{name: stack.ready[key] for key, name in SECRET_ENV.items()}},
+            start_new_session=True)  # each Ctrl-C reaches it once, from us
         try:
             if _wait_for_load(out / "results", runner):
                 time.sleep(load.healthy_s)
@@ -777,13 +780,15 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
                 starting = time.time()
                 with fault.inject(stack) as injected:
                     injected_at = starting
-                    code = runner.wait()
+                    code = wait_passing_interrupts(runner)
             else:
-                code = runner.wait()
-        finally:
+                code = wait_passing_interrupts(runner)
+        except BaseException:  # stopped before the run ended: it still ends gracefully
             if runner.poll() is None:
                 runner.send_signal(signal.SIGINT)
-                runner.wait()
+                wait_passing_interrupts(runner)
+            raise
+        finally:
             if "statement_log" in stack.ready:  # the stack removes its storage when it stops
                 shutil.copyfile(stack.ready["statement_log"], out / "statements.log")
     return outcome_of(fault, out, injected, injected_at, code, time.monotonic() - started)
@@ -910,6 +915,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no fault matches {args.only} for the {args.app} app")
     stack = args.app if args.db == "postgresql" else f"{args.app}-{args.db}"
     out = args.out or ROOT / "results" / f"faults-{stack}-{time.strftime('%Y%m%d-%H%M%S')}"
+    interrupt_on_term()
     started = time.monotonic()
     outcomes = []
     try:

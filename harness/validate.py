@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.stopping import interrupt_on_term, run_passing_interrupts
 from reference_app.knobs import AS_BASELINE, KNOB_SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,8 +77,7 @@ def run_case(case: Case, out: Path, app: str = "python", db: str = "postgresql")
         argv += ["--knob", f"{name}={value}"]
     started = time.monotonic()
     with open(out.parent / f"{out.name}.log", "w") as log:
-        code = subprocess.run(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              check=False).returncode
+        code = run_passing_interrupts(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     return outcome_of(case, out, code, time.monotonic() - started)
 
 
@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"validate: cannot create {out}: {error.strerror}; choose another --out",
                   file=sys.stderr)
             return 2
+    interrupt_on_term()
     started = time.monotonic()
     outcomes: list[Outcome] = []
     wall = 0.0
