@@ -789,8 +789,9 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
                 wait_passing_interrupts(runner)
             raise
         finally:
-            if "statement_log" in stack.ready:  # the stack removes its storage when it stops
-                shutil.copyfile(stack.ready["statement_log"], out / "statements.log")
+            counted = Path(stack.ready.get("statement_log", ""))
+            if counted.name and counted.is_file():  # the stack removes it when it stops
+                shutil.copyfile(counted, out / "statements.log")
     return outcome_of(fault, out, injected, injected_at, code, time.monotonic() - started)
 
 
