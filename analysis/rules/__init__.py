@@ -123,22 +123,37 @@ def diagnose(ctx: Context, failed_slos: Sequence[SloResult] = ()) -> list[Findin
     found = {spec.bottleneck: f for spec in REGISTRY if (f := spec.rule(ctx)) is not None}
     if failed_slos and "none" in found:
         found["none"] = _unexplained(ctx, failed_slos)
-    demote_symptoms(found)
+    chains = demote_symptoms(found)
     others = [f.confidence for name, f in found.items() if name != "none"]
     if "none" in found and others:
         found["none"].confidence = round(min(found["none"].confidence, 1 - max(others)), 3)
     if not found or all(f.confidence < REPORT_MIN_CONFIDENCE for f in found.values()):
         found.setdefault("none", _unexplained(ctx, failed_slos))
-    order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
-    ranked = sorted(found.values(), key=lambda f: (-f.confidence, order[f.bottleneck]))
+    ranked = rank(found, chains)
     attach_log_messages(ctx, [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE])
     for finding in ranked:
         finding.recommendations = recommendations(finding, ctx)
     return [f for f in ranked if f.confidence >= REPORT_MIN_CONFIDENCE] or ranked[:1]
 
 
-def demote_symptoms(found: dict[str, Finding]) -> None:
-    """Halve each finding that a present cause (as found, before any halving) explains."""
+def rank(found: dict[str, Finding], chains: dict[str, float]) -> list[Finding]:
+    """Strongest first, a cause with its chain's strength (`demote_symptoms`); on a tie,
+    REGISTRY's order."""
+    order = {spec.bottleneck: i for i, spec in enumerate(REGISTRY)}
+    return sorted(found.values(), key=lambda f: (
+        -max(f.confidence, chains.get(f.bottleneck, 0.0)), order[f.bottleneck]))
+
+
+def demote_symptoms(found: dict[str, Finding]) -> dict[str, float]:
+    """Halve each finding that a present cause (as found, before any halving) explains.
+
+    Returns the chain strength of each cause that nothing explains, the highest
+    confidence as found of the symptoms it explains: the verdict ranks a cause with its
+    chain. A saturation the analysis is
+    sure of (the app's CPU, 0.78) is the bottleneck's strongest evidence, and the cause
+    that explains it (an N+1, itself 0.64) names the fix; a finding apart from the chain
+    (a report's full scan, 0.74, on a database 0.8 sessions busy) ranks below it, as it
+    would below the symptom left alone."""
     original = {name: f.confidence for name, f in found.items()}
     consequences: dict[str, list[Finding]] = {}
     explained = _explanations(found)
@@ -161,6 +176,13 @@ def demote_symptoms(found: dict[str, Finding]) -> None:
         found[cause].evidence.append("chain: " + " -> ".join(
             f"{f.bottleneck}{_since(f)}" for f in [found[cause], *ordered]))
         found[cause].details["consequences"] = [f.bottleneck for f in ordered]
+        strongest = max(ordered, key=lambda f: original[f.bottleneck])
+        if original[strongest.bottleneck] > original[cause] and not explained.get(cause):
+            found[cause].evidence.append(
+                f"ranked with its chain: it explains {strongest.bottleneck} (confidence "
+                f"{original[strongest.bottleneck]:.2f}), above its own {original[cause]:.2f}")
+    return {cause: max(original[f.bottleneck] for f in symptoms)
+            for cause, symptoms in consequences.items() if not explained.get(cause)}
 
 
 def _explanations(found: dict[str, Finding]) -> dict[str, list[str]]:

@@ -156,8 +156,10 @@ def test_top_verdict_names_the_injected_bottleneck(scenario: str,
     expected = "none" if scenario == "baseline" else scenario
     assert findings[0].bottleneck == expected
     assert findings[0].recommendations
-    confidences = [f.confidence for f in findings]
-    assert confidences == sorted(confidences, reverse=True)
+    # Strongest first, but for a cause ranked with the stronger symptom it explains.
+    plain = [f.confidence for f in findings
+             if not any(line.startswith("ranked with its chain") for line in f.evidence)]
+    assert plain == sorted(plain, reverse=True)
 
 
 def test_symptoms_are_ranked_below_their_cause(context_of: Callable[[str], Context]) -> None:
@@ -357,8 +359,9 @@ def test_queue_workers_that_wait_are_a_symptom_of_the_database_stopped_ones_not(
     waiting = found("blocked")
     demote_symptoms(waiting)
     assert waiting["queue.backlog"].confidence == 0.5
-    assert waiting["db.query"].evidence == ["chain: db.query from 00:17:15Z -> queue.backlog "
-                                            "from 00:17:40Z"]
+    assert waiting["db.query"].evidence == [
+        "chain: db.query from 00:17:15Z -> queue.backlog from 00:17:40Z",
+        "ranked with its chain: it explains queue.backlog (confidence 1.00), above its own 0.95"]
     for kind in ("stopped", "gone", "busy"):
         alone = found(kind)
         demote_symptoms(alone)
@@ -424,8 +427,9 @@ def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> No
     assert found["app.cpu"].confidence == pytest.approx(0.435)
     assert found["app.cpu"].evidence == ["probably a consequence of db.n_plus_one "
                                          "(confidence 0.82, from 00:17:40Z)"]
-    assert found["db.n_plus_one"].evidence == ["chain: db.n_plus_one from 00:17:40Z -> "
-                                               "app.cpu from 00:16:40Z"]
+    assert found["db.n_plus_one"].evidence == [
+        "chain: db.n_plus_one from 00:17:40Z -> app.cpu from 00:16:40Z",
+        "ranked with its chain: it explains app.cpu (confidence 0.87), above its own 0.82"]
     assert found["db.n_plus_one"].confidence == 0.82
 
 
@@ -551,3 +555,25 @@ def test_many_statements_on_every_request_are_no_n_plus_one(
         copy_of: Callable[[str], Path]) -> None:
     ctx = _as_prepared_statements(copy_of("db.n_plus_one"), lambda kind: 12.0)
     assert rule_for("db.n_plus_one").rule(ctx) is None
+
+
+def test_a_cause_ranks_with_the_saturation_it_explains() -> None:
+    """Laravel/MariaDB knob matrix at 1c19501, eager_loading=off: the app's CPU saturated
+    (0.78), explained by the N+1 (0.64); a monthly report's full scan of a database 0.8
+    sessions busy (db.query 0.74), apart from that chain, took the verdict."""
+    from analysis.findings import Finding
+    from analysis.rules import demote_symptoms, rank
+
+    def found(*names: str) -> dict[str, Finding]:
+        confidences = {"app.cpu": 0.78, "db.n_plus_one": 0.64, "db.query": 0.74}
+        return {name: Finding(name, confidences[name], "", [], onset_ts=1000.0)
+                for name in names}
+
+    chain = found("app.cpu", "db.n_plus_one", "db.query")
+    ranked = rank(chain, demote_symptoms(chain))
+    assert [f.bottleneck for f in ranked] == ["db.n_plus_one", "db.query", "app.cpu"]
+    assert ranked[0].confidence == 0.64  # its own; the chain only ranks it
+    assert ranked[0].evidence[-1] == ("ranked with its chain: it explains app.cpu "
+                                      "(confidence 0.78), above its own 0.64")
+    alone = found("db.n_plus_one", "db.query")  # no saturation it explains
+    assert rank(alone, demote_symptoms(alone))[0].bottleneck == "db.query"
