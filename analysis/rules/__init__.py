@@ -147,13 +147,14 @@ def rank(found: dict[str, Finding], chains: dict[str, float]) -> list[Finding]:
 def demote_symptoms(found: dict[str, Finding]) -> dict[str, float]:
     """Halve each finding that a present cause (as found, before any halving) explains.
 
-    Returns the chain strength of each cause that nothing explains, the highest
-    confidence as found of the symptoms it explains: the verdict ranks a cause with its
-    chain. A saturation the analysis is
-    sure of (the app's CPU, 0.78) is the bottleneck's strongest evidence, and the cause
-    that explains it (an N+1, itself 0.64) names the fix; a finding apart from the chain
-    (a report's full scan, 0.74, on a database 0.8 sessions busy) ranks below it, as it
-    would below the symptom left alone."""
+    Returns the chain strength of each cause that nothing explains: the highest
+    confidence, as found, of the symptoms that it alone explains. The verdict ranks a
+    cause with its chain: a saturation the analysis is sure of (the app's CPU, 0.78) is
+    the bottleneck's strongest evidence, and the one cause that explains it (an N+1,
+    itself 0.64) names the fix; a finding apart from that chain (a report's full scan,
+    0.74, on a database 0.8 sessions busy) ranks below it, as it would below the symptom
+    left alone. A symptom several causes explain (a full pool, which any slow request
+    fills) tells none of them apart."""
     original = {name: f.confidence for name, f in found.items()}
     consequences: dict[str, list[Finding]] = {}
     explained = _explanations(found)
@@ -176,13 +177,18 @@ def demote_symptoms(found: dict[str, Finding]) -> dict[str, float]:
         found[cause].evidence.append("chain: " + " -> ".join(
             f"{f.bottleneck}{_since(f)}" for f in [found[cause], *ordered]))
         found[cause].details["consequences"] = [f.bottleneck for f in ordered]
-        strongest = max(ordered, key=lambda f: original[f.bottleneck])
-        if original[strongest.bottleneck] > original[cause] and not explained.get(cause):
+    chains: dict[str, float] = {}
+    for cause, symptoms in consequences.items():
+        own = [f for f in symptoms if explained[f.bottleneck] == [cause]]
+        if explained.get(cause) or not own:
+            continue
+        strongest = max(own, key=lambda f: original[f.bottleneck])
+        chains[cause] = original[strongest.bottleneck]
+        if chains[cause] > original[cause]:
             found[cause].evidence.append(
-                f"ranked with its chain: it explains {strongest.bottleneck} (confidence "
-                f"{original[strongest.bottleneck]:.2f}), above its own {original[cause]:.2f}")
-    return {cause: max(original[f.bottleneck] for f in symptoms)
-            for cause, symptoms in consequences.items() if not explained.get(cause)}
+                f"ranked with its chain: it alone explains {strongest.bottleneck} (confidence "
+                f"{chains[cause]:.2f}), above its own {original[cause]:.2f}")
+    return chains
 
 
 def _explanations(found: dict[str, Finding]) -> dict[str, list[str]]:

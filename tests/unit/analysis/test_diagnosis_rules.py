@@ -361,7 +361,8 @@ def test_queue_workers_that_wait_are_a_symptom_of_the_database_stopped_ones_not(
     assert waiting["queue.backlog"].confidence == 0.5
     assert waiting["db.query"].evidence == [
         "chain: db.query from 00:17:15Z -> queue.backlog from 00:17:40Z",
-        "ranked with its chain: it explains queue.backlog (confidence 1.00), above its own 0.95"]
+        "ranked with its chain: it alone explains queue.backlog (confidence 1.00), above its "
+        "own 0.95"]
     for kind in ("stopped", "gone", "busy"):
         alone = found(kind)
         demote_symptoms(alone)
@@ -429,7 +430,7 @@ def test_saturated_app_cpu_next_to_an_n_plus_one_is_the_n_plus_one_first() -> No
                                          "(confidence 0.82, from 00:17:40Z)"]
     assert found["db.n_plus_one"].evidence == [
         "chain: db.n_plus_one from 00:17:40Z -> app.cpu from 00:16:40Z",
-        "ranked with its chain: it explains app.cpu (confidence 0.87), above its own 0.82"]
+        "ranked with its chain: it alone explains app.cpu (confidence 0.87), above its own 0.82"]
     assert found["db.n_plus_one"].confidence == 0.82
 
 
@@ -573,7 +574,11 @@ def test_a_cause_ranks_with_the_saturation_it_explains() -> None:
     ranked = rank(chain, demote_symptoms(chain))
     assert [f.bottleneck for f in ranked] == ["db.n_plus_one", "db.query", "app.cpu"]
     assert ranked[0].confidence == 0.64  # its own; the chain only ranks it
-    assert ranked[0].evidence[-1] == ("ranked with its chain: it explains app.cpu "
+    assert ranked[0].evidence[-1] == ("ranked with its chain: it alone explains app.cpu "
                                       "(confidence 0.78), above its own 0.64")
     alone = found("db.n_plus_one", "db.query")  # no saturation it explains
     assert rank(alone, demote_symptoms(alone))[0].bottleneck == "db.query"
+    # A full pool, which every slow request fills, is explained by both: it ranks neither.
+    shared = {**found("db.n_plus_one", "db.query"),
+              "app.workers": Finding("app.workers", 0.98, "", [], onset_ts=1000.0)}
+    assert rank(shared, demote_symptoms(shared))[0].bottleneck == "db.query"
