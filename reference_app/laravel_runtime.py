@@ -162,7 +162,7 @@ class LaravelRuntime:
             "ESPPD_HOT_ROW_LOCK": _bool(knobs.hot_row_lock),
             "ESPPD_QUEUE_JOB_DELAY_MS": str(knobs.queue_job_delay_ms),
             "ESPPD_INDEXES": _bool(knobs.indexes),
-            "ESPPD_STATEMENT_LOG": _bool(config.statement_log),
+            "ESPPD_STATEMENT_LOG": str(self.statement_log or ""),
         }
         return "".join(f'{key}="{value}"\n' for key, value in values.items())
 

@@ -27,8 +27,8 @@ return [
     // Read by the index migration: false leaves the filter and foreign-key indexes out.
     'indexes' => (bool) env('ESPPD_INDEXES', true),
 
-    // Where each HTTP request and queued job appends its statement count (tests only).
-    'statement_log' => env('ESPPD_STATEMENT_LOG', false) ? storage_path('logs/statements.log') : null,
+    // The file each HTTP request and queued job appends its statement count to (tests only).
+    'statement_log' => env('ESPPD_STATEMENT_LOG') ?: null,
 
     'page_size' => 15,
 
