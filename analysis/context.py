@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,9 +195,14 @@ class Context:
         return Onset(ts, self.users_at(ts))
 
     def users_at(self, ts: float) -> float:
-        users = self.w5["users"]
-        position = int(np.searchsorted(users.index.to_numpy(), ts, side="right")) - 1
-        return float(users.iloc[max(position, 0)]) if len(users) else math.nan
+        value = self.value_at(self.w5["users"], ts)
+        return math.nan if value is None else float(value)
+
+    @staticmethod
+    def value_at(series: pd.Series, ts: float) -> Any:
+        """A windowed series' value in the window holding `ts` (None when it is empty)."""
+        position = int(np.searchsorted(series.index.to_numpy(), ts, side="right")) - 1
+        return series.iloc[max(position, 0)] if len(series) else None
 
     def after(self, series: pd.Series, ts: float) -> pd.Series:
         return series[series.index >= ts]

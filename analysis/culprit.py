@@ -40,6 +40,7 @@ class LockCulprit:
     share: float             # of all blocked session-samples
     roots: int               # distinct root blockers seen
     queue_max: float         # sessions waiting on locks in all, at most, while it held
+    head: QueueHead | None = None  # a waiter that others queued behind
 
     @property
     def one_holder(self) -> bool:
@@ -65,7 +66,25 @@ class LockCulprit:
                 f"waited for during {held:.0f} s from {clock(self.first)}: {self.state}{age}; "
                 f"up to {self.max_waiting} sessions waited on it directly"
                 + (f" and {self.queue_max:.0f} on locks in all (the queue behind it)"
-                   if self.queue_max > self.max_waiting else "") + statement)
+                   if self.queue_max > self.max_waiting else "") + statement
+                + (f"; {self.head.describe()}" if self.head else ""))
+
+
+@dataclass(frozen=True)
+class QueueHead:
+    """A session waiting on the holder that others waited behind: a lock request queues,
+    and a strong one (a schema change's) makes every later request for the table queue
+    behind it, even those the holder would let through."""
+
+    pid: str
+    application: str
+    max_waiting: int
+    query: str
+
+    def describe(self) -> str:
+        who = f" ({session_owner(self.application, '', '')})" if self.application else ""
+        return (f"at the head of the queue, session {self.pid}{who}, itself waiting, held up "
+                f"to {self.max_waiting} behind it" + (f": {self.query}" if self.query else ""))
 
 
 def lock_culprit(ctx: Context, since: float | None) -> LockCulprit | None:
@@ -97,7 +116,22 @@ def lock_culprit(ctx: Context, since: float | None) -> LockCulprit | None:
         xact_age_s=float(top["xact_age_s"]) if pd.notna(top["xact_age_s"]) else math.nan,
         query=str(queries.iloc[-1]) if len(queries) else "",
         share=float(top["waited"] / per_root["waited"].sum()), roots=len(per_root),
-        queue_max=_queue_max(ctx, float(top["first"]), float(top["last"])))
+        queue_max=_queue_max(ctx, float(top["first"]), float(top["last"])),
+        head=_queue_head(frame, float(top["first"]), float(top["last"])))
+
+
+def _queue_head(frame: pd.DataFrame, first: float, last: float) -> QueueHead | None:
+    """The waiting session that most others waited on while the holder held."""
+    inside = frame[(frame["blocked"].astype(str).str.lower() == "true")
+                   & (frame["ts"] >= first) & (frame["ts"] <= last) & (frame["waiting"] > 0)]
+    if inside.empty:
+        return None
+    per_pid = inside.groupby("pid", sort=False)["waiting"].sum()
+    rows = inside[inside["pid"] == per_pid.idxmax()]
+    queries = rows["query"].dropna().astype(str)
+    queries = queries[queries.str.len() > 0]
+    return QueueHead(str(per_pid.idxmax()), _text(rows.iloc[-1]["application"]),
+                     int(rows["waiting"].max()), str(queries.iloc[-1]) if len(queries) else "")
 
 
 def _queue_max(ctx: Context, first: float, last: float) -> float:

@@ -176,7 +176,10 @@ UNREACHABLE = re.compile(
     r"refused|could not connect|can't connect|connection (failed|timed out|reset|lost|"
     r"closed)|timeout expired|timed out|server closed|terminating connection|lost "
     r"connection|gone away|broken pipe|no route to host|unreachable|error 11[01]\b|"
-    r"TimeoutError|timeout (reading|writing|connecting)", re.I)
+    r"TimeoutError|timeout (reading|writing|connecting)|"
+    # Its name no longer resolves (libpq, MySQL clients, getaddrinfo, redis-py's -2/-3).
+    r"could not translate host name|unknown (MySQL server )?host|name or service not known|"
+    r"temporary failure in name resolution|getaddrinfo|error -[23] connecting", re.I)
 # The server answered, with a refusal of its own: full (db.connections), or it does not
 # let this client in. Up, so not an outage.
 ANSWERED = re.compile(rf"{SERVER_FULL}|canceling statement|statement timeout|"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from analysis.findings import Finding
 from analysis.culprit import LockCulprit
 from analysis.holders import ConnectionHolder
+from analysis.sqltext import is_schema_change
 from analysis.timefmt import clock
 from analysis.top_processes import ProcessCulprit
 
@@ -510,6 +511,14 @@ def _lock_holder(culprit: LockCulprit, ctx: Context) -> list[str]:
         out.append("A long statement holds the lock while it runs: run it off-peak or in "
                    "small batches, or bound it with "
                    + ("`max_statement_time`." if ctx.mysql else "`statement_timeout`."))
+    if culprit.head is not None and is_schema_change(culprit.head.query):
+        out.append("A schema change queued for its lock behind the holder, and every later "
+                   "statement on the table queued behind the schema change: run migrations "
+                   "with a short lock wait and retry them ("
+                   + ("`SET SESSION lock_wait_timeout = 3`; `ALGORITHM=INPLACE, LOCK=NONE` "
+                      "where the change allows it)." if ctx.mysql else
+                      "`SET lock_timeout = '3s'`; `CREATE INDEX CONCURRENTLY`), after "
+                      "checking for long transactions (`pg_stat_activity.xact_start`)."))
     if culprit.query.upper().startswith(("LOCK TABLE", "FLUSH TABLES")):
         out.append("It took explicit table locks: InnoDB needs none for a consistent copy "
                    "(`mysqldump --single-transaction`, `mariadb-backup`), and a manual fix "
@@ -525,6 +534,24 @@ def _lock_holder(culprit: LockCulprit, ctx: Context) -> list[str]:
 
 
 def _db_io(f: Finding, ctx: Context) -> list[str]:
+    if "commit_ms" in f.details:
+        return ([
+            "Time the log flush where it happens: `SHOW VARIABLES LIKE "
+            "'innodb_flush_log_at_trx_commit'` and `sync_binlog` (1 flushes at every "
+            "commit), the redo log's disk (`fio --fsync=1` on its filesystem), a semi-sync "
+            "replica's `rpl_semi_sync_master_timeout`."] if ctx.mysql else [
+            "Time the WAL flush where it happens: `pg_test_fsync` on the WAL's filesystem; "
+            "`SHOW synchronous_commit, synchronous_standby_names, commit_delay, "
+            "commit_siblings` (a synchronous standby that is slow or gone holds every "
+            "commit; a commit_delay adds itself to each), and the wait events of "
+            "committing backends in pg_stat_activity (WALSync, WALWrite, SyncRep).",
+        ]) + [
+            "Put the log on a fast, dedicated disk with a write cache that survives power "
+            "loss; relax durability only where losing the last commits is acceptable "
+            "(`synchronous_commit = off` per transaction, `innodb_flush_log_at_trx_commit = "
+            "2`).",
+            "Batch writes that commit one row at a time into one transaction.",
+        ]
     total = ctx.signal(MEM_TOTAL).max()
     ram = f"{total / GIB:.0f} GiB" if not math.isnan(total) else "RAM"
     memory = (f"InnoDB memory: innodb_buffer_pool_size about 50-70% of {ram} on a dedicated "
@@ -571,7 +598,14 @@ def _host_cpu(f: Finding, ctx: Context) -> list[str]:
 def _host_memory(f: Finding, ctx: Context) -> list[str]:
     database = ("innodb_buffer_pool_size + per-connection buffers x connections" if ctx.mysql
                 else "PostgreSQL shared_buffers + work_mem x active connections")
+    killed = [
+        "Find what the OOM killer took and whose limit it was: `journalctl -k | grep -iE "
+        "'out of memory|oom-kill'` names the process and its cgroup (`memory.max` or "
+        "`memory.limit_in_bytes` there, a service's MemoryMax, a container's limit); raise "
+        "the limit to the measured peak or lower that service's workers to fit it.",
+    ] if f.details.get("oom_kills", 0) >= 1 else []
     return [
+        *killed,
         *_process_first(f, "held the most memory"),
         f"Fit the budget in RAM: PHP-FPM max_children x worker RSS + {database} + Redis "
         "maxmemory + the OS cache.",

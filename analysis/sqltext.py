@@ -30,10 +30,25 @@ _EQUALITY = {"=", "in", "is"}
 # connector runs `USE` and `SET NAMES` on every connect).
 _SESSION_CONTROL = re.compile(r"\s*(COMMIT|ROLLBACK|BEGIN|START\s+TRANSACTION|SAVEPOINT|"
                               r"RELEASE|SET|USE)\b", re.I)
+_SCHEMA_CHANGE = re.compile(r"\s*(ALTER|DROP|TRUNCATE|CREATE\s+(UNIQUE\s+)?INDEX|VACUUM\s+FULL|"
+                            r"CLUSTER|REINDEX|RENAME|OPTIMIZE)\b", re.I)
+_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b", re.I)
+_COMMIT = re.compile(r"\s*(COMMIT|END)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I)
 
 
 def is_session_control(query: str) -> bool:
     return bool(_SESSION_CONTROL.match(query))
+
+
+def is_schema_change(query: str) -> bool:
+    """DDL and maintenance that take a table's strongest lock (ALTER, DROP, TRUNCATE,
+    VACUUM FULL, a CREATE INDEX that is not CONCURRENTLY...)."""
+    return bool(_SCHEMA_CHANGE.match(query)) and not _CONCURRENTLY.search(query)
+
+
+def is_commit(query: str) -> bool:
+    """COMMIT (or PostgreSQL's END): the statement that waits for the durable write."""
+    return bool(_COMMIT.match(query))
 
 
 def shorten(query: str, limit: int = 120) -> str:

@@ -66,7 +66,7 @@ STATUS_RATES = {
     "Innodb_deadlocks": "db.deadlocks",
 }
 STATUS_READ = (*STATUS_RATES, "Threads_connected", "Connection_errors_max_connections",
-               "Max_used_connections", "Innodb_row_lock_current_waits",
+               "Innodb_row_lock_current_waits",
                "Innodb_buffer_pool_reads", "Innodb_buffer_pool_read_requests")
 # A client thread queued for a metadata or table-level lock (the processlist state).
 METADATA_WAIT = re.compile(r"Waiting for .*lock$")
@@ -110,6 +110,7 @@ class MySQLCollector:
     _conn: pymysql.connections.Connection | None = None
     _mariadb: bool = True
     _max_connections: int = 0
+    _was_full: bool = False
     _previous: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     _baseline_taken: bool = False
     _known_queries: set[str] = field(default_factory=set)
@@ -211,11 +212,15 @@ class MySQLCollector:
             out.add(metric, self.rates.rate(counter, number(counter), ts))
         # Refusals at max_connections: MySQL counts them in Connection_errors_max_connections;
         # MariaDB leaves that at 0 and counts them in Aborted_connects, which also counts
-        # failed logins, so it stands in only once the server has been at its limit.
+        # failed logins and handshake timeouts, so it stands in only while the server is
+        # full: at its limit in this sample or the one before (not Max_used_connections,
+        # a high-water mark that stays at the limit long after the server was full once).
         refused = self.rates.rate("refused", number("Connection_errors_max_connections"), ts)
         aborted = self.rates.rate("aborted", number("Aborted_connects"), ts)
-        if number("Max_used_connections") >= self._max_connections and aborted is not None:
+        full = number("Threads_connected") >= self._max_connections
+        if (full or self._was_full) and aborted is not None:
             refused = max(refused or 0.0, aborted)
+        self._was_full = full
         out.add("db.connections.refused_rate", refused)
         out.add("mysql.row_lock_current_waits", number("Innodb_row_lock_current_waits"))
         reads = self.rates.delta("pool_reads", number("Innodb_buffer_pool_reads"))

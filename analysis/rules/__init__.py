@@ -29,7 +29,7 @@ from analysis.rules.app import (
     workers_run,
 )
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
-from analysis.rules.db import db_connections, db_io, db_locks
+from analysis.rules.db import db_connections, db_io, db_locks, holders_take_turns
 from analysis.rules.headroom import none
 from analysis.rules.host import host_disk, host_memory
 from analysis.rules.outage import cache_latency, db_unavailable, server_runs
@@ -58,7 +58,12 @@ REGISTRY: tuple[RuleSpec, ...] = (
     RuleSpec("db.connections", db_connections, ("db.locks", "db.query", "db.cpu", "db.io",
                                                 "db.n_plus_one", "cache.misses",
                                                 "db.unavailable")),
-    RuleSpec("db.locks", db_locks),
+    # The app's own short transactions taking turns on a row wait as long as each holder
+    # takes: a starved or paused server makes every holder slower (one session holding
+    # the lock is a cause of its own, whatever the server does).
+    RuleSpec("db.locks", db_locks,
+             explained_if=tuple((cause, holders_take_turns) for cause in (
+                 "db.cpu", "host.cpu", "db.unavailable", "db.io"))),
     RuleSpec("db.io", db_io, ("host.memory", "host.disk")),
     # The OOM killer takes the biggest process, often the database; a database starved of
     # CPU answers slowly.
@@ -90,9 +95,11 @@ REGISTRY: tuple[RuleSpec, ...] = (
     # full disk (or one so slow that requests time out).
     # Users signed out by the server lost their sessions where they were kept: a Redis
     # whose keys were flushed or evicted (Laravel's redis session driver keeps them under
-    # the cache's prefix, so `cache:clear` and evictions take them too).
+    # the cache's prefix, so `cache:clear` and evictions take them too). A worker the OOM
+    # killer took fails the request it served (nginx answers 502).
     RuleSpec("app.errors", app_errors, ("db.locks", "db.connections", "cache.latency",
-                                        "db.unavailable", "app.workers", "host.disk"),
+                                        "db.unavailable", "app.workers", "host.disk",
+                                        "host.memory"),
              explained_if=(("cache.misses", sessions_lost),)),
     RuleSpec("none", none),
 )

@@ -57,6 +57,8 @@ def knee_alignment(ctx: Context, onset: Onset | None) -> float | None:
     if onset is None:
         return 0.0
     ratio = onset.users / knee.users if knee.users else math.inf
+    if math.isnan(ratio):  # users unknown at the onset: no alignment to weigh
+        return None
     return float(max(0.0, min(1.0, 1 - (ratio - 1.2) * 2)))
 
 
@@ -101,9 +103,9 @@ RISE_FLOOR, RISE_FULL = 1.2, 2.0  # severity of a latency rise: users feel a dou
 
 @dataclass(frozen=True)
 class LatencyChange:
-    """The requests' latency before and after a moment, at the same number of users."""
+    """The requests' latency before and after a moment, at the same load."""
 
-    users: float
+    load: str     # "40 users", or in the open model "12 arrivals/s"
     before: pd.DataFrame  # the 5 s windows (ramps and their warm-up left out)
     after: pd.DataFrame
 
@@ -128,7 +130,7 @@ class LatencyChange:
         return _mean_latency(self.after)
 
     def describe(self) -> str:
-        return (f"requests at a steady {self.users:.0f} users: mean latency "
+        return (f"requests at a steady {self.load}: mean latency "
                 f"{self.mean_before:.0f} -> {self.mean_after:.0f} ms, p95 "
                 f"{self.p95_before:.0f} -> {self.p95_after:.0f} ms")
 
@@ -136,14 +138,24 @@ class LatencyChange:
 def latency_change(ctx: Context, since: float) -> LatencyChange | None:
     """Latency before and after `since` at the load of that moment, so that what changed
     is not the load; None without 10 s of that load before (out of ramps and warm-up:
-    cold caches and logins are no baseline) or any after."""
-    users = ctx.users_at(since)
+    cold caches and logins are no baseline) or any after.
+
+    The load is the users in the closed model; in the open model it is the phase's
+    planned arrival rate: there the users are visits in flight, which grow as the target
+    slows and are never the same from one window to the next."""
+    key = "phase" if ctx.open_model else "users"
+    level = ctx.value_at(ctx.w5[key], since)
     in_ramp = ctx.ramp.reindex(ctx.w5.index.astype(int), fill_value=False).to_numpy(dtype=bool)
-    same_load = ctx.w5[(ctx.w5["users"] == users) & (ctx.w5["count"] > 0) & ~in_ramp]
+    same_load = ctx.w5[(ctx.w5[key] == level) & (ctx.w5["count"] > 0) & ~in_ramp]
     before, after = same_load[same_load.index < since], same_load[same_load.index >= since]
     if len(before) < MIN_BEFORE_WINDOWS or after.empty:
         return None
-    return LatencyChange(users, before, after)
+    if ctx.open_model:
+        planned = {a.phase: a.planned_per_s for a in ctx.arrivals}
+        load = f"{planned[level]:.0f} arrivals/s" if level in planned else f"phase {level}"
+    else:
+        load = f"{level:.0f} users"
+    return LatencyChange(load, before, after)
 
 
 def _mean_latency(windows: pd.DataFrame) -> float:

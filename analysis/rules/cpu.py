@@ -306,6 +306,11 @@ def _roles_share(ctx: Context, roles: tuple[str, ...]) -> tuple[pd.Series, str |
 
 
 def _cores_per_process(ctx: Context, role: str, target: str) -> pd.Series | None:
+    """Cores per process of a role: one at ~1 core is a single-threaded server at its
+    limit. None for MySQL/MariaDB, one process whose threads serve every connection: at
+    one core it uses half of two CPUs, and nothing says a thread of it is at its limit."""
+    if role == "db" and ctx.mysql:
+        return None
     counts = []
     for group in ctx.groups():
         if role_of(group) == role:

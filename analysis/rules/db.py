@@ -25,7 +25,7 @@ from analysis.rules.common import (
     severity,
     sustained_peak,
 )
-from analysis.rules.statements import lock_wait_share, statement_totals
+from analysis.rules.statements import lock_wait_share, statement_totals, statement_windows
 from analysis.signals import (
     APP_POOL_WAITING,
     CPU_IOWAIT,
@@ -39,12 +39,13 @@ from analysis.signals import (
     DB_TOTAL,
     DB_WAIT,
 )
-from analysis.sqltext import is_session_control, shorten
+from analysis.sqltext import is_commit, is_session_control, shorten
 from analysis.timefmt import clock
 from collectors.base import SERVER_FULL
 
 CONNECTIONS_LIMIT = 0.80      # the DB-connections SLO: < 80% of max_connections
 POOL_WAITING_LIMIT = 1.0
+REFUSALS_FULL = 5.0           # connections the server turned away: one may be a blip
 CONNECTION_ERRORS = rf"{SERVER_FULL}|connection pool|pool timeout"
 LOCK_SHARE_LIMIT = 0.20       # of active backends waiting on Lock
 LOCK_BACKENDS_MIN = 1.0
@@ -57,6 +58,8 @@ IO_BACKENDS_MIN = 1.0  # backends waiting on I/O, held for 30 s
 IO_SHARE_LIMIT = 0.30         # of active backends waiting on IO
 READ_TIME_SHARE_LIMIT = 0.30  # of statement execution time spent reading blocks
 HIT_RATIO_LIMIT = 0.95
+COMMIT_SHARE_LIMIT = 0.30     # of DB execution time spent in COMMIT
+COMMIT_SLOW_MS = 10.0         # a COMMIT's WAL flush on a healthy SSD takes about 1 ms
 
 
 def db_connections(ctx: Context) -> Finding | None:
@@ -84,10 +87,13 @@ def db_connections(ctx: Context) -> Finding | None:
     touched = float(at_limit[at_limit].index[0]) if by_ratio and at_limit.any() else None
     if touched is not None and (onset is None or touched < onset.ts):
         onset = Onset(touched, ctx.users_at(touched))
+    if onset is None:  # refusals or connection errors alone: the first of them starts it
+        first = _first_refusal(ctx, refused)
+        onset = Onset(first, ctx.users_at(first)) if first is not None else None
     rho = ctx.correlation(series)
     sev = max(severity(ratio_peak, CONNECTIONS_LIMIT - 0.1, 1.0),
               severity(waiting_peak, 0.0, 5.0), 0.7 if errors else 0.0,
-              1.0 if refused or turned_away >= 1 else 0.0)
+              1.0 if refused else severity(turned_away, 0.0, REFUSALS_FULL))
     ratio_line = (f"db.connections.total / max_connections: {pct(ratio_peak)} of "
                   f"{limit.max():.0f} (highest 30 s median)" if not math.isnan(ratio_peak)
                   else "db.connections vs max_connections: not measured")
@@ -133,12 +139,21 @@ def db_connections(ctx: Context) -> Finding | None:
     )
 
 
+def holders_take_turns(finding: Finding) -> bool:
+    """The locks were held by many sessions in turn (the app's own contention), as the
+    blockers show, not by one holder."""
+    culprit = finding.details.get("culprit")
+    return culprit is not None and not culprit.one_holder
+
+
 def db_locks(ctx: Context) -> Finding | None:
     locks = ctx.signal(DB_WAIT, "Lock", how="sum")
     ungranted = ctx.signal(DB_LOCKS_UNGRANTED, how="sum")
     active = ctx.signal(DB_ACTIVE, how="sum")
-    share = locks / active.where(active > 0)
-    share_peak = sustained_peak(share.where(locks >= LOCK_BACKENDS_MIN, 0.0))
+    # Less than one backend waiting is no contention, whatever its share (one waiter of
+    # one active backend is 100%): the peak and the onset both read it as none.
+    share = (locks / active.where(active > 0)).where(locks >= LOCK_BACKENDS_MIN, 0.0)
+    share_peak = sustained_peak(share)
     ungranted_peak = sustained_peak(ungranted)
     deadlocks = ctx.signal(DB_DEADLOCKS, how="sum")
     deadlock_peak = sustained_peak(deadlocks)
@@ -193,6 +208,13 @@ def db_locks(ctx: Context) -> Finding | None:
 
 
 def db_io(ctx: Context) -> Finding | None:
+    """The database waited on its storage: reads that missed its cache, or commits
+    waiting for their durable write (the stronger of the two is the finding)."""
+    found = [f for f in (_read_waits(ctx), _slow_commits(ctx)) if f is not None]
+    return max(found, key=lambda f: f.confidence) if found else None
+
+
+def _read_waits(ctx: Context) -> Finding | None:
     io = ctx.signal(DB_WAIT, "IO", how="sum")
     active = ctx.signal(DB_ACTIVE, how="sum")
     share = io / active.where(active > 0)
@@ -244,6 +266,47 @@ def db_io(ctx: Context) -> Finding | None:
     )
 
 
+def _slow_commits(ctx: Context) -> Finding | None:
+    """Commits that took a large share of the database's time, slowly each: a COMMIT reads
+    nothing and waits for its WAL (InnoDB: redo log) flush, so its time is the write
+    path's: the disk's fsync, a synchronous standby's answer, or a commit delay. The
+    statements' cache hit ratio says nothing about it, and no index or plan helps."""
+    totals = statement_totals(ctx)
+    if totals.empty:
+        return None
+    commits = totals[[is_commit(str(q)) for q in totals["query"]]]
+    spent = float(totals["total_ms"].sum())
+    if commits.empty or spent <= 0:
+        return None
+    share = float(commits["total_ms"].sum()) / spent
+    calls = float(commits["calls"].sum())
+    mean_ms = float(commits["total_ms"].sum()) / calls if calls > 0 else math.nan
+    if share < COMMIT_SHARE_LIMIT or not mean_ms >= COMMIT_SLOW_MS:
+        return None
+    committing = sum((statement_windows(ctx, str(q), "total_exec_time_ms")
+                      for q in commits.index), pd.Series(0.0, index=ctx.w5.index))
+    db_time = ctx.db_time()
+    window_share = committing / db_time.where(db_time > 0)
+    onset = ctx.onset(window_share, COMMIT_SHARE_LIMIT)
+    rho = ctx.correlation(committing)
+    sev = min(severity(share, COMMIT_SHARE_LIMIT - 0.1, 0.6),
+              severity(mean_ms, COMMIT_SLOW_MS / 2, COMMIT_SLOW_MS * 5))
+    return Finding(
+        "db.io", confidence(sev, rho, knee_alignment(ctx, onset)),
+        f"{ctx.db_server} waited on its commits: each COMMIT took {mean_ms:.0f} ms, "
+        f"{pct(share)} of its time (the durable write path: WAL flush, fsync, a synchronous "
+        "standby or a commit delay).",
+        [f"COMMIT: {calls:.0f} calls, {mean_ms:.1f} ms mean, {pct(share)} of DB execution "
+         f"time; {onset_text(onset)}",
+         "a COMMIT reads no rows: its time is the wait for the transaction's log to be "
+         "written and flushed (or acknowledged by a synchronous standby)",
+         corr_text(rho)],
+        onset.ts if onset else None, onset.users if onset else None,
+        ctx.affected_requests(onset.ts if onset else None), correlation=rho,
+        details={"commit_share": share, "commit_ms": mean_ms},
+    )
+
+
 def _monitor_refusals(ctx: Context) -> list[tuple[float, str]]:
     """(ts, message) of collector errors saying the database had no connection slot left:
     our own probe, refused like the app's connections (and the reason its data stops)."""
@@ -261,10 +324,26 @@ def _iso(ts: float) -> str:
 
 
 def _connection_errors(ctx: Context) -> int:
+    return int(_connection_error_rows(ctx)["count"].sum())
+
+
+def _connection_error_rows(ctx: Context) -> pd.DataFrame:
     if ctx.errors.empty:
-        return 0
-    hits = ctx.errors["error"].str.contains(CONNECTION_ERRORS, case=False, regex=True)
-    return int(ctx.errors.loc[hits, "count"].sum())
+        return ctx.errors
+    return ctx.errors[ctx.errors["error"].str.contains(CONNECTION_ERRORS, case=False,
+                                                       regex=True)]
+
+
+def _first_refusal(ctx: Context, refused: list[tuple[float, str]]) -> float | None:
+    """When connections were first refused or failed (by the server's count, the app's
+    errors or our own probe): without it, a finding made of refusals alone has no onset,
+    and a finding without one explains symptoms that began before it."""
+    away = ctx.signal(DB_REFUSED, how="sum").fillna(0.0)
+    firsts = [float(away[away > 0].index[0])] if (away > 0).any() else []
+    rows = _connection_error_rows(ctx)
+    firsts += [float(rows["ts"].min())] if not rows.empty else []
+    firsts += [refused[0][0]] if refused else []
+    return min(firsts, default=None)
 
 
 def _lock_waiter(ctx: Context, since: float | None) -> str | None:

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from analysis.context import Context
+from analysis.context import WINDOW_S, Context, Onset
 from analysis.findings import Finding
 from analysis.rules.common import (
     confidence,
@@ -33,6 +33,7 @@ from analysis.signals import (
     FS_READ_ONLY,
     FS_USED,
     MEM_AVAILABLE,
+    OOM_KILLS,
     SWAP_IN,
     SWAP_OUT,
     Signal,
@@ -42,6 +43,7 @@ from analysis.top_processes import process_culprit
 
 MEM_AVAILABLE_LIMIT = 0.10
 SWAP_RATE_LIMIT = 100.0       # pages/s in + out
+OOM_KILLS_FULL = 3.0          # a limit that kills again and again; one kill may be a one-off
 DISK_UTIL_LIMIT = 0.90
 DISK_AWAIT_LIMIT_MS = 20.0
 DISK_QUEUE_LIMIT = 2.0
@@ -55,35 +57,58 @@ UNHARMED_SEVERITY = 0.35      # read-only, nothing failing more: reported, no ve
 
 
 def host_memory(ctx: Context) -> Finding | None:
+    """Memory ran out: little available, the host swapping, or processes killed for it.
+
+    The OOM killer is the one sign a memory limit leaves where the host has plenty: a
+    cgroup's limit (systemd's MemoryMax, a container's) kills inside it, and /proc/vmstat
+    counts that kill like the host's own."""
     low = _min_across_targets(ctx)
     swap = ctx.signal(SWAP_IN, how="sum").fillna(0) + ctx.signal(SWAP_OUT, how="sum").fillna(0)
     if not (ctx.has(SWAP_IN) or ctx.has(SWAP_OUT)):
         swap = swap * math.nan
+    kills = ctx.signal(OOM_KILLS, how="sum").fillna(0.0)  # per sample, 5 s means
+    killed = max(1.0, round(float(kills.sum()) * WINDOW_S)) if (kills > 0).any() else 0.0
     low_floor = -sustained_peak(-low) if low.notna().any() else math.nan
     swap_peak = sustained_peak(swap)
     by_memory = not math.isnan(low_floor) and low_floor <= MEM_AVAILABLE_LIMIT
     by_swap = not math.isnan(swap_peak) and swap_peak >= SWAP_RATE_LIMIT
-    if not (by_memory or by_swap):
+    if not (by_memory or by_swap or killed >= 1):
         return None
     onset = ctx.onset(swap, SWAP_RATE_LIMIT) if by_swap else \
-        ctx.onset(low, MEM_AVAILABLE_LIMIT, above=False)
-    rho = ctx.correlation(swap if by_swap else -low)
+        ctx.onset(low, MEM_AVAILABLE_LIMIT, above=False) if by_memory else None
+    first_kill = float(kills[kills > 0].index[0]) if killed >= 1 else None
+    if first_kill is not None and (onset is None or first_kill < onset.ts):
+        onset = Onset(first_kill, ctx.users_at(first_kill))
+    rho = ctx.correlation(swap if by_swap else -low if by_memory else kills)
     sev = max(severity(-low_floor, -MEM_AVAILABLE_LIMIT - 0.05, -0.02),
-              severity(swap_peak, SWAP_RATE_LIMIT * 0.5, SWAP_RATE_LIMIT * 5))
+              severity(swap_peak, SWAP_RATE_LIMIT * 0.5, SWAP_RATE_LIMIT * 5),
+              severity(killed, 0.0, OOM_KILLS_FULL))
     culprit = process_culprit(ctx, "rss", onset.ts if onset else None,
                               _worst_target(ctx.per_target(MEM_AVAILABLE), lowest=True))
+    kill_line = (f"mem.oom_kills: the kernel's OOM killer killed {killed:.0f} process(es), "
+                 f"the first at {clock(first_kill)}"
+                 + ("" if by_memory or math.isnan(low_floor) else
+                    f", while the host kept {pct(low_floor)} available at its lowest: the "
+                    "limit of a cgroup (a service's MemoryMax, a container's memory limit)")
+                 if first_kill is not None else "")
+    summary = (f"Memory ran out: {pct(low_floor)} available"
+               + (f" and the host swapped ({swap_peak:.0f} pages/s)." if swap_peak >= 1 else ".")
+               if by_memory or by_swap else
+               f"Memory ran out inside a limit: the OOM killer killed {killed:.0f} "
+               "process(es).")
+    evidence = [f"mem.available_ratio: lowest 30 s level {pct(low_floor)}; {onset_text(onset)}",
+                *([culprit.describe()] if culprit else []),
+                f"swap in+out: {swap_peak:.0f} pages/s (highest 30 s median)"
+                if not math.isnan(swap_peak) else "swap rates: not measured",
+                corr_text(rho)]
+    if kill_line:  # the signal that decided comes first
+        evidence.insert(1 if by_memory or by_swap else 0, kill_line)
     return Finding(
-        "host.memory", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"Memory ran out: {pct(low_floor)} available"
-        + (f" and the host swapped ({swap_peak:.0f} pages/s)." if swap_peak >= 1 else "."),
-        [f"mem.available_ratio: lowest 30 s level {pct(low_floor)}; {onset_text(onset)}",
-         *([culprit.describe()] if culprit else []),
-         f"swap in+out: {swap_peak:.0f} pages/s (highest 30 s median)"
-         if not math.isnan(swap_peak) else "swap rates: not measured",
-         corr_text(rho)],
+        "host.memory", confidence(sev, rho, knee_alignment(ctx, onset)), summary, evidence,
         onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"available": low_floor, "swap_rate": swap_peak, "culprit": culprit},
+        details={"available": low_floor, "swap_rate": swap_peak, "culprit": culprit,
+                 "oom_kills": killed},
     )
 
 

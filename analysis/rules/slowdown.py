@@ -40,7 +40,7 @@ from analysis.rules.statements import (
     statement_totals,
     statement_windows,
 )
-from analysis.sqltext import index_columns, shorten, tables
+from analysis.sqltext import index_columns, is_session_control, shorten, tables
 from analysis.timefmt import clock
 from scenarios.aggregate import NOT_PAGES
 
@@ -167,7 +167,7 @@ def slowed_statements(ctx: Context) -> Finding | None:
         (f"{len(group)} statement(s) became {top.rise} slower {top.per}" if top.seen_before
          else f"{len(group)} statement(s) not seen running before took {top.after_ms:.0f} ms "
               f"{top.per}") + f" from {clock(first)} at a steady load: {felt}.",
-        evidence, first, change.users, ctx.affected_requests(first), correlation=rho,
+        evidence, first, ctx.users_at(first), ctx.affected_requests(first), correlation=rho,
         details={"queryid": top.queryid, "query": shorten(top.query),
                  "mean_ms": top.after_ms, "before_ms": top.before_ms,
                  "slowed_from": first, "slowed": [s.queryid for s in group],
@@ -209,11 +209,14 @@ def _slowed_pages(ctx: Context, before: pd.Index, after: pd.Index) -> list[Slowe
 
 
 def _busiest(ctx: Context) -> list[str]:
-    """The statements with most time, timed by the engine or sampled."""
+    """The statements with most time, timed by the engine or sampled, but transaction
+    and session control: a COMMIT that slowed waits on the log's flush (db.io)."""
     totals = statement_totals(ctx)
     if totals.empty:
         return []
-    return [str(q) for q in totals.index[totals.index != "other"][:CANDIDATES]]
+    named = totals[(totals.index != "other")
+                   & ~totals["query"].astype(str).map(is_session_control)]
+    return [str(q) for q in named.index[:CANDIDATES]]
 
 
 def _windows(ctx: Context, queryid: str, sampled: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,8 @@ ROUND_TRIP_DISCOUNT = 0.8     # the statement itself is unknown
 # Requests of one user task: their shares of the load correlate at least this much.
 TASK_SHARE_CORRELATION = 0.6
 TASK_JOIN = " + "
+FAILED = "failed requests"    # the fit's column of every failed request
+MIN_FIT_WINDOWS = 8           # 5 s windows with requests served, at least, to fit on
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
 SUMMARY_ROWS = 100            # an aggregate returning at most this many rows is a summary
 
@@ -105,7 +107,10 @@ def dominant_statements(ctx: Context) -> Finding | None:
     if totals.empty:
         return None
     named = totals[totals.index != "other"]
+    # Transaction and session control read nothing: a slow COMMIT waits on the log's
+    # flush (db.io), and no index or plan is the fix for it.
     named = named[[_n_plus_one_ratio(ctx, str(q), row)[0] < N_PLUS_ONE_RATIO
+                   and not is_session_control(str(row["query"]))
                    for q, row in named.iterrows()]]
     if named.empty:
         return None
@@ -315,12 +320,12 @@ def _chatty_requests(ctx: Context, executions: pd.Series
     fit = _per_request_fit(ctx, executions, by_task=True)
     if fit is None:
         return None
-    per_request, requests, fitted = fit
+    per_request, requests, served_calls = fit
     loud = per_request[per_request >= N_PLUS_ONE_FULL]
     rest = requests.drop(loud.index).sum()
     if loud.empty or rest <= 0:
         return None
-    typical = (fitted - float((loud * requests[loud.index]).sum())) / rest
+    typical = (served_calls - float((loud * requests[loud.index]).sum())) / rest
     chatty = loud[loud - typical >= ROUND_TRIP_EXCESS].sort_values(ascending=False)
     return (chatty, requests[chatty.index], typical) if not chatty.empty else None
 
@@ -392,36 +397,62 @@ def _driving_request(ctx: Context, calls: pd.Series) -> tuple[str | None, float 
     fit = _per_request_fit(ctx, calls)
     if fit is None:
         return None, None
-    per_request, requests, fitted = fit
+    per_request, requests, served_calls = fit
     drivers = per_request >= N_PLUS_ONE_RATIO
-    if (per_request[drivers] * requests[drivers]).sum() < DRIVER_EXPLAINS * fitted:
+    if (per_request[drivers] * requests[drivers]).sum() < DRIVER_EXPLAINS * served_calls:
         return None, None
     return str(per_request.idxmax()), float(per_request.max())
 
 
 def _per_request_fit(ctx: Context, calls: pd.Series, by_task: bool = False
                      ) -> tuple[pd.Series, pd.Series, float] | None:
-    """(calls per request, requests) of each common request name (`by_task`: of each
-    user task, its requests' names joined by TASK_JOIN) and the calls fitted, over the
-    5 s windows of `calls` that served requests; None with too few to fit."""
-    counts = ctx.w5_names[ctx.w5_names["name"] != ALL].pivot_table(
-        index="label", columns="name", values="count", aggfunc="sum").reindex(ctx.w5.index)
-    counts = counts.fillna(0.0)
+    """(calls per served request of each common request name (`by_task`: of each user
+    task, its requests' names joined by TASK_JOIN), those requests served, the calls the
+    served requests ran) over the 5 s windows of `calls` that had requests; None with too
+    few to fit.
+
+    Why served and failed apart: a failed request runs other statements than a served
+    one (none when the proxy answers for a dead app server, or the session store is
+    down). Counted as served, the requests that fail fast in an outage would pin every
+    statement of the windows before it on a request the failing users no longer reach.
+    Failed requests of every name make one column of their own.
+    """
+    served, failed = _request_counts(ctx)
+    everything = served.to_numpy().sum() + failed.sum()
     # Request counts all grow with the users, so a fit can pin a big coefficient on a rare
     # request: rare requests are left out, and the drivers must explain the calls.
-    counts = counts.loc[:, counts.sum() >= DRIVER_MIN_SHARE * counts.to_numpy().sum()]
-    calls = calls.reindex(counts.index)  # windows `calls` lacks are left out of the fit
-    active = (counts.sum(axis=1) > 0) & calls.notna()
-    if by_task and active.any():  # tasks from every window, so halves of a run agree
-        counts = pd.DataFrame({TASK_JOIN.join(names): counts[names].sum(axis=1)
-                               for names in _tasks(counts[counts.sum(axis=1) > 0])})
-    if counts.shape[1] == 0 or active.sum() < max(8, counts.shape[1]) \
+    served = served.loc[:, served.sum() >= DRIVER_MIN_SHARE * everything]
+    calls = calls.reindex(served.index)  # windows `calls` lacks are left out of the fit
+    active = ((served.sum(axis=1) + failed) > 0) & calls.notna()
+    if by_task and (served.sum(axis=1) > 0).any():  # tasks from every window: halves agree
+        served = pd.DataFrame({TASK_JOIN.join(names): served[names].sum(axis=1)
+                               for names in _tasks(served[served.sum(axis=1) > 0])},
+                              index=served.index)
+    design = served.assign(**{FAILED: failed}) \
+        if failed.sum() >= DRIVER_MIN_SHARE * everything else served
+    # Windows where every request failed say nothing of what a served one runs: a killed
+    # app server left 7 windows with requests served, and 5 tasks fitted on them read 29
+    # statements for a submit that ran 7.
+    informing = (served.sum(axis=1) > 0) & calls.notna()
+    if served.shape[1] == 0 or informing.sum() < max(MIN_FIT_WINDOWS, design.shape[1]) \
             or calls[active].sum() <= 0:
         return None
-    coefficients, _ = nnls(counts[active].to_numpy(dtype=float),
+    coefficients, _ = nnls(design[active].to_numpy(dtype=float),
                            calls[active].to_numpy(dtype=float))
-    return (pd.Series(coefficients, index=counts.columns.astype(str)),
-            counts[active].sum().rename(index=str), float(calls[active].sum()))
+    per_request = pd.Series(coefficients, index=design.columns.astype(str))
+    failed_calls = float(per_request.get(FAILED, 0.0)) * float(failed[active].sum())
+    return (per_request.drop(FAILED, errors="ignore"), served[active].sum().rename(index=str),
+            float(calls[active].sum()) - failed_calls)
+
+
+def _request_counts(ctx: Context) -> tuple[pd.DataFrame, pd.Series]:
+    """(requests served per 5 s window and request name, requests failed per window)."""
+    frame = ctx.w5_names[ctx.w5_names["name"] != ALL]
+    served = frame.assign(served=frame["count"] - frame["failures"]).pivot_table(
+        index="label", columns="name", values="served", aggfunc="sum")
+    failed = frame.groupby("label")["failures"].sum()
+    return (served.reindex(ctx.w5.index).fillna(0.0),
+            failed.reindex(ctx.w5.index).fillna(0.0).astype(float))
 
 
 def _tasks(counts: pd.DataFrame) -> list[list[str]]:

@@ -164,12 +164,23 @@ def test_refused_connections_are_recorded(mariadb: MariaDBServer,
         assert late.check() == []
         late.close()
         assert "db1: every connection slot is taken" in caplog.text
+        for conn in held:
+            conn.close()
+        held = []
+        metrics(collector)  # no longer full
+        with pytest.raises(pymysql.err.OperationalError):
+            pymysql.connect(host="127.0.0.1", port=mariadb.port, user="esppd",
+                            password="not-the-password")
+        after = metrics(collector)
     finally:
         for conn in held:
             conn.close()
         collector.close()
     assert seen["db.connections.refused_rate"] > 0
     assert seen["db.connections.max"] == 12
+    # A failed login once the server has room is no refusal (MariaDB counts both in
+    # Aborted_connects, and Max_used_connections remembers that it was full).
+    assert after["db.connections.refused_rate"] == 0
 
 
 def test_a_missing_privilege_and_performance_schema_off_are_preflight_lines(

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.context import Context, build_context
+from analysis.context import Context, Onset, build_context
 from analysis.dataset import read_dataset
 from analysis.findings import TAXONOMY
 from analysis.recommend import recommendations
 from analysis.rules import REGISTRY, diagnose, rule_for
-from analysis.rules.common import latency_change
+from analysis.rules.common import knee_alignment, latency_change
 from analysis.use import use_growth
 from testkit.synthetic import HOT_ROW_QUERYID, SCENARIOS
 
@@ -217,6 +217,112 @@ def test_app_errors_names_the_dominant_error_and_onset(
     assert "500 Server Error" in finding.details["dominant_error"]
     assert finding.onset_ts is not None and finding.onset_users is not None
     assert finding.onset_users > 100  # errors began mid-run, not at the start
+
+
+def test_a_refusal_after_the_errors_began_does_not_explain_them(
+        copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
+    """One connection the server turned away, a minute after the 500s began: a finding of
+    refusals alone had no onset, and a finding without one explained every symptom."""
+    errors = rule_for("app.errors").rule(context_of("app.errors"))
+    assert errors is not None and errors.onset_ts is not None
+    results = copy_of("app.errors")
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = sorted(metrics["ts"].unique())
+    refused_at = min(seconds, key=lambda ts: abs(ts - (errors.onset_ts + 60)))
+    refused = pd.DataFrame({"ts": seconds, "collector": "mysql", "target": "db",
+                            "metric": "db.connections.refused_rate",
+                            "value": [1.0 if ts == refused_at else 0.0 for ts in seconds]})
+    pd.concat([metrics, refused]).to_csv(results / "metrics.csv", index=False)
+    ctx = build_context(read_dataset(results))
+    connections = rule_for("db.connections").rule(ctx)
+    assert connections is not None and connections.onset_ts is not None
+    assert connections.onset_ts >= errors.onset_ts + 55
+    assert diagnose(ctx)[0].bottleneck == "app.errors"
+
+
+@pytest.mark.parametrize(("kill_after_s", "verdict"), [
+    (-10.0, "host.memory"),   # the OOM killer took a worker, then its requests failed
+    (60.0, "app.errors"),     # kills a minute into the errors did not start them
+])
+def test_oom_kills_are_memory_running_out_where_the_host_has_plenty(
+        copy_of: Callable[[str], Path], context_of: Callable[[str], Context],
+        kill_after_s: float, verdict: str) -> None:
+    """A cgroup's memory limit kills inside it while the host keeps memory available:
+    the kill is the one sign it leaves."""
+    errors = rule_for("app.errors").rule(context_of("app.errors"))
+    assert errors is not None and errors.onset_ts is not None
+    results = copy_of("app.errors")
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = sorted(metrics["ts"].unique())
+    kill_at = min(seconds, key=lambda ts: abs(ts - (errors.onset_ts + kill_after_s)))
+    kills = pd.DataFrame({"ts": seconds, "collector": "host", "target": "local",
+                          "metric": "mem.oom_kills",
+                          "value": [2.0 if ts == kill_at else 0.0 for ts in seconds]})
+    pd.concat([metrics, kills]).to_csv(results / "metrics.csv", index=False)
+    ctx = build_context(read_dataset(results))
+    memory = rule_for("host.memory").rule(ctx)
+    assert memory is not None and memory.evidence[0].startswith("mem.oom_kills: the kernel")
+    assert "journalctl -k" in recommendations(memory, ctx)[0]
+    assert diagnose(ctx)[0].bottleneck == verdict
+
+
+def test_an_onset_at_unknown_users_weighs_no_knee_alignment(
+        context_of: Callable[[str], Context]) -> None:
+    """min(1.0, nan) is 1.0 in Python: an unknown load read as a perfect alignment."""
+    ctx = context_of("app.cpu")
+    assert ctx.capacity.knee is not None
+    assert knee_alignment(ctx, Onset(ctx.capacity.knee.ts, math.nan)) is None
+
+
+def _with_commits(results: Path, slow_ms: float) -> Context:
+    """The results with each write's COMMIT timed: 0.5 ms, then `slow_ms` from mid-run."""
+    statements = pd.read_csv(results / "statements.csv")
+    seconds = sorted(statements["ts"].unique())
+    middle = seconds[len(seconds) // 2]
+    commits = pd.DataFrame({"ts": seconds, "target": "db", "queryid": "commit", "calls": 10.0,
+                            "total_exec_time_ms": [10 * (slow_ms if ts >= middle else 0.5)
+                                                   for ts in seconds],
+                            "rows": 0.0, "shared_blks_hit": 0.0, "shared_blks_read": 0.0,
+                            "temp_blks_written": 0.0, "blk_read_time_ms": 0.0})
+    pd.concat([statements, commits]).to_csv(results / "statements.csv", index=False)
+    queries = pd.read_csv(results / "queries.csv")
+    pd.concat([queries, pd.DataFrame({"queryid": ["commit"], "query": ["COMMIT"]})]) \
+        .to_csv(results / "queries.csv", index=False)
+    return build_context(read_dataset(results))
+
+
+def test_slow_commits_are_the_write_path_not_a_query_to_index(
+        copy_of: Callable[[str], Path]) -> None:
+    """A COMMIT reads nothing: when commits take the database's time (a slow fsync, a
+    synchronous standby, a commit delay), the finding is its storage's write path, and
+    no COMMIT is called a statement to index or the one that slowed."""
+    ctx = _with_commits(copy_of("baseline"), slow_ms=120.0)
+    finding = rule_for("db.io").rule(ctx)
+    assert finding is not None and finding.details["commit_ms"] > 50
+    assert finding.onset_ts is not None and finding.confidence >= 0.5
+    assert "WAL flush" in " ".join(recommendations(finding, ctx))
+    query = rule_for("db.query").rule(ctx)
+    assert query is None or "COMMIT" not in query.details.get("query", "")
+    assert rule_for("db.io").rule(_with_commits(copy_of("baseline"), slow_ms=0.5)) is None
+
+
+@pytest.mark.parametrize(("engine", "named"), [("postgres", True), ("mysql", False)])
+def test_one_database_process_at_a_core_is_its_limit_only_when_single_threaded(
+        copy_of: Callable[[str], Path], engine: str, named: bool) -> None:
+    """One PostgreSQL process at 0.95 cores is a backend at its limit; MariaDB's one
+    process serves every connection from its threads, and at 0.95 cores of four CPUs it
+    has room."""
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    metrics.loc[metrics["metric"] == "proc.cpu{postgres}", "value"] = 0.95
+    seconds = metrics.loc[metrics["metric"] == "proc.cpu{postgres}", "ts"]
+    count = pd.DataFrame({"ts": seconds, "collector": "host", "target": "app1",
+                          "metric": "proc.count{postgres}", "value": 1.0})
+    metrics.loc[metrics["collector"] == "postgres", "collector"] = engine
+    pd.concat([metrics, count]).to_csv(results / "metrics.csv", index=False)
+    ctx = build_context(read_dataset(results))
+    assert ctx.mysql is (engine == "mysql")
+    assert (rule_for("db.cpu").rule(ctx) is not None) is named
 
 
 def test_loadgen_finding_flags_results_as_untrustworthy(
@@ -488,6 +594,28 @@ def test_a_probe_below_its_mark_is_a_stall_only_when_the_requests_felt_it(
     assert rule_for("cache.latency").rule(ctx) is None
 
 
+def test_open_model_latency_is_compared_at_the_same_planned_rate(
+        copy_of: Callable[[str], Path]) -> None:
+    """In the open model the users are visits in flight, a count that moves each second
+    (and grows as the target slows): the load is the phase's planned arrival rate, and a
+    baseline at the same users was never found, which silenced the slowed-statement and
+    the felt-stall checks on every open-model run."""
+    results = copy_of("baseline")
+    users = pd.read_csv(results / "users.csv")
+    users["users"] += np.random.default_rng(5).integers(0, 3, len(users))
+    users.to_csv(results / "users.csv", index=False)
+    events = [json.loads(line) for line in (results / "events.jsonl").read_text().splitlines()]
+    for rate, event in enumerate(e for e in events if e["kind"] == "phase_start"):
+        event["arrivals_per_s"] = 4.0 + rate
+    (results / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    ctx = build_context(read_dataset(results))
+    assert ctx.open_model
+    middle = float(ctx.w5.index[len(ctx.w5) // 2])
+    change = next((found for ts in ctx.w5.index if ts >= middle
+                   and (found := latency_change(ctx, float(ts))) is not None), None)
+    assert change is not None and change.load.endswith(" arrivals/s")
+
+
 def test_a_probe_slower_behind_a_lock_is_the_locks_echo(
         copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
     """Every worker waits on a lock, the host idles, and the PING pays the wake-up of
@@ -508,10 +636,12 @@ def test_a_probe_slower_behind_a_lock_is_the_locks_echo(
 
 def _as_prepared_statements(results: Path, per_request: Callable[[str], float]) -> Context:
     """The results as MySQL/MariaDB shows Laravel's prepared statements: no statement row
-    counts them; only Com_stmt_execute does, `per_request("GET /sppd")` per request."""
+    counts them; only Com_stmt_execute does, `per_request("GET /sppd")` per request
+    served (a failed request runs none)."""
     requests = pd.read_csv(results / "requests.csv")
     kind = requests["method"] + " " + requests["name"]
-    executions = requests.assign(n=requests["count"] * kind.map(per_request)) \
+    served = requests["count"] - requests["failures"]
+    executions = requests.assign(n=served * kind.map(per_request)) \
         .groupby("ts")["n"].sum()
     metrics = pd.read_csv(results / "metrics.csv")
     extra = pd.DataFrame({"ts": executions.index, "collector": "mysql", "target": "db",

@@ -54,13 +54,18 @@ def test_a_frozen_database_is_the_cause_of_busy_workers_and_errors(
     assert top.recommendations[0].startswith("Find who stopped PostgreSQL's processes")
 
 
+@pytest.mark.parametrize("message", [
+    "ConnectionError: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
+    # its name no longer resolves (a DNS record or /etc/hosts entry gone)
+    "ConnectionError: Error -3 connecting to cache.internal:6379. Temporary failure in "
+    "name resolution.",
+])
 def test_a_redis_that_refuses_connections_until_the_end_is_an_outage(
-        copy_of: Callable[[str], Path]) -> None:
+        copy_of: Callable[[str], Path], message: str) -> None:
     results = copy_of("baseline")
     since = _quarter(results)
     _append_events(results, {"ts": since, "kind": "collector_error", "collector": "redis",
-                             "target": "redis", "message": "ConnectionError: Error 111 "
-                             "connecting to 127.0.0.1:6379. Connection refused."})
+                             "target": "redis", "message": message})
     finding = rule_for("cache.latency").rule(build_context(read_dataset(results)))
     assert finding is not None and finding.confidence >= 0.9
     assert finding.onset_ts == since and finding.details["refused"]
@@ -78,6 +83,16 @@ def test_a_server_that_answers_with_a_refusal_is_not_down(
     _append_events(results, {"ts": _quarter(results), "kind": "collector_error",
                              "collector": "postgres", "target": "db", "message": message})
     assert rule_for("db.unavailable").rule(build_context(read_dataset(results))) is None
+
+
+def test_a_database_whose_name_no_longer_resolves_is_down(
+        copy_of: Callable[[str], Path]) -> None:
+    results = copy_of("baseline")
+    _append_events(results, {"ts": _quarter(results), "kind": "collector_error",
+                             "collector": "postgres", "target": "db", "message":
+                             'OperationalError: could not translate host name "db1" to '
+                             "address: Name or service not known"})
+    assert rule_for("db.unavailable").rule(build_context(read_dataset(results))) is not None
 
 
 def test_a_restart_of_a_few_seconds_is_no_outage(copy_of: Callable[[str], Path]) -> None:

@@ -76,6 +76,14 @@ CASES = {
     "python-statistics-lost": ("db.query", "planner statistics deleted at 40 steady users: two "
                                            "dashboard statements 100x slower per call, p95 "
                                            "16 -> 73 ms, the database never busy"),
+    "mariadb-killed-app-server": ("app.errors", "PHP-FPM killed: every page failed at once "
+                                                "(502) and the users looped on the first; "
+                                                "counted as served, those requests pinned the "
+                                                "statements before on the submit, 61 each"),
+    "mariadb-killed-app-server-short": ("app.errors", "the same at 0aef8ff: 7 windows served "
+                                                      "anything, and 5 tasks fitted on them "
+                                                      "read 29 statements for a submit that "
+                                                      "ran 7 (statements.log)"),
 }
 
 
@@ -87,6 +95,17 @@ def test_a_recorded_run_gets_its_verdict(name: str, tmp_path: Path) -> None:
     expected, why = CASES[name]
     assert findings[0].bottleneck == expected, (why, [(f.bottleneck, f.confidence)
                                                       for f in findings])
+
+
+@pytest.mark.parametrize("name", ["mariadb-killed-app-server",
+                                  "mariadb-killed-app-server-short"])
+def test_requests_that_failed_pin_no_statements_on_the_rest(name: str, tmp_path: Path) -> None:
+    """The round-trip fit counts the requests served, failed ones apart, and fits only on
+    windows that served some: both runs named a chatty submit at 0.75 (each ran 7)."""
+    with tarfile.open(RECORDED / f"{name}.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    findings = diagnose(build_context(read_dataset(tmp_path)))
+    assert "db.n_plus_one" not in [f.bottleneck for f in findings]
 
 
 @pytest.mark.parametrize(("name", "phrases"), [
