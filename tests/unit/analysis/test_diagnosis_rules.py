@@ -219,21 +219,29 @@ def test_app_errors_names_the_dominant_error_and_onset(
     assert finding.onset_users > 100  # errors began mid-run, not at the start
 
 
+def _with_one_sample(results: Path, series: tuple[str, str, str], at: float,
+                     value: float) -> Context:
+    """The results with one more (collector, target, metric) series: `value` in the
+    sample nearest `at`, 0 in every other."""
+    metrics = pd.read_csv(results / "metrics.csv")
+    seconds = sorted(metrics["ts"].unique())
+    nearest = min(seconds, key=lambda ts: abs(ts - at))
+    collector, target, metric = series
+    added = pd.DataFrame({"ts": seconds, "collector": collector, "target": target,
+                          "metric": metric,
+                          "value": [value if ts == nearest else 0.0 for ts in seconds]})
+    pd.concat([metrics, added]).to_csv(results / "metrics.csv", index=False)
+    return build_context(read_dataset(results))
+
+
 def test_a_refusal_after_the_errors_began_does_not_explain_them(
         copy_of: Callable[[str], Path], context_of: Callable[[str], Context]) -> None:
     """One connection the server turned away, a minute after the 500s began: a finding of
     refusals alone had no onset, and a finding without one explained every symptom."""
     errors = rule_for("app.errors").rule(context_of("app.errors"))
     assert errors is not None and errors.onset_ts is not None
-    results = copy_of("app.errors")
-    metrics = pd.read_csv(results / "metrics.csv")
-    seconds = sorted(metrics["ts"].unique())
-    refused_at = min(seconds, key=lambda ts: abs(ts - (errors.onset_ts + 60)))
-    refused = pd.DataFrame({"ts": seconds, "collector": "mysql", "target": "db",
-                            "metric": "db.connections.refused_rate",
-                            "value": [1.0 if ts == refused_at else 0.0 for ts in seconds]})
-    pd.concat([metrics, refused]).to_csv(results / "metrics.csv", index=False)
-    ctx = build_context(read_dataset(results))
+    ctx = _with_one_sample(copy_of("app.errors"), ("mysql", "db", "db.connections.refused_rate"),
+                           errors.onset_ts + 60, 1.0)
     connections = rule_for("db.connections").rule(ctx)
     assert connections is not None and connections.onset_ts is not None
     assert connections.onset_ts >= errors.onset_ts + 55
@@ -251,15 +259,8 @@ def test_oom_kills_are_memory_running_out_where_the_host_has_plenty(
     the kill is the one sign it leaves."""
     errors = rule_for("app.errors").rule(context_of("app.errors"))
     assert errors is not None and errors.onset_ts is not None
-    results = copy_of("app.errors")
-    metrics = pd.read_csv(results / "metrics.csv")
-    seconds = sorted(metrics["ts"].unique())
-    kill_at = min(seconds, key=lambda ts: abs(ts - (errors.onset_ts + kill_after_s)))
-    kills = pd.DataFrame({"ts": seconds, "collector": "host", "target": "local",
-                          "metric": "mem.oom_kills",
-                          "value": [2.0 if ts == kill_at else 0.0 for ts in seconds]})
-    pd.concat([metrics, kills]).to_csv(results / "metrics.csv", index=False)
-    ctx = build_context(read_dataset(results))
+    ctx = _with_one_sample(copy_of("app.errors"), ("host", "local", "mem.oom_kills"),
+                           errors.onset_ts + kill_after_s, 2.0)
     memory = rule_for("host.memory").rule(ctx)
     assert memory is not None and memory.evidence[0].startswith("mem.oom_kills: the kernel")
     assert "journalctl -k" in recommendations(memory, ctx)[0]
