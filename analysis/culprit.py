@@ -93,7 +93,8 @@ def lock_culprit(ctx: Context, since: float | None) -> LockCulprit | None:
         return None
     if since is not None:
         frame = frame[frame["ts"] >= since - LEAD_S]
-    roots = frame[frame["blocked"].astype(str).str.lower() != "true"]
+    blocked = frame["blocked"].astype(str).str.lower() == "true"
+    roots = frame[~blocked]
     if roots.empty:
         roots = frame
     if roots.empty or roots["waiting"].sum() <= 0:
@@ -106,32 +107,36 @@ def lock_culprit(ctx: Context, since: float | None) -> LockCulprit | None:
     top = per_root.loc[top_key]
     rows = roots.set_index(keys).loc[[top_key]]
     latest = rows.iloc[-1]
-    queries = rows["query"].dropna().astype(str)
-    queries = queries[queries.str.len() > 0]
     return LockCulprit(
         target=str(top_key[0]), pid=str(top_key[1]), application=_text(latest["application"]),
         client=_text(latest["client"]), user=_text(latest["user"]),
         state=_text(latest["state"]) or "unknown", first=float(top["first"]),
         last=float(top["last"]), max_waiting=int(top["max_waiting"]),
         xact_age_s=float(top["xact_age_s"]) if pd.notna(top["xact_age_s"]) else math.nan,
-        query=str(queries.iloc[-1]) if len(queries) else "",
+        query=_last_query(rows),
         share=float(top["waited"] / per_root["waited"].sum()), roots=len(per_root),
         queue_max=_queue_max(ctx, float(top["first"]), float(top["last"])),
-        head=_queue_head(frame, float(top["first"]), float(top["last"])))
+        head=_queue_head(frame[blocked], float(top["first"]), float(top["last"])))
 
 
-def _queue_head(frame: pd.DataFrame, first: float, last: float) -> QueueHead | None:
-    """The waiting session that most others waited on while the holder held."""
-    inside = frame[(frame["blocked"].astype(str).str.lower() == "true")
-                   & (frame["ts"] >= first) & (frame["ts"] <= last) & (frame["waiting"] > 0)]
+def _queue_head(waiters: pd.DataFrame, first: float, last: float) -> QueueHead | None:
+    """The waiting session (of `waiters`, blockers that wait themselves) that most others
+    waited on while the holder held."""
+    inside = waiters[(waiters["ts"] >= first) & (waiters["ts"] <= last)
+                     & (waiters["waiting"] > 0)]
     if inside.empty:
         return None
-    per_pid = inside.groupby("pid", sort=False)["waiting"].sum()
-    rows = inside[inside["pid"] == per_pid.idxmax()]
+    pid = inside.groupby("pid", sort=False)["waiting"].sum().idxmax()
+    rows = inside[inside["pid"] == pid]
+    return QueueHead(str(pid), _text(rows.iloc[-1]["application"]),
+                     int(rows["waiting"].max()), _last_query(rows))
+
+
+def _last_query(rows: pd.DataFrame) -> str:
+    """A session's last statement text seen ('' when none was)."""
     queries = rows["query"].dropna().astype(str)
     queries = queries[queries.str.len() > 0]
-    return QueueHead(str(per_pid.idxmax()), _text(rows.iloc[-1]["application"]),
-                     int(rows["waiting"].max()), str(queries.iloc[-1]) if len(queries) else "")
+    return str(queries.iloc[-1]) if len(queries) else ""
 
 
 def _queue_max(ctx: Context, first: float, last: float) -> float:

@@ -210,16 +210,17 @@ def db_locks(ctx: Context) -> Finding | None:
 def db_io(ctx: Context) -> Finding | None:
     """The database waited on its storage: reads that missed its cache, or commits
     waiting for their durable write (the stronger of the two is the finding)."""
-    found = [f for f in (_read_waits(ctx), _slow_commits(ctx)) if f is not None]
+    totals = statement_totals(ctx)
+    found = [f for f in (_read_waits(ctx, totals), _slow_commits(ctx, totals))
+             if f is not None]
     return max(found, key=lambda f: f.confidence) if found else None
 
 
-def _read_waits(ctx: Context) -> Finding | None:
+def _read_waits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
     io = ctx.signal(DB_WAIT, "IO", how="sum")
     active = ctx.signal(DB_ACTIVE, how="sum")
     share = io / active.where(active > 0)
     share_peak = sustained_peak(share)
-    totals = statement_totals(ctx)
     read_share, hit_ratio, temp = math.nan, math.nan, 0
     if not totals.empty:
         spent = totals["total_ms"].sum()
@@ -266,21 +267,20 @@ def _read_waits(ctx: Context) -> Finding | None:
     )
 
 
-def _slow_commits(ctx: Context) -> Finding | None:
+def _slow_commits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
     """Commits that took a large share of the database's time, slowly each: a COMMIT reads
     nothing and waits for its WAL (InnoDB: redo log) flush, so its time is the write
     path's: the disk's fsync, a synchronous standby's answer, or a commit delay. The
     statements' cache hit ratio says nothing about it, and no index or plan helps."""
-    totals = statement_totals(ctx)
     if totals.empty:
         return None
     commits = totals[[is_commit(str(q)) for q in totals["query"]]]
-    spent = float(totals["total_ms"].sum())
+    spent, committed = float(totals["total_ms"].sum()), float(commits["total_ms"].sum())
     if commits.empty or spent <= 0:
         return None
-    share = float(commits["total_ms"].sum()) / spent
+    share = committed / spent
     calls = float(commits["calls"].sum())
-    mean_ms = float(commits["total_ms"].sum()) / calls if calls > 0 else math.nan
+    mean_ms = committed / calls if calls > 0 else math.nan
     if share < COMMIT_SHARE_LIMIT or not mean_ms >= COMMIT_SLOW_MS:
         return None
     committing = sum((statement_windows(ctx, str(q), "total_exec_time_ms")

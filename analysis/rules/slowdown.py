@@ -36,11 +36,12 @@ from analysis.rules.common import (
 from analysis.rules.statements import (
     dominant_statements,
     lock_wait_share,
+    query_statements,
     seq_scan_table,
     statement_totals,
     statement_windows,
 )
-from analysis.sqltext import index_columns, is_session_control, shorten, tables
+from analysis.sqltext import index_columns, shorten, tables
 from analysis.timefmt import clock
 from scenarios.aggregate import NOT_PAGES
 
@@ -214,9 +215,7 @@ def _busiest(ctx: Context) -> list[str]:
     totals = statement_totals(ctx)
     if totals.empty:
         return []
-    named = totals[(totals.index != "other")
-                   & ~totals["query"].astype(str).map(is_session_control)]
-    return [str(q) for q in named.index[:CANDIDATES]]
+    return [str(q) for q in query_statements(totals).index[:CANDIDATES]]
 
 
 def _windows(ctx: Context, queryid: str, sampled: pd.DataFrame) -> pd.DataFrame:

@@ -94,6 +94,14 @@ def _sampled_totals(ctx: Context, since: float | None, until: float | None) -> p
                          "sampled": True}, index=spent.index.astype(str))
 
 
+def query_statements(totals: pd.DataFrame) -> pd.DataFrame:
+    """statement_totals rows of named statements that query: transaction and session
+    control read nothing (a slow COMMIT waits on the log's flush, db.io), and no index
+    or plan is the fix for them."""
+    return totals[(totals.index != "other")
+                  & ~totals["query"].astype(str).map(is_session_control)]
+
+
 def db_busy(ctx: Context) -> float:
     """Sustained peak of executing backends (statement ms per wall ms)."""
     return sustained_peak(ctx.db_time() / (WINDOW_S * 1000.0))
@@ -106,11 +114,8 @@ def dominant_statements(ctx: Context) -> Finding | None:
     totals = statement_totals(ctx, since)
     if totals.empty:
         return None
-    named = totals[totals.index != "other"]
-    # Transaction and session control read nothing: a slow COMMIT waits on the log's
-    # flush (db.io), and no index or plan is the fix for it.
+    named = query_statements(totals)
     named = named[[_n_plus_one_ratio(ctx, str(q), row)[0] < N_PLUS_ONE_RATIO
-                   and not is_session_control(str(row["query"]))
                    for q, row in named.iterrows()]]
     if named.empty:
         return None
@@ -423,17 +428,17 @@ def _per_request_fit(ctx: Context, calls: pd.Series, by_task: bool = False
     # request: rare requests are left out, and the drivers must explain the calls.
     served = served.loc[:, served.sum() >= DRIVER_MIN_SHARE * everything]
     calls = calls.reindex(served.index)  # windows `calls` lacks are left out of the fit
-    active = ((served.sum(axis=1) + failed) > 0) & calls.notna()
-    if by_task and (served.sum(axis=1) > 0).any():  # tasks from every window: halves agree
+    serving = served.sum(axis=1) > 0
+    active = (serving | (failed > 0)) & calls.notna()
+    if by_task and serving.any():  # tasks from every window, so halves of a run agree
         served = pd.DataFrame({TASK_JOIN.join(names): served[names].sum(axis=1)
-                               for names in _tasks(served[served.sum(axis=1) > 0])},
-                              index=served.index)
+                               for names in _tasks(served[serving])}, index=served.index)
     design = served.assign(**{FAILED: failed}) \
         if failed.sum() >= DRIVER_MIN_SHARE * everything else served
     # Windows where every request failed say nothing of what a served one runs: a killed
     # app server left 7 windows with requests served, and 5 tasks fitted on them read 29
     # statements for a submit that ran 7.
-    informing = (served.sum(axis=1) > 0) & calls.notna()
+    informing = serving & calls.notna()
     if served.shape[1] == 0 or informing.sum() < max(MIN_FIT_WINDOWS, design.shape[1]) \
             or calls[active].sum() <= 0:
         return None
