@@ -533,9 +533,29 @@ def _lock_holder(culprit: LockCulprit, ctx: Context) -> list[str]:
     return out
 
 
+def _io_limit(f: Finding) -> list[str]:
+    """The database held to a cgroup's disk I/O limit: the limit first (a faster disk
+    or a bigger cache under the same limit still waits for it)."""
+    limit = f.details.get("io_limit")
+    if not limit:
+        return []
+    return [
+        f"{limit['group']} is held to {limit['rate']} on device {limit['device']} by the I/O "
+        f"limit of cgroup {limit['cgroup']} and used {limit['used'] * 100:.0f}% of it: raise "
+        "the limit above what the database does at peak, or remove it (systemd: "
+        "`systemctl set-property UNIT IOWriteIOPSMax='/dev/DISK 2000'`; Docker: "
+        "`docker update` cannot change it, recreate with `--device-write-iops`; a cloud "
+        "volume: provision more IOPS or throughput, or a volume type without burst "
+        "credits).",
+        "Alert on it: the cgroup's I/O (io.stat, blkio.throttle.io_serviced; cAdvisor's "
+        "container_fs_*) over its limit above 80%, and on the volume's burst balance.",
+    ]
+
+
 def _db_io(f: Finding, ctx: Context) -> list[str]:
-    if "commit_ms" in f.details:
-        return ([
+    limit = f.details.get("io_limit") or {}
+    if f.details.get("write_path") or str(limit.get("limit", "")).startswith("write"):
+        return _io_limit(f) + ([
             "Time the log flush where it happens: `SHOW VARIABLES LIKE "
             "'innodb_flush_log_at_trx_commit'` and `sync_binlog` (1 flushes at every "
             "commit), the redo log's disk (`fio --fsync=1` on its filesystem), a semi-sync "
@@ -559,14 +579,15 @@ def _db_io(f: Finding, ctx: Context) -> list[str]:
               f"PostgreSQL memory: shared_buffers about 25% of {ram}, effective_cache_size "
               f"50-75% of {ram}, so the hot working set is served from memory.")
     out = [
+        *_io_limit(f),
         memory,
         "Partition the biggest growing tables by date (eSPPD's travel orders by year) so "
         "current queries read only their partition; archive old years.",
-        "Then faster storage (SSD/NVMe) for the data directory.",
+        *([] if limit else ["Then faster storage (SSD/NVMe) for the data directory."]),
     ]
     if f.details.get("temp_blks_written"):
-        out.insert(1, "Sorts/hashes spill to disk: raise work_mem (per operation, so mind "
-                      "max_connections x work_mem).")
+        out.insert(out.index(memory) + 1, "Sorts/hashes spill to disk: raise work_mem (per "
+                                          "operation, so mind max_connections x work_mem).")
     return out
 
 

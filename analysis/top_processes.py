@@ -96,8 +96,9 @@ def process_culprit(ctx: Context, resource: str, since: float | None,
         return None
     rows = candidates[(candidates["target"] == best[0]) & (candidates["command"] == best[1])
                       & (candidates["group"] == best[2])]
-    pids = tuple(dict.fromkeys(str(pid) for pid in
-                               rows.sort_values(resource, ascending=False)["pid"]))
+    # Busiest first; equal ones by pid, so the same data always reads the same.
+    pids = tuple(dict.fromkeys(str(pid) for pid in rows.sort_values(
+        [resource, "pid"], ascending=[False, True], kind="stable")["pid"]))
     if resource == "rss":
         pids = pids[:1]
     return ProcessCulprit(resource, str(best[0]), str(best[1]), str(best[2]), pids, amount,

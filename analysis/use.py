@@ -45,7 +45,7 @@ from analysis.signals import (
 COLUMNS = ["resource", "target", "utilization_metric", "utilization_mean", "utilization_peak",
            "utilization_at_knee", "saturation_metric", "saturation_peak", "errors_metric",
            "errors_total"]
-DB_WAIT_KINDS = ("Lock", "LWLock", "IO", "IPC", "BufferPin")  # waits on the DB itself
+DB_WAIT_KINDS = ("Lock", "LWLock", "IO", "WAL", "IPC", "BufferPin")  # waits on the DB itself
 
 
 MIN_FIT_WINDOWS = 6    # 30 s of windows with users, at two load levels at least

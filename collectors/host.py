@@ -6,7 +6,8 @@ the stack's processes each sample and the whole process table only now and then,
 the cost does not grow with the host's process count. On one host a CPU total says
 nothing about who is to blame (postgres, the app, the queue workers, redis, the load
 generator, something outside the stack): the groups and the top processes say it; a
-group held to a CPU quota by its cgroup says so too (collectors/cgroups.py).
+group held to a CPU quota or a disk I/O limit by its cgroup says so too
+(collectors/cgroups.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from dataclasses import dataclass, field
 from socket import AF_INET, AF_INET6
 
 from collectors.base import Rates, Sample
-from collectors.cgroups import CgroupWatch
+from collectors.cgroups import (
+    CgroupWatch,
+    CpuQuotaWatch,
+    IoLimitWatch,
+    membership_files,
+)
 from collectors.processes import ProcessWatch
 from collectors.procfs import (
     MOUNTS_FILE,
@@ -55,7 +61,8 @@ class HostCollector:
     rates: Rates = field(default_factory=Rates)
     _cpu_prev: dict[str, CpuTimes] = field(default_factory=dict)
     _processes: ProcessWatch = field(default_factory=ProcessWatch)
-    _cgroups: CgroupWatch = field(default_factory=CgroupWatch)
+    _cgroups: tuple[CgroupWatch, ...] = field(
+        default_factory=lambda: (CpuQuotaWatch(), IoLimitWatch()))
     _tcp_files: tuple[str, ...] = TCP_FILES  # the families a watched port may listen on
     _watch_io: bool = False
     _listen_queues: ListenQueues | None = None
@@ -90,12 +97,14 @@ class HostCollector:
         self._samples += 1
         texts = self.shell.read_files(
             PROC_FILES + (self._tcp_files if self.watched and not self._listen_queues else ())
-            + ((MOUNTS_FILE,) if space else ()) + self._cgroups.paths()
+            + ((MOUNTS_FILE,) if space else ())
+            + tuple(path for watch in self._cgroups for path in watch.paths())
             + self._processes.paths(ts, with_io))
         out = Sample()
         if space:
             self._space(texts.get(MOUNTS_FILE), out)
-            self._cgroups.mounts(texts.get(MOUNTS_FILE, ""))
+            for watch in self._cgroups:
+                watch.mounts(texts.get(MOUNTS_FILE, ""))
         stat = parse_stat(texts["/proc/stat"])
         busy_cores = self._cpu(stat, out)
         available = self._memory(texts, ts, out)
@@ -116,9 +125,15 @@ class HostCollector:
         self._processes.sample(self.shell, texts, ts, with_io, stat.forks, busy_cores,
                                available is not None and available < TIGHT_MEMORY, listening,
                                out)
-        self._cgroups.sample(texts, out)
-        if self._processes.scanned or self._cgroups.due(ts):
-            self._cgroups.learn(self.shell, self._processes.stack_pids(), ts)
+        for watch in self._cgroups:
+            watch.sample(texts, ts, out)
+        due = [w for w in self._cgroups if self._processes.scanned or w.due(ts)]
+        if due:
+            pids = self._processes.stack_pids()
+            memberships = (self.shell.read_files(membership_files(pids))
+                           if pids and any(watch.mounted for watch in due) else {})
+            for watch in due:
+                watch.learn(memberships, pids, ts)
         return out
 
     def _listen_backlog(self, texts: dict[str, str], out: Sample) -> set[int]:

@@ -54,6 +54,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "cgroup.throttled": ("ratio", "{group:cgroup}: share of its scheduler periods in which the "
                                   "cgroup used its whole quota and waited (nr_throttled / "
                                   "nr_periods)"),
+    "cgroup.io_limit": ("ops/s or bytes/s", "{group:cgroup:major:minor:limit}: a disk I/O "
+                        "limit of a cgroup holding the group's processes (io.max, "
+                        "blkio.throttle): read_iops, write_iops, read_bps or write_bps"),
+    "cgroup.io_limit_used": ("ratio", "{group:cgroup:major:minor:limit}: the share of that "
+                             "limit the cgroup used (io.stat, blkio.throttle.io_serviced); "
+                             "from about 0.75 it binds"),
     # the database, either engine
     "db.connections.total": ("count", "client connections (PostgreSQL backends; MySQL "
                                       "Threads_connected)"),
@@ -67,7 +73,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "db.connections.refused_rate": ("connections/s", "refused at max_connections (MySQL "
                                                      "Connection_errors_max_connections)"),
     "db.wait": ("backends", "{type}: active connections by what they wait on (PostgreSQL "
-                            "wait_event_type; MySQL Lock; CPU = no wait)"),
+                            "wait_event_type, with WAL: the commit's wait for the log's "
+                            "write, flush or standby; MySQL Lock; CPU = no wait)"),
     "db.lock_wait": ("backends", "{queryid}: connections waiting on a lock, by statement"),
     "db.active": ("backends", "{queryid}: connections running a statement no digest times "
                               "(MariaDB's prepared statements; id: its text's fingerprint): "

@@ -35,6 +35,15 @@ PG_MONITOR_SLOT = ("give its role one: PostgreSQL 16+ reserved_connections with 
 MARK = "/* esppd-collector */ "
 TOP_N = 20
 TOP_BLOCKERS = 5
+# Backends waiting on the write-ahead log's durable write, the wait of every commit: the
+# log's write and fsync (IO), a turn at the WAL write lock while another backend flushes
+# for the group (LWLock WALWrite; WALWriteLock before PostgreSQL 13), a synchronous
+# standby's confirmation (IPC SyncRep). Counted apart as `db.wait{WAL}`, so `IO` stays
+# the reads and writes of data: the two have different causes and fixes.
+WAL_WAITS = ("(wait_event_type = 'IO' AND wait_event IN ('WALSync', 'WALWrite', "
+             "'WALInitSync', 'WALInitWrite')) OR (wait_event_type IN ('LWLock', "
+             "'LWLockNamed') AND wait_event IN ('WALWrite', 'WALWriteLock')) OR "
+             "(wait_event_type = 'IPC' AND wait_event = 'SyncRep')")
 MAX_TEXTS = 20_000   # statement texts remembered (pg_stat_statements.max is 5000)
 STATEMENT_FIELDS = ("calls", "total_exec_time", "rows", "shared_blks_hit", "shared_blks_read",
                     "temp_blks_written", "blk_read_time")
@@ -146,7 +155,8 @@ class PostgresCollector:
             "WHERE extname = 'pg_stat_statements'").fetchone() is not None
         cols = self._columns
         self._activity_sql = f"""/* esppd-collector */
-            SELECT state, wait_event_type, {cols["lock_query_id"]} AS lock_query,
+            SELECT state, CASE WHEN {WAL_WAITS} THEN 'WAL' ELSE wait_event_type END
+                       AS wait_event_type, {cols["lock_query_id"]} AS lock_query,
                    application_name, host(client_addr) AS client, usename,
                    count(*) AS n,
                    max(extract(epoch FROM now() - query_start))
@@ -212,7 +222,7 @@ class PostgresCollector:
             ((row["application_name"] or "", row["client"] or "local", row["usename"] or "",
               row["state"] or "unknown"), row["n"]) for row in rows))
         by_state: dict[str, int] = {}
-        waits: dict[str, int] = {"Lock": 0, "LWLock": 0, "IO": 0, "CPU": 0}
+        waits: dict[str, int] = {"Lock": 0, "LWLock": 0, "IO": 0, "WAL": 0, "CPU": 0}
         lock_waits: dict[int, int] = {}
         longest = 0.0
         for row in rows:

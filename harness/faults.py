@@ -46,7 +46,7 @@ from psycopg import sql
 from analysis.signals import GROUP_ROLES
 from collectors.mysql import MySQLDsn
 from collectors.processes import process_group
-from harness.cpu_quota import cpu_quota
+from harness.cgroup_limits import block_device, cpu_quota, io_limit
 from harness.stopping import interrupt_on_term, wait_passing_interrupts
 from harness.validate import analyze_again, top_verdict
 from reference_app.seed import EMAIL_DOMAIN, PASSWORD, SIZES, account_counts
@@ -73,6 +73,8 @@ READ_ONLY_AFTER_S = 12.0   # the storage's own filesystem writable this long (2 
 QUOTA_SHARE = 0.5          # a CPU quota of this share of what the processes used just before
 QUOTA_MIN_CORES = 0.01     # the kernel takes 1 ms per 100 ms period at least
 QUOTA_MEASURE_S = 3.0
+NOT_RUN = "(not run)"      # a case that could not run here, in the matrix with its reason
+IO_LIMIT_IOPS = 8          # reads and writes per second each: a cloud volume out of credits
 
 
 @dataclass(frozen=True)
@@ -618,6 +620,26 @@ def database_cpu_quota(stack: Stack) -> contextlib.AbstractContextManager[str]:
     return _quota_on(stack.processes(*GROUP_ROLES["db"]), "database")
 
 
+
+@contextlib.contextmanager
+def database_io_limit(stack: Stack) -> Iterator[str]:
+    """The database server's disk I/O held to a few operations per second by its cgroup,
+    as a cloud volume out of its burst credits, a storage QoS policy or systemd's
+    `IOWriteIOPSMax=` does: the disk itself stays idle, and every commit waits for its
+    log's flush to get through."""
+    processes = stack.processes(*GROUP_ROLES["db"])
+    if not processes:
+        raise ServiceError("no database process found under the stack")
+    try:  # both servers run in their data directory
+        device = block_device(processes[0].cwd())
+    except psutil.Error as error:
+        raise ServiceError(f"cannot find the database's data directory: {error}") from error
+    with io_limit([p.pid for p in processes], device, IO_LIMIT_IOPS,
+                  "esppd-fault-io") as limited:
+        yield (f"{len(processes)} database processes held to {IO_LIMIT_IOPS} reads and "
+               f"{IO_LIMIT_IOPS} writes per second on device {device} by the I/O limit of "
+               f"cgroup {limited.path}")
+
 FAULTS: tuple[Fault, ...] = (
     Fault("cpu hog", ("host.cpu",), "culprit: 'python", cpu_hog),
     Fault("table lock holder", ("db.locks",), "culprit: session", table_lock_holder),
@@ -658,6 +680,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("dropped index", ("db.query",), "user_id", dropped_index, size="large"),
     Fault("app CPU quota", ("app.cpu",), "CPU quota", app_cpu_quota),
     Fault("database CPU quota", ("db.cpu",), "CPU quota", database_cpu_quota),
+    Fault("database I/O limit", ("db.io",), "I/O limit", database_io_limit),
 )
 
 
@@ -795,6 +818,13 @@ def run_fault(fault: Fault, app: str, out: Path, load: FaultLoad = FaultLoad(),
     return outcome_of(fault, out, injected, injected_at, code, time.monotonic() - started)
 
 
+def not_run(fault: Fault, out: Path, why: str, wall_s: float) -> FaultOutcome:
+    """A case that could not run here (no root for a cgroup, a stack that did not start):
+    in the matrix with its reason, never counted right."""
+    return FaultOutcome(fault.name, "not injected", " or ".join(fault.expected), NOT_RUN,
+                        0.0, None, why, "", False, wall_s, str(out), -1)
+
+
 def _wait_for_load(results: Path, runner: subprocess.Popen[bytes]) -> bool:
     """True once users are running (users.csv has rows), False if the run ended first."""
     users = results / "users.csv"
@@ -873,8 +903,9 @@ def reanalyze(out: Path) -> int:
     outcomes = []
     for index, case in enumerate(previous, 1):
         fault = by_name.get(case.fault)
-        if fault is None:
-            print(f"[faults] {case.fault}: no such fault any more, kept as it was",
+        if fault is None or case.named == NOT_RUN:
+            print(f"[faults] {case.fault}: " + ("no such fault any more" if fault is None
+                                                 else "it did not run") + ", kept as it was",
                   file=sys.stderr)
             outcomes.append(case)
             continue
@@ -922,15 +953,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for index, fault in enumerate(faults, 1):
             print(f"[faults] {index}/{len(faults)} {fault.name} ...", file=sys.stderr, flush=True)
-            outcome = run_fault(fault, args.app, out / fault.name.replace(" ", "-"), db=args.db,
-                                statement_log=args.statement_log)
+            case = out / fault.name.replace(" ", "-")
+            case_started = time.monotonic()
+            try:
+                outcome = run_fault(fault, args.app, case, db=args.db,
+                                    statement_log=args.statement_log)
+            except ServiceError as error:  # this case cannot run here; the next may
+                print(f"[faults] {fault.name}: not run: {error}", file=sys.stderr, flush=True)
+                outcomes.append(not_run(fault, case, str(error),
+                                        time.monotonic() - case_started))
+                continue
             outcomes.append(outcome)
             print(f"[faults] {fault.name}: {outcome.named} ({outcome.confidence:.2f}) "
                   f"{'ok' if outcome.correct else 'WRONG'}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         print("[faults] interrupted: writing the cases that finished", file=sys.stderr)
-    except ServiceError as error:
-        print(f"[faults] {error}", file=sys.stderr)
     write_matrix(out, stack, outcomes, time.monotonic() - started)
     return 0 if outcomes and all(o.correct for o in outcomes) and len(outcomes) == len(faults) \
         else 1

@@ -199,10 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     wall = 0.0
     cpus = os.cpu_count() or 1
     for index, case in enumerate(selected, 1):
-        print(f"[validate] {index}/{len(selected)} {case.name}: running", flush=True)
+        doing = "analyzing again" if args.reanalyze else "running"
+        print(f"[validate] {index}/{len(selected)} {case.name}: {doing}", flush=True)
         slug = case.name.split(" ")[0] + ("-moderate" if "moderate" in case.name else "")
         try:
             if args.reanalyze and previous[case.name].get("skipped"):
+                outcome = Outcome(**previous[case.name])
+            elif args.reanalyze and not (out / slug).is_dir():
+                print(f"[validate] {case.name}: its results are not in {out / slug}; kept as "
+                      "it was", file=sys.stderr, flush=True)
                 outcome = Outcome(**previous[case.name])
             elif args.reanalyze:
                 outcome = reanalyze_case(case, out / slug, previous[case.name])

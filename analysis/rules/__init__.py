@@ -31,7 +31,7 @@ from analysis.rules.app import (
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
 from analysis.rules.db import db_connections, db_io, db_locks, holders_take_turns
 from analysis.rules.headroom import none
-from analysis.rules.host import host_disk, host_memory
+from analysis.rules.host import database_did_the_io, host_disk, host_memory
 from analysis.rules.outage import cache_latency, db_unavailable, server_runs
 from analysis.rules.queue_cache import cache_misses, queue_backlog, workers_wait
 from analysis.rules.slowdown import db_query
@@ -76,7 +76,9 @@ REGISTRY: tuple[RuleSpec, ...] = (
                  "host.memory", "host.cpu", "app.cpu", "db.cpu", "host.disk", "db.locks"))),
     RuleSpec("host.cpu", host_cpu),
     RuleSpec("host.memory", host_memory),
-    RuleSpec("host.disk", host_disk, ("db.io",)),
+    # A disk busy with the database's own I/O is the database's doing; one busy with a
+    # process outside it is the cause of the database's waits, and not their symptom.
+    RuleSpec("host.disk", host_disk, explained_if=(("db.io", database_did_the_io),)),
     # Queue workers are clients of the database and of the queue's Redis; their jobs run
     # statements too, so workers that wait (not stopped, not gone) wait on a slow database.
     RuleSpec("queue.backlog", queue_backlog, ("db.connections", "db.unavailable",

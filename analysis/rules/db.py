@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -17,9 +19,13 @@ from analysis.culprit import lock_culprit
 from analysis.findings import Finding
 from analysis.holders import connection_holder
 from analysis.rules.common import (
+    RISE_FLOOR,
+    RISE_FULL,
+    LatencyChange,
     confidence,
     corr_text,
     knee_alignment,
+    latency_change,
     onset_text,
     pct,
     severity,
@@ -28,6 +34,8 @@ from analysis.rules.common import (
 from analysis.rules.statements import lock_wait_share, statement_totals, statement_windows
 from analysis.signals import (
     APP_POOL_WAITING,
+    CGROUP_IO_LIMIT,
+    CGROUP_IO_LIMIT_USED,
     CPU_IOWAIT,
     DB_ACTIVE,
     DB_DEADLOCKS,
@@ -38,6 +46,7 @@ from analysis.signals import (
     DB_REFUSED,
     DB_TOTAL,
     DB_WAIT,
+    role_of,
 )
 from analysis.sqltext import is_commit, is_session_control, shorten
 from analysis.timefmt import clock
@@ -60,6 +69,15 @@ READ_TIME_SHARE_LIMIT = 0.30  # of statement execution time spent reading blocks
 HIT_RATIO_LIMIT = 0.95
 COMMIT_SHARE_LIMIT = 0.30     # of DB execution time spent in COMMIT
 COMMIT_SLOW_MS = 10.0         # a COMMIT's WAL flush on a healthy SSD takes about 1 ms
+# Of a cgroup's disk I/O limit used, held 30 s: it binds. Not 90%: what waits on a limit
+# paces itself to it (a group commit flushes more commits at once the slower each flush
+# is), so a limit of 8 writes a second that tripled the requests' mean latency read 80%
+# used over 30 s (10 s windows 59-95%). Cloud alarms on provisioned IOPS sit at 80%.
+IO_LIMIT_USED = 0.75
+# A limit used up is its utilisation, not yet a wait: on its own (the requests' p95 at the
+# same load no higher from its onset) it weighs this much.
+IO_LIMIT_UNFELT = 0.5
+MIB = 1 << 20
 
 
 def db_connections(ctx: Context) -> Finding | None:
@@ -208,12 +226,98 @@ def db_locks(ctx: Context) -> Finding | None:
 
 
 def db_io(ctx: Context) -> Finding | None:
-    """The database waited on its storage: reads that missed its cache, or commits
-    waiting for their durable write (the stronger of the two is the finding)."""
+    """The database waited on its storage: reads that missed its cache, commits waiting
+    for their durable write, or a cgroup's I/O limit it used up (the strongest of these
+    is the finding; a limit that binds is its culprit, whichever path shows the wait)."""
     totals = statement_totals(ctx)
-    found = [f for f in (_read_waits(ctx, totals), _slow_commits(ctx, totals))
-             if f is not None]
-    return max(found, key=lambda f: f.confidence) if found else None
+    limit = io_limit_saturation(ctx)
+    found = [f for f in (_read_waits(ctx, totals), _slow_commits(ctx, totals),
+                         limit.finding(ctx) if limit else None) if f is not None]
+    if not found:
+        return None
+    best = max(found, key=lambda f: f.confidence)
+    if limit is not None and "io_limit" not in best.details:
+        best.evidence.insert(0, limit.describe())
+        best.details["io_limit"] = limit.details()
+    return best
+
+
+@dataclass(frozen=True)
+class IoLimitSaturation:
+    """The database's processes at a cgroup's disk I/O limit (systemd's IOWriteIOPSMax=,
+    docker --device-write-iops, a cloud volume's provisioned IOPS): the disk may idle
+    while every read and log flush of the server waits its turn under the limit."""
+
+    group: str
+    cgroup: str
+    device: str
+    limit: str          # read_iops, write_iops, read_bps or write_bps
+    value: float
+    used: pd.Series
+    peak: float
+    onset: Onset | None
+    change: LatencyChange | None  # the requests' latency from the limit's onset on
+
+    def rate_text(self) -> str:
+        kind = self.limit.split("_")[0]
+        if self.limit.endswith("iops"):
+            return f"{self.value:.0f} {kind}s per second"
+        return f"{self.value / MIB:.1f} MiB/s of {kind}s"
+
+    def describe(self) -> str:
+        return (f"cgroup.io_limit_used{{{self.group}:{self.cgroup}:{self.device}:"
+                f"{self.limit}}}: {self.group} held by the I/O limit of cgroup {self.cgroup} "
+                f"to {self.rate_text()} on device {self.device}, {pct(self.peak)} of it used "
+                f"(30 s sustained peak); {onset_text(self.onset)}: the limit, not the disk, "
+                "set the pace of its I/O")
+
+    def finding(self, ctx: Context) -> Finding:
+        rho = ctx.correlation(self.used)
+        felt = self.change.p95_rise if self.change else math.nan
+        sev = min(severity(self.peak, IO_LIMIT_USED - 0.1, 1.0),
+                  max(IO_LIMIT_UNFELT, severity(felt, RISE_FLOOR, RISE_FULL)))
+        iowait = sustained_peak(ctx.signal(CPU_IOWAIT))
+        return Finding(
+            "db.io", confidence(sev, rho, knee_alignment(ctx, self.onset)),
+            f"{ctx.db_server} waited on its disk I/O limit: {self.group} held to "
+            f"{self.rate_text()} by cgroup {self.cgroup}, {pct(self.peak)} of it used.",
+            [self.describe(),
+             *([self.change.describe() + " from the limit's onset on"] if self.change else []),
+             f"cpu.iowait: {pct(iowait)}", corr_text(rho)],
+            self.onset.ts if self.onset else None, self.onset.users if self.onset else None,
+            ctx.affected_requests(self.onset.ts if self.onset else None), correlation=rho,
+            details={"io_limit": self.details()})
+
+    def details(self) -> dict[str, Any]:
+        return {"group": self.group, "cgroup": self.cgroup, "device": self.device,
+                "limit": self.limit, "value": self.value, "used": self.peak,
+                "rate": self.rate_text()}
+
+
+def io_limit_saturation(ctx: Context) -> IoLimitSaturation | None:
+    """The most used disk I/O limit over the database's process groups, when it binds."""
+    best: IoLimitSaturation | None = None
+    for label in ctx.labels(CGROUP_IO_LIMIT_USED):
+        group, cgroup, device, limit = _io_limit_label(label)
+        if role_of(group) != "db":
+            continue
+        used = ctx.signal(CGROUP_IO_LIMIT_USED, label)
+        peak = sustained_peak(used)
+        if math.isnan(peak) or peak < IO_LIMIT_USED or (best and peak <= best.peak):
+            continue
+        value = float(ctx.signal(CGROUP_IO_LIMIT, label)[used >= IO_LIMIT_USED].median())
+        onset = ctx.onset(used, IO_LIMIT_USED)
+        best = IoLimitSaturation(group, cgroup, device, limit, value, used, peak, onset,
+                                 latency_change(ctx, onset.ts) if onset else None)
+    return best
+
+
+def _io_limit_label(label: str) -> tuple[str, str, str, str]:
+    """group, cgroup, device, limit of `group:cgroup:major:minor:limit` (a cgroup path
+    may hold a colon; a group, a device number and a limit's name do not)."""
+    head, major, minor, limit = label.rsplit(":", 3)
+    group, _, cgroup = head.partition(":")
+    return group, cgroup, f"{major}:{minor}", limit
 
 
 def _read_waits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
@@ -267,11 +371,29 @@ def _read_waits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
     )
 
 
-def _slow_commits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
-    """Commits that took a large share of the database's time, slowly each: a COMMIT reads
-    nothing and waits for its WAL (InnoDB: redo log) flush, so its time is the write
-    path's: the disk's fsync, a synchronous standby's answer, or a commit delay. The
-    statements' cache hit ratio says nothing about it, and no index or plan helps."""
+@dataclass(frozen=True)
+class CommitTime:
+    """COMMIT's own time, where the server times it: MySQL and MariaDB run the redo log's
+    flush inside the COMMIT statement."""
+
+    calls: float
+    mean_ms: float
+    share: float          # of the database's execution time
+    onset: Onset | None
+    series: pd.Series     # time spent committing per window
+
+    @property
+    def severity(self) -> float:
+        return min(severity(self.share, COMMIT_SHARE_LIMIT - 0.1, 0.6),
+                   severity(self.mean_ms, COMMIT_SLOW_MS / 2, COMMIT_SLOW_MS * 5))
+
+    def describe(self) -> str:
+        return (f"COMMIT: {self.calls:.0f} calls, {self.mean_ms:.1f} ms mean, "
+                f"{pct(self.share)} of DB execution time; {onset_text(self.onset)}")
+
+
+def _commit_time(ctx: Context, totals: pd.DataFrame) -> CommitTime | None:
+    """Commits that took a large share of the database's time, slowly each."""
     if totals.empty:
         return None
     commits = totals[[is_commit(str(q)) for q in totals["query"]]]
@@ -283,27 +405,69 @@ def _slow_commits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
     mean_ms = committed / calls if calls > 0 else math.nan
     if share < COMMIT_SHARE_LIMIT or not mean_ms >= COMMIT_SLOW_MS:
         return None
-    committing = sum((statement_windows(ctx, str(q), "total_exec_time_ms")
-                      for q in commits.index), pd.Series(0.0, index=ctx.w5.index))
+    def summed(column: str) -> pd.Series:
+        return sum((statement_windows(ctx, str(q), column) for q in commits.index),
+                   pd.Series(0.0, index=ctx.w5.index))
+
+    committing, committed_calls = summed("total_exec_time_ms"), summed("calls")
     db_time = ctx.db_time()
-    window_share = committing / db_time.where(db_time > 0)
-    onset = ctx.onset(window_share, COMMIT_SHARE_LIMIT)
-    rho = ctx.correlation(committing)
-    sev = min(severity(share, COMMIT_SHARE_LIMIT - 0.1, 0.6),
-              severity(mean_ms, COMMIT_SLOW_MS / 2, COMMIT_SLOW_MS * 5))
+    # From the window where commits were slow as well as a large share: on a database of
+    # fast statements, 1 ms commits may take a third of its time from the start.
+    slow = committing / committed_calls.where(committed_calls > 0) >= COMMIT_SLOW_MS
+    onset = ctx.onset((committing / db_time.where(db_time > 0)).where(slow, 0.0),
+                      COMMIT_SHARE_LIMIT)
+    return CommitTime(calls, mean_ms, share, onset, committing)
+
+
+def _slow_commits(ctx: Context, totals: pd.DataFrame) -> Finding | None:
+    """Commits waiting for their durable write: a commit reads nothing and waits for its
+    log's (PostgreSQL's WAL, InnoDB's redo log) write and flush, so its time is the write
+    path's: the disk's fsync, an I/O limit, a synchronous standby's answer, or a commit
+    delay. The statements' cache hit ratio says nothing about it, and no index or plan
+    helps. Two measures: COMMIT's own time where the server times it (MySQL, MariaDB),
+    and the backends waiting on the WAL (PostgreSQL flushes after pg_stat_statements
+    stopped timing the COMMIT, which reads microseconds there; pg_stat_activity shows
+    the wait, `db.wait{WAL}`)."""
+    timed = _commit_time(ctx, totals)
+    wal = ctx.signal(DB_WAIT, "WAL", how="sum")
+    active = ctx.signal(DB_ACTIVE, how="sum")
+    wal_share = wal / active.where(active > 0)
+    wal_peak, waiting = sustained_peak(wal_share), sustained_peak(wal)
+    # As for the data's I/O: a share of almost no active backends is noise.
+    by_waits = (not math.isnan(wal_peak) and wal_peak >= IO_SHARE_LIMIT
+                and waiting >= IO_BACKENDS_MIN)
+    if timed is None and not by_waits:
+        return None
+    evidence = []
+    if by_waits:
+        onset, rho = ctx.onset(wal_share, IO_SHARE_LIMIT), ctx.correlation(wal)
+        sev = severity(wal_peak, IO_SHARE_LIMIT - 0.1, 0.7)
+        evidence.append(
+            f"db.wait{{WAL}}: {pct(wal_peak)} of active backends ({waiting:.1f}) waiting on "
+            "the write-ahead log: its write and flush, a turn at the WAL write lock while "
+            "another backend flushes, or a synchronous standby (30 s sustained peak); "
+            f"{onset_text(onset)}")
+    if timed is not None:
+        if not by_waits:
+            onset, rho, sev = timed.onset, ctx.correlation(timed.series), 0.0
+        sev = max(sev, timed.severity)
+        evidence.append(timed.describe())
+    evidence += ["a commit reads no rows: its time is the wait for the transaction's log "
+                 "to be written and flushed (or acknowledged by a synchronous standby)",
+                 corr_text(rho)]
+    summary = (f"{ctx.db_server} waited on its commits: each COMMIT took "
+               f"{timed.mean_ms:.0f} ms, {pct(timed.share)} of its time" if timed else
+               f"{ctx.db_server} waited on its commits: {pct(wal_peak)} of its active "
+               "backends waited on the write-ahead log")
     return Finding(
         "db.io", confidence(sev, rho, knee_alignment(ctx, onset)),
-        f"{ctx.db_server} waited on its commits: each COMMIT took {mean_ms:.0f} ms, "
-        f"{pct(share)} of its time (the durable write path: WAL flush, fsync, a synchronous "
+        summary + " (the durable write path: log flush, fsync, an I/O limit, a synchronous "
         "standby or a commit delay).",
-        [f"COMMIT: {calls:.0f} calls, {mean_ms:.1f} ms mean, {pct(share)} of DB execution "
-         f"time; {onset_text(onset)}",
-         "a COMMIT reads no rows: its time is the wait for the transaction's log to be "
-         "written and flushed (or acknowledged by a synchronous standby)",
-         corr_text(rho)],
-        onset.ts if onset else None, onset.users if onset else None,
+        evidence, onset.ts if onset else None, onset.users if onset else None,
         ctx.affected_requests(onset.ts if onset else None), correlation=rho,
-        details={"commit_share": share, "commit_ms": mean_ms},
+        details={"write_path": True, "wal_share": wal_peak,
+                 "commit_share": timed.share if timed else math.nan,
+                 "commit_ms": timed.mean_ms if timed else math.nan},
     )
 
 

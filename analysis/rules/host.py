@@ -37,6 +37,7 @@ from analysis.signals import (
     SWAP_IN,
     SWAP_OUT,
     Signal,
+    role_of,
 )
 from analysis.timefmt import clock
 from analysis.top_processes import process_culprit
@@ -117,6 +118,15 @@ def host_disk(ctx: Context) -> Finding | None:
     found = [f for f in (_busy_disk(ctx), _full_filesystem(ctx), _read_only_filesystem(ctx))
              if f is not None]
     return max(found, key=lambda f: f.confidence) if found else None
+
+
+def database_did_the_io(finding: Finding) -> bool:
+    """The disk's busiest process is the database's (or none was named): the disk is busy
+    with the database's own I/O, which `db.io` explains. A process outside the database
+    (a backup, a log flood, a job writing files) made the disk busy for everyone, and the
+    database's waits are its symptom, however strong they read."""
+    culprit = finding.details.get("culprit")
+    return culprit is None or role_of(culprit.group) == "db"
 
 
 def _read_only_filesystem(ctx: Context) -> Finding | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -13,6 +15,8 @@ import pytest
 from collectors.base import Sample
 from collectors.postgres import PostgresCollector
 from collectors.sampler import Sampler
+from harness.cgroup_limits import block_device, io_limit
+from supervision import ServiceError
 from supervision.servers import PostgresServer, PostgresSettings
 
 from .conftest import read_events, read_metrics, sample_times, wait_until
@@ -383,3 +387,42 @@ def test_laravels_queue_tables_when_present_and_no_server_error_when_not(
     finally:
         with psycopg.connect(postgres.dsn, autocommit=True) as conn:
             conn.execute("DROP TABLE jobs, failed_jobs")
+
+
+def test_commits_waiting_on_the_log_are_wal_waits_apart_from_the_datas_io(
+        postgres: PostgresServer) -> None:
+    """The server held to 8 writes a second by a cgroup's I/O limit, 6 sessions each
+    committing one row at a time: they wait on the WAL's write and flush, or on the WAL
+    write lock while another flushes for the group (LWLock WALWrite). The collector counts
+    those as `db.wait{WAL}`, none of them as the data's `IO`."""
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS wal_probe (id int)")
+    server = psutil.Process(postgres.pid)
+    stop = threading.Event()
+
+    def commit_rows() -> None:
+        with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO wal_probe VALUES (1)")
+
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(io_limit(
+                [server.pid, *(p.pid for p in server.children())],
+                block_device(server.cwd()), 8, f"esppd-test-{uuid.uuid4().hex[:8]}"))
+        except (ServiceError, psutil.Error) as error:
+            pytest.skip(f"no disk I/O limit here: {error}")
+        writers = [threading.Thread(target=commit_rows) for _ in range(6)]
+        for writer in writers:
+            writer.start()
+        held.callback(lambda: [writer.join(timeout=30) for writer in writers])
+        held.callback(stop.set)
+        collector = PostgresCollector(postgres.monitor_dsn)
+        waits = []
+        for _ in range(8):
+            time.sleep(0.4)
+            metrics = dict(collector.sample(time.time()).metrics)
+            waits.append((metrics["db.wait{WAL}"], metrics["db.wait{IO}"]))
+        collector.close()
+    assert max(wal for wal, _io in waits) >= 4, waits
+    assert sum(wal for wal, _io in waits) > 5 * sum(io for _wal, io in waits), waits

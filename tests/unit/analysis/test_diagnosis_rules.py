@@ -307,6 +307,36 @@ def test_slow_commits_are_the_write_path_not_a_query_to_index(
     assert rule_for("db.io").rule(_with_commits(copy_of("baseline"), slow_ms=0.5)) is None
 
 
+@pytest.mark.parametrize(("waiting", "found"), [(2.0, True), (0.6, False)])
+def test_backends_waiting_on_the_wal_are_the_write_path(
+        copy_of: Callable[[str], Path], waiting: float, found: bool) -> None:
+    """PostgreSQL flushes a commit's WAL after pg_stat_statements stopped timing the
+    COMMIT, which reads microseconds: the backends waiting on the WAL show the slow write
+    path (here 3 active from mid-run, `waiting` of them on the WAL). Under one backend
+    waiting, a share is noise."""
+    results = copy_of("baseline")
+    metrics = pd.read_csv(results / "metrics.csv")
+    active = metrics["metric"] == "db.connections.active"
+    seconds = sorted(metrics["ts"].unique())
+    middle = seconds[len(seconds) // 2]
+    metrics.loc[active & (metrics["ts"] >= middle), "value"] = 3.0
+    target = metrics.loc[active, "target"].iloc[0]
+    wal = pd.DataFrame({"ts": seconds, "collector": "postgres", "target": target,
+                        "metric": "db.wait{WAL}",
+                        "value": [waiting if ts >= middle else 0.0 for ts in seconds]})
+    pd.concat([metrics, wal]).to_csv(results / "metrics.csv", index=False)
+    ctx = build_context(read_dataset(results))
+    finding = rule_for("db.io").rule(ctx)
+    if not found:
+        assert finding is None or not finding.details.get("write_path")
+        return
+    assert finding is not None and finding.details["write_path"]
+    assert finding.evidence[0].startswith("db.wait{WAL}: 67% of active backends (2.0) "
+                                          "waiting on the write-ahead log")
+    assert finding.onset_ts is not None and abs(finding.onset_ts - middle) <= 10
+    assert "WAL flush" in " ".join(recommendations(finding, ctx))
+
+
 @pytest.mark.parametrize(("engine", "named"), [("postgres", True), ("mysql", False)])
 def test_one_database_process_at_a_core_is_its_limit_only_when_single_threaded(
         copy_of: Callable[[str], Path], engine: str, named: bool) -> None:

@@ -1,4 +1,5 @@
-"""Reading CPU quotas from the cgroup files of both hierarchy versions, as hosts show them."""
+"""Reading CPU quotas and disk I/O limits from the cgroup files of both hierarchy
+versions, as hosts show them."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ from collectors.base import Sample
 from collectors.cgroups import (
     V1,
     V2,
-    CgroupWatch,
-    cpu_hierarchies,
+    CpuQuotaWatch,
+    IoLimitWatch,
+    cgroup_hierarchies,
+    io_limits,
     process_cgroup,
     quota_cores,
     throttle_counts,
     with_ancestors,
 )
 from collectors.procfs import parse_head
-from collectors.shell import SAFE_PATH, LocalShell
+from collectors.shell import SAFE_PATH
 
 HYBRID_MOUNTS = """\
 tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0
@@ -31,17 +34,17 @@ HYBRID_PROCESS = """\
 
 
 def test_the_cpu_controller_is_found_where_each_host_kind_mounts_it() -> None:
-    assert cpu_hierarchies(HYBRID_MOUNTS) == {V1: "/sys/fs/cgroup/cpu,cpuacct",
-                                              V2: "/sys/fs/cgroup/unified"}
-    assert cpu_hierarchies(UNIFIED_MOUNTS) == {V2: "/sys/fs/cgroup"}
+    assert cgroup_hierarchies(HYBRID_MOUNTS) == {V1: "/sys/fs/cgroup/cpu,cpuacct",
+                                                 V2: "/sys/fs/cgroup/unified"}
+    assert cgroup_hierarchies(UNIFIED_MOUNTS) == {V2: "/sys/fs/cgroup"}
     # The memory controller's hierarchy holds no CPU quota.
-    assert cpu_hierarchies(HYBRID_MOUNTS.splitlines()[2]) == {}
+    assert cgroup_hierarchies(HYBRID_MOUNTS.splitlines()[2]) == {}
 
 
 def test_a_process_cgroup_is_read_from_the_hierarchy_that_holds_the_cpu_controller() -> None:
-    hybrid = cpu_hierarchies(HYBRID_MOUNTS)
+    hybrid = cgroup_hierarchies(HYBRID_MOUNTS)
     assert process_cgroup(HYBRID_PROCESS, hybrid) == (V1, "/system.slice/php8.2-fpm.service")
-    unified = cpu_hierarchies(UNIFIED_MOUNTS)
+    unified = cgroup_hierarchies(UNIFIED_MOUNTS)
     assert process_cgroup("0::/docker/3f2a\n", unified) == (V2, "/docker/3f2a")
     assert process_cgroup("0::/docker/3f2a\n", {}) is None
     # In a container with its own cgroup namespace the process sits at its root.
@@ -56,14 +59,13 @@ def test_a_quota_on_a_parent_slice_counts_for_its_children() -> None:
 
 
 def test_quotas_in_cores_from_either_version() -> None:
-    texts = {"/a/cpu.max": "50000 100000\n", "/b/cpu.max": "max 100000\n",
-             "/c/cpu.cfs_quota_us": "150000\n", "/c/cpu.cfs_period_us": "100000\n",
-             "/d/cpu.cfs_quota_us": "-1\n", "/d/cpu.cfs_period_us": "100000\n"}
-    assert quota_cores(V2, texts, "/a") == 0.5
-    assert quota_cores(V2, texts, "/b") is None
-    assert quota_cores(V1, texts, "/c") == 1.5
-    assert quota_cores(V1, texts, "/d") is None
-    assert quota_cores(V2, texts, "/gone") is None
+    assert quota_cores(V2, {"cpu.max": "50000 100000\n"}) == 0.5
+    assert quota_cores(V2, {"cpu.max": "max 100000\n"}) is None
+    assert quota_cores(V1, {"cpu.cfs_quota_us": "150000\n", "cpu.cfs_period_us": "100000\n"}
+                       ) == 1.5
+    assert quota_cores(V1, {"cpu.cfs_quota_us": "-1\n", "cpu.cfs_period_us": "100000\n"}
+                       ) is None
+    assert quota_cores(V2, {}) is None  # the cgroup is gone
 
 
 def test_throttled_periods_from_either_version() -> None:
@@ -75,7 +77,7 @@ def test_throttled_periods_from_either_version() -> None:
 
 
 def test_the_throttled_share_is_of_the_periods_since_the_last_sample() -> None:
-    watch = CgroupWatch()
+    watch = CpuQuotaWatch()
     watch.mounts(UNIFIED_MOUNTS)
     directory = "/sys/fs/cgroup/system.slice/php8.2-fpm.service"
     watch._cgroups = {"/system.slice/php8.2-fpm.service": (V2, directory, {"php-fpm"})}
@@ -85,7 +87,7 @@ def test_the_throttled_share_is_of_the_periods_since_the_last_sample() -> None:
         out = Sample()
         watch.sample({f"{directory}/cpu.max": quota,
                       f"{directory}/cpu.stat": f"nr_periods {periods}\nnr_throttled {throttled}\n"},
-                     out)
+                     0.0, out)
         return dict(out.metrics)
 
     label = "php-fpm:/system.slice/php8.2-fpm.service"
@@ -108,7 +110,70 @@ def test_cgroup_files_pass_the_remote_reading_and_nothing_the_shell_would_expand
 
 
 def test_no_cpu_hierarchy_means_nothing_is_read() -> None:
-    watch = CgroupWatch()
+    watch = CpuQuotaWatch()
     watch.mounts("")
-    watch.learn(LocalShell(), {"app": [1]}, 0.0)
+    watch.learn({"/proc/1/cgroup": "4:cpu:/limited\n"}, {"app": [1]}, 0.0)
     assert watch.paths() == ()
+
+
+def test_io_limits_and_what_was_done_against_them_from_either_version() -> None:
+    v2 = {"io.max": "254:0 rbps=max wbps=1048576 riops=max wiops=8\n",
+          "io.stat": "254:0 rbytes=4096 wbytes=65536 rios=1 wios=40 dbytes=0 dios=0\n"
+                     "7:0 rbytes=0 wbytes=0 rios=0 wios=0 dbytes=0 dios=0\n"}
+    assert io_limits(V2, v2) == {("254:0", "write_iops"): (8.0, 40.0),
+                                 ("254:0", "write_bps"): (1048576.0, 65536.0)}
+    v1 = {"blkio.throttle.write_iops_device": "254:0 8\n",
+          "blkio.throttle.read_iops_device": "",
+          "blkio.throttle.io_serviced": "254:0 Read 3\n254:0 Write 40\n254:0 Sync 43\n"
+                                        "254:0 Total 43\nTotal 43\n"}
+    assert io_limits(V1, v1) == {("254:0", "write_iops"): (8.0, 40.0)}
+    # A limit on a device the cgroup has not used yet: v2's io.stat leaves the device out
+    # (nothing done yet), v1 lists no counter to compare.
+    assert io_limits(V2, {**v2, "io.stat": ""}) == {("254:0", "write_iops"): (8.0, 0.0),
+                                                    ("254:0", "write_bps"): (1048576.0, 0.0)}
+    assert io_limits(V1, {**v1, "blkio.throttle.io_serviced": "Total 0\n"}) == {}
+    assert io_limits(V2, {"io.max": "", "io.stat": v2["io.stat"]}) == {}
+
+
+def test_the_share_of_an_io_limit_used_is_of_its_rate_since_the_last_sample() -> None:
+    watch = IoLimitWatch()
+    watch.mounts(UNIFIED_MOUNTS)
+    directory = "/sys/fs/cgroup/system.slice/mariadb.service"
+    watch._cgroups = {"/system.slice/mariadb.service": (V2, directory, {"mysql"})}
+    assert watch.paths() == (f"{directory}/io.max", f"{directory}/io.stat")
+
+    def sample(ts: float, writes: int, limit: str = "wiops=8") -> dict[str, float]:
+        out = Sample()
+        watch.sample({f"{directory}/io.max": f"254:0 {limit}\n",
+                      f"{directory}/io.stat": f"254:0 rios=0 wios={writes}\n"}, ts, out)
+        return dict(out.metrics)
+
+    label = "mysql:/system.slice/mariadb.service:254:0:write_iops"
+    assert sample(100.0, 40) == {f"cgroup.io_limit{{{label}}}": 8.0}
+    assert sample(102.0, 56) == {f"cgroup.io_limit{{{label}}}": 8.0,
+                                 f"cgroup.io_limit_used{{{label}}}": 1.0}
+    assert sample(104.0, 60)[f"cgroup.io_limit_used{{{label}}}"] == 0.25
+    assert sample(106.0, 70, limit="wiops=max") == {}  # the limit lifted
+
+
+def test_a_v1_host_keeps_io_limits_under_the_blkio_controller() -> None:
+    mounts = "cgroup /sys/fs/cgroup/blkio cgroup rw,relatime,blkio 0 0\n"
+    assert cgroup_hierarchies(mounts, "blkio") == {V1: "/sys/fs/cgroup/blkio"}
+    assert cgroup_hierarchies(mounts) == {}
+    assert process_cgroup("7:blkio:/esppd\n4:cpu,cpuacct:/other\n",
+                          cgroup_hierarchies(mounts, "blkio"), "blkio") == (V1, "/esppd")
+
+
+def test_a_v1_io_limit_is_read_on_the_processes_own_cgroup_only() -> None:
+    """v1's blk-throttle is flat: a parent's limit holds none of its children's I/O, and
+    its counters count none of it. A v2 limit holds the subtree, so ancestors count."""
+    for version, mounts, expected in (
+            (V1, "cgroup /sys/fs/cgroup/blkio cgroup rw,blkio 0 0\n",
+             ["/system.slice/mariadb.service"]),
+            (V2, "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n",
+             ["/system.slice", "/system.slice/x"])):
+        watch = IoLimitWatch()
+        watch.mounts(mounts)
+        watch.learn({"/proc/42/cgroup": "7:blkio:/system.slice/mariadb.service\n"
+                                        "0::/system.slice/x\n"}, {"mysql": [42]}, 0.0)
+        assert sorted(watch._cgroups) == expected, version

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from harness.validate import cases, main, markdown, outcome_of, skipped_case
 
 
@@ -58,3 +60,23 @@ def test_reanalyze_judges_against_the_app_the_matrix_ran_on(tmp_path: Path) -> N
     assert main(["--reanalyze", str(tmp_path)]) == 0
     again = json.loads((tmp_path / "matrix.json").read_text())
     assert again["app"] == "laravel" and again["cases"][0]["correct"]
+
+
+def test_reanalyze_keeps_a_case_whose_results_are_gone_and_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A matrix merged from several runs lists cases whose folders live elsewhere: judged
+    again, each keeps its earlier verdict instead of becoming "(no analysis)"."""
+    indexes = {case.name: case for case in cases(Path("c.toml"), Path("m.toml"))}["indexes"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "analysis.json").write_text(json.dumps({"verdicts": [
+        {"bottleneck": "db.query", "confidence": 0.8, "evidence": ["statement 1: 90%"]}]}))
+    matrix = tmp_path / "merged"
+    matrix.mkdir()
+    (matrix / "matrix.json").write_text(json.dumps(
+        {"wall_s": 200.0, "cases": [asdict(outcome_of(indexes, elsewhere, 0, 200.0))]}))
+    assert main(["--reanalyze", str(matrix), "--only", "indexes"]) == 0
+    assert "db.query (ok)" in (matrix / "matrix.md").read_text()
+    said = capsys.readouterr()
+    assert "indexes: analyzing again" in said.out and "running" not in said.out
+    assert f"its results are not in {matrix / 'indexes'}" in said.err
