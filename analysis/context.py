@@ -88,6 +88,10 @@ class Context:
     ramp: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))  # ramp_seconds
     # Open model only: planned vs achieved arrivals per phase (empty: a closed-model run).
     arrivals: list[PhaseArrivals] = field(default_factory=list)
+    # per_target's answers on metrics5 and peaks5 (the rules ask for the same signal many
+    # times; each answer is a pivot of the long frame).
+    _wide: dict[tuple[str, tuple[str, ...], str | None], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def open_model(self) -> bool:
@@ -117,15 +121,23 @@ class Context:
 
     def per_target(self, signal: Signal, label: str | None = None,
                    frame: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Window x target (labels combined by max when label is None)."""
+        """Window x target (labels combined by max when label is None); a copy, so the
+        caller may change it."""
         frame = self.metrics5 if frame is None else frame
-        rows = frame[frame["base"].isin(signal.names)]
-        if label is not None:
-            rows = rows[rows["label"] == label]
-        if rows.empty:
-            return pd.DataFrame(index=self.w5.index)
-        wide = rows.pivot_table(index="window", columns="target", values="value", aggfunc="max")
-        return wide.reindex(self.w5.index)
+        name = "metrics5" if frame is self.metrics5 else "peaks5" if frame is self.peaks5 \
+            else None
+        key = (name or "", signal.names, label)
+        wide = self._wide.get(key) if name else None
+        if wide is None:
+            rows = frame[frame["base"].isin(signal.names)]
+            if label is not None:
+                rows = rows[rows["label"] == label]
+            wide = pd.DataFrame(index=self.w5.index) if rows.empty else \
+                rows.groupby(["window", "target"])["value"].max().unstack("target") \
+                    .dropna(axis="columns", how="all").reindex(self.w5.index)
+            if name:
+                self._wide[key] = wide
+        return wide.copy()
 
     def signal(self, signal: Signal, label: str | None = None, how: str = "max",
                frame: pd.DataFrame | None = None) -> pd.Series:

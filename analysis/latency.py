@@ -68,12 +68,20 @@ def window_stats(requests: pd.DataFrame, groupings: list[Grouping]) -> dict[str,
             if label is None or (isinstance(label, float) and np.isnan(label)):
                 continue
             key = (label, names[row] if grouping.by_name else ALL)
-            into.setdefault(key, Histogram()).update(histogram)
+            _merge_into(into, key, histogram)
             if hidden:
-                into_missed.setdefault(key, Histogram()).update(hidden)
+                _merge_into(into_missed, key, hidden)
     return {grouping.key: _stats_frame(requests, grouping, into,
                                        into_missed if recorded else None)
             for grouping, into, into_missed in zip(groupings, merged, missed, strict=True)}
+
+
+def _merge_into(histograms: dict[tuple[Hashable, str], Histogram], key: tuple[Hashable, str],
+                histogram: Histogram) -> None:
+    merged = histograms.get(key)
+    if merged is None:
+        histograms[key] = merged = Histogram()
+    merged.add(histogram)
 
 
 def request_keys(requests: pd.DataFrame) -> pd.Series:
@@ -138,12 +146,12 @@ def _sums(requests: pd.DataFrame,
     frame = frame[frame["label"].notna()]
     aggregations = {"count": "sum", "failures": "sum", "sum_ms": "sum", "max_ms": "max"}
     out: dict[tuple[Hashable, str], tuple[int, int, float, float]] = {}
-    if grouping.by_name:
-        for (label, name), row in frame.groupby(["label", "name"], sort=False).agg(
-                aggregations).iterrows():
-            out[(label, name)] = (int(row["count"]), int(row["failures"]), float(row["sum_ms"]),
-                                  float(row["max_ms"]))
-    for label, row in frame.groupby("label", sort=False).agg(aggregations).iterrows():
-        out[(label, ALL)] = (int(row["count"]), int(row["failures"]), float(row["sum_ms"]),
-                             float(row["max_ms"]))
+    keys = (["label", "name"], "label") if grouping.by_name else ("label",)
+    for key in keys:
+        table = frame.groupby(key, sort=False).agg(aggregations)
+        index = table.index if key != "label" else [(label, ALL) for label in table.index]
+        for group, count, failures, sum_ms, max_ms in zip(
+                index, table["count"].tolist(), table["failures"].tolist(),
+                table["sum_ms"].tolist(), table["max_ms"].tolist(), strict=True):
+            out[group] = (int(count), int(failures), float(sum_ms), float(max_ms))
     return out

@@ -81,6 +81,7 @@ QUEUE_RESERVED = Signal("queue.reserved")
 QUEUE_DELAYED = Signal("queue.delayed")
 QUEUE_FAILED = Signal("queue.failed")
 REDIS_HIT_RATIO = Signal("redis.hit_ratio")
+REDIS_LOOKUPS = Signal("redis.lookups_rate")  # keyspace hits + misses per second
 REDIS_EVICTED = Signal("redis.evicted_keys")
 REDIS_EXPIRED = Signal("redis.expired_keys")
 REDIS_KEYS = Signal("redis.keys")

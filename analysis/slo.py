@@ -13,14 +13,25 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from analysis.context import WINDOW_S, Context
+from analysis.context import RAMP_S, WINDOW_S, Context
 from analysis.errors import AnalysisError
-from analysis.latency import ALL
-from analysis.signals import CPU_UTIL, DB_ACTIVE, DB_MAX, DB_TOTAL, QUEUE_LENGTH, REDIS_HIT_RATIO
+from analysis.latency import ALL, time_labels
+from analysis.signals import (
+    CPU_UTIL,
+    DB_ACTIVE,
+    DB_MAX,
+    DB_TOTAL,
+    QUEUE_LENGTH,
+    REDIS_HIT_RATIO,
+    REDIS_LOOKUPS,
+)
 
 P95_SLO = "p95 latency"
+CACHE_HOW = (f"redis.hit_ratio while requests were served, by lookups; the cold keys of "
+             f"users who joined in the last {RAMP_S} s left out")
 MIN_P95_REQUESTS = 20
 
 
@@ -79,6 +90,7 @@ def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
         results.append(SloResult("requests recorded > 0", "run", 0.0, 0.0, "requests", False,
                                  "requests.csv holds no requests"))
     overall = ctx.phase_stats[ctx.phase_stats["name"] == ALL].set_index("label")
+    cold = _ramp_windows(ctx)
     for phase in ctx.phases:
         inside = (ctx.w5.index >= phase.start) & (ctx.w5.index < phase.end)
         row = overall.loc[phase.label] if phase.label in overall.index else None
@@ -108,11 +120,12 @@ def evaluate(ctx: Context, spec: SloSpec) -> list[SloResult]:
         # Users' lookups only: with no requests, what is left (a queue worker polling
         # Laravel's restart key, say) says nothing about the cache users get.
         serving = inside & (ctx.w5["count"] > 0).to_numpy() if len(ctx.w5) else inside
-        hit = ctx.signal(REDIS_HIT_RATIO)[serving]
-        results.append(_above("cache hit ratio", phase.label,
-                              float(hit.mean()) if hit.notna().any() else math.nan,
+        warm = serving & ~cold
+        results.append(_above("cache hit ratio", phase.label, _hit_ratio(ctx, warm),
                               spec.cache_hit_ratio, "ratio",
-                              "mean redis.hit_ratio while requests were served"))
+                              CACHE_HOW if warm.any() or not serving.any() else
+                              f"users joined within {RAMP_S} s of every window with "
+                              "requests: their keys were cold"))
         results.append(_below("DB connections", phase.label,
                               _max_inside(_connection_ratio(ctx), inside),
                               spec.db_connections_ratio, "ratio of max_connections",
@@ -157,6 +170,28 @@ def _fmt(value: float, unit: str) -> str:
 def _max_inside(series: pd.Series, inside: Any) -> float:
     part = series[inside]
     return float(part.max()) if part.notna().any() else math.nan
+
+
+def _ramp_windows(ctx: Context) -> np.ndarray:
+    """Per 5 s window: some second of it lies within RAMP_S s of users joining."""
+    if ctx.ramp.empty:
+        return np.zeros(len(ctx.w5), dtype=bool)
+    ramp = ctx.ramp.groupby(time_labels(ctx.ramp.index, WINDOW_S)).max()
+    return ramp.reindex(ctx.w5.index, fill_value=False).to_numpy(dtype=bool)
+
+
+def _hit_ratio(ctx: Context, windows: np.ndarray) -> float:
+    """Hit ratio of the lookups in `windows`: each window weighted by its lookups when the
+    collector counted them (a few cold lookups then weigh little), else a plain mean."""
+    ratio = ctx.signal(REDIS_HIT_RATIO)[windows]
+    lookups = ctx.signal(REDIS_LOOKUPS, how="sum")[windows]
+    known = ratio.notna().to_numpy()
+    if not known.any():
+        return math.nan
+    weights = lookups[known]
+    if weights.notna().all() and weights.sum() > 0:
+        return float((ratio[known] * weights).sum() / weights.sum())
+    return float(ratio[known].mean())
 
 
 def _queue_total(ctx: Context) -> pd.Series:

@@ -106,6 +106,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "queue.delayed": ("jobs", "{queue}: waiting to retry or scheduled (:delayed)"),
     "queue.failed": ("jobs", "{queue}: final failures recorded in Laravel's failed_jobs"),
     "redis.hit_ratio": ("ratio", "keyspace hits / (hits + misses) in the sample"),
+    "redis.lookups_rate": ("lookups/s", "keyspace hits + misses"),
     "redis.ops_rate": ("commands/s", "total_commands_processed"),
     "redis.memory_bytes": ("bytes", "used_memory"),
     "redis.clients": ("count", "connected_clients"),

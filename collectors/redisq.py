@@ -96,8 +96,13 @@ class RedisCollector:
         out.add("redis.blocked_clients", info.get("blocked_clients"))
         if not self.cache_stats:
             return out
-        hits = self.rates.delta("hits", float(info.get("keyspace_hits", 0)))
-        misses = self.rates.delta("misses", float(info.get("keyspace_misses", 0)))
+        total_hits = float(info.get("keyspace_hits", 0))
+        total_misses = float(info.get("keyspace_misses", 0))
+        hits = self.rates.delta("hits", total_hits)
+        misses = self.rates.delta("misses", total_misses)
+        # Lookups per second weigh each sample's ratio: a second of 3 lookups on cold
+        # keys must not count as much as one of 3000 on warm ones.
+        out.add("redis.lookups_rate", self.rates.rate("lookups", total_hits + total_misses, ts))
         if hits is not None and misses is not None and hits + misses > 0:
             out.add("redis.hit_ratio", hits / (hits + misses))
         out.add("redis.memory_bytes", info.get("used_memory"))

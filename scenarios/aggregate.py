@@ -65,7 +65,7 @@ class Cell:
         self.failures += other.failures
         self.sum_ms += other.sum_ms
         self.max_ms = max(self.max_ms, other.max_ms)
-        self.histogram.update(other.histogram)
+        self.histogram.add(other.histogram)
         self.missed.update(other.missed)
 
 

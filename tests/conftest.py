@@ -59,9 +59,12 @@ def chain_stack(request: pytest.FixtureRequest,
         yield running
 
 
-@pytest.fixture(scope="session")
+# Stacks only one module needs live as long as it runs: a dozen idle stacks left to the
+# session's end (16 PHP-FPM children and two polling queue workers each) took CPU from
+# the tests after them, and a host collector there counted their processes as the app's.
+@pytest.fixture(scope="module")
 def knob_stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnobStacks]:
-    """`knob_stacks(app, {knob: value})`: a stack with those knobs, started once per session."""
+    """`knob_stacks(app, {knob: value})`: a stack with those knobs, started once per module."""
     started: dict[tuple[str, tuple[tuple[str, str], ...]], EmbeddedStack] = {}
 
     with contextlib.ExitStack() as teardown:
@@ -76,7 +79,7 @@ def knob_stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnobStacks
         yield get
 
 
-@pytest.fixture(scope="session", params=APPS)
+@pytest.fixture(scope="module", params=APPS)
 def bad_stack(request: pytest.FixtureRequest, knob_stacks: KnobStacks) -> EmbeddedStack:
     """One stack per app with most knobs at their bad value: each knob's effect is checked
     on it."""
@@ -87,7 +90,7 @@ def bad_stack(request: pytest.FixtureRequest, knob_stacks: KnobStacks) -> Embedd
     return knob_stacks(app, values)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def mariadb_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
     """Laravel on MariaDB, best practices on: the smoke subset of the MariaDB variant.
     It counts its statements per request (storage/logs/statements.log)."""

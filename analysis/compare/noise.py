@@ -47,7 +47,7 @@ class Seconds:
                 continue
             counts[i] += count
             failures[i] += failed
-            per_second[i].update(Histogram.decode(str(text)))
+            per_second[i].add(Histogram.decode(str(text)))
         keys = sorted({key for histogram in per_second for key in histogram})
         column = {key: j for j, key in enumerate(keys)}
         buckets = np.zeros((len(seconds), len(keys)))

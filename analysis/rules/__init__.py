@@ -29,7 +29,13 @@ from analysis.rules.app import (
     workers_run,
 )
 from analysis.rules.cpu import app_cpu, db_cpu, host_cpu, loadgen_cpu
-from analysis.rules.db import db_connections, db_io, db_locks, holders_take_turns
+from analysis.rules.db import (
+    app_held_the_connections,
+    db_connections,
+    db_io,
+    db_locks,
+    holders_take_turns,
+)
 from analysis.rules.headroom import none
 from analysis.rules.host import database_did_the_io, host_disk, host_memory
 from analysis.rules.outage import cache_latency, db_unavailable, server_runs
@@ -55,9 +61,10 @@ REGISTRY: tuple[RuleSpec, ...] = (
     # Statements wait on a paused or starved server too: each call takes longer.
     RuleSpec("db.query", db_query, ("cache.misses", "db.locks", "db.unavailable")),
     RuleSpec("db.n_plus_one", db_n_plus_one),
-    RuleSpec("db.connections", db_connections, ("db.locks", "db.query", "db.cpu", "db.io",
-                                                "db.n_plus_one", "cache.misses",
-                                                "db.unavailable")),
+    RuleSpec("db.connections", db_connections,
+             explained_if=tuple((cause, app_held_the_connections) for cause in (
+                 "db.locks", "db.query", "db.cpu", "db.io", "db.n_plus_one", "cache.misses",
+                 "db.unavailable"))),
     # The app's own short transactions taking turns on a row wait as long as each holder
     # takes: a starved or paused server makes every holder slower (one session holding
     # the lock is a cause of its own, whatever the server does).

@@ -157,6 +157,14 @@ def db_connections(ctx: Context) -> Finding | None:
     )
 
 
+def app_held_the_connections(finding: Finding) -> bool:
+    """No one client outside the app held most connections idle. Slow statements, locks
+    or a slow server keep the app's own connections busy longer; they make no other
+    client open and sit on connections, which is a cause of its own."""
+    holder = finding.details.get("holder")
+    return holder is None or not holder.one_idle_holder
+
+
 def holders_take_turns(finding: Finding) -> bool:
     """The locks were held by many sessions in turn (the app's own contention), as the
     blockers show, not by one holder."""

@@ -46,6 +46,7 @@ TASK_SHARE_CORRELATION = 0.6
 TASK_JOIN = " + "
 FAILED = "failed requests"    # the fit's column of every failed request
 MIN_FIT_WINDOWS = 8           # 5 s windows with requests served, at least, to fit on
+WINDOWS_PER_TERM = 2          # windows with requests served per fitted term, at least
 LOCK_BOUND = 0.5              # share of a statement's time spent waiting on locks
 SUMMARY_ROWS = 100            # an aggregate returning at most this many rows is a summary
 
@@ -438,8 +439,12 @@ def _per_request_fit(ctx: Context, calls: pd.Series, by_task: bool = False
     # Windows where every request failed say nothing of what a served one runs: a killed
     # app server left 7 windows with requests served, and 5 tasks fitted on them read 29
     # statements for a submit that ran 7.
+    # As many windows as terms fit any noise exactly (two halves of a 75 s run, 8 windows
+    # each for 8 tasks, both "found" a chatty dashboard): at least as many windows again
+    # must be left over to be explained.
     informing = serving & calls.notna()
-    if served.shape[1] == 0 or informing.sum() < max(MIN_FIT_WINDOWS, design.shape[1]) \
+    if served.shape[1] == 0 \
+            or informing.sum() < max(MIN_FIT_WINDOWS, WINDOWS_PER_TERM * design.shape[1]) \
             or calls[active].sum() <= 0:
         return None
     coefficients, _ = nnls(design[active].to_numpy(dtype=float),

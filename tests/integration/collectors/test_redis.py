@@ -51,9 +51,10 @@ def test_cache_hit_ratio_is_per_sample_and_queue_only_servers_skip_it(
         client.get("cache:missing")
     sample = metrics(collector)
     assert sample["redis.hit_ratio"] == 0.75
+    assert sample["redis.lookups_rate"] > 0  # the 40 lookups, per second since the first
     assert sample["redis.clients"] >= 2 and sample["redis.memory_bytes"] > 0
     queue_only = RedisCollector(redis_server.url, cache_stats=False)
-    assert "redis.hit_ratio" not in metrics(queue_only)
+    assert not {"redis.hit_ratio", "redis.lookups_rate"} & set(metrics(queue_only))
     collector.close()
     queue_only.close()
 

@@ -127,8 +127,9 @@ def test_a_quiet_run_reports_only_what_applies(copy_of: Callable[[str], Path]) -
     data = json.loads((root / "analysis.json").read_text(encoding="utf-8"))
     assert data["caveats"] == []
     assert data["slo"]["not_judged"] == [
-        "cache hit ratio > 80.0%: not measured (mean redis.hit_ratio while requests were "
-        "served), in every phase"]
+        "cache hit ratio > 80.0%: not measured (redis.hit_ratio while requests were served, "
+        "by lookups; the cold keys of users who joined in the last 15 s left out), in every "
+        "phase"]
     html = (root / "report.html").read_text(encoding="utf-8")
     assert "skipped" not in html and "in every phase" in html
     assert re.search(r"<details><summary>Campaign config", html)

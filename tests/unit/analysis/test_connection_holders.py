@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.context import build_context
 from analysis.dataset import read_dataset
-from analysis.rules import diagnose
+from analysis.rules import diagnose, rule_for
 from collectors.sampler import SESSIONS_HEADER
 
 
@@ -79,3 +79,19 @@ def test_the_apps_processes_keeping_one_connection_each_are_sized_not_hunted(
     assert not any(line.startswith("culprit: ") for line in finding.evidence)
     assert any("one per app process" in line for line in finding.evidence)
     assert finding.recommendations[0].startswith("Size connections")
+
+
+def test_slow_statements_explain_the_apps_connections_not_an_idle_outsiders(
+        copy_of: Callable[[str], Path]) -> None:
+    """Locks, slow or chatty statements keep the app's connections busy longer: they can
+    explain connections running out. Another client sitting on idle connections is a
+    cause of its own, whatever the app's statements do meanwhile."""
+    spec = rule_for("db.connections")
+    for share, explained in ((0.8, False), (0.0, True)):
+        results = copy_of("db.connections")
+        _write_sessions(results, outsider_share=share)
+        finding = spec.rule(build_context(read_dataset(results)))
+        assert finding is not None
+        causes = spec.causes(finding)
+        for cause in ("db.n_plus_one", "db.query", "db.locks"):
+            assert (cause in causes) is explained, (share, cause)

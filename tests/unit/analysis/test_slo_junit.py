@@ -96,3 +96,48 @@ def test_a_p95_of_too_few_requests_is_not_judged(tmp_path: Path) -> None:
                if r.slo.startswith("p95")}
     assert results["ramp-up"].passed is None and "only 5 requests" in results["ramp-up"].detail
     assert results["steady"].passed is True
+
+
+def cache_run(tmp_path: Path, ratio: Callable[[int], tuple[float, float | None]]) -> dict[
+        str, SloResult]:
+    """A 1 s ramp-up of five users, 60 s steady; `ratio(second)` -> (hit ratio, lookups/s
+    or None when the collector did not count them). Cache SLO results by phase."""
+    tmp_path.mkdir()
+    (tmp_path / "campaign.toml").write_text('name = "cache"\n')
+    users = ["ts,phase,target_users,user_class,users", "1000,ramp-up,5,Dosen,5"]
+    users += [f"{1001 + i},steady,5,Dosen,5" for i in range(60)]
+    (tmp_path / "users.csv").write_text("\n".join(users) + "\n")
+    histogram = Histogram()
+    histogram.record(50, 10)
+    rows = ["ts,name,method,count,failures,sum_ms,max_ms,hist"]
+    rows += [f"{1000 + i},/dashboard,GET,10,0,500,50,{histogram.encode()}" for i in range(61)]
+    (tmp_path / "requests.csv").write_text("\n".join(rows) + "\n")
+    metrics = ["ts,collector,target,metric,value"]
+    for second in range(1000, 1061):
+        hit, lookups = ratio(second)
+        metrics.append(f"{second},redis,redis,redis.hit_ratio,{hit}")
+        if lookups is not None:
+            metrics.append(f"{second},redis,redis,redis.lookups_rate,{lookups}")
+    (tmp_path / "metrics.csv").write_text("\n".join(metrics) + "\n")
+    return {r.phase: r for r in evaluate(build_context(read_dataset(tmp_path)), SloSpec())
+            if r.slo.startswith("cache hit ratio")}
+
+
+def test_cache_hit_ratio_skips_cold_keys_and_weighs_lookups(tmp_path: Path) -> None:
+    """The keys of users who just joined are cold: the 5 s after a 1 s ramp-up read 30%
+    and do not fail it. A second of 10 lookups at 60% weighs less than one of 1000 at
+    97%, unless the collector did not count lookups."""
+    def cold_then_mixed(second: int, counted: bool = True) -> tuple[float, float | None]:
+        if second < 1005:
+            return 0.3, 10.0 if counted else None
+        few = (second // 5) % 2 == 0
+        return (0.6 if few else 0.97), (10.0 if few else 1000.0) if counted else None
+
+    results = cache_run(tmp_path / "counted", cold_then_mixed)
+    assert results["ramp-up"].passed is None and "cold" in results["ramp-up"].detail
+    assert results["steady"].passed is True and results["steady"].value is not None
+    assert results["steady"].value > 0.95
+    uncounted = cache_run(tmp_path / "uncounted", lambda s: cold_then_mixed(s, counted=False))
+    assert uncounted["steady"].passed is False
+    off = cache_run(tmp_path / "off", lambda second: (0.5, 800.0))
+    assert off["steady"].passed is False and off["steady"].value == pytest.approx(0.5)
