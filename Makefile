@@ -12,14 +12,14 @@ campaign: bootstrap
 stack: bootstrap
 	$(PY) -m reference_app up --size default
 
+# Unit tests are CPU only: one process per core. The rest run real servers under load
+# and measure them, so one at a time (two at once fail on timing), and the end-to-end
+# runs in a session of their own: no stack a fixture keeps for the session shares the
+# host with the load they measure.
 test:
 	@bash .ci/bootstrap --test
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	# Unit tests are CPU only: one process per core. The rest run real servers under
-	# load and measure them, so one at a time (two at once fail on timing), and the
-	# end-to-end runs in a session of their own: no stack a fixture keeps for the
-	# session shares the host with the load they measure.
 	$(PY) -m pytest -n auto tests/unit
 	$(PY) -m pytest tests/integration
 	$(PY) -m pytest tests/e2e
