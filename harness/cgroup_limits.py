@@ -53,12 +53,16 @@ class Quota(Cgroup):
 
     def set(self, cores: float) -> None:
         """Change the quota (the processes stay)."""
-        quota = round(cores * PERIOD_US)
-        if self.version == V2:
-            (self.directory / "cpu.max").write_text(f"{quota} {PERIOD_US}")
-        else:
-            (self.directory / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-            (self.directory / "cpu.cfs_quota_us").write_text(str(quota))
+        _write_quota(self, cores)
+
+
+def _write_quota(group: Cgroup, cores: float) -> None:
+    quota = round(cores * PERIOD_US)
+    if group.version == V2:
+        (group.directory / "cpu.max").write_text(f"{quota} {PERIOD_US}")
+    else:
+        (group.directory / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+        (group.directory / "cpu.cfs_quota_us").write_text(str(quota))
 
 
 def _move(directory: Path, pid: int) -> None:
@@ -114,10 +118,7 @@ def _own_cgroup(pids: Iterable[int], name: str, controller: str,
 def cpu_quota(pids: Iterable[int], cores: float, name: str) -> Iterator[Quota]:
     """The processes (and what they fork meanwhile) limited to `cores` of CPU together.
     Needs root; raises ServiceError where it cannot."""
-    def configure(group: Cgroup) -> None:
-        Quota(group.path, group.directory, group.version).set(cores)
-
-    with _own_cgroup(pids, name, "cpu", configure) as group:
+    with _own_cgroup(pids, name, "cpu", lambda group: _write_quota(group, cores)) as group:
         yield Quota(group.path, group.directory, group.version)
 
 

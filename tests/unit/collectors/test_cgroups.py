@@ -7,6 +7,7 @@ from collectors.base import Sample
 from collectors.cgroups import (
     V1,
     V2,
+    CgroupWatch,
     CpuQuotaWatch,
     IoLimitWatch,
     cgroup_hierarchies,
@@ -31,6 +32,22 @@ HYBRID_PROCESS = """\
 4:cpu,cpuacct:/system.slice/php8.2-fpm.service
 0::/system.slice/php8.2-fpm.service
 """
+
+
+def following(watch: CgroupWatch, cgroup: str, group: str) -> str:
+    """The watch on a cgroup v2 host, following one cgroup that holds `group`'s processes;
+    that cgroup's directory."""
+    watch.mounts(UNIFIED_MOUNTS)
+    directory = f"/sys/fs/cgroup{cgroup}"
+    watch._cgroups = {cgroup: (V2, directory, {group})}
+    return directory
+
+
+def sampled(watch: CgroupWatch, ts: float, files: dict[str, str]) -> dict[str, float]:
+    """What one sample of the watch writes, given the files it read."""
+    out = Sample()
+    watch.sample(files, ts, out)
+    return dict(out.metrics)
 
 
 def test_the_cpu_controller_is_found_where_each_host_kind_mounts_it() -> None:
@@ -78,17 +95,13 @@ def test_throttled_periods_from_either_version() -> None:
 
 def test_the_throttled_share_is_of_the_periods_since_the_last_sample() -> None:
     watch = CpuQuotaWatch()
-    watch.mounts(UNIFIED_MOUNTS)
-    directory = "/sys/fs/cgroup/system.slice/php8.2-fpm.service"
-    watch._cgroups = {"/system.slice/php8.2-fpm.service": (V2, directory, {"php-fpm"})}
+    directory = following(watch, "/system.slice/php8.2-fpm.service", "php-fpm")
     assert watch.paths() == (f"{directory}/cpu.max", f"{directory}/cpu.stat")
 
     def sample(periods: int, throttled: int, quota: str = "50000 100000") -> dict[str, float]:
-        out = Sample()
-        watch.sample({f"{directory}/cpu.max": quota,
-                      f"{directory}/cpu.stat": f"nr_periods {periods}\nnr_throttled {throttled}\n"},
-                     0.0, out)
-        return dict(out.metrics)
+        return sampled(watch, 0.0, {
+            f"{directory}/cpu.max": quota,
+            f"{directory}/cpu.stat": f"nr_periods {periods}\nnr_throttled {throttled}\n"})
 
     label = "php-fpm:/system.slice/php8.2-fpm.service"
     assert sample(100, 10) == {f"cgroup.quota_cores{{{label}}}": 0.5}
@@ -137,16 +150,12 @@ def test_io_limits_and_what_was_done_against_them_from_either_version() -> None:
 
 def test_the_share_of_an_io_limit_used_is_of_its_rate_since_the_last_sample() -> None:
     watch = IoLimitWatch()
-    watch.mounts(UNIFIED_MOUNTS)
-    directory = "/sys/fs/cgroup/system.slice/mariadb.service"
-    watch._cgroups = {"/system.slice/mariadb.service": (V2, directory, {"mysql"})}
+    directory = following(watch, "/system.slice/mariadb.service", "mysql")
     assert watch.paths() == (f"{directory}/io.max", f"{directory}/io.stat")
 
     def sample(ts: float, writes: int, limit: str = "wiops=8") -> dict[str, float]:
-        out = Sample()
-        watch.sample({f"{directory}/io.max": f"254:0 {limit}\n",
-                      f"{directory}/io.stat": f"254:0 rios=0 wios={writes}\n"}, ts, out)
-        return dict(out.metrics)
+        return sampled(watch, ts, {f"{directory}/io.max": f"254:0 {limit}\n",
+                                   f"{directory}/io.stat": f"254:0 rios=0 wios={writes}\n"})
 
     label = "mysql:/system.slice/mariadb.service:254:0:write_iops"
     assert sample(100.0, 40) == {f"cgroup.io_limit{{{label}}}": 8.0}
